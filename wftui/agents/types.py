@@ -1,0 +1,105 @@
+"""Chat messages and agent replies, the values agents pass along edges and keep in checkpoints.
+
+They are plain dataclasses registered with the checkpoint codec at import, so a checkpoint holding
+a conversation or a pending agent request can be rebuilt in a fresh process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from wftui.checkpoint.codec import register_type
+
+
+class Role(StrEnum):
+    """Who wrote a message; the values are the chat-completions wire names."""
+
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+@dataclass
+class ChatMessage:
+    """One message of a conversation: ``ChatMessage(Role.USER, text="...")`` as in the seed."""
+
+    role: Role
+    text: str = ""
+    author_name: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept "user" as well as Role.USER, so messages built from JSON or by hand both work.
+        self.role = Role(self.role)
+
+
+@dataclass
+class UsageDetails:
+    """Token counts a backend reported; absent when it reported none (local functions)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass
+class AgentRunResponse:
+    """A whole reply: the new messages (usually one assistant message) and token usage.
+
+    Chat clients and agents share this type, so an agent needs no conversion step.
+    """
+
+    messages: list[ChatMessage] = field(default_factory=list)
+    usage: UsageDetails | None = None
+
+    @property
+    def text(self) -> str:
+        """The reply's text, what most callers want (``response.text`` in the seed)."""
+        return "".join(message.text for message in self.messages)
+
+    @classmethod
+    def from_updates(cls, updates: Sequence[AgentRunResponseUpdate]) -> AgentRunResponse:
+        """Join streamed chunks into the reply a non-streamed call would have returned."""
+        text = "".join(update.text for update in updates)
+        author = next((u.author_name for u in updates if u.author_name), None)
+        return cls(messages=[ChatMessage(Role.ASSISTANT, text=text, author_name=author)])
+
+
+@dataclass
+class AgentRunResponseUpdate:
+    """One streamed chunk of a reply, in arrival order."""
+
+    text: str
+    role: Role = Role.ASSISTANT
+    author_name: str | None = None
+
+
+@dataclass
+class AgentExecutorRequest:
+    """Messages for an AgentExecutor; with ``should_respond=False`` they only join its history."""
+
+    messages: list[ChatMessage]
+    should_respond: bool = True
+
+
+@dataclass
+class AgentExecutorResponse:
+    """What an AgentExecutor sends on: its reply and the whole conversation so far."""
+
+    executor_id: str
+    agent_run_response: AgentRunResponse
+    full_conversation: list[ChatMessage] | None = None
+
+
+for _type in (
+    Role,
+    ChatMessage,
+    UsageDetails,
+    AgentRunResponse,
+    AgentRunResponseUpdate,
+    AgentExecutorRequest,
+    AgentExecutorResponse,
+):
+    register_type(_type)
