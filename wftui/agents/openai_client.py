@@ -1,0 +1,364 @@
+"""Chat clients on the official ``openai`` SDK: OpenAI itself and OpenAI-compatible servers.
+
+``OpenAIBackendBase`` holds what the OpenAI and Azure clients share: message conversion, plain
+and streamed calls, and turning every SDK or network failure into one readable
+``ChatClientError`` that never contains a key or token. The SDK client is made lazily, once per
+event loop, because its connection pool belongs to the loop it first ran on (a resume may run in
+a new loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import ssl
+import weakref
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+from typing_extensions import Unpack
+
+from wftui.agents.agent import ChatClientBase
+from wftui.agents.client import ChatOptions
+from wftui.agents.errors import ChatClientError, ConfigurationError
+from wftui.agents.types import (
+    AgentRunResponse,
+    AgentRunResponseUpdate,
+    ChatMessage,
+    Role,
+    UsageDetails,
+)
+
+DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
+# Key-looking text a server might echo back (OpenAI echoes part of a wrong key), and JWTs.
+_SECRET_PATTERNS = re.compile(
+    r"sk-[A-Za-z0-9_*\-]{6,}|Bearer\s+\S+|eyJ[\w-]+\.[\w-]+\.[\w-]*|api-key[\"']?\s*[:=]\s*\S+",
+    re.IGNORECASE,
+)
+_MAX_DETAIL = 200
+
+
+def display_url(url: str) -> str:
+    """``scheme://host[:port]/path`` only: user info and query strings may hold secrets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def _to_openai_message(message: ChatMessage) -> ChatCompletionMessageParam:
+    if message.role is Role.TOOL:
+        raise ChatClientError("tool messages are not supported by wftui's chat clients")
+    param: dict[str, str] = {"role": message.role.value, "content": message.text}
+    if message.author_name:
+        # The API allows only these characters in a name; agent names are usually ids anyway.
+        param["name"] = re.sub(r"[^A-Za-z0-9_-]", "_", message.author_name)[:64]
+    # The role/content keys match the SDK's message TypedDicts for these three roles.
+    return param  # type: ignore[return-value]
+
+
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+class OpenAIBackendBase(ChatClientBase):
+    """Shared machinery of the SDK-backed clients; subclasses say how to build the SDK client
+    and how to word hints (which variable to check)."""
+
+    def __init__(self, *, model: str, url: str, max_retries: int, timeout: float | None) -> None:
+        self._model = model
+        self._url = url
+        self._max_retries = max_retries
+        self._timeout = timeout
+        self._client: openai.AsyncOpenAI | None = None
+        self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    # -- what subclasses provide -------------------------------------------------------------
+
+    @abstractmethod
+    def _create_sdk_client(self) -> openai.AsyncOpenAI: ...
+
+    @abstractmethod
+    def _secrets(self) -> list[str]:
+        """Every key or token this client has used, to scrub from error text."""
+
+    @abstractmethod
+    def _hint_credentials(self) -> str: ...
+
+    @abstractmethod
+    def _hint_not_found(self) -> str: ...
+
+    @abstractmethod
+    def _hint_forbidden(self) -> str: ...
+
+    @abstractmethod
+    def _hint_url(self) -> str: ...
+
+    def _request_extras(self) -> dict[str, Any]:
+        """Extra keyword arguments for every ``create`` call (e.g. header overrides)."""
+        return {}
+
+    # -- ChatClient --------------------------------------------------------------------------
+
+    @property
+    def model_name(self) -> str:
+        return self._model
+
+    def _sdk(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is None or self._client_loop() is not loop:
+            self._client = self._create_sdk_client()
+            self._client_loop = weakref.ref(loop)
+        return self._client
+
+    def _request(self, messages: Sequence[ChatMessage], options: ChatOptions) -> dict[str, Any]:
+        # ChatOptions' keys are the SDK's own parameter names, so they pass through as they are.
+        return {
+            "model": self._model,
+            "messages": [_to_openai_message(message) for message in messages],
+            **self._request_extras(),
+            **options,
+        }
+
+    async def get_response(
+        self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
+    ) -> AgentRunResponse:
+        try:
+            completion = await self._sdk().chat.completions.create(
+                **self._request(messages, options)
+            )
+        except Exception as error:
+            raise self._translate(error, options) from None
+        if not completion.choices:
+            raise ChatClientError(f"{self.backend_name} returned no reply for {self._model!r}")
+        text = completion.choices[0].message.content or ""
+        usage = None
+        if completion.usage is not None:
+            usage = UsageDetails(
+                input_tokens=completion.usage.prompt_tokens,
+                output_tokens=completion.usage.completion_tokens,
+                total_tokens=completion.usage.total_tokens,
+            )
+        return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=text)], usage=usage)
+
+    async def get_streaming_response(
+        self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
+    ) -> AsyncIterator[AgentRunResponseUpdate]:
+        try:
+            stream = await self._sdk().chat.completions.create(
+                stream=True, **self._request(messages, options)
+            )
+            async with stream:
+                async for chunk in stream:
+                    # Azure sends a first chunk with no choices (content-filter results).
+                    for choice in chunk.choices[:1]:
+                        if choice.delta.content:
+                            yield AgentRunResponseUpdate(text=choice.delta.content)
+        except Exception as error:
+            raise self._translate(error, options) from None
+
+    async def close(self) -> None:
+        """Release the connection pool; optional, the pool is also dropped with the client."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets():
+            if secret:
+                text = text.replace(secret, "***")
+        text = _SECRET_PATTERNS.sub("***", text)
+        text = " ".join(text.split())
+        return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+
+    def _server_detail(self, error: openai.APIStatusError) -> str:
+        """``": <the server's own message>"``, scrubbed, or nothing."""
+        body = error.body
+        message: object = body.get("message") if isinstance(body, dict) else None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            message = body["error"].get("message")
+        return f": {self._scrub(message)}" if isinstance(message, str) and message else ""
+
+    @property
+    def _subject(self) -> str:
+        """The backend with its URL, once (most backend names already include it)."""
+        where = display_url(self._url)
+        return (
+            self.backend_name if where in self.backend_name else f"{self.backend_name} at {where}"
+        )
+
+    def _translate(self, error: Exception, options: ChatOptions) -> Exception:
+        """The one-line, secret-free error a user sees for any failed call."""
+        if isinstance(error, ChatClientError):
+            return error
+        if isinstance(error, openai.APIStatusError):
+            return self._status_error(error)
+        count = self._max_retries
+        retries = f"after {count} {'retry' if count == 1 else 'retries'}" if count else "no retries"
+        if isinstance(error, openai.APITimeoutError):
+            seconds = options.get("timeout", self._timeout)
+            within = f"within {seconds:g} s" if seconds is not None else "in time"
+            return ChatClientError(
+                f"{self._subject} did not answer {within} ({retries}): "
+                "check the network, or raise the timeout option"
+            )
+        if isinstance(error, openai.APIConnectionError | ssl.SSLError):
+            return ChatClientError(self._connection_message(error))
+        if _is_azure_credential_error(error):
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            return ChatClientError(
+                f"could not get a token for {self.backend_name} ({self._scrub(first_line)}): "
+                f"{self._hint_credentials()}"
+            )
+        if isinstance(error, openai.OpenAIError):
+            return ChatClientError(f"{self.backend_name} call failed: {self._scrub(str(error))}")
+        return error
+
+    def _status_error(self, error: openai.APIStatusError) -> ChatClientError:
+        status = error.status_code
+        count = self._max_retries
+        http = f"HTTP {status}"
+        if status == 429 or status >= 500:
+            http += f" after {count} {'retry' if count == 1 else 'retries'}" if count else ""
+        http += self._server_detail(error)
+        backend = self.backend_name
+        if status == 401:
+            text = f"{backend} rejected the credentials ({http}): check {self._hint_credentials()}"
+        elif status == 403:
+            text = f"{backend} refused access ({http}): {self._hint_forbidden()}"
+        elif status == 404:
+            text = f"{backend} has no such model or deployment ({http}): {self._hint_not_found()}"
+        elif status == 429:
+            text = (
+                f"{backend} is rate limiting ({http}): "
+                "wait or raise the quota, then resume from the last checkpoint"
+            )
+        elif status >= 500:
+            text = (
+                f"{backend} failed ({http}): try again later, then resume from the last checkpoint"
+            )
+        else:
+            text = f"{backend} rejected the request ({http})"
+        return ChatClientError(text, status_code=status)
+
+    def _connection_message(self, error: Exception) -> str:
+        where = display_url(self._url)
+        for cause in _error_chain(error):
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                reason = cause.verify_message or "certificate not trusted"
+                return (
+                    f"TLS certificate check failed for {where} ({reason}): if a proxy or private "
+                    "CA signs this server's certificate, set SSL_CERT_FILE to a CA bundle "
+                    "that includes it"
+                )
+            if isinstance(cause, ssl.SSLError):
+                return (
+                    f"TLS handshake with {where} failed ({self._scrub(str(cause))}): "
+                    "check the URL's scheme and port, and SSL_CERT_FILE"
+                )
+        for cause in _error_chain(error):
+            if isinstance(cause, ConnectionRefusedError):
+                return (
+                    f"cannot connect to {self._subject} (connection refused): "
+                    f"is the server running? check {self._hint_url()}"
+                )
+        reason = next(
+            (str(c) for c in _error_chain(error) if isinstance(c, OSError) and str(c)),
+            str(error),
+        )
+        return (
+            f"cannot reach {self._subject} ({self._scrub(reason)}): "
+            f"check {self._hint_url()} and the network"
+        )
+
+
+def _is_azure_credential_error(error: Exception) -> bool:
+    """azure-identity failures (not logged in, expired refresh token) without importing it."""
+    return any(
+        cls.__module__.startswith("azure.") and cls.__name__ == "ClientAuthenticationError"
+        for cls in type(error).__mro__
+    )
+
+
+class OpenAIChatClient(OpenAIBackendBase):
+    """OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio).
+
+    Every argument falls back to an environment variable: ``OPENAI_CHAT_MODEL_ID``,
+    ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``. A server at a custom URL may need no key.
+    """
+
+    def __init__(
+        self,
+        model_id: str | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+    ) -> None:
+        model = model_id or os.environ.get("OPENAI_CHAT_MODEL_ID")
+        if not model:
+            raise ConfigurationError(
+                "no OpenAI model: set OPENAI_CHAT_MODEL_ID (gpt-4o-mini, or llama3.2 on Ollama)"
+            )
+        self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
+        if self._api_key is None and self._base_url is None:
+            raise ConfigurationError(
+                "no OpenAI API key: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server"
+            )
+        super().__init__(
+            model=model,
+            url=self._base_url or DEFAULT_OPENAI_URL,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+
+    @property
+    def backend_name(self) -> str:
+        if self._base_url is None:
+            return "OpenAI"
+        return f"OpenAI-compatible server at {display_url(self._base_url)}"
+
+    def _create_sdk_client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            # Keyless local servers: the SDK insists on a key, so it gets a placeholder that
+            # _request_extras keeps off the wire.
+            api_key=self._api_key or "no-key",
+            base_url=self._base_url,
+            max_retries=self._max_retries,
+            timeout=self._timeout if self._timeout is not None else openai.NOT_GIVEN,
+        )
+
+    def _request_extras(self) -> dict[str, Any]:
+        if self._api_key is None:
+            return {"extra_headers": {"Authorization": openai.omit}}
+        return {}
+
+    def _secrets(self) -> list[str]:
+        return [self._api_key] if self._api_key else []
+
+    def _hint_credentials(self) -> str:
+        return "OPENAI_API_KEY"
+
+    def _hint_forbidden(self) -> str:
+        return f"check that the key in OPENAI_API_KEY may use model {self._model!r}"
+
+    def _hint_not_found(self) -> str:
+        where = " and OPENAI_BASE_URL (often ends in /v1)" if self._base_url else ""
+        return f"check OPENAI_CHAT_MODEL_ID ({self._model!r}){where}"
+
+    def _hint_url(self) -> str:
+        return "OPENAI_BASE_URL" if self._base_url else "the network or proxy settings"
