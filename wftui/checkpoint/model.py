@@ -1,0 +1,135 @@
+"""The checkpoint model: everything a fresh process needs to continue a run.
+
+Values in ``messages``, ``shared_state``, ``executor_states``, ``pending_requests`` and
+``fan_in_buffers`` are live Python objects here; storages turn them into typed JSON with
+``wftui.checkpoint.codec`` and back.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+FORMAT_VERSION = 1
+
+
+class CheckpointStatus(str, Enum):
+    """What a checkpoint says about its run, derived from the checkpoint's own content."""
+
+    IN_PROGRESS = "in progress"
+    AWAITING_HUMAN_INPUT = "awaiting human input"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def new_checkpoint_id() -> str:
+    """A time-ordered id (microseconds then randomness), so sorting ids sorts by creation."""
+    return f"{time.time_ns() // 1000:014x}{os.urandom(5).hex()}"
+
+
+def utc_timestamp() -> str:
+    """ISO-8601 UTC with microseconds: sorts correctly as text."""
+    now = time.time()
+    seconds = int(now)
+    micros = int((now - seconds) * 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
+class WorkflowCheckpoint(BaseModel):
+    """One saved superstep boundary of a run (or the run's initial input)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    checkpoint_id: str = Field(default_factory=new_checkpoint_id)
+    workflow_id: str
+    workflow_name: str = ""
+    parent_checkpoint_id: str | None = None
+    timestamp: str = Field(default_factory=utc_timestamp)
+    iteration_count: int = 0
+    max_iterations: int = 100
+    # {source_executor_id: [{"data": value, "source_id": str, "target_id": str | None}]}
+    messages: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    shared_state: dict[str, Any] = Field(default_factory=dict)
+    executor_states: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # {request_id: {"request_id", "source_executor_id", "request_type", "data"}}
+    pending_requests: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # {fan_in_target_id: {source_id: [values]}}
+    fan_in_buffers: dict[str, dict[str, list[Any]]] = Field(default_factory=dict)
+    # Executors the pending messages will be delivered to (resolved by the engine's edges),
+    # so listings and UIs can say "what runs next" without knowing the graph.
+    next_executor_ids: list[str] = Field(default_factory=list)
+    graph_signature: str = ""
+    # Executors and edges of the graph; kept on a run's first checkpoint only, so checkpoint
+    # size does not grow with the graph, yet a mismatch can still say what differs.
+    graph: dict[str, Any] | None = None
+    # {"error_type", "message", "executor_id"} when the superstep after this state failed.
+    error: dict[str, Any] | None = None
+    format_version: int = FORMAT_VERSION
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    # Typed-JSON forms the engine already made when the values were set:
+    # {"executor_states": {executor_id: json}, "shared_state": {key: json}}. The codec reuses
+    # them instead of encoding every state again at every superstep.
+    _encoded: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def status(self) -> CheckpointStatus:
+        """Derived, never stored separately, so it cannot disagree with the content."""
+        if self.error is not None:
+            return CheckpointStatus.FAILED
+        if self.pending_requests:
+            return CheckpointStatus.AWAITING_HUMAN_INPUT
+        if any(self.messages.values()) or any(
+            any(buffer.values()) for buffer in self.fan_in_buffers.values()
+        ):
+            return CheckpointStatus.IN_PROGRESS
+        return CheckpointStatus.COMPLETED
+
+    @property
+    def pending_message_count(self) -> int:
+        return sum(len(batch) for batch in self.messages.values())
+
+    def summary(self, size_bytes: int = 0) -> CheckpointSummary:
+        """What listings show; works on a checkpoint whose values are still typed JSON."""
+        return CheckpointSummary(
+            checkpoint_id=self.checkpoint_id,
+            workflow_id=self.workflow_id,
+            workflow_name=self.workflow_name,
+            parent_checkpoint_id=self.parent_checkpoint_id,
+            timestamp=self.timestamp,
+            iteration_count=self.iteration_count,
+            status=self.status,
+            pending_message_count=self.pending_message_count,
+            next_executor_ids=list(self.next_executor_ids),
+            pending_request_ids=list(self.pending_requests),
+            graph_signature=self.graph_signature,
+            size_bytes=size_bytes,
+        )
+
+
+class CheckpointSummary(BaseModel):
+    """What a listing shows without decoding a checkpoint's values."""
+
+    checkpoint_id: str
+    workflow_id: str
+    workflow_name: str = ""
+    parent_checkpoint_id: str | None = None
+    timestamp: str
+    iteration_count: int
+    status: CheckpointStatus
+    pending_message_count: int = 0
+    # Executors that will run next if resumed here (targets of pending messages).
+    next_executor_ids: list[str] = Field(default_factory=list)
+    pending_request_ids: list[str] = Field(default_factory=list)
+    graph_signature: str = ""
+    size_bytes: int = 0
+
+
+class ListingProblem(BaseModel):
+    """A file a listing skipped, and why, for a UI or CLI to show."""
+
+    path: str
+    reason: str

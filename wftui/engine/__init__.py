@@ -1,0 +1,82 @@
+"""The workflow engine: executors, edges, supersteps, checkpoints, resume. No UI, no I/O."""
+
+from wftui.engine.builder import WorkflowBuilder
+from wftui.engine.context import WorkflowContext
+from wftui.engine.edges import Case, Default, EdgeInfo, RoutingError
+from wftui.engine.events import (
+    AgentRunEvent,
+    AgentRunUpdateEvent,
+    CheckpointSavedEvent,
+    ExecutorCompletedEvent,
+    ExecutorEvent,
+    ExecutorFailedEvent,
+    ExecutorInvokedEvent,
+    ExecutorInvokeEvent,
+    RequestInfoEvent,
+    SuperStepCompletedEvent,
+    SuperStepStartedEvent,
+    WorkflowErrorDetails,
+    WorkflowEvent,
+    WorkflowFailedEvent,
+    WorkflowOutputEvent,
+    WorkflowRunState,
+    WorkflowStartedEvent,
+    WorkflowStatusEvent,
+)
+from wftui.engine.executor import Executor, WorkflowDefinitionError, handler
+from wftui.engine.request_info import (
+    RequestInfoExecutor,
+    RequestInfoMessage,
+    RequestResponse,
+    WorkflowCheckpointSummary,
+)
+from wftui.engine.workflow import (
+    CheckpointNotFoundError,
+    ExecutorInfo,
+    GraphMismatchError,
+    Workflow,
+    WorkflowGraph,
+    WorkflowRunError,
+    WorkflowRunResult,
+)
+
+__all__ = [
+    "AgentRunEvent",
+    "AgentRunUpdateEvent",
+    "Case",
+    "CheckpointNotFoundError",
+    "CheckpointSavedEvent",
+    "Default",
+    "EdgeInfo",
+    "Executor",
+    "ExecutorCompletedEvent",
+    "ExecutorEvent",
+    "ExecutorFailedEvent",
+    "ExecutorInfo",
+    "ExecutorInvokeEvent",
+    "ExecutorInvokedEvent",
+    "GraphMismatchError",
+    "RequestInfoEvent",
+    "RequestInfoExecutor",
+    "RequestInfoMessage",
+    "RequestResponse",
+    "RoutingError",
+    "SuperStepCompletedEvent",
+    "SuperStepStartedEvent",
+    "Workflow",
+    "WorkflowBuilder",
+    "WorkflowCheckpointSummary",
+    "WorkflowContext",
+    "WorkflowDefinitionError",
+    "WorkflowErrorDetails",
+    "WorkflowEvent",
+    "WorkflowFailedEvent",
+    "WorkflowGraph",
+    "WorkflowOutputEvent",
+    "WorkflowRunError",
+    "WorkflowRunResult",
+    "WorkflowRunState",
+    "WorkflowStartedEvent",
+    "WorkflowStatusEvent",
+    "handler",
+]

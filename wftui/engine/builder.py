@@ -1,0 +1,172 @@
+"""WorkflowBuilder: declares the graph and checks it before anything runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from wftui.checkpoint.codec import register_type
+from wftui.checkpoint.storage import CheckpointStorage
+from wftui.engine.edges import Case, Condition, Default, EdgeGroup, EdgeKind
+from wftui.engine.executor import Executor, WorkflowDefinitionError
+from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
+from wftui.engine.workflow import Workflow
+
+DEFAULT_MAX_ITERATIONS = 100
+
+
+class WorkflowBuilder:
+    """Fluent builder; ``build()`` raises WorkflowDefinitionError naming the executor or edge at fault."""
+
+    def __init__(self, max_iterations: int = DEFAULT_MAX_ITERATIONS, name: str | None = None) -> None:
+        if max_iterations < 1:
+            raise WorkflowDefinitionError(f"max_iterations must be at least 1, not {max_iterations}")
+        self._max_iterations = max_iterations
+        self._name = name
+        self._executors: dict[str, Executor] = {}
+        self._groups: list[EdgeGroup] = []
+        self._start: Executor | None = None
+        self._storage: CheckpointStorage | None = None
+
+    def _add_executor(self, executor: Executor) -> str:
+        if not isinstance(executor, Executor):
+            raise WorkflowDefinitionError(
+                f"expected an Executor, got {type(executor).__name__}: {executor!r}"
+            )
+        known = self._executors.get(executor.id)
+        if known is not None and known is not executor:
+            raise WorkflowDefinitionError(
+                f"two different executors share the id {executor.id!r}; ids must be unique"
+            )
+        self._executors[executor.id] = executor
+        return executor.id
+
+    def _add_group(
+        self, kind: EdgeKind, sources: Sequence[Executor], branches: list[tuple[Executor, Condition | None]]
+    ) -> WorkflowBuilder:
+        source_ids = tuple(self._add_executor(source) for source in sources)
+        group = EdgeGroup(
+            kind,
+            source_ids,
+            tuple((self._add_executor(target), condition) for target, condition in branches),
+        )
+        for edge in group.edges:
+            for existing in self._groups:
+                if any(
+                    (e.source_id, e.target_id) == (edge.source_id, edge.target_id)
+                    for e in existing.edges
+                ):
+                    raise WorkflowDefinitionError(
+                        f"duplicate edge {edge.source_id} -> {edge.target_id}"
+                    )
+        self._groups.append(group)
+        return self
+
+    def add_edge(
+        self, source: Executor, target: Executor, condition: Condition | None = None
+    ) -> WorkflowBuilder:
+        return self._add_group("direct", [source], [(target, condition)])
+
+    def add_fan_out_edges(self, source: Executor, targets: Sequence[Executor]) -> WorkflowBuilder:
+        """Every message from ``source`` goes to each target that can handle it."""
+        if not targets:
+            raise WorkflowDefinitionError(f"fan-out from {source.id} needs at least one target")
+        return self._add_group("fan_out", [source], [(target, None) for target in targets])
+
+    def add_fan_in_edges(self, sources: Sequence[Executor], target: Executor) -> WorkflowBuilder:
+        """``target`` receives one list once every source has sent."""
+        if not sources:
+            raise WorkflowDefinitionError(f"fan-in to {target.id} needs at least one source")
+        return self._add_group("fan_in", sources, [(target, None)])
+
+    def add_switch_case_edge_group(
+        self, source: Executor, cases: Sequence[Case | Default]
+    ) -> WorkflowBuilder:
+        """The first case whose condition holds takes the message; Default takes the rest."""
+        defaults = [case for case in cases if isinstance(case, Default)]
+        if len(defaults) > 1 or (defaults and not isinstance(cases[-1], Default)):
+            raise WorkflowDefinitionError(
+                f"switch from {source.id}: at most one Default, and it must come last"
+            )
+        branches: list[tuple[Executor, Condition | None]] = [
+            (case.target, case.condition if isinstance(case, Case) else None) for case in cases
+        ]
+        return self._add_group("switch", [source], branches)
+
+    def add_chain(self, executors: Sequence[Executor]) -> WorkflowBuilder:
+        for source, target in zip(executors, executors[1:], strict=False):
+            self.add_edge(source, target)
+        return self
+
+    def set_start_executor(self, executor: Executor) -> WorkflowBuilder:
+        self._start = executor
+        self._add_executor(executor)
+        return self
+
+    def with_checkpointing(self, checkpoint_storage: CheckpointStorage) -> WorkflowBuilder:
+        self._storage = checkpoint_storage
+        return self
+
+    def _check_edge_types(self) -> None:
+        for group in self._groups:
+            for edge in group.edges:
+                source = self._executors[edge.source_id]
+                target = self._executors[edge.target_id]
+                sent = source.output_types
+                accepted = target.input_types
+                if sent is None or any(is_catch_all(t) for t in accepted):
+                    continue
+                if group.kind == "fan_in":
+                    sent = [list[Any]]
+                if not any(could_match(s, a) for s in sent for a in accepted):
+                    raise WorkflowDefinitionError(
+                        f"edge {edge.source_id} -> {edge.target_id} can never deliver: "
+                        f"{edge.source_id} sends {' | '.join(type_name(t) for t in sent) or 'nothing'}"
+                        f" but {edge.target_id} accepts "
+                        f"{' | '.join(type_name(t) for t in accepted)}"
+                    )
+
+    def _register_declared_types(self) -> None:
+        """Only types the workflow declares may be rebuilt from a checkpoint file."""
+        for executor in self._executors.values():
+            for spec in executor.handlers:
+                declared: list[Any] = [spec.message_type]
+                declared.extend(spec.output_types or ())
+                declared.extend(spec.workflow_output_types or ())
+                for annotation in declared:
+                    for cls in classes_in(annotation):
+                        if cls.__module__ != "builtins" and not is_catch_all(cls):
+                            register_type(cls)
+
+    def _check_reachable(self, start_id: str) -> None:
+        successors: dict[str, set[str]] = {}
+        for group in self._groups:
+            for edge in group.edges:
+                successors.setdefault(edge.source_id, set()).add(edge.target_id)
+        reached, frontier = {start_id}, [start_id]
+        while frontier:
+            for target in successors.get(frontier.pop(), ()):
+                if target not in reached:
+                    reached.add(target)
+                    frontier.append(target)
+        unreachable = sorted(set(self._executors) - reached)
+        if unreachable:
+            raise WorkflowDefinitionError(
+                f"executors not reachable from the start executor {start_id}: "
+                + ", ".join(unreachable)
+            )
+
+    def build(self) -> Workflow:
+        if self._start is None:
+            raise WorkflowDefinitionError("no start executor: call set_start_executor(...)")
+        self._check_reachable(self._start.id)
+        self._check_edge_types()
+        self._register_declared_types()
+        return Workflow(
+            executors=dict(self._executors),
+            groups=list(self._groups),
+            start_executor_id=self._start.id,
+            max_iterations=self._max_iterations,
+            name=self._name or self._start.id,
+            checkpoint_storage=self._storage,
+        )

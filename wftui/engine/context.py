@@ -1,0 +1,112 @@
+"""The handle a handler gets: send, yield, state, shared state, events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import Never, TypeVar
+
+from wftui.engine.events import RequestInfoEvent, WorkflowEvent, WorkflowOutputEvent
+from wftui.engine.state import Message, StoredValue, SuperstepScope
+from wftui.engine.typing_utils import match_distance, type_name
+
+if TYPE_CHECKING:
+    from wftui.engine.executor import HandlerSpec
+
+TOut = TypeVar("TOut", default=Never)
+TWorkflowOut = TypeVar("TWorkflowOut", default=Never)
+
+
+class WorkflowContext(Generic[TOut, TWorkflowOut]):
+    """``WorkflowContext[TOut]`` sends TOut; ``WorkflowContext[TOut, TW]`` also yields TW outputs."""
+
+    def __init__(
+        self,
+        executor_id: str,
+        *,
+        scope: SuperstepScope,
+        committed_shared_state: Mapping[str, StoredValue],
+        committed_state: StoredValue | None,
+        source_id: str,
+        spec: HandlerSpec | None = None,
+    ) -> None:
+        self.executor_id = executor_id
+        self.source_id = source_id
+        self._scope = scope
+        self._committed_shared_state = committed_shared_state
+        self._committed_state = committed_state
+        self._spec = spec
+
+    def _check_declared(self, value: Any, declared: tuple[Any, ...] | None, verb: str) -> None:
+        if declared is None or self._spec is None:
+            return
+        if not any(match_distance(value, t) is not None for t in declared):
+            allowed = " | ".join(type_name(t) for t in declared) or "nothing"
+            raise TypeError(
+                f"{self.executor_id}.{self._spec.name} {verb} {type(value).__name__}, "
+                f"but its WorkflowContext declares {allowed}"
+            )
+
+    async def send_message(self, message: Any, target_id: str | None = None) -> None:
+        """Deliver ``message`` along this executor's edges in the next superstep."""
+        self._check_declared(message, self._spec.output_types if self._spec else None, "sent")
+        self._scope.sent.setdefault(self.executor_id, []).append(
+            Message(message, self.executor_id, target_id)
+        )
+
+    async def yield_output(self, value: Any) -> None:
+        """Emit a workflow output (a WorkflowOutputEvent)."""
+        declared = self._spec.workflow_output_types if self._spec else None
+        self._check_declared(value, declared, "yielded")
+        self._scope.outputs.append(value)
+        self._scope.events.put_nowait(
+            WorkflowOutputEvent(data=value, source_executor_id=self.executor_id)
+        )
+
+    async def add_event(self, event: WorkflowEvent) -> None:
+        self._scope.events.put_nowait(event)
+
+    async def get_state(self) -> dict[str, Any] | None:
+        """This executor's own state as last set (its own writes in this superstep included)."""
+        stored = self._scope.executor_states.get(self.executor_id, self._committed_state)
+        return None if stored is None else stored.read()  # type: ignore[no-any-return]
+
+    async def set_state(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict):
+            raise TypeError(f"{self.executor_id}: set_state takes a dict, not {type(state).__name__}")
+        self._scope.executor_states[self.executor_id] = StoredValue.of(
+            state, f"executor_states.{self.executor_id}"
+        )
+
+    async def get_shared_state(self, key: str) -> Any:
+        """The committed value, or this executor's own write from this superstep."""
+        own = self._scope.shared_state.get(self.executor_id, {})
+        stored = own.get(key) or self._committed_shared_state.get(key)
+        if stored is None:
+            raise KeyError(f"shared state has no key {key!r}")
+        return stored.read()
+
+    async def set_shared_state(self, key: str, value: Any) -> None:
+        """Staged now, visible to other executors from the next superstep."""
+        stored = StoredValue.of(value, f"shared_state.{key}")
+        self._scope.shared_state.setdefault(self.executor_id, {})[key] = stored
+
+    async def request_info(self, request: Any, request_id: str) -> None:
+        """Park ``request`` for an outside answer (RequestInfoExecutor uses this)."""
+        record = {
+            "request_id": request_id,
+            "source_executor_id": self.source_id,
+            "request_executor_id": self.executor_id,
+            "request_type": type(request).__name__,
+            "data": request,
+        }
+        self._scope.new_requests[request_id] = record
+        self._scope.events.put_nowait(
+            RequestInfoEvent(
+                data=request,
+                request_id=request_id,
+                source_executor_id=self.source_id,
+                request_type=type(request).__name__,
+            )
+        )

@@ -1,0 +1,171 @@
+"""Executors and their typed ``@handler`` methods."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from wftui.engine.typing_utils import (
+    is_catch_all,
+    is_never,
+    match_distance,
+    type_name,
+    union_members,
+)
+
+if TYPE_CHECKING:
+    from wftui.engine.context import WorkflowContext
+
+HandlerFunction = Callable[[Any, Any, "WorkflowContext[Any, Any]"], Awaitable[None]]
+F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+
+_HANDLER_MARK = "__wftui_handler__"
+
+
+class WorkflowDefinitionError(Exception):
+    """The workflow as written cannot run; the message names what is at fault."""
+
+
+def handler(func: F) -> F:
+    """Mark an async method ``(self, message: T, ctx: WorkflowContext[...])`` as a handler of T."""
+    if not inspect.iscoroutinefunction(func):
+        raise WorkflowDefinitionError(f"handler {func.__qualname__} must be 'async def'")
+    setattr(func, _HANDLER_MARK, True)
+    return func
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """One handler as the router sees it."""
+
+    name: str
+    function: HandlerFunction
+    message_type: Any
+    # What the handler may send (WorkflowContext's first argument); None when undeclared.
+    output_types: tuple[Any, ...] | None
+    workflow_output_types: tuple[Any, ...] | None
+
+
+def _context_arguments(annotation: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """Read ``WorkflowContext[TOut, TWorkflowOut]`` into (sent types, yielded types)."""
+    args = typing.get_args(annotation)
+    if not args:
+        return None, None
+
+    def declared(arg: Any) -> tuple[Any, ...] | None:
+        if is_catch_all(arg):
+            return None
+        if is_never(arg) or arg is None or arg is type(None):
+            return ()
+        return union_members(arg)
+
+    sent = declared(args[0])
+    yielded = declared(args[1]) if len(args) > 1 else ()
+    return sent, yielded
+
+
+def _resolve_handler(cls: type, name: str, function: HandlerFunction) -> HandlerSpec:
+    try:
+        hints = typing.get_type_hints(function)
+    except NameError as error:
+        raise WorkflowDefinitionError(
+            f"cannot resolve the annotations of handler {cls.__name__}.{name}: {error}"
+        ) from error
+    parameters = list(inspect.signature(function).parameters)
+    if len(parameters) != 3:
+        raise WorkflowDefinitionError(
+            f"handler {cls.__name__}.{name} must take (self, message, ctx), "
+            f"not ({', '.join(parameters)})"
+        )
+    message_param, ctx_param = parameters[1], parameters[2]
+    if message_param not in hints:
+        raise WorkflowDefinitionError(
+            f"handler {cls.__name__}.{name} must annotate '{message_param}' with the type it handles"
+        )
+    sent, yielded = _context_arguments(hints.get(ctx_param))
+    return HandlerSpec(name, function, hints[message_param], sent, yielded)
+
+
+_SPEC_CACHE: dict[type, tuple[HandlerSpec, ...]] = {}
+
+
+def handler_specs(cls: type) -> tuple[HandlerSpec, ...]:
+    """The handlers of an executor class, resolved once (lazily, so forward references work)."""
+    cached = _SPEC_CACHE.get(cls)
+    if cached is not None:
+        return cached
+    specs: list[HandlerSpec] = []
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        for name, member in vars(klass).items():
+            if name in seen or not getattr(member, _HANDLER_MARK, False):
+                continue
+            seen.add(name)
+            specs.append(_resolve_handler(cls, name, member))
+    by_type: dict[str, str] = {}
+    for spec in specs:
+        key = type_name(spec.message_type)
+        if key in by_type:
+            raise WorkflowDefinitionError(
+                f"{cls.__name__} has two handlers for {key}: {by_type[key]} and {spec.name}"
+            )
+        by_type[key] = spec.name
+    result = tuple(specs)
+    _SPEC_CACHE[cls] = result
+    return result
+
+
+class Executor:
+    """A unit of work: receives typed messages, keeps its own checkpointed state, sends on."""
+
+    def __init__(self, id: str | None = None) -> None:
+        self.id: str = id or type(self).__name__
+        self._handlers = handler_specs(type(self))
+        if not self._handlers:
+            raise WorkflowDefinitionError(f"executor {self.id} has no @handler methods")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r})"
+
+    @property
+    def handlers(self) -> tuple[HandlerSpec, ...]:
+        return self._handlers
+
+    @property
+    def input_types(self) -> list[Any]:
+        return [spec.message_type for spec in self._handlers]
+
+    @property
+    def output_types(self) -> list[Any] | None:
+        """Types this executor may send, or None when any handler leaves it undeclared."""
+        found: list[Any] = []
+        for spec in self._handlers:
+            if spec.output_types is None:
+                return None
+            found.extend(t for t in spec.output_types if t not in found)
+        return found
+
+    @property
+    def workflow_output_types(self) -> list[Any] | None:
+        found: list[Any] = []
+        for spec in self._handlers:
+            if spec.workflow_output_types is None:
+                return None
+            found.extend(t for t in spec.workflow_output_types if t not in found)
+        return found
+
+    def find_handler(self, message: Any) -> HandlerSpec | None:
+        """The handler whose type is most specific for ``message``."""
+        best: HandlerSpec | None = None
+        best_distance = 0
+        for spec in self._handlers:
+            distance = match_distance(message, spec.message_type)
+            if distance is not None and (best is None or distance < best_distance):
+                best, best_distance = spec, distance
+        return best
+
+    def can_handle(self, message: Any) -> bool:
+        return self.find_handler(message) is not None

@@ -1,0 +1,91 @@
+"""Human in the loop: requests that pause a run until someone answers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
+
+from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.engine.context import WorkflowContext
+from wftui.engine.executor import Executor, handler
+from wftui.engine.typing_utils import match_distance
+
+TRequest = TypeVar("TRequest", default=Any)
+TReply = TypeVar("TReply", default=Any)
+
+
+@dataclass
+class RequestInfoMessage:
+    """Base of request payloads; subclass it with the fields a human should see."""
+
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class RequestResponse(Generic[TRequest, TReply]):
+    """The answer to a request, delivered back to the executor that asked."""
+
+    data: TReply
+    original_request: TRequest
+    request_id: str
+
+    @classmethod
+    def __wftui_args_match__(cls, value: RequestResponse[Any, Any], args: tuple[Any, ...]) -> bool:
+        """Route ``RequestResponse[Approval, str]`` by the request's and the answer's types."""
+        request_type, reply_type = (tuple(args) + (Any, Any))[:2]
+        return (
+            match_distance(value.original_request, request_type) is not None
+            and match_distance(value.data, reply_type) is not None
+        )
+
+
+@dataclass(frozen=True)
+class PendingRequestSummary:
+    request_id: str
+    source_executor_id: str
+    request_type: str
+    data: Any
+
+
+@dataclass(frozen=True)
+class WorkflowCheckpointSummary:
+    """What a person needs to pick a checkpoint to resume."""
+
+    checkpoint_id: str
+    iteration_count: int
+    targets: list[str]
+    executor_states: list[str]
+    status: str
+    pending_requests: list[PendingRequestSummary]
+
+
+class RequestInfoExecutor(Executor):
+    """Turns any RequestInfoMessage it receives into a pending request and a RequestInfoEvent."""
+
+    @handler
+    async def request(
+        self, message: RequestInfoMessage, ctx: WorkflowContext[RequestResponse[Any, Any]]
+    ) -> None:
+        await ctx.request_info(message, message.request_id)
+
+    @staticmethod
+    def checkpoint_summary(checkpoint: WorkflowCheckpoint) -> WorkflowCheckpointSummary:
+        return WorkflowCheckpointSummary(
+            checkpoint_id=checkpoint.checkpoint_id,
+            iteration_count=checkpoint.iteration_count,
+            targets=list(checkpoint.next_executor_ids),
+            executor_states=sorted(checkpoint.executor_states),
+            status=checkpoint.status.value,
+            pending_requests=[
+                PendingRequestSummary(
+                    request_id=record["request_id"],
+                    source_executor_id=record.get("source_executor_id", ""),
+                    request_type=record.get("request_type", ""),
+                    data=record.get("data"),
+                )
+                for record in checkpoint.pending_requests.values()
+            ],
+        )
