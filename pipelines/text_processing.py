@@ -75,7 +75,9 @@ class SubmitToLowerAgent(Executor):
             f"\n\nText: {text}"
         )
         await ctx.send_message(
-            AgentExecutorRequest(messages=[ChatMessage(Role.USER, text=prompt)], should_respond=True),
+            AgentExecutorRequest(
+                messages=[ChatMessage(Role.USER, text=prompt)], should_respond=True
+            ),
             target_id=self._agent_id,
         )
 

@@ -218,7 +218,9 @@ async def _run(args: argparse.Namespace) -> int:
     storage = _storage(args)
     workflow = pipeline.create_workflow(storage, client)
     text = args.input if args.input is not None else pipeline.default_input
-    print(f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}")
+    print(
+        f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}"
+    )
     return await _print_events(workflow.run_stream(text))
 
 

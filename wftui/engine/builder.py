@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,9 +19,13 @@ DEFAULT_MAX_ITERATIONS = 100
 class WorkflowBuilder:
     """Fluent builder; ``build()`` raises WorkflowDefinitionError naming the executor or edge at fault."""
 
-    def __init__(self, max_iterations: int = DEFAULT_MAX_ITERATIONS, name: str | None = None) -> None:
+    def __init__(
+        self, max_iterations: int = DEFAULT_MAX_ITERATIONS, name: str | None = None
+    ) -> None:
         if max_iterations < 1:
-            raise WorkflowDefinitionError(f"max_iterations must be at least 1, not {max_iterations}")
+            raise WorkflowDefinitionError(
+                f"max_iterations must be at least 1, not {max_iterations}"
+            )
         self._max_iterations = max_iterations
         self._name = name
         self._executors: dict[str, Executor] = {}
@@ -42,7 +47,10 @@ class WorkflowBuilder:
         return executor.id
 
     def _add_group(
-        self, kind: EdgeKind, sources: Sequence[Executor], branches: list[tuple[Executor, Condition | None]]
+        self,
+        kind: EdgeKind,
+        sources: Sequence[Executor],
+        branches: list[tuple[Executor, Condition | None]],
     ) -> WorkflowBuilder:
         source_ids = tuple(self._add_executor(source) for source in sources)
         group = EdgeGroup(
@@ -94,7 +102,7 @@ class WorkflowBuilder:
         return self._add_group("switch", [source], branches)
 
     def add_chain(self, executors: Sequence[Executor]) -> WorkflowBuilder:
-        for source, target in zip(executors, executors[1:], strict=False):
+        for source, target in itertools.pairwise(executors):
             self.add_edge(source, target)
         return self
 

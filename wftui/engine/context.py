@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, Never
 
-from typing_extensions import Never, TypeVar
+from typing_extensions import TypeVar
 
 from wftui.engine.events import RequestInfoEvent, WorkflowEvent, WorkflowOutputEvent
 from wftui.engine.state import Message, StoredValue, SuperstepScope
@@ -70,11 +70,16 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
     async def get_state(self) -> dict[str, Any] | None:
         """This executor's own state as last set (its own writes in this superstep included)."""
         stored = self._scope.executor_states.get(self.executor_id, self._committed_state)
-        return None if stored is None else stored.read()  # type: ignore[no-any-return]
+        if stored is None:
+            return None
+        state: dict[str, Any] = stored.read()
+        return state
 
     async def set_state(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict):
-            raise TypeError(f"{self.executor_id}: set_state takes a dict, not {type(state).__name__}")
+            raise TypeError(
+                f"{self.executor_id}: set_state takes a dict, not {type(state).__name__}"
+            )
         self._scope.executor_states[self.executor_id] = StoredValue.of(
             state, f"executor_states.{self.executor_id}"
         )

@@ -113,16 +113,21 @@ def route(
 ) -> Routed:
     """Turn pending messages into per-executor deliveries, in order, without mutating inputs."""
     deliveries: dict[str, list[Message]] = {}
-    buffers = {group: {src: list(vals) for src, vals in by_src.items()}
-               for group, by_src in fan_in_buffers.items()}
+    buffers = {
+        group: {src: list(vals) for src, vals in by_src.items()}
+        for group, by_src in fan_in_buffers.items()
+    }
     fan_in_groups: dict[str, EdgeGroup] = {}
 
     def deliver(target: str, message: Message) -> None:
         deliveries.setdefault(target, []).append(message)
 
     for message in messages:
-        if message.source_id not in groups_by_source and message.target_id in executors:
-            deliver(message.target_id, message)  # run input and answers to human requests
+        if message.source_id == INPUT_SOURCE_ID:
+            start_id = message.target_id
+            if start_id is None or start_id not in executors:
+                raise RoutingError(f"run input for unknown executor {start_id!r}")
+            deliver(start_id, message)
             continue
         reached: list[str] = []
         for group in groups_by_source.get(message.source_id, []):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, ClassVar
 
 
-class WorkflowRunState(str, Enum):
+class WorkflowRunState(StrEnum):
     """Where a run stands; IDLE means it finished with nothing left to do."""
 
     IN_PROGRESS = "IN_PROGRESS"

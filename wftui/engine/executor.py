@@ -31,7 +31,8 @@ class WorkflowDefinitionError(Exception):
 
 def handler(func: F) -> F:
     """Mark an async method ``(self, message: T, ctx: WorkflowContext[...])`` as a handler of T."""
-    if not inspect.iscoroutinefunction(func):
+    is_async = inspect.iscoroutinefunction(func)  # kept apart: the check narrows func's type
+    if not is_async:
         raise WorkflowDefinitionError(f"handler {func.__qualname__} must be 'async def'")
     setattr(func, _HANDLER_MARK, True)
     return func

@@ -35,7 +35,7 @@ class RequestResponse(Generic[TRequest, TReply]):
     @classmethod
     def __wftui_args_match__(cls, value: RequestResponse[Any, Any], args: tuple[Any, ...]) -> bool:
         """Route ``RequestResponse[Approval, str]`` by the request's and the answer's types."""
-        request_type, reply_type = (tuple(args) + (Any, Any))[:2]
+        request_type, reply_type = (*args, Any, Any)[:2]
         return (
             match_distance(value.original_request, request_type) is not None
             and match_distance(value.data, reply_type) is not None

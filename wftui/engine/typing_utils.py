@@ -9,9 +9,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
-
-from typing_extensions import Never
+from typing import Any, Never, Union
 
 # Distance given to Any/object: farther than any real class in an MRO.
 _CATCH_ALL_DISTANCE = 10_000

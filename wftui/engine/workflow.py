@@ -202,7 +202,9 @@ class Workflow:
             yield event
 
     async def send_responses(self, responses: Mapping[str, Any]) -> WorkflowRunResult:
-        return WorkflowRunResult([event async for event in self.send_responses_streaming(responses)])
+        return WorkflowRunResult(
+            [event async for event in self.send_responses_streaming(responses)]
+        )
 
     # ----- the run loop -----
 
@@ -485,7 +487,8 @@ class Workflow:
             gone = sorted(f"{s}->{t}" for s, t, _ in their_edges - our_edges)
             new = sorted(f"{s}->{t}" for s, t, _ in our_edges - their_edges)
             differences.append(
-                "edges differ" + (f"; only in checkpoint: {', '.join(gone)}" if gone else "")
+                "edges differ"
+                + (f"; only in checkpoint: {', '.join(gone)}" if gone else "")
                 + (f"; only here: {', '.join(new)}" if new else "")
             )
         if theirs.get("start") != ours["start"]:
@@ -497,9 +500,7 @@ class Workflow:
             record = state.pending_requests.get(request_id)
             if record is None:
                 pending = ", ".join(state.pending_requests) or "none"
-                raise WorkflowRunError(
-                    f"no pending request {request_id!r} (pending: {pending})"
-                )
+                raise WorkflowRunError(f"no pending request {request_id!r} (pending: {pending})")
             reply = RequestResponse(
                 data=value, original_request=record["data"], request_id=request_id
             )
