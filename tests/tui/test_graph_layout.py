@@ -9,6 +9,7 @@ from itertools import pairwise
 
 import pytest
 
+from pipelines.text_processing import create_workflow
 from wftui.tui.graph_layout import (
     EdgeKind,
     GraphEdge,
@@ -333,6 +334,10 @@ def test_graph_from_workflow_reads_the_engine_graph_shape() -> None:
         edges=(GraphEdge("a", "b", EdgeKind.SWITCH, "yes"),),
         start="a",
     )
+
+
+def test_the_seed_pipeline_reads_as_its_five_step_chain() -> None:
+    assert graph_from_workflow(create_workflow(None)) == SEED
 
 
 @pytest.mark.parametrize(
