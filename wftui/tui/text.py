@@ -1,0 +1,54 @@
+"""Small text helpers shared by the panes: ids, one-line values, clock times."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def short_id(value: str, width: int = 8) -> str:
+    """The tail of an id: checkpoint ids start with their time, so the head rarely differs."""
+    return value[-width:] if len(value) > width else value
+
+
+def one_line(value: object, limit: int = 200) -> str:
+    """``value`` as one printable line, cut at ``limit`` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    text = _CONTROL.sub(" ", text.replace("\n", " ⏎ "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_timestamp(value: str) -> float:
+    """Seconds since the epoch from a checkpoint's ISO-8601 UTC timestamp (0.0 if unreadable)."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How the app shows times. Tests pin the zone and "now" so screenshots never drift."""
+
+    tz: tzinfo | None = None
+    now: Callable[[], float] = field(default=time.time)
+
+    def _local(self, seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, self.tz)
+
+    def time_of_day(self, seconds: float) -> str:
+        """``12:04:05.123``: the event log's resolution."""
+        moment = self._local(seconds)
+        return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+    def when(self, seconds: float) -> str:
+        """``12:04:05`` today, ``03-14 12:04`` on another day."""
+        moment = self._local(seconds)
+        if moment.date() == self._local(self.now()).date():
+            return moment.strftime("%H:%M:%S")
+        return moment.strftime("%m-%d %H:%M")
