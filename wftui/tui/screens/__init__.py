@@ -1,0 +1,1 @@
+"""Screens of the wftui app: the main layout and its dialogs."""
