@@ -79,7 +79,7 @@ class FakeLLMServer:
         return f"{self.url}/v1"
 
     def fail(self, status: int, times: int = 1, message: str = "", code: str = "") -> None:
-        """Answer the next ``times`` requests with ``status`` (429 with a 1 ms Retry-After)."""
+        """Answer the next ``times`` requests with ``status``."""
         for _ in range(times):
             self._failures.append(Failure(status, message or f"simulated {status}", code))
 
@@ -104,7 +104,8 @@ class FakeLLMServer:
             await self._release.wait()
         if self._failures:
             failure = self._failures.popleft()
-            headers = {"retry-after-ms": "1"} if failure.status == 429 else {}
+            # A 1 ms Retry-After keeps the SDK's retries of 429/5xx quick.
+            headers = {"retry-after-ms": "1"}
             error = {"message": failure.message, "type": "error", "code": failure.code or None}
             return web.json_response({"error": error}, status=failure.status, headers=headers)
         if model not in known:

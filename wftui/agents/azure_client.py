@@ -17,8 +17,10 @@ from typing import Any, TypeAlias
 import openai
 from azure.core.credentials import SupportsTokenInfo, TokenCredential
 from azure.core.credentials_async import AsyncSupportsTokenInfo, AsyncTokenCredential
+from azure.core.exceptions import ClientAuthenticationError
 
-from wftui.agents.errors import ConfigurationError
+from wftui.agents.client import ChatOptions
+from wftui.agents.errors import ChatClientError, ConfigurationError
 from wftui.agents.openai_client import OpenAIBackendBase, display_url
 
 # Azure OpenAI's generally available data-plane version with chat completions.
@@ -136,6 +138,18 @@ class AzureOpenAIChatClient(OpenAIBackendBase):
             timeout=self._timeout if self._timeout is not None else openai.NOT_GIVEN,
             **auth,
         )
+
+    def _translate(self, error: Exception, options: ChatOptions) -> Exception:
+        # azure-identity failures (not logged in, no az CLI, expired refresh token).
+        if isinstance(error, ClientAuthenticationError):
+            text = str(error).strip()
+            reason = self._scrub(text.splitlines()[0]) if text else "no reason given"
+            return ChatClientError(
+                f"{self._credential_name} could not get a token for {self.backend_name} "
+                f"({reason}): run `az login` (with the Azure CLI installed), "
+                "or set AZURE_OPENAI_API_KEY"
+            )
+        return super()._translate(error, options)
 
     def _secrets(self) -> list[str]:
         return [secret for secret in (self._api_key, self._last_token) if secret]

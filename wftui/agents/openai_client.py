@@ -216,12 +216,6 @@ class OpenAIBackendBase(ChatClientBase):
             )
         if isinstance(error, openai.APIConnectionError | ssl.SSLError):
             return ChatClientError(self._connection_message(error))
-        if _is_azure_credential_error(error):
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            return ChatClientError(
-                f"could not get a token for {self.backend_name} ({self._scrub(first_line)}): "
-                f"{self._hint_credentials()}"
-            )
         if isinstance(error, openai.OpenAIError):
             return ChatClientError(f"{self.backend_name} call failed: {self._scrub(str(error))}")
         return error
@@ -282,14 +276,6 @@ class OpenAIBackendBase(ChatClientBase):
             f"cannot reach {self._subject} ({self._scrub(reason)}): "
             f"check {self._hint_url()} and the network"
         )
-
-
-def _is_azure_credential_error(error: Exception) -> bool:
-    """azure-identity failures (not logged in, expired refresh token) without importing it."""
-    return any(
-        cls.__module__.startswith("azure.") and cls.__name__ == "ClientAuthenticationError"
-        for cls in type(error).__mro__
-    )
 
 
 class OpenAIChatClient(OpenAIBackendBase):
