@@ -323,7 +323,7 @@ class OpenAIChatClient(OpenAIBackendBase):
             # Keyless local servers: the SDK insists on a key, so it gets a placeholder that
             # _request_extras keeps off the wire.
             api_key=self._api_key or "no-key",
-            base_url=self._base_url,
+            base_url=self._url,
             max_retries=self._max_retries,
             timeout=self._timeout if self._timeout is not None else openai.NOT_GIVEN,
         )
