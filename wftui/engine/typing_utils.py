@@ -13,6 +13,11 @@ from typing import Any, Never, Union
 
 # Distance given to Any/object: farther than any real class in an MRO.
 _CATCH_ALL_DISTANCE = 10_000
+# One MRO step outweighs both tie-breaks, which prefer the narrower of two annotations of the
+# same class: ``RequestResponse[A, str]`` over bare ``RequestResponse``, ``str`` over ``str | int``.
+_MRO_STEP = 4
+_UNION_PENALTY = 2
+_UNPARAMETRISED_PENALTY = 1
 
 _NEVER_TYPES: tuple[Any, ...] = (Never, typing.NoReturn)
 
@@ -46,13 +51,20 @@ def type_name(annotation: Any) -> str:
 
 
 def match_distance(value: Any, annotation: Any) -> int | None:
-    """How far ``value``'s class is from ``annotation`` (0 = exact), or None if it doesn't match."""
+    """How closely ``value`` matches ``annotation`` (smaller is closer), or None if it does not."""
     if is_catch_all(annotation):
         return _CATCH_ALL_DISTANCE
+    members = union_members(annotation)
+    penalty = _UNION_PENALTY if len(members) > 1 else 0
     best: int | None = None
-    for member in union_members(annotation):
+    for member in members:
         distance = _member_distance(value, member)
-        if distance is not None and (best is None or distance < best):
+        if distance is None:
+            continue
+        if distance != _CATCH_ALL_DISTANCE:
+            specific = any(not is_catch_all(arg) for arg in typing.get_args(member))
+            distance = distance * _MRO_STEP + penalty + (0 if specific else _UNPARAMETRISED_PENALTY)
+        if best is None or distance < best:
             best = distance
     return best
 
