@@ -1,0 +1,108 @@
+"""A process killed with SIGKILL mid-run leaves whole checkpoints that resume to the right output."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import textwrap
+from pathlib import Path
+
+from engine_support import collect, invoked, outputs
+
+from wftui import FileCheckpointStorage
+from wftui.loader import load_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+
+PIPELINE = textwrap.dedent(
+    '''
+    """A chain whose third step waits for a file that never appears while KILLME_GATE is set."""
+
+    import asyncio
+    import os
+    from pathlib import Path
+    from typing import Any
+
+    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+    DEFAULT_INPUT = "x"
+
+
+    class Step(Executor):
+        @handler
+        async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+            state = await ctx.get_state() or {}
+            await ctx.set_state({"calls": state.get("calls", 0) + 1})
+            await ctx.set_shared_state(self.id, text)
+            gate = os.environ.get("KILLME_GATE")
+            if self.id == "slow" and gate:
+                while not Path(gate).exists():
+                    await asyncio.sleep(0.01)
+            await ctx.send_message(f"{text}>{self.id}")
+
+
+    class Out(Executor):
+        @handler
+        async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+            await ctx.yield_output(text)
+
+
+    def create_workflow(checkpoint_storage, chat_client=None):
+        steps = [Step(id=name) for name in ("a", "b", "slow", "d")]
+        builder = WorkflowBuilder(name="killme").add_chain([*steps, Out(id="out")])
+        builder.set_start_executor(steps[0])
+        if checkpoint_storage is not None:
+            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        return builder.build()
+    '''
+)
+
+
+async def test_sigkill_mid_superstep_then_resume_from_the_latest_checkpoint(
+    tmp_path: Path,
+) -> None:
+    pipeline = tmp_path / "killme_pipeline.py"
+    pipeline.write_text(PIPELINE)
+    store = tmp_path / "checkpoints"
+    env = {
+        **os.environ,
+        "KILLME_GATE": str(tmp_path / "never-created"),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wftui", "run", str(pipeline),
+        "--checkpoint-dir", str(store), "--chat", "local",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while "ExecutorInvokedEvent(executor_id=slow)" not in lines:
+                line = await process.stdout.readline()
+                assert line, f"the run ended early: {lines}"
+                lines.append(line.decode().strip())
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    storage = FileCheckpointStorage(store)
+    checkpoints = await storage.list_checkpoints()
+    assert storage.problems == []
+    assert [cp.iteration_count for cp in checkpoints] == [0, 1, 2]
+    latest = await storage.get_latest()
+    assert latest is not None
+    assert latest.checkpoint_id == checkpoints[-1].checkpoint_id
+    assert latest.next_executor_ids == ["slow"]
+
+    workflow = load_pipeline(str(pipeline)).create_workflow(FileCheckpointStorage(store))
+    resumed = await collect(workflow.run_stream_from_checkpoint(latest.checkpoint_id))
+    assert invoked(resumed) == ["slow", "d", "out"]
+    assert outputs(resumed) == ["x>a>b>slow>d"]
+    done = await storage.get_latest()
+    assert done is not None
+    assert done.executor_states == {name: {"calls": 1} for name in ("a", "b", "slow", "d")}
+    assert done.shared_state == {"a": "x", "b": "x>a", "slow": "x>a>b", "d": "x>a>b>slow"}
