@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wftui.checkpoint.model import WorkflowCheckpoint
-from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
+from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
 from wftui.engine.edges import INPUT_SOURCE_ID, EdgeGroup, EdgeInfo, Routed, RoutingError, route
 from wftui.engine.events import (
@@ -425,7 +425,18 @@ class Workflow:
     # ----- resume -----
 
     async def _restore(self, checkpoint_id: str, storage: CheckpointStorage) -> _RunState:
-        checkpoint = await storage.load_checkpoint(checkpoint_id)
+        try:
+            checkpoint = await storage.load_checkpoint(checkpoint_id)
+        except CheckpointDecodingError:
+            # Another graph's checkpoint names types this one never declared; say that, not
+            # "register the type", when the listing's signature shows it.
+            summary = next(
+                (s for s in await storage.list_summaries() if s.checkpoint_id == checkpoint_id),
+                None,
+            )
+            if summary is not None and summary.graph_signature != self.signature:
+                raise GraphMismatchError(await self._describe_mismatch(summary, storage)) from None
+            raise
         if checkpoint is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
         if checkpoint.graph_signature != self.signature:
@@ -452,17 +463,19 @@ class Workflow:
         )
 
     async def _describe_mismatch(
-        self, checkpoint: WorkflowCheckpoint, storage: CheckpointStorage
+        self, checkpoint: WorkflowCheckpoint | CheckpointSummary, storage: CheckpointStorage
     ) -> str:
         """Say what differs, using the graph kept on the run's first checkpoint."""
         head = (
             f"checkpoint {checkpoint.checkpoint_id} was written by a different graph "
             f"(workflow {checkpoint.workflow_name!r}) than {self.name!r}"
         )
-        theirs = checkpoint.graph
+        theirs = getattr(checkpoint, "graph", None)
         if theirs is None:
             ids = await storage.list_checkpoint_ids(checkpoint.workflow_id)
-            first = await storage.load_checkpoint(ids[0]) if ids else None
+            first = None
+            with contextlib.suppress(CheckpointError):
+                first = await storage.load_checkpoint(ids[0]) if ids else None
             theirs = first.graph if first is not None else None
         if theirs is None:
             return head
