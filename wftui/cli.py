@@ -10,16 +10,21 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from wftui.checkpoint.codec import checkpoint_to_json
+from wftui.checkpoint.codec import parse_checkpoint
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointSummary
-from wftui.checkpoint.storage import CheckpointError
+from wftui.checkpoint.storage import (
+    CheckpointDecodingError,
+    CheckpointError,
+    validate_checkpoint_id,
+)
 from wftui.engine.events import (
     CheckpointSavedEvent,
     WorkflowEvent,
@@ -181,7 +186,17 @@ async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
     raise CliError(f"{prefix!r} matches {len(matches)} checkpoints; give more of the id")
 
 
-async def _print_events(events: AsyncIterator[WorkflowEvent]) -> int:
+def _resume_command(args: argparse.Namespace, checkpoint_id: str) -> str:
+    """The command that resumes ``checkpoint_id`` with this invocation's pipeline and folder."""
+    words = ["wftui", "resume", checkpoint_id]
+    if args.pipeline:
+        words.append(args.pipeline)
+    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
+        words += ["--checkpoint-dir", args.checkpoint_dir]
+    return shlex.join(words)
+
+
+async def _print_events(args: argparse.Namespace, events: AsyncIterator[WorkflowEvent]) -> int:
     """Print events as they happen; the exit code says whether the run failed."""
     failed = False
     last_checkpoint = ""
@@ -202,13 +217,16 @@ async def _print_events(events: AsyncIterator[WorkflowEvent]) -> int:
         ):
             print(
                 "waiting for human input: answer with "
-                f"wftui resume {last_checkpoint} --respond REQUEST_ID=VALUE",
+                f"{_resume_command(args, last_checkpoint)} --respond REQUEST_ID=VALUE",
                 file=sys.stderr,
             )
     for output in outputs:
         print(f"output: {output}")
     if failed and last_checkpoint:
-        print(f"resume after fixing the cause: wftui resume {last_checkpoint}", file=sys.stderr)
+        print(
+            f"resume after fixing the cause: {_resume_command(args, last_checkpoint)}",
+            file=sys.stderr,
+        )
     return EXIT_FAILED_RUN if failed else 0
 
 
@@ -221,7 +239,7 @@ async def _run(args: argparse.Namespace) -> int:
     print(
         f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}"
     )
-    return await _print_events(workflow.run_stream(text))
+    return await _print_events(args, workflow.run_stream(text))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -245,7 +263,29 @@ async def _resume(args: argparse.Namespace) -> int:
     events = workflow.run_stream_from_checkpoint(
         checkpoint_id, checkpoint_storage=storage, responses=responses or None
     )
-    return await _print_events(events)
+    return await _print_events(args, events)
+
+
+def _stored_document(storage: FileCheckpointStorage, checkpoint_id: str) -> dict[str, Any]:
+    """The checkpoint file as stored, plus its status.
+
+    Values stay typed JSON: rebuilding them would need the pipeline's types imported, and
+    ``show`` must work for any run's checkpoint without naming its pipeline.
+    """
+    path = storage.storage_path / f"{validate_checkpoint_id(checkpoint_id)}.json"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"no checkpoint {checkpoint_id!r}") from None
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        status = parse_checkpoint(data).status
+    except CheckpointDecodingError as error:
+        raise CheckpointDecodingError(f"checkpoint {checkpoint_id} ({path}): {error}") from None
+    document: dict[str, Any] = json.loads(data)
+    document["status"] = status.value
+    return document
 
 
 def _summary_row(summary: CheckpointSummary) -> str:
@@ -281,12 +321,7 @@ async def _checkpoints(args: argparse.Namespace) -> int:
         return 0
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
     if action == "show":
-        checkpoint = await storage.load_checkpoint(checkpoint_id)
-        if checkpoint is None:
-            raise CliError(f"no checkpoint {checkpoint_id!r}")
-        document = json.loads(checkpoint_to_json(checkpoint))
-        document["status"] = checkpoint.status.value
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(json.dumps(_stored_document(storage, checkpoint_id), indent=2, ensure_ascii=False))
         return 0
     await storage.delete_checkpoint(checkpoint_id)
     print(f"deleted {checkpoint_id}")

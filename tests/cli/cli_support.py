@@ -1,0 +1,130 @@
+"""Running ``python -m wftui`` in a subprocess, as a user's shell would, in a scratch folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Variables that would pick another chat backend or checkpoint folder than the test asks for.
+_SCRUBBED = (
+    "WFTUI_CHECKPOINT_DIR",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+)
+
+
+def wftui(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "wftui", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def saved_ids(stdout: str) -> list[str]:
+    """Checkpoint ids in the order the run printed them."""
+    return re.findall(r"CheckpointSavedEvent\(checkpoint_id=(\w+), iteration=\d+\)", stdout)
+
+
+def invoked(stdout: str) -> list[str]:
+    return re.findall(r"^ExecutorInvokedEvent\(executor_id=(\w+)\)$", stdout, re.M)
+
+
+HITL_PIPELINE = textwrap.dedent(
+    '''
+    """A drafter that asks a person to approve its draft."""
+
+    from dataclasses import dataclass
+
+    from wftui import (
+        Executor, RequestInfoExecutor, RequestInfoMessage, RequestResponse, WorkflowBuilder,
+        WorkflowContext, handler,
+    )
+
+    DEFAULT_INPUT = "hello"
+    DESCRIPTION = "Draft, ask for approval, finish."
+
+
+    @dataclass
+    class ApprovalRequest(RequestInfoMessage):
+        draft: str = ""
+
+
+    class Drafter(Executor):
+        @handler
+        async def draft(self, text: str, ctx: WorkflowContext[ApprovalRequest]) -> None:
+            await ctx.send_message(ApprovalRequest(draft=text.upper()))
+
+        @handler
+        async def on_reply(
+            self, reply: RequestResponse[ApprovalRequest, str], ctx: WorkflowContext[str, str]
+        ) -> None:
+            await ctx.yield_output(f"{reply.original_request.draft}:{reply.data}")
+
+
+    def create_workflow(checkpoint_storage, chat_client=None):
+        drafter, rie = Drafter(id="drafter"), RequestInfoExecutor(id="request_info")
+        builder = (
+            WorkflowBuilder(name="approval").set_start_executor(drafter)
+            .add_edge(drafter, rie).add_edge(rie, drafter)
+        )
+        if checkpoint_storage is not None:
+            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        return builder.build()
+    '''
+)
+
+FAILING_PIPELINE = textwrap.dedent(
+    '''
+    """Fails in its second step unless FAILING_PIPELINE_FIXED is set."""
+
+    import os
+    from typing import Any
+
+    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+    DEFAULT_INPUT = "x"
+
+
+    class Step(Executor):
+        @handler
+        async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+            if self.id == "fragile" and not os.environ.get("FAILING_PIPELINE_FIXED"):
+                raise RuntimeError("the disk is full")
+            await ctx.send_message(f"{text}>{self.id}")
+
+
+    class Out(Executor):
+        @handler
+        async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+            await ctx.yield_output(text)
+
+
+    def create_workflow(checkpoint_storage, chat_client=None):
+        first, fragile = Step(id="first"), Step(id="fragile")
+        builder = WorkflowBuilder(name="fragile").add_chain([first, fragile, Out(id="out")])
+        builder.set_start_executor(first)
+        if checkpoint_storage is not None:
+            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        return builder.build()
+    '''
+)

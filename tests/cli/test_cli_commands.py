@@ -1,0 +1,159 @@
+"""The headless CLI: run, list, show, resume (by id, by prefix, with answers)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from cli_support import HITL_PIPELINE, REPO, invoked, saved_ids, wftui
+
+SEED_STEPS = ["upper_case_executor", "reverse_text_executor", "submit_lower", "lower_agent",
+              "finalize"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """One headless run of the default (seed) pipeline; its folder and checkpoint ids."""
+    folder = tmp_path_factory.mktemp("seeded")
+    done = wftui("run", "--checkpoint-dir", "ckpt", "--chat", "local", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder, saved_ids(done.stdout)
+
+
+def test_run_prints_events_one_per_line_and_the_output(tmp_path: Path) -> None:
+    done = wftui("run", "--checkpoint-dir", "ckpt", "--chat", "local", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("pipeline: text_processing | chat: local function")
+    assert lines[1] == "WorkflowStartedEvent()"
+    assert "ExecutorInvokedEvent(executor_id=upper_case_executor)" in lines
+    assert "WorkflowOutputEvent(data=dlrow olleh, source_executor_id=finalize)" in lines
+    assert "WorkflowStatusEvent(state=IDLE)" in lines
+    assert lines[-1] == "output: dlrow olleh"
+    assert invoked(done.stdout) == SEED_STEPS
+    assert len(saved_ids(done.stdout)) == 6
+    assert sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json")) == sorted(
+        saved_ids(done.stdout)
+    )
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [str(REPO / "pipelines" / "text_processing.py"), "pipelines.text_processing"],
+    ids=["file-path", "module-name"],
+)
+def test_pipeline_by_file_path_or_module_name_with_input(tmp_path: Path, pipeline: str) -> None:
+    done = wftui(
+        "run", pipeline, "--input", "Hi There", "--checkpoint-dir", "c", "--chat", "local",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "output: ereht ih"
+
+
+def test_checkpoint_dir_from_environment_and_default(tmp_path: Path) -> None:
+    env_dir = tmp_path / "from-env"
+    done = wftui("run", "--chat", "local", cwd=tmp_path, env={"WFTUI_CHECKPOINT_DIR": str(env_dir)})
+    assert done.returncode == 0, done.stderr
+    assert len(list(env_dir.glob("*.json"))) == 6
+    done = wftui("run", "--chat", "local", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / ".wftui" / "checkpoints").glob("*.json"))) == 6
+
+
+def test_checkpoints_list_is_a_table_newest_first(seeded: tuple[Path, list[str]]) -> None:
+    folder, ids = seeded
+    done = wftui("checkpoints", "list", "--checkpoint-dir", "ckpt", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split()[:4] == ["checkpoint", "run", "step", "status"]
+    assert [row.split()[0] for row in rows] == list(reversed(ids))
+    assert rows[0].split()[2:3] == ["5"]
+    assert "completed" in rows[0]
+    assert "submit_lower" in rows[3]  # step 2: after ReverseText, SubmitToLower is next
+
+
+def test_checkpoints_list_json(seeded: tuple[Path, list[str]]) -> None:
+    folder, ids = seeded
+    done = wftui("checkpoints", "list", "--json", "--checkpoint-dir", "ckpt", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    summaries = json.loads(done.stdout)
+    assert [s["checkpoint_id"] for s in summaries] == list(reversed(ids))
+    assert [s["iteration_count"] for s in summaries] == [5, 4, 3, 2, 1, 0]
+    assert summaries[0]["status"] == "completed"
+    assert summaries[3]["next_executor_ids"] == ["submit_lower"]
+    assert len({s["workflow_id"] for s in summaries}) == 1
+
+
+def test_checkpoints_show_prints_the_checkpoint_as_json(seeded: tuple[Path, list[str]]) -> None:
+    folder, ids = seeded
+    done = wftui("checkpoints", "show", ids[2], "--checkpoint-dir", "ckpt", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["checkpoint_id"] == ids[2]
+    assert document["iteration_count"] == 2
+    assert document["status"] == "in progress"
+    assert document["shared_state"] == {
+        "original_input": "hello world",
+        "upper_output": "HELLO WORLD",
+    }
+    assert document["executor_states"]["reverse_text_executor"]["last_output"] == "DLROW OLLEH"
+
+
+@pytest.mark.parametrize("length", [None, 18], ids=["full-id", "prefix"])
+def test_resume_runs_only_what_is_left(seeded: tuple[Path, list[str]], length: int | None) -> None:
+    folder, ids = seeded
+    after_reverse = ids[2]
+    given = after_reverse[:length] if length else after_reverse
+    done = wftui("resume", given, "--checkpoint-dir", "ckpt", "--chat", "local", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming {after_reverse}" in done.stdout.splitlines()[0]
+    assert invoked(done.stdout) == ["submit_lower", "lower_agent", "finalize"]
+    assert done.stdout.splitlines()[-1] == "output: dlrow olleh"
+
+
+def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
+    (tmp_path / "approval_flow.py").write_text(HITL_PIPELINE)
+    done = wftui("run", "approval_flow.py", "--checkpoint-dir", "c", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (request_id,) = re.findall(
+        r"RequestInfoEvent\(request_id=(\w+), source_executor_id=drafter", done.stdout
+    )
+    assert "WorkflowStatusEvent(state=IDLE_WITH_PENDING_REQUESTS)" in done.stdout
+    paused = saved_ids(done.stdout)[-1]
+
+    # The hint on stderr works as printed, with the answer filled in.
+    hint = done.stderr.strip().removeprefix("waiting for human input: answer with ")
+    assert (
+        hint
+        == f"wftui resume {paused} approval_flow.py --checkpoint-dir c --respond REQUEST_ID=VALUE"
+    )
+    command = [
+        word.replace("REQUEST_ID=VALUE", f"{request_id}=ship it") for word in shlex.split(hint)
+    ]
+    answered = wftui(*command[1:], cwd=tmp_path)
+    assert answered.returncode == 0, answered.stderr
+    assert invoked(answered.stdout) == ["drafter"]
+    assert answered.stdout.splitlines()[-1] == "output: HELLO:ship it"
+
+    # Resuming without an answer shows the request again and waits.
+    waiting = wftui("resume", paused, "approval_flow.py", "--checkpoint-dir", "c", cwd=tmp_path)
+    assert waiting.returncode == 0, waiting.stderr
+    assert f"RequestInfoEvent(request_id={request_id}" in waiting.stdout
+    assert "WorkflowStatusEvent(state=IDLE_WITH_PENDING_REQUESTS)" in waiting.stdout
+
+    # show needs no pipeline: values are printed as the typed JSON the file holds.
+    shown = wftui("checkpoints", "show", paused, "--checkpoint-dir", "c", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    document = json.loads(shown.stdout)
+    assert document["status"] == "awaiting human input"
+    request = document["pending_requests"][request_id]
+    assert request["data"] == {
+        "$t": "approval_flow:ApprovalRequest",
+        "request_id": request_id,
+        "draft": "HELLO",
+    }
