@@ -229,3 +229,35 @@ async def test_a_value_that_cannot_be_encoded_fails_the_executor_naming_its_path
     assert latest is not None
     assert latest.error is not None
     assert latest.executor_states == {}
+
+
+class SendsAFunction(Executor):
+    @handler
+    async def send(self, text: str, ctx: WorkflowContext[Any]) -> None:
+        await ctx.send_message(lambda: text)
+
+
+class Swallow(Executor):
+    @handler
+    async def take(self, value: object, ctx: WorkflowContext[Any]) -> None:
+        pass
+
+
+async def test_a_message_that_cannot_be_saved_fails_the_run_naming_its_path() -> None:
+    storage = InMemoryCheckpointStorage()
+    sender = SendsAFunction(id="sender")
+    workflow = (
+        WorkflowBuilder()
+        .add_edge(sender, Swallow(id="sink"))
+        .set_start_executor(sender)
+        .with_checkpointing(checkpoint_storage=storage)
+        .build()
+    )
+    result = await workflow.run("x")
+    assert result.get_final_state() is WorkflowRunState.FAILED
+    (failed,) = [e for e in result if isinstance(e, WorkflowFailedEvent)]
+    assert failed.details is not None
+    assert failed.details.error_type == "CheckpointEncodingError"
+    assert "messages.sender[0].data" in failed.details.message
+    # Nothing after the initial checkpoint was saved: never a silently skipped checkpoint.
+    assert [cp.iteration_count for cp in await storage.list_checkpoints()] == [0]
