@@ -17,7 +17,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
+from wftui.checkpoint.model import (
+    CheckpointSummary,
+    WorkflowCheckpoint,
+    new_checkpoint_id,
+    utc_timestamp,
+)
 from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
 from wftui.engine.edges import INPUT_SOURCE_ID, EdgeGroup, EdgeInfo, Routed, RoutingError, route
@@ -388,7 +393,12 @@ class Workflow:
             next_ids = list(self._route(state).deliveries)
         except RoutingError:
             next_ids = []
+        # Fields with default factories are passed: pydantic inspects each factory's signature
+        # when it calls one, which was half the cost of building a checkpoint.
         checkpoint = WorkflowCheckpoint.model_construct(
+            checkpoint_id=new_checkpoint_id(),
+            timestamp=utc_timestamp(),
+            metadata={},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
