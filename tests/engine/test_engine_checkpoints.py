@@ -21,16 +21,19 @@ from wftui import (
     CheckpointError,
     CheckpointStatus,
     CheckpointStorage,
+    Executor,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
     FileCheckpointStorage,
     GraphMismatchError,
     InMemoryCheckpointStorage,
     Workflow,
+    WorkflowContext,
     WorkflowFailedEvent,
     WorkflowRunError,
     WorkflowRunState,
     WorkflowStatusEvent,
+    handler,
 )
 
 
@@ -185,6 +188,31 @@ async def test_a_failing_executor_reports_and_leaves_resumable_checkpoints(
     # Still broken: the resumed run fails the same way and can be resumed again later.
     again = await collect(build(failing=True).run_stream_from_checkpoint(good.checkpoint_id))
     assert again[-1] == WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+
+
+class CancelledInside(Executor):
+    """Awaits something that someone else cancelled: its work never happens."""
+
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.cancel()
+        await future
+        await ctx.send_message(text)
+
+
+async def test_a_cancellation_inside_a_handler_is_a_failure_not_a_silent_success() -> None:
+    storage = InMemoryCheckpointStorage()
+    workflow = chain_workflow([Append(id="a"), CancelledInside(id="inner")], storage)
+    events = await collect(workflow.run_stream("x"))
+    (failed,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
+    assert failed.executor_id == "inner"
+    assert failed.details is not None
+    assert failed.details.error_type == "CancelledError"
+    assert events[-1] == WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+    latest = await storage.get_latest()
+    assert latest is not None
+    assert latest.next_executor_ids == ["inner"]
 
 
 async def test_cancelling_the_consuming_task_stops_the_run_and_keeps_it_resumable(

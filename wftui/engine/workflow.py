@@ -356,8 +356,13 @@ class Workflow:
                 )
                 await spec.function(executor, message.data, ctx)
                 scope.events.put_nowait(ExecutorCompletedEvent(executor_id=executor_id))
-        except asyncio.CancelledError:
-            raise
+        except asyncio.CancelledError as cancelled:
+            current = asyncio.current_task()
+            if current is None or current.cancelling():
+                raise  # the run or the superstep is cancelling this task
+            # Something the handler awaited was cancelled: its work did not happen, so this is
+            # a failure, never a silent success.
+            error = cancelled
         except Exception as raised:
             error = raised
         finally:
