@@ -21,18 +21,21 @@ _SCRUBBED = (
 )
 
 
+def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment minus backend and folder settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env.update(extra or {})
+    return env
+
+
 def wftui(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    environment["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
-    environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "wftui", *args],
         cwd=cwd,
-        env=environment,
+        env=environment(env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -123,6 +126,46 @@ FAILING_PIPELINE = textwrap.dedent(
         first, fragile = Step(id="first"), Step(id="fragile")
         builder = WorkflowBuilder(name="fragile").add_chain([first, fragile, Out(id="out")])
         builder.set_start_executor(first)
+        if checkpoint_storage is not None:
+            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        return builder.build()
+    '''
+)
+
+GATED_PIPELINE = textwrap.dedent(
+    '''
+    """A chain whose step 'slow' waits for the file named by GATE while GATE is set."""
+
+    import asyncio
+    import os
+    from pathlib import Path
+    from typing import Any
+
+    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+    DEFAULT_INPUT = "x"
+
+
+    class Step(Executor):
+        @handler
+        async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+            gate = os.environ.get("GATE")
+            if self.id == "slow" and gate:
+                while not Path(gate).exists():
+                    await asyncio.sleep(0.01)
+            await ctx.send_message(f"{text}>{self.id}")
+
+
+    class Out(Executor):
+        @handler
+        async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+            await ctx.yield_output(text)
+
+
+    def create_workflow(checkpoint_storage, chat_client=None):
+        steps = [Step(id=name) for name in ("a", "slow", "c")]
+        builder = WorkflowBuilder(name="gated").add_chain([*steps, Out(id="out")])
+        builder.set_start_executor(steps[0])
         if checkpoint_storage is not None:
             builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
         return builder.build()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
+import signal
+import sys
 from pathlib import Path
 
 import pytest
-from cli_support import HITL_PIPELINE, REPO, invoked, saved_ids, wftui
+from cli_support import GATED_PIPELINE, HITL_PIPELINE, REPO, environment, invoked, saved_ids, wftui
 
 SEED_STEPS = ["upper_case_executor", "reverse_text_executor", "submit_lower", "lower_agent",
               "finalize"]  # fmt: skip
@@ -157,3 +160,59 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
         "request_id": request_id,
         "draft": "HELLO",
     }
+
+
+def test_checkpoints_list_by_run_and_delete(tmp_path: Path) -> None:
+    first = wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
+    second = wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
+    listing = json.loads(
+        wftui("checkpoints", "list", "--json", "--checkpoint-dir", "c", cwd=tmp_path).stdout
+    )
+    runs = {s["checkpoint_id"]: s["workflow_id"] for s in listing}
+    run_of_second = runs[saved_ids(second.stdout)[0]]
+    only = wftui(
+        "checkpoints", "list", "--run", run_of_second[:8], "--checkpoint-dir", "c", cwd=tmp_path
+    )
+    assert [row.split()[0] for row in only.stdout.splitlines()[1:]] == list(
+        reversed(saved_ids(second.stdout))
+    )
+    victim = saved_ids(first.stdout)[3]
+    deleted = wftui("checkpoints", "delete", victim, "--checkpoint-dir", "c", cwd=tmp_path)
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.strip() == f"deleted {victim}"
+    after = wftui("checkpoints", "list", "--json", "--checkpoint-dir", "c", cwd=tmp_path)
+    assert victim not in {s["checkpoint_id"] for s in json.loads(after.stdout)}
+    assert len(json.loads(after.stdout)) == 11
+
+
+async def test_ctrl_c_stops_a_run_and_the_last_checkpoint_resumes(tmp_path: Path) -> None:
+    (tmp_path / "gated_flow.py").write_text(GATED_PIPELINE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wftui", "run", "gated_flow.py", "--checkpoint-dir", "c",
+        cwd=tmp_path, env=environment({"GATE": str(tmp_path / "never")}),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while "ExecutorInvokedEvent(executor_id=slow)" not in lines:
+                line = await process.stdout.readline()
+                assert line, f"the run ended early: {lines}"
+                lines.append(line.decode().strip())
+            process.send_signal(signal.SIGINT)
+            await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 130
+    stderr = (await process.stderr.read()).decode()
+    assert stderr.strip() == "wftui: interrupted; the last checkpoint is resumable"
+    assert "Traceback" not in stderr
+
+    last = saved_ids("\n".join(lines))[-1]
+    resumed = wftui("resume", last, "gated_flow.py", "--checkpoint-dir", "c", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert invoked(resumed.stdout) == ["slow", "c", "out"]
+    assert resumed.stdout.splitlines()[-1] == "output: x>a>slow>c"
