@@ -38,7 +38,7 @@ class WorkflowErrorDetails:
     ) -> WorkflowErrorDetails:
         return cls(
             error_type=type(error).__name__,
-            message=str(error),
+            message=str(error) or "(no message)",
             traceback="".join(traceback.format_exception(error)),
             executor_id=executor_id,
         )
