@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 FORMAT_VERSION = 1
 
 
-class CheckpointStatus(str, Enum):
+class CheckpointStatus(StrEnum):
     """What a checkpoint says about its run, derived from the checkpoint's own content."""
 
     IN_PROGRESS = "in progress"
