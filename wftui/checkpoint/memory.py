@@ -1,0 +1,74 @@
+"""Checkpoints kept in memory, as the same bytes a file would hold.
+
+Storing the encoded form (not the live objects) gives the same isolation and the same errors as
+``FileCheckpointStorage``: a value that cannot be encoded fails the save, later changes to live
+objects do not leak into saved checkpoints, and a load rebuilds fresh objects.
+"""
+
+from __future__ import annotations
+
+from wftui.checkpoint.codec import checkpoint_from_json, checkpoint_to_json
+from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
+from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
+
+
+def _newest_first(summaries: list[CheckpointSummary]) -> list[CheckpointSummary]:
+    return sorted(summaries, key=lambda s: (s.timestamp, s.checkpoint_id), reverse=True)
+
+
+class InMemoryCheckpointStorage:
+    """A ``CheckpointStorage`` for tests and short-lived runs; gone when the process ends."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, tuple[bytes, CheckpointSummary]] = {}
+        self._problems: list[ListingProblem] = []
+
+    @property
+    def problems(self) -> list[ListingProblem]:
+        return list(self._problems)
+
+    async def save_checkpoint(self, checkpoint: WorkflowCheckpoint) -> str:
+        checkpoint_id = validate_checkpoint_id(checkpoint.checkpoint_id)
+        data = checkpoint_to_json(checkpoint)
+        self._saved[checkpoint_id] = (data, checkpoint.summary(len(data)))
+        return checkpoint_id
+
+    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
+        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
+        return None if saved is None else checkpoint_from_json(saved[0])
+
+    def _summaries(self, workflow_id: str | None) -> list[CheckpointSummary]:
+        return _newest_first(
+            [
+                summary
+                for _, summary in self._saved.values()
+                if workflow_id is None or summary.workflow_id == workflow_id
+            ]
+        )
+
+    async def list_summaries(
+        self, workflow_id: str | None = None, limit: int | None = None
+    ) -> list[CheckpointSummary]:
+        summaries = self._summaries(workflow_id)[:limit]
+        return [summary.model_copy() for summary in summaries]
+
+    async def list_checkpoint_ids(self, workflow_id: str | None = None) -> list[str]:
+        return [s.checkpoint_id for s in reversed(self._summaries(workflow_id))]
+
+    async def list_checkpoints(self, workflow_id: str | None = None) -> list[WorkflowCheckpoint]:
+        """Oldest first; a checkpoint naming an unregistered type is skipped and reported."""
+        checkpoints, problems = [], []
+        for summary in reversed(self._summaries(workflow_id)):
+            try:
+                checkpoints.append(checkpoint_from_json(self._saved[summary.checkpoint_id][0]))
+            except CheckpointDecodingError as error:
+                problems.append(ListingProblem(path=summary.checkpoint_id, reason=str(error)))
+        self._problems = problems
+        return checkpoints
+
+    async def delete_checkpoint(self, checkpoint_id: str) -> bool:
+        return self._saved.pop(validate_checkpoint_id(checkpoint_id), None) is not None
+
+    async def get_latest(self, workflow_id: str | None = None) -> WorkflowCheckpoint | None:
+        summaries = self._summaries(workflow_id)
+        return await self.load_checkpoint(summaries[0].checkpoint_id) if summaries else None
