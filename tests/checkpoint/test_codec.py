@@ -197,9 +197,13 @@ def test_a_loaded_but_unregistered_class_is_refused_too() -> None:
     class NotDeclared:
         x: int
 
-    stored = encode_value(NotDeclared(1))  # encoding needs no registration...
+    # Saving it would make a checkpoint no fresh process could resume: refused at once.
+    with pytest.raises(CheckpointEncodingError, match=r"register_type\(.*NotDeclared\)"):
+        encode_value(NotDeclared(1), "shared_state.x")
+    # A file naming it (written by hand, or by an older wftui) is refused on load too.
+    stored = {"$t": f"{NotDeclared.__module__}:{NotDeclared.__qualname__}", "x": 1}
     with pytest.raises(CheckpointDecodingError, match="does not declare"):
-        decode_value(stored)  # ...rebuilding does
+        decode_value(stored)
 
 
 def test_encoding_errors_name_the_exact_path() -> None:

@@ -287,6 +287,12 @@ class _Encoder:
         info = _class_info(type(value))
         if info.kind == _OTHER:
             raise _Failure(f"object of type {type(value).__name__} is not JSON-serialisable")
+        if _lookup(info.name) is None:
+            # Refused here, loudly, rather than saved and then refused on resume.
+            raise _Failure(
+                f"type {info.name} is not declared by the workflow's handlers; "
+                f"register it with wftui.register_type({type(value).__qualname__})"
+            )
         self.tagged = True
         if info.kind == _ENUM:
             try:
