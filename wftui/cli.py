@@ -174,7 +174,8 @@ def _describe(client: Any) -> str:
 
 
 async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
-    """Accept a unique prefix, as the seed notebook does."""
+    """Accept a unique prefix, as the seed notebook does; say why a matching file is unusable."""
+    validate_checkpoint_id(prefix)
     ids = await storage.list_checkpoint_ids()
     if prefix in ids:
         return prefix
@@ -182,6 +183,9 @@ async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
+        for problem in storage.problems:
+            if Path(problem.path).name.startswith(prefix):
+                raise CliError(f"checkpoint file {problem.path} is unusable: {problem.reason}")
         raise CliError(f"no checkpoint {prefix!r} in {storage.storage_path}")
     raise CliError(f"{prefix!r} matches {len(matches)} checkpoints; give more of the id")
 
@@ -366,6 +370,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(_normalise(sys.argv[1:] if argv is None else argv))
     try:
         return _dispatch(args)
+    except BrokenPipeError:
+        # The reader went away (``wftui run | head``): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("wftui: interrupted; the last checkpoint is resumable", file=sys.stderr)
         return 130
