@@ -287,7 +287,6 @@ class WftuiApp(App[None]):
                     "status", "■ cancelled; the last checkpoint stays resumable", Tone.FAILURE
                 )
             self.refresh_bindings()
-            self._update_preview()
             self._continue_with_answers()
 
     # ----- engine events -----
@@ -365,7 +364,7 @@ class WftuiApp(App[None]):
             return
         summary = self.browser.summaries[checkpoint_id]
         question = (
-            f"Delete checkpoint {short_id(checkpoint_id)} (run {short_id(summary.workflow_id, 6)}, "
+            f"Delete checkpoint {checkpoint_id} (run {short_id(summary.workflow_id, 6)}, "
             f"superstep {summary.iteration_count})? This cannot be undone."
         )
 
@@ -465,14 +464,19 @@ class WftuiApp(App[None]):
 
     def on_checkpoint_browser_highlighted(self, message: CheckpointBrowser.Highlighted) -> None:
         self.refresh_bindings()
-        self._update_preview()
+        if message.moved or message.checkpoint_id is None:
+            self._update_preview()
         if message.checkpoint_id is None:
             self.inspector.show_message("no checkpoint selected")
         else:
             self._inspect(message.checkpoint_id)
 
     def _update_preview(self, _focused: Widget | None = None) -> None:
-        """While the browser has focus and nothing runs, the graph shows the highlighted row."""
+        """While the browser has focus and nothing runs, the graph shows the highlighted row.
+
+        Called when the cursor or the focus moves, not when a run ends: the graph keeps the
+        finished run's statuses until the user looks at a checkpoint again.
+        """
         checkpoint_id = self.browser.highlighted_id
         browsing = isinstance(self.main.focused, CheckpointTable)
         if checkpoint_id is not None and browsing and not self.run_active:

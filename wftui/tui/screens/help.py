@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,13 +37,11 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "Help: keys"
             yield Static(Text(INTRO), classes="dialog-line")
             for title, bindings in self._sections:
-                yield Static(self._table(title, bindings))
+                yield Static(self._table(title, bindings), classes="dialog-line")
             yield Static(Text("esc, q or ?: close"), classes="dialog-hint")
 
-    def _table(self, title: str, bindings: Sequence[BindingType]) -> Table:
-        table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
-        table.add_column("keys", style="bold", no_wrap=True, min_width=14)
-        table.add_column("what", ratio=1)
+    def _table(self, title: str, bindings: Sequence[BindingType]) -> Text:
+        lines = Text(title, style="bold underline")
         for binding in bindings:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
@@ -52,11 +49,10 @@ class HelpScreen(ModalScreen[None]):
                 self.app.get_key_display(Binding(key.strip(), binding.action))
                 for key in binding.key.split(",")
             )
-            what = binding.description
-            if binding.tooltip:
-                what += f": {binding.tooltip}"
-            table.add_row(keys, what)
-        return table
+            what = binding.description + (f": {binding.tooltip}" if binding.tooltip else "")
+            lines.append(f"\n  {keys:<18}", style="bold")
+            lines.append(what)
+        return lines
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -81,11 +82,15 @@ class CheckpointBrowser(Vertical):
     """
 
     class Highlighted(Message):
-        """The cursor moved to a checkpoint (None when the table is empty)."""
+        """The cursor moved to a checkpoint (None when the table is empty).
 
-        def __init__(self, checkpoint_id: str | None) -> None:
+        ``moved`` is False when the first row of an empty table got the cursor by itself.
+        """
+
+        def __init__(self, checkpoint_id: str | None, moved: bool) -> None:
             super().__init__()
             self.checkpoint_id = checkpoint_id
+            self.moved = moved
 
     class Selected(Message):
         """Enter on a row: resume from it."""
@@ -180,10 +185,15 @@ class CheckpointBrowser(Vertical):
     def drop(self, checkpoint_id: str) -> None:
         if self.summaries.pop(checkpoint_id, None) is None:
             return
-        self.table.remove_row(checkpoint_id)
+        table = self.table
+        table.remove_row(checkpoint_id)
         self._show_notes()
-        if not self.summaries:
+        # The cursor keeps its place, so it now rests on the next row; say so.
+        if table.row_count == 0:
             self._post_highlight(None)
+        else:
+            row = min(table.cursor_row, table.row_count - 1)
+            self._post_highlight(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
 
     def preview(self, checkpoint_id: str) -> tuple[set[str], set[str]]:
         """Executors that ran before ``checkpoint_id`` and those that run next if resumed there.
@@ -254,8 +264,9 @@ class CheckpointBrowser(Vertical):
 
     def _post_highlight(self, checkpoint_id: str | None) -> None:
         if checkpoint_id != self._highlighted:
+            moved = self._highlighted is not None
             self._highlighted = checkpoint_id
-            self.post_message(self.Highlighted(checkpoint_id))
+            self.post_message(self.Highlighted(checkpoint_id, moved))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

@@ -1,0 +1,219 @@
+"""Browsing a store from the keyboard: rows, inspector, preview, delete, filter, help, palette."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.command import CommandPalette
+from textual.coordinate import Coordinate
+from tui_support import AppFactory, dialog_text, graph_text, settle, wait_until
+
+from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.tui.app import WftuiApp
+from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from wftui.tui.screens.help import HelpScreen
+from wftui.tui.widgets.checkpoint_browser import CheckpointTable
+from wftui.tui.widgets.event_log import EventLog
+
+
+def tree_labels(app: WftuiApp) -> list[str]:
+    """Every label the inspector holds, expanded or not."""
+    labels = []
+    stack = [app.inspector.root]
+    while stack:
+        node = stack.pop()
+        labels.append(str(node.label))
+        stack.extend(reversed(node.children))
+    return labels
+
+
+async def test_rows_are_grouped_by_run_newest_run_first(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.browser.table
+        order = [
+            table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value for row in range(12)
+        ]
+        assert order == [f"cpbbbbbb{step:02d}" for step in range(6)] + [
+            f"cpaaaaaa{step:02d}" for step in range(6)
+        ]
+        assert isinstance(app.focused, CheckpointTable)
+
+
+async def test_inspector_shows_the_highlighted_checkpoint_decoded(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert app.browser.highlighted_id == "cpbbbbbb02"
+        labels = tree_labels(app)
+        assert labels[0] == "checkpoint cpbbbbbb02"
+        assert "original_input: hello world" in labels
+        assert "previous → (edges decide): DLROW OLLEH" in labels
+        assert "upper_case_executor {1}" in labels
+        assert "status: in progress" in labels
+
+
+async def test_moving_the_cursor_previews_the_checkpoint_on_the_graph(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j")
+        await settle(pilot)
+        text = graph_text(app)
+        assert "▶ submit_lower" in text  # runs next if resumed here
+        assert "✓ reverse_text_executor" in text  # already ran
+        assert "○ lower_agent" in text
+        await pilot.press("tab")  # leaving the browser returns the graph to live statuses
+        await settle(pilot)
+        assert "▶ submit_lower" not in graph_text(app)
+
+
+async def test_delete_asks_then_removes_the_row_and_the_file(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "cpbbbbbb01" in dialog_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert "cpbbbbbb01" in app.browser.summaries
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await settle(pilot)
+        assert "cpbbbbbb01" not in app.browser.summaries
+        assert app.browser.table.row_count == 11
+        assert app.browser.highlighted_id == "cpbbbbbb02"  # the cursor stays in place
+    assert await fixed_store.load_checkpoint("cpbbbbbb01") is None
+
+
+async def test_unreadable_files_show_as_a_warning_line(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage, tmp_path: Path
+) -> None:
+    (tmp_path / "checkpoints" / "broken.json").write_text("{not json")
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        notes = str(app.browser.query_one("#checkpoint-notes").render())
+        assert "⚠ skipped" in notes
+        assert "broken.json" in notes
+        assert app.browser.table.row_count == 12
+
+
+async def test_an_empty_store_says_how_to_start(new_app: AppFactory) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        notes = str(app.browser.query_one("#checkpoint-notes").render())
+        assert "press n to start a run" in notes
+        assert app.check_action("resume", ()) is False
+        assert app.check_action("delete_checkpoint", ()) is False
+
+
+async def test_slash_filters_the_log_and_escape_clears_it(new_app: AppFactory) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("enter")
+        await settle(pilot)
+        everything = app.event_log.line_count
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "log-filter")
+        await pilot.press(*"output")
+        await pilot.pause()
+        assert app.event_log.visible_text() == [
+            line for line in app.event_log.visible_text() if "OUTPUT" in line
+        ]
+        assert app.event_log.line_count == 1
+        assert "1 of" in str(app.main.query_one("#events-pane").border_subtitle)
+        await pilot.press("enter")  # keeps the filter, back to the log
+        assert isinstance(app.focused, EventLog)
+        assert app.event_log.line_count == 1
+        await pilot.press("slash")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.event_log.line_count == everything
+
+
+async def test_question_mark_opens_help_listing_the_keys(new_app: AppFactory) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = dialog_text(app)
+        for expected in (
+            "New run",
+            "Resume",
+            "Cancel run",
+            "Delete",
+            "Filter",
+            "Next pane",
+            "Quit",
+        ):
+            assert expected in text
+        assert "⏎ / r" in text or "enter / r" in text
+        await pilot.press("n")  # app keys do nothing while help is open
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_palette_lists_every_action_and_runs_them(new_app: AppFactory) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.main)}
+        for binding in [*app.BINDINGS, *app.main.BINDINGS]:
+            assert binding.description in titles  # type: ignore[union-attr]
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"new run")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+
+
+async def test_every_pane_is_reachable_at_80x24(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.main.has_class("-compact")
+        seen = []
+        for _ in range(4):
+            await pilot.press("tab")
+            await pilot.pause()
+            shown = [pane.id for pane in app.main.panes if pane.display]
+            assert len(shown) == 1
+            assert app.focused is not None and shown[0] in {a.id for a in app.focused.ancestors}
+            seen.append(str(shown[0]))
+        assert sorted(seen) == ["checkpoints-pane", "events-pane", "graph-pane", "inspector-pane"]
+        await pilot.press("1")
+        await pilot.pause()
+        assert [pane.id for pane in app.main.panes if pane.display] == ["graph-pane"]
+
+
+async def test_all_panes_show_at_120x40(new_app: AppFactory) -> None:
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert not app.main.has_class("-compact")
+        assert all(pane.display and pane.size.height > 5 for pane in app.main.panes)

@@ -1,0 +1,94 @@
+"""Helpers for driving the whole app in tests: pinned clock, sample pipelines, waiting, fixed stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tui.app import WftuiApp
+from wftui.tui.text import Clock
+
+AppFactory = Callable[..., WftuiApp]
+
+PIPELINES = Path(__file__).parent / "pipelines"
+# 2025-03-14 12:00:00 UTC is "now" for every app a test builds.
+FIXED_NOW = 1741953600.0
+FIXED_CLOCK = Clock(tz=UTC, now=lambda: FIXED_NOW)
+SEED_ORDER = [
+    "upper_case_executor",
+    "reverse_text_executor",
+    "submit_lower",
+    "lower_agent",
+    "finalize",
+]
+
+
+def sample_pipeline(name: str) -> PipelineSpec:
+    """One of the small pipelines in tests/tui/pipelines, loaded as the CLI loads a file."""
+    return load_pipeline(str(PIPELINES / f"{name}.py"))
+
+
+def graph_text(app: WftuiApp) -> str:
+    """What the graph pane shows, through the Line API the compositor draws with."""
+    graph = app.graph
+    return "\n".join(graph.render_line(y).text for y in range(graph.size.height))
+
+
+def dialog_text(app: WftuiApp) -> str:
+    """The text lines of the screen on top (a dialog or the help screen)."""
+    return "\n".join(str(widget.render()) for widget in app.screen.query(Static))
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until no worker runs and the messages they posted have been handled."""
+    for _ in range(400):
+        await pilot.pause(0.02)
+        if not any(worker.is_running for worker in pilot.app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers kept running (is a dialog waiting for an answer?)")
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    """Let the app run until ``condition`` holds; fails after a generous bound, never on speed."""
+    for _ in range(1000):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition never became true")
+
+
+def fixed_runs(signature: str) -> list[WorkflowCheckpoint]:
+    """Two complete runs of the seed pipeline with pinned ids, times and values."""
+    checkpoints = []
+    for run, minute in (("runaaaaaa", 10), ("runbbbbbb", 20)):
+        parent = None
+        for step in range(6):
+            checkpoint_id = f"cp{run[-1] * 6}{step:02d}"
+            next_ids = SEED_ORDER[step : step + 1]
+            messages = {
+                "previous": [{"data": "DLROW OLLEH", "source_id": "previous", "target_id": None}]
+            }
+            checkpoints.append(
+                WorkflowCheckpoint(
+                    checkpoint_id=checkpoint_id,
+                    workflow_id=run,
+                    workflow_name="text_processing",
+                    parent_checkpoint_id=parent,
+                    timestamp=f"2025-03-14T11:{minute}:{step:02d}.000000Z",
+                    iteration_count=step,
+                    messages=messages if next_ids else {},
+                    shared_state={"original_input": "hello world"} if step else {},
+                    executor_states={eid: {"count": 1} for eid in SEED_ORDER[:step]},
+                    next_executor_ids=next_ids,
+                    graph_signature=signature,
+                )
+            )
+            parent = checkpoint_id
+    return checkpoints
