@@ -272,6 +272,8 @@ class WftuiApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors are reported; also notices when a run ends."""
+        if not self.is_running:
+            return  # shutting down: the panes are gone, and so is anyone to tell
         worker = event.worker
         if event.state is WorkerState.ERROR:
             error = worker.error
@@ -292,9 +294,12 @@ class WftuiApp(App[None]):
     # ----- engine events -----
 
     def on_engine_events(self, message: EngineEvents) -> None:
+        if not self.is_running:
+            return
         self.event_log.add_records(describe(event) for event in message.events)
         self.main.update_log_title()
         saved: list[str] = []
+        outputs: list[Any] = []
         graph = self.graph
         for event in message.events:
             match event:
@@ -312,7 +317,10 @@ class WftuiApp(App[None]):
                 case CheckpointSavedEvent(checkpoint_id=checkpoint_id):
                     saved.append(checkpoint_id)
                 case WorkflowOutputEvent(data=data):
-                    self.notify(one_line(data, 300), title="Output")
+                    outputs.append(data)
+        if outputs:  # one toast per batch, however many outputs a flood brings
+            more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
+            self.notify(one_line(outputs[-1], 300) + more, title="Output")
         if saved:
             self._add_checkpoints(saved)
 

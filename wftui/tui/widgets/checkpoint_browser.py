@@ -26,7 +26,7 @@ from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary
 from wftui.tui.text import Clock, parse_timestamp, short_id
 
 FIRST_CHUNK = 200
-CHUNK = 1_000
+CHUNK = 250
 
 STATUS_LOOK: dict[CheckpointStatus, tuple[str, str]] = {
     CheckpointStatus.IN_PROGRESS: ("▸ in progress", ""),
