@@ -161,7 +161,7 @@ async def test_question_mark_opens_help_listing_the_keys(new_app: AppFactory) ->
         for expected in (
             "New run",
             "Resume",
-            "Cancel run",
+            "Cancel",
             "Delete",
             "Filter",
             "Next pane",

@@ -196,6 +196,7 @@ async def test_cancel_stops_the_run_and_keeps_its_checkpoints(
         assert not app.run_active
         assert app.status is RunStatus.CANCELLED
         assert any("cancelled" in line for line in app.event_log.visible_text())
+        assert "○ hold" in graph_text(app)  # interrupted, so pending again
     latest = await storage.get_latest()
     assert latest is not None
     assert latest.next_executor_ids == ["hold"]  # resumable where it stopped

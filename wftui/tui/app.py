@@ -102,7 +102,7 @@ class WftuiApp(App[None]):
         Binding(
             "x",
             "cancel_run",
-            "Cancel run",
+            "Cancel",
             id="wftui.cancel",
             tooltip="Cancel the running run; its last checkpoint stays resumable",
         ),
@@ -136,6 +136,7 @@ class WftuiApp(App[None]):
         self._workflow: Workflow | None = None
         self._run_worker: Worker[None] | None = None
         self._answers: dict[str, Any] = {}
+        self._running_nodes: set[str] = set()
         folder = checkpoint_label or str(getattr(storage, "storage_path", type(storage).__name__))
         chat = describe_chat_client(chat_client) if chat_client else "the pipeline's own"
         short = chat_client.backend_name if chat_client else chat
@@ -305,10 +306,13 @@ class WftuiApp(App[None]):
             match event:
                 case ExecutorInvokedEvent(executor_id=executor_id):
                     graph.set_status(executor_id, NodeStatus.RUNNING)
+                    self._running_nodes.add(executor_id)
                 case ExecutorCompletedEvent(executor_id=executor_id):
                     graph.set_status(executor_id, NodeStatus.DONE)
+                    self._running_nodes.discard(executor_id)
                 case ExecutorFailedEvent(executor_id=executor_id):
                     graph.set_status(executor_id, NodeStatus.FAILED)
+                    self._running_nodes.discard(executor_id)
                 case RequestInfoEvent(source_executor_id=executor_id):
                     graph.set_status(executor_id, NodeStatus.WAITING)
                     self._ask_live(event)
@@ -362,9 +366,11 @@ class WftuiApp(App[None]):
             self._start(RunStart(f"resume {short_id(checkpoint_id)}", None, checkpoint_id, {}, ran))
 
     def action_cancel_run(self) -> None:
-        if self._run_worker is not None and self.run_active:
-            self._note("cancel", "cancelling the run…", Tone.QUIET)
-            self._run_worker.cancel()
+        if self._run_worker is None or not self.run_active:
+            self.notify("No run is active.")
+            return
+        self._note("cancel", "cancelling the run…", Tone.QUIET)
+        self._run_worker.cancel()
 
     def action_delete_checkpoint(self) -> None:
         checkpoint_id = self.browser.highlighted_id
@@ -455,7 +461,7 @@ class WftuiApp(App[None]):
     def _continue_with_answers(self) -> None:
         if self._answers and not self.run_active and self._workflow is not None:
             answers, self._answers = dict(self._answers), {}
-            self._start(RunStart("answer", responses=answers))
+            self._start(RunStart("answered: continuing the run", responses=answers))
 
     def _refuse_while_running(self) -> bool:
         if self.run_active:

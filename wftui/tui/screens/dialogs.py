@@ -23,13 +23,19 @@ class PromptScreen(ModalScreen[str | None]):
     ]
 
     def __init__(
-        self, title: str, lines: list[str], value: str = "", placeholder: str = ""
+        self,
+        title: str,
+        lines: list[str],
+        value: str = "",
+        placeholder: str = "",
+        hint: str = "enter: start   esc: cancel",
     ) -> None:
         super().__init__(classes="dialog-screen")
         self._title = title
         self._lines = lines
         self._value = value
         self._placeholder = placeholder
+        self._hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -37,7 +43,7 @@ class PromptScreen(ModalScreen[str | None]):
             for line in self._lines:
                 yield Static(Text(line), classes="dialog-line")
             yield Input(self._value, placeholder=self._placeholder, id="dialog-input")
-            yield Static(Text("enter: confirm   esc: cancel"), classes="dialog-hint")
+            yield Static(Text(self._hint), classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -53,9 +59,9 @@ def request_prompt(event: RequestInfoEvent) -> PromptScreen:
         f"{event.source_executor_id} asks for an answer ({event.request_type or 'request'}):",
         data_text(event.data),
         f"request id: {event.request_id}",
-        "Esc leaves the request pending; resume its checkpoint later to answer.",
     ]
-    return PromptScreen("Human input needed", lines, placeholder="your answer")
+    hint = "enter: answer   esc: leave it pending (resume its checkpoint later to answer)"
+    return PromptScreen("Human input needed", lines, placeholder="your answer", hint=hint)
 
 
 class ConfirmScreen(ModalScreen[bool]):
