@@ -289,6 +289,9 @@ class WftuiApp(App[None]):
                 self._note(
                     "status", "■ cancelled; the last checkpoint stays resumable", Tone.FAILURE
                 )
+            for executor_id in self._running_nodes:  # interrupted: they run again on resume
+                self.graph.set_status(executor_id, NodeStatus.PENDING)
+            self._running_nodes.clear()
             self.refresh_bindings()
             self._continue_with_answers()
 
