@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.command import CommandPalette
 from textual.coordinate import Coordinate
 from tui_support import AppFactory, dialog_text, graph_text, settle, wait_until
 
 from wftui.checkpoint.file import FileCheckpointStorage
-from wftui.tui.app import WftuiApp
+from wftui.loader import PipelineSpec
+from wftui.tui.app import WftuiApp, make_app, parse_keymap
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
 from wftui.tui.widgets.checkpoint_browser import CheckpointTable
@@ -217,3 +219,27 @@ async def test_all_panes_show_at_120x40(new_app: AppFactory) -> None:
         await settle(pilot)
         assert not app.main.has_class("-compact")
         assert all(pane.display and pane.size.height > 5 for pane in app.main.panes)
+
+
+async def test_a_keymap_moves_an_action_to_another_key(
+    storage: FileCheckpointStorage, seed: PipelineSpec
+) -> None:
+    keymap = parse_keymap("wftui.new_run = ctrl+n ; wftui.help=f1")
+    assert keymap == {"wftui.new_run": "ctrl+n", "wftui.help": "f1"}
+    app = make_app(seed, storage, keymap=keymap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("escape")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "ctrl+n" in dialog_text(app).lower() or "^n" in dialog_text(app)
+
+
+def test_a_malformed_keymap_says_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match="BINDING_ID=KEYS"):
+        parse_keymap("wftui.new_run")

@@ -248,3 +248,31 @@ async def test_quit_when_idle_exits_at_once(new_app: AppFactory) -> None:
         await settle(pilot)
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running)
+
+
+async def test_a_failure_stands_out_and_resuming_after_the_fix_completes(
+    new_app: AppFactory,
+) -> None:
+    flaky = sample_pipeline("flaky")
+    flaky.module.BROKEN = True
+    app = new_app(flaky)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await start_run(app, pilot)
+        await settle(pilot)
+        assert app.status is RunStatus.FAILED
+        failures = [line for line in app.event_log.visible_text() if " FAILED " in line]
+        assert failures
+        assert "ConnectionError in flaky: model endpoint refused the connection" in failures[0]
+        assert "✗ flaky" in graph_text(app)
+        failed = [s for s in app.browser.summaries.values() if s.status is CheckpointStatus.FAILED]
+        assert len(failed) == 1
+        flaky.module.BROKEN = False
+        app.browser.table.focus()
+        while app.browser.highlighted_id != failed[0].checkpoint_id:
+            await pilot.press("j")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert invoked_after(app, f"resume {failed[0].checkpoint_id[-8:]}") == ["flaky"]
+        assert outputs(app) == ["HELLO"]
+        assert app.status is RunStatus.COMPLETED

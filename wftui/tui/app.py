@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -51,6 +52,7 @@ from wftui.tui.widgets.pipeline_graph import NodeStatus, PipelineGraph
 # How long the cursor must rest on a row before the inspector decodes that checkpoint.
 INSPECT_DELAY = 0.05
 ENGINE = "engine"
+KEYMAP_VARIABLE = "WFTUI_KEYMAP"
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,11 @@ class WftuiApp(App[None]):
         *,
         checkpoint_label: str | None = None,
         clock: Clock | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        self.keymap = dict(keymap or {})
+        self.set_keymap(self.keymap)
         self.pipeline = pipeline
         self.storage = storage
         self.chat_client = chat_client
@@ -440,11 +445,21 @@ class WftuiApp(App[None]):
                     yield SystemCommand(binding.description, binding.tooltip, run)
 
     def help_sections(self) -> list[tuple[str, list[BindingType]]]:
+        """The bindings by pane, with the keys a keymap gave them."""
+
+        def keyed(bindings: Iterable[BindingType]) -> list[BindingType]:
+            return [
+                binding.with_key(self.keymap[binding.id])
+                if isinstance(binding, Binding) and binding.id in self.keymap
+                else binding
+                for binding in bindings
+            ]
+
         return [
-            ("Anywhere", [*self.BINDINGS, *MainScreen.BINDINGS]),
-            ("Checkpoint browser", list(CheckpointTable.BINDINGS)),
-            ("Event log", list(EventLog.BINDINGS)),
-            ("Inspector", list(CheckpointInspector.BINDINGS)),
+            ("Anywhere", keyed([*self.BINDINGS, *MainScreen.BINDINGS])),
+            ("Checkpoint browser", keyed(CheckpointTable.BINDINGS)),
+            ("Event log", keyed(EventLog.BINDINGS)),
+            ("Inspector", keyed(CheckpointInspector.BINDINGS)),
         ]
 
     # ----- helpers -----
@@ -505,6 +520,17 @@ class WftuiApp(App[None]):
 _OWN_ACTIONS = {"new_run", "resume", "cancel_run", "delete_checkpoint", "help", "quit"}
 
 
+def parse_keymap(text: str) -> dict[str, str]:
+    """``wftui.new_run=ctrl+n; wftui.quit=ctrl+q`` as {binding id: keys}."""
+    keymap = {}
+    for part in filter(str.strip, text.split(";")):
+        binding_id, equals, keys = part.partition("=")
+        if not equals or not binding_id.strip() or not keys.strip():
+            raise ValueError(f"{KEYMAP_VARIABLE}: expected BINDING_ID=KEYS, got {part.strip()!r}")
+        keymap[binding_id.strip()] = keys.strip()
+    return keymap
+
+
 def make_app(
     pipeline: PipelineSpec,
     storage: CheckpointStorage,
@@ -512,16 +538,25 @@ def make_app(
     *,
     checkpoint_label: str | None = None,
     clock: Clock | None = None,
+    keymap: Mapping[str, str] | None = None,
 ) -> WftuiApp:
     """The app for ``pipeline`` over ``storage``; the CLI and the tests both start here."""
-    return WftuiApp(pipeline, storage, chat_client, checkpoint_label=checkpoint_label, clock=clock)
+    return WftuiApp(
+        pipeline,
+        storage,
+        chat_client,
+        checkpoint_label=checkpoint_label,
+        clock=clock,
+        keymap=keymap,
+    )
 
 
 def run_app(
     pipeline: PipelineSpec, storage: CheckpointStorage, chat_client: ChatClient | None = None
 ) -> None:
-    """Run the app in this terminal until the user quits."""
-    make_app(pipeline, storage, chat_client).run()
+    """Run the app in this terminal until the user quits; ``WFTUI_KEYMAP`` remaps keys."""
+    keymap = parse_keymap(os.environ.get(KEYMAP_VARIABLE, ""))
+    make_app(pipeline, storage, chat_client, keymap=keymap).run()
 
 
-__all__ = ["RunStart", "WftuiApp", "make_app", "run_app"]
+__all__ = ["RunStart", "WftuiApp", "make_app", "parse_keymap", "run_app"]
