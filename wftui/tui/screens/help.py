@@ -15,7 +15,8 @@ from textual.widgets import Static
 INTRO = (
     "Panes: the pipeline graph (live status; previews a highlighted checkpoint), the checkpoint "
     "browser (newest run first), the inspector (the highlighted checkpoint in full) and the event "
-    "log. Pick a checkpoint and press Enter to resume from exactly there."
+    "log. Pick a checkpoint and press Enter to resume from exactly there. Remap a key by its "
+    '[id]: WFTUI_KEYMAP="wftui.new_run=ctrl+n".'
 )
 
 HelpSection = tuple[str, Sequence[BindingType]]
@@ -52,6 +53,8 @@ class HelpScreen(ModalScreen[None]):
             what = binding.description + (f": {binding.tooltip}" if binding.tooltip else "")
             lines.append(f"\n  {keys:<18}", style="bold")
             lines.append(what)
+            if binding.id:
+                lines.append(f"  [{binding.id}]", style="dim")
         return lines
 
     def action_close(self) -> None:
