@@ -276,3 +276,21 @@ async def test_a_failure_stands_out_and_resuming_after_the_fix_completes(
         assert invoked_after(app, f"resume {failed[0].checkpoint_id[-8:]}") == ["flaky"]
         assert outputs(app) == ["HELLO"]
         assert app.status is RunStatus.COMPLETED
+
+
+async def test_two_open_questions_continue_the_run_once_both_are_answered(
+    new_app: AppFactory,
+) -> None:
+    app = new_app(sample_pipeline("two_approvals"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await start_run(app, pilot)
+        await wait_until(pilot, lambda: len(app.screen_stack) == 3)  # both dialogs are open
+        await pilot.press(*"one", "enter")
+        await wait_until(pilot, lambda: len(app.screen_stack) == 2)
+        await pilot.pause(0.1)
+        assert not app.run_active  # nothing continues while a question is still open
+        await pilot.press(*"two", "enter")
+        await settle(pilot)
+        assert sorted(outputs(app)) == ["HELLO:one", "HELLO:two"]
+        assert app.status is RunStatus.COMPLETED

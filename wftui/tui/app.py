@@ -141,6 +141,7 @@ class WftuiApp(App[None]):
         self._workflow: Workflow | None = None
         self._run_worker: Worker[None] | None = None
         self._answers: dict[str, Any] = {}
+        self._open_requests = 0  # live request dialogs not yet closed
         self._running_nodes: set[str] = set()
         folder = checkpoint_label or str(getattr(storage, "storage_path", type(storage).__name__))
         chat = describe_chat_client(chat_client) if chat_client else "the pipeline's own"
@@ -241,7 +242,11 @@ class WftuiApp(App[None]):
     async def _ask_live(self, event: RequestInfoEvent) -> None:
         """A running workflow asks: the answer continues that same workflow instance."""
         asking = self._workflow
-        answer = await self.push_screen_wait(request_prompt(event))
+        self._open_requests += 1
+        try:
+            answer = await self.push_screen_wait(request_prompt(event))
+        finally:
+            self._open_requests -= 1
         if answer is None:
             self._note("request", f"left pending: {event.request_id}", Tone.REQUEST)
         elif asking is not self._workflow:
@@ -250,7 +255,7 @@ class WftuiApp(App[None]):
             )
         else:
             self._answers[event.request_id] = answer
-            self._continue_with_answers()
+        self._continue_with_answers()
 
     @work(group="ask", exit_on_error=False)
     async def _resume_with_answers(self, checkpoint_id: str, ran: frozenset[str]) -> None:
@@ -477,7 +482,9 @@ class WftuiApp(App[None]):
         self.refresh_bindings()
 
     def _continue_with_answers(self) -> None:
-        if self._answers and not self.run_active and self._workflow is not None:
+        """Continue the run that asked once it has stopped and every open question is closed."""
+        ready = self._answers and not self._open_requests and not self.run_active
+        if ready and self._workflow is not None:
             answers, self._answers = dict(self._answers), {}
             self._start(RunStart("answered: continuing the run", responses=answers))
 

@@ -107,14 +107,6 @@ class EventLog(ScrollView, can_focus=True):
         self._trim()
         self._update_size(following)
 
-    def clear(self) -> None:
-        self._lines.clear()
-        self._first_seq = 0
-        self._shown = None if not self._filter else []
-        self._streams.clear()
-        self._width = 0
-        self._update_size(True)
-
     def set_filter(self, text: str) -> None:
         """Show only lines containing ``text`` (case-insensitive); empty shows everything."""
         self._filter = text.lower()
