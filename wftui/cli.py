@@ -333,11 +333,14 @@ async def _checkpoints(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
-    from wftui.tui.app import run_app
+    from wftui.tui.app import KeymapError, run_app
 
     pipeline = load_pipeline(args.pipeline)
     client = _chat_client(args, pipeline)
-    run_app(pipeline, _storage(args), client)
+    try:
+        run_app(pipeline, _storage(args), client)
+    except KeymapError as error:
+        raise CliError(str(error)) from error
     return 0
 
 

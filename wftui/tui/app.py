@@ -527,13 +527,17 @@ class WftuiApp(App[None]):
 _OWN_ACTIONS = {"new_run", "resume", "cancel_run", "delete_checkpoint", "help", "quit"}
 
 
+class KeymapError(ValueError):
+    """``WFTUI_KEYMAP`` is malformed; the message says which part."""
+
+
 def parse_keymap(text: str) -> dict[str, str]:
     """``wftui.new_run=ctrl+n; wftui.quit=ctrl+q`` as {binding id: keys}."""
     keymap = {}
     for part in filter(str.strip, text.split(";")):
         binding_id, equals, keys = part.partition("=")
         if not equals or not binding_id.strip() or not keys.strip():
-            raise ValueError(f"{KEYMAP_VARIABLE}: expected BINDING_ID=KEYS, got {part.strip()!r}")
+            raise KeymapError(f"{KEYMAP_VARIABLE}: expected BINDING_ID=KEYS, got {part.strip()!r}")
         keymap[binding_id.strip()] = keys.strip()
     return keymap
 
@@ -566,4 +570,4 @@ def run_app(
     make_app(pipeline, storage, chat_client, keymap=keymap).run()
 
 
-__all__ = ["RunStart", "WftuiApp", "make_app", "parse_keymap", "run_app"]
+__all__ = ["KeymapError", "RunStart", "WftuiApp", "make_app", "parse_keymap", "run_app"]
