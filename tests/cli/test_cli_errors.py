@@ -58,6 +58,7 @@ def test_a_corrupt_checkpoint_file_is_one_line(
     assert done.returncode == 2
     line = one_error_line(done.stderr)
     assert seeded[2] in line
+    assert "truncated or corrupt" in line  # says why, not just "not found"
 
 
 def test_listing_skips_a_corrupt_file_with_a_warning(tmp_path: Path, seeded: list[str]) -> None:
@@ -80,7 +81,7 @@ def test_ids_that_would_leave_the_folder_are_refused(
     args = ["resume", "--chat", "local"] if command == "resume" else ["checkpoints", command]
     done = wftui(*args, bad_id, "--checkpoint-dir", "ckpt", cwd=tmp_path)
     assert done.returncode == 2
-    one_error_line(done.stderr)
+    assert f"invalid checkpoint id {bad_id!r}" in one_error_line(done.stderr)
     assert outside.read_text() == "keep me"
 
 
