@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import typing
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Generic
 
+from pydantic import TypeAdapter
 from typing_extensions import TypeVar
 
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.engine.context import WorkflowContext
 from wftui.engine.executor import Executor, handler
-from wftui.engine.typing_utils import match_distance
+from wftui.engine.typing_utils import is_catch_all, match_distance, union_members
 
 TRequest = TypeVar("TRequest", default=Any)
 TReply = TypeVar("TReply", default=Any)
@@ -89,3 +91,30 @@ class RequestInfoExecutor(Executor):
                 for record in checkpoint.pending_requests.values()
             ],
         )
+
+
+def expected_answer_type(asker: Executor, request: Any) -> Any:
+    """The reply type ``asker`` declares for ``request`` (``RequestResponse[Req, Reply]``), or Any."""
+    for spec in asker.handlers:
+        for member in union_members(spec.message_type):
+            if typing.get_origin(member) is not RequestResponse:
+                continue
+            request_type, reply_type = (*typing.get_args(member), Any, Any)[:2]
+            if match_distance(request, request_type) is not None:
+                return reply_type
+    return Any
+
+
+def coerce_answer(expected: Any, answer: Any) -> Any:
+    """A typed-in answer as the type the asker expects, so people can answer ``5`` or ``true``.
+
+    Only text is converted (JSON first, then pydantic's lax rules); anything else is passed as
+    given. Raises pydantic's ValidationError (a ValueError) when the text does not fit.
+    """
+    if not isinstance(answer, str) or expected is str or is_catch_all(expected):
+        return answer
+    adapter: TypeAdapter[Any] = TypeAdapter(expected)
+    try:
+        return adapter.validate_json(answer)
+    except ValueError:
+        return adapter.validate_python(answer)

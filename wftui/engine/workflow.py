@@ -43,7 +43,7 @@ from wftui.engine.events import (
     WorkflowStatusEvent,
 )
 from wftui.engine.executor import Executor
-from wftui.engine.request_info import RequestResponse
+from wftui.engine.request_info import RequestResponse, coerce_answer, expected_answer_type
 from wftui.engine.state import Message, StoredValue, SuperstepScope
 from wftui.engine.typing_utils import type_name
 
@@ -529,8 +529,17 @@ class Workflow:
             if record is None:
                 pending = ", ".join(state.pending_requests) or "none"
                 raise WorkflowRunError(f"no pending request {request_id!r} (pending: {pending})")
+            asker = self.executors.get(record["source_executor_id"])
+            expected = expected_answer_type(asker, record["data"]) if asker else Any
+            try:
+                answer = coerce_answer(expected, value)
+            except ValueError as error:
+                raise WorkflowRunError(
+                    f"the answer {value!r} to request {request_id} does not fit "
+                    f"{type_name(expected)}: {_reason(error)}"
+                ) from None
             reply = RequestResponse(
-                data=value, original_request=record["data"], request_id=request_id
+                data=answer, original_request=record["data"], request_id=request_id
             )
             state.pending.append(
                 Message(reply, record["request_executor_id"], record["source_executor_id"])
@@ -546,3 +555,11 @@ def _request_event(record: Mapping[str, Any]) -> RequestInfoEvent:
         source_executor_id=record["source_executor_id"],
         request_type=record["request_type"],
     )
+
+
+def _reason(error: ValueError) -> str:
+    """pydantic's first complaint, without its multi-line report and help link."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        return str(errors()[0]["msg"])
+    return str(error)
