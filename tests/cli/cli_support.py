@@ -52,49 +52,8 @@ def invoked(stdout: str) -> list[str]:
     return re.findall(r"^ExecutorInvokedEvent\(executor_id=(\w+)\)$", stdout, re.M)
 
 
-HITL_PIPELINE = textwrap.dedent(
-    '''
-    """A drafter that asks a person to approve its draft."""
-
-    from dataclasses import dataclass
-
-    from wftui import (
-        Executor, RequestInfoExecutor, RequestInfoMessage, RequestResponse, WorkflowBuilder,
-        WorkflowContext, handler,
-    )
-
-    DEFAULT_INPUT = "hello"
-    DESCRIPTION = "Draft, ask for approval, finish."
-
-
-    @dataclass
-    class ApprovalRequest(RequestInfoMessage):
-        draft: str = ""
-
-
-    class Drafter(Executor):
-        @handler
-        async def draft(self, text: str, ctx: WorkflowContext[ApprovalRequest]) -> None:
-            await ctx.send_message(ApprovalRequest(draft=text.upper()))
-
-        @handler
-        async def on_reply(
-            self, reply: RequestResponse[ApprovalRequest, str], ctx: WorkflowContext[str, str]
-        ) -> None:
-            await ctx.yield_output(f"{reply.original_request.draft}:{reply.data}")
-
-
-    def create_workflow(checkpoint_storage, chat_client=None):
-        drafter, rie = Drafter(id="drafter"), RequestInfoExecutor(id="request_info")
-        builder = (
-            WorkflowBuilder(name="approval").set_start_executor(drafter)
-            .add_edge(drafter, rie).add_edge(rie, drafter)
-        )
-        if checkpoint_storage is not None:
-            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
-        return builder.build()
-    '''
-)
+# The shipped human-in-the-loop example, named by file path as a user would.
+APPROVAL_PIPELINE = str(REPO / "pipelines" / "approval.py")
 
 FAILING_PIPELINE = textwrap.dedent(
     '''

@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import GATED_PIPELINE, HITL_PIPELINE, REPO, environment, invoked, saved_ids, wftui
+from cli_support import (
+    APPROVAL_PIPELINE,
+    GATED_PIPELINE,
+    REPO,
+    environment,
+    invoked,
+    saved_ids,
+    wftui,
+)
 
 SEED_STEPS = ["upper_case_executor", "reverse_text_executor", "submit_lower", "lower_agent",
               "finalize"]  # fmt: skip
@@ -120,8 +128,7 @@ def test_resume_runs_only_what_is_left(seeded: tuple[Path, list[str]], length: i
 
 
 def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
-    (tmp_path / "approval_flow.py").write_text(HITL_PIPELINE)
-    done = wftui("run", "approval_flow.py", "--checkpoint-dir", "c", cwd=tmp_path)
+    done = wftui("run", APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     (request_id,) = re.findall(
         r"RequestInfoEvent\(request_id=(\w+), source_executor_id=drafter", done.stdout
@@ -131,9 +138,9 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
 
     # The hint on stderr works as printed, with the answer filled in.
     hint = done.stderr.strip().removeprefix("waiting for human input: answer with ")
-    assert (
-        hint
-        == f"wftui resume {paused} approval_flow.py --checkpoint-dir c --respond REQUEST_ID=VALUE"
+    pipeline = shlex.quote(APPROVAL_PIPELINE)
+    assert hint == (
+        f"wftui resume {paused} {pipeline} --checkpoint-dir c --respond REQUEST_ID=VALUE"
     )
     command = [
         word.replace("REQUEST_ID=VALUE", f"{request_id}=ship it") for word in shlex.split(hint)
@@ -144,7 +151,7 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
     assert answered.stdout.splitlines()[-1] == "output: HELLO:ship it"
 
     # Resuming without an answer shows the request again and waits.
-    waiting = wftui("resume", paused, "approval_flow.py", "--checkpoint-dir", "c", cwd=tmp_path)
+    waiting = wftui("resume", paused, APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     assert waiting.returncode == 0, waiting.stderr
     assert f"RequestInfoEvent(request_id={request_id}" in waiting.stdout
     assert "WorkflowStatusEvent(state=IDLE_WITH_PENDING_REQUESTS)" in waiting.stdout
@@ -156,7 +163,7 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
     assert document["status"] == "awaiting human input"
     request = document["pending_requests"][request_id]
     assert request["data"] == {
-        "$t": "approval_flow:ApprovalRequest",
+        "$t": "pipelines.approval:ApprovalRequest",
         "request_id": request_id,
         "draft": "HELLO",
     }

@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from cli_support import FAILING_PIPELINE, HITL_PIPELINE, invoked, saved_ids, wftui
+from cli_support import APPROVAL_PIPELINE, FAILING_PIPELINE, invoked, saved_ids, wftui
 
 
 def one_error_line(stderr: str) -> str:
@@ -130,8 +130,7 @@ def test_a_bad_respond_argument_is_one_line(tmp_path: Path, seeded: list[str]) -
 
 def test_resuming_with_the_wrong_pipeline_says_the_graphs_differ(tmp_path: Path) -> None:
     """The checkpoint names types the default pipeline never declared: the graph is the news."""
-    (tmp_path / "approval_flow.py").write_text(HITL_PIPELINE)
-    done = wftui("run", "approval_flow.py", "--checkpoint-dir", "c", cwd=tmp_path)
+    done = wftui("run", APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     paused = saved_ids(done.stdout)[-1]
     wrong = wftui("resume", paused, "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
     assert wrong.returncode == 2

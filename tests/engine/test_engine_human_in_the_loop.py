@@ -1,60 +1,22 @@
-"""Human in the loop, with the API of issue 2 section 11 exactly."""
+"""Human in the loop, with the API of issue 2 section 11 exactly: the shipped pipelines/approval.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from engine_support import collect, invoked, outputs, saved
 
+from pipelines.approval import ApprovalRequest, create_workflow
 from wftui import (
-    CheckpointStorage,
-    Executor,
     FileCheckpointStorage,
     InMemoryCheckpointStorage,
     RequestInfoEvent,
     RequestInfoExecutor,
-    RequestInfoMessage,
-    RequestResponse,
-    Workflow,
-    WorkflowBuilder,
-    WorkflowContext,
     WorkflowRunError,
     WorkflowRunState,
     WorkflowStatusEvent,
-    handler,
 )
-
-
-@dataclass
-class ApprovalRequest(RequestInfoMessage):
-    draft: str = ""
-
-
-class Drafter(Executor):
-    @handler
-    async def draft(self, text: str, ctx: WorkflowContext[ApprovalRequest]) -> None:
-        await ctx.send_message(ApprovalRequest(draft=text.upper()))
-
-    @handler
-    async def on_reply(
-        self, reply: RequestResponse[ApprovalRequest, str], ctx: WorkflowContext[str, str]
-    ) -> None:
-        await ctx.yield_output(f"{reply.original_request.draft}:{reply.data}")
-
-
-def build(storage: CheckpointStorage) -> Workflow:
-    drafter, rie = Drafter(id="drafter"), RequestInfoExecutor(id="request_info")
-    wf = (
-        WorkflowBuilder()
-        .set_start_executor(drafter)
-        .add_edge(drafter, rie)
-        .add_edge(rie, drafter)
-        .with_checkpointing(checkpoint_storage=storage)
-        .build()
-    )
-    return wf
 
 
 def final_state(events: list[object]) -> WorkflowRunState:
@@ -63,7 +25,7 @@ def final_state(events: list[object]) -> WorkflowRunState:
 
 async def test_a_request_pauses_the_run_and_an_answer_continues_the_same_instance() -> None:
     storage = InMemoryCheckpointStorage()
-    wf = build(storage)
+    wf = create_workflow(storage)
     events = await collect(wf.run_stream("hello"))
     (request,) = [e for e in events if isinstance(e, RequestInfoEvent)]
     assert request.source_executor_id == "drafter"
@@ -98,7 +60,7 @@ async def test_a_request_pauses_the_run_and_an_answer_continues_the_same_instanc
 
 
 async def test_send_responses_returns_a_result() -> None:
-    wf = build(InMemoryCheckpointStorage())
+    wf = create_workflow(InMemoryCheckpointStorage())
     first = await wf.run("hi")
     (request,) = first.get_request_info_events()
     result = await wf.send_responses({request.request_id: "ok"})
@@ -107,13 +69,13 @@ async def test_send_responses_returns_a_result() -> None:
 
 
 async def test_an_answer_survives_a_restart_through_the_file_storage(tmp_path: Path) -> None:
-    events = await collect(build(FileCheckpointStorage(tmp_path)).run_stream("hello"))
+    events = await collect(create_workflow(FileCheckpointStorage(tmp_path)).run_stream("hello"))
     (request,) = [e for e in events if isinstance(e, RequestInfoEvent)]
     paused = saved(events)[-1].checkpoint_id
 
     # "Restart": a new storage object and a freshly built workflow answer from the file alone.
     storage = FileCheckpointStorage(tmp_path)
-    fresh = build(storage)
+    fresh = create_workflow(storage)
     resumed = await collect(
         fresh.run_stream_from_checkpoint(
             paused, checkpoint_storage=storage, responses={request.request_id: "yes"}
@@ -131,11 +93,11 @@ async def test_an_answer_survives_a_restart_through_the_file_storage(tmp_path: P
 async def test_pending_requests_are_re_emitted_on_resume_and_can_be_answered_then(
     tmp_path: Path,
 ) -> None:
-    events = await collect(build(FileCheckpointStorage(tmp_path)).run_stream("hello"))
+    events = await collect(create_workflow(FileCheckpointStorage(tmp_path)).run_stream("hello"))
     (request,) = [e for e in events if isinstance(e, RequestInfoEvent)]
     paused = saved(events)[-1].checkpoint_id
 
-    fresh = build(FileCheckpointStorage(tmp_path))
+    fresh = create_workflow(FileCheckpointStorage(tmp_path))
     resumed = await collect(fresh.run_stream_from_checkpoint(paused))
     (again,) = [e for e in resumed if isinstance(e, RequestInfoEvent)]
     assert (again.request_id, again.source_executor_id, again.request_type) == (
@@ -154,9 +116,9 @@ async def test_pending_requests_are_re_emitted_on_resume_and_can_be_answered_the
 async def test_answering_an_unknown_request_is_refused_naming_the_pending_ones(
     tmp_path: Path,
 ) -> None:
-    events = await collect(build(FileCheckpointStorage(tmp_path)).run_stream("hello"))
+    events = await collect(create_workflow(FileCheckpointStorage(tmp_path)).run_stream("hello"))
     (request,) = [e for e in events if isinstance(e, RequestInfoEvent)]
-    fresh = build(FileCheckpointStorage(tmp_path))
+    fresh = create_workflow(FileCheckpointStorage(tmp_path))
     with pytest.raises(WorkflowRunError, match=f"no pending request 'nope'.*{request.request_id}"):
         await collect(
             fresh.run_stream_from_checkpoint(

@@ -18,7 +18,7 @@ from tui_support import (
 
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointStatus
-from wftui.loader import PipelineSpec
+from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp
 from wftui.tui.bridge import RunStatus
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -141,7 +141,7 @@ async def test_resume_after_reverse_text_runs_only_the_rest(new_app: AppFactory)
 async def test_human_request_opens_a_dialog_and_the_answer_continues_the_run(
     new_app: AppFactory,
 ) -> None:
-    app = new_app(sample_pipeline("approval"))
+    app = new_app(load_pipeline("pipelines.approval"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await start_run(app, pilot)
@@ -156,7 +156,7 @@ async def test_human_request_opens_a_dialog_and_the_answer_continues_the_run(
 async def test_escape_leaves_the_request_pending_and_the_browser_resumes_it(
     new_app: AppFactory,
 ) -> None:
-    app = new_app(sample_pipeline("approval"))
+    app = new_app(load_pipeline("pipelines.approval"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await start_run(app, pilot)

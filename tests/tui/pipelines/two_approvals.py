@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from approval import Drafter
-
+from pipelines.approval import Drafter
 from wftui import (
     CheckpointStorage,
     Executor,
