@@ -51,4 +51,3 @@ class SuperstepScope:
     shared_state: dict[str, dict[str, StoredValue]] = field(default_factory=dict)
     executor_states: dict[str, StoredValue] = field(default_factory=dict)
     new_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
-    outputs: list[Any] = field(default_factory=list)
