@@ -91,42 +91,5 @@ FAILING_PIPELINE = textwrap.dedent(
     '''
 )
 
-GATED_PIPELINE = textwrap.dedent(
-    '''
-    """A chain whose step 'slow' waits for the file named by GATE while GATE is set."""
-
-    import asyncio
-    import os
-    from pathlib import Path
-    from typing import Any
-
-    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
-
-    DEFAULT_INPUT = "x"
-
-
-    class Step(Executor):
-        @handler
-        async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
-            gate = os.environ.get("GATE")
-            if self.id == "slow" and gate:
-                while not Path(gate).exists():
-                    await asyncio.sleep(0.01)
-            await ctx.send_message(f"{text}>{self.id}")
-
-
-    class Out(Executor):
-        @handler
-        async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
-            await ctx.yield_output(text)
-
-
-    def create_workflow(checkpoint_storage, chat_client=None):
-        steps = [Step(id=name) for name in ("a", "slow", "c")]
-        builder = WorkflowBuilder(name="gated").add_chain([*steps, Out(id="out")])
-        builder.set_start_executor(steps[0])
-        if checkpoint_storage is not None:
-            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
-        return builder.build()
-    '''
-)
+# The chain with a step that waits at a file gate (tests/slow_chain.py), as source to copy.
+GATED_PIPELINE = (REPO / "tests" / "slow_chain.py").read_text()

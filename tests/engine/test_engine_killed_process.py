@@ -6,9 +6,9 @@ import asyncio
 import os
 import signal
 import sys
-import textwrap
 from pathlib import Path
 
+import pytest
 from engine_support import collect, invoked, outputs
 
 from wftui import FileCheckpointStorage
@@ -16,59 +16,21 @@ from wftui.loader import load_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 
-PIPELINE = textwrap.dedent(
-    '''
-    """A chain whose third step waits for a file that never appears while KILLME_GATE is set."""
-
-    import asyncio
-    import os
-    from pathlib import Path
-    from typing import Any
-
-    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
-
-    DEFAULT_INPUT = "x"
-
-
-    class Step(Executor):
-        @handler
-        async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
-            state = await ctx.get_state() or {}
-            await ctx.set_state({"calls": state.get("calls", 0) + 1})
-            await ctx.set_shared_state(self.id, text)
-            gate = os.environ.get("KILLME_GATE")
-            if self.id == "slow" and gate:
-                while not Path(gate).exists():
-                    await asyncio.sleep(0.01)
-            await ctx.send_message(f"{text}>{self.id}")
-
-
-    class Out(Executor):
-        @handler
-        async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
-            await ctx.yield_output(text)
-
-
-    def create_workflow(checkpoint_storage, chat_client=None):
-        steps = [Step(id=name) for name in ("a", "b", "slow", "d")]
-        builder = WorkflowBuilder(name="killme").add_chain([*steps, Out(id="out")])
-        builder.set_start_executor(steps[0])
-        if checkpoint_storage is not None:
-            builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
-        return builder.build()
-    '''
-)
+# The chain with a step that waits at a file gate, as the CLI tests run it too.
+PIPELINE = (REPO / "tests" / "slow_chain.py").read_text()
 
 
 async def test_sigkill_mid_superstep_then_resume_from_the_latest_checkpoint(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pipeline = tmp_path / "killme_pipeline.py"
     pipeline.write_text(PIPELINE)
+    # Four steps, set here so the killed subprocess and the resume in this process agree.
+    monkeypatch.setenv("CHAIN_STEPS", "a,b,slow,d")
     store = tmp_path / "checkpoints"
     env = {
         **os.environ,
-        "KILLME_GATE": str(tmp_path / "never-created"),
+        "GATE": str(tmp_path / "never-created"),
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
     process = await asyncio.create_subprocess_exec(

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 from textual.coordinate import Coordinate
-from tui_support import AppFactory, dialog_text, graph_text, settle, wait_until
+from tui_support import (
+    AppFactory,
+    dialog_text,
+    graph_text,
+    opened,
+    settle,
+    start_run,
+    wait_until,
+)
 
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.loader import PipelineSpec
@@ -33,8 +41,7 @@ async def test_rows_are_grouped_by_run_newest_run_first(
     new_app: AppFactory, fixed_store: FileCheckpointStorage
 ) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app):
         table = app.browser.table
         order = [
             table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value for row in range(12)
@@ -49,8 +56,7 @@ async def test_inspector_shows_the_highlighted_checkpoint_decoded(
     new_app: AppFactory, fixed_store: FileCheckpointStorage
 ) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await pilot.press("j", "j")
         await settle(pilot)
         assert app.browser.highlighted_id == "cpbbbbbb02"
@@ -66,8 +72,7 @@ async def test_moving_the_cursor_previews_the_checkpoint_on_the_graph(
     new_app: AppFactory, fixed_store: FileCheckpointStorage
 ) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await pilot.press("j", "j")
         await settle(pilot)
         text = graph_text(app)
@@ -83,8 +88,7 @@ async def test_delete_asks_then_removes_the_row_and_the_file(
     new_app: AppFactory, fixed_store: FileCheckpointStorage
 ) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await pilot.press("j")
         await settle(pilot)
         await pilot.press("d")
@@ -108,8 +112,7 @@ async def test_unreadable_files_show_as_a_warning_line(
 ) -> None:
     (tmp_path / "checkpoints" / "broken.json").write_text("{not json")
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app):
         notes = str(app.browser.query_one("#checkpoint-notes").render())
         assert "⚠ skipped" in notes
         assert "broken.json" in notes
@@ -118,8 +121,7 @@ async def test_unreadable_files_show_as_a_warning_line(
 
 async def test_an_empty_store_says_how_to_start(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app):
         notes = str(app.browser.query_one("#checkpoint-notes").render())
         assert "press n to start a run" in notes
         assert app.check_action("resume", ()) is False
@@ -128,11 +130,8 @@ async def test_an_empty_store_says_how_to_start(new_app: AppFactory) -> None:
 
 async def test_slash_filters_the_log_and_escape_clears_it(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
-        await pilot.press("enter")
+    async with opened(app) as pilot:
+        await start_run(app, pilot)
         await settle(pilot)
         everything = app.event_log.line_count
         await pilot.press("slash")
@@ -155,8 +154,7 @@ async def test_slash_filters_the_log_and_escape_clears_it(new_app: AppFactory) -
 
 async def test_question_mark_opens_help_listing_the_keys(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = dialog_text(app)
@@ -179,8 +177,7 @@ async def test_question_mark_opens_help_listing_the_keys(new_app: AppFactory) ->
 
 async def test_palette_lists_every_action_and_runs_them(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         titles = {command.title for command in app.get_system_commands(app.main)}
         for binding in [*app.BINDINGS, *app.main.BINDINGS]:
             assert binding.description in titles  # type: ignore[union-attr]
@@ -196,8 +193,7 @@ async def test_every_pane_is_reachable_at_80x24(
     new_app: AppFactory, fixed_store: FileCheckpointStorage
 ) -> None:
     app = new_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app, size=(80, 24)) as pilot:
         assert app.main.has_class("-compact")
         seen = []
         for _ in range(4):
@@ -215,8 +211,7 @@ async def test_every_pane_is_reachable_at_80x24(
 
 async def test_all_panes_show_at_120x40(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app):
         assert not app.main.has_class("-compact")
         assert all(pane.display and pane.size.height > 5 for pane in app.main.panes)
 
@@ -227,8 +222,7 @@ async def test_a_keymap_moves_an_action_to_another_key(
     keymap = parse_keymap("wftui.new_run = ctrl+n ; wftui.help=f1")
     assert keymap == {"wftui.new_run": "ctrl+n", "wftui.help": "f1"}
     app = make_app(seed, storage, keymap=keymap)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, PromptScreen)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_support import (
     SEED_ORDER,
     AppFactory,
     dialog_text,
     graph_text,
+    highlight,
+    open_prompt,
+    opened,
     sample_pipeline,
     settle,
+    start_run,
     wait_until,
 )
 
@@ -45,19 +48,10 @@ def outputs(app: WftuiApp) -> list[str]:
     ]
 
 
-async def start_run(app: WftuiApp, pilot: Pilot[None]) -> None:
-    """Press n and accept the prefilled input."""
-    await pilot.press("n")
-    await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
-    await pilot.press("enter")
-
-
 async def test_new_run_prefills_the_default_input_and_runs_the_seed(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+    async with opened(app) as pilot:
+        await open_prompt(app, pilot)
         assert app.screen.query_one(Input).value == "hello world"
         await pilot.press("enter")
         await settle(pilot)
@@ -77,10 +71,8 @@ async def test_new_run_prefills_the_default_input_and_runs_the_seed(new_app: App
 
 async def test_escape_on_the_prompt_starts_nothing(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+    async with opened(app) as pilot:
+        await open_prompt(app, pilot)
         await pilot.press("escape")
         await settle(pilot)
         assert app.status is RunStatus.IDLE
@@ -90,8 +82,7 @@ async def test_escape_on_the_prompt_starts_nothing(new_app: AppFactory) -> None:
 async def test_rows_appear_while_the_run_is_still_going(new_app: AppFactory) -> None:
     gated, gate = gated_pipeline()
     app = new_app(gated)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, gate.reached.is_set)
         await wait_until(pilot, lambda: len(app.browser.summaries) == 2)
@@ -109,18 +100,14 @@ async def test_rows_appear_while_the_run_is_still_going(new_app: AppFactory) -> 
 
 async def test_resume_after_reverse_text_runs_only_the_rest(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await settle(pilot)
-        table = app.browser.table
         # The checkpoint after ReverseText ran: superstep 2, SubmitToLowerAgent next.
         after_reverse = next(
             s.checkpoint_id for s in app.browser.summaries.values() if s.iteration_count == 2
         )
-        table.focus()
-        while app.browser.highlighted_id != after_reverse:
-            await pilot.press("j")
+        await highlight(app, pilot, after_reverse)
         await settle(pilot)
         ran, next_ids = app.browser.preview(after_reverse)
         assert ran == {"upper_case_executor", "reverse_text_executor"}
@@ -142,8 +129,7 @@ async def test_human_request_opens_a_dialog_and_the_answer_continues_the_run(
     new_app: AppFactory,
 ) -> None:
     app = new_app(load_pipeline("pipelines.approval"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
         assert "draft='HELLO'" in dialog_text(app)
@@ -157,8 +143,7 @@ async def test_escape_leaves_the_request_pending_and_the_browser_resumes_it(
     new_app: AppFactory,
 ) -> None:
     app = new_app(load_pipeline("pipelines.approval"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await pilot.press("escape")
@@ -171,9 +156,7 @@ async def test_escape_leaves_the_request_pending_and_the_browser_resumes_it(
             if s.status is CheckpointStatus.AWAITING_HUMAN_INPUT
         ]
         assert len(waiting) == 1
-        app.browser.table.focus()
-        while app.browser.highlighted_id != waiting[0].checkpoint_id:
-            await pilot.press("j")
+        await highlight(app, pilot, waiting[0].checkpoint_id)
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await pilot.press(*"ok", "enter")
@@ -187,8 +170,7 @@ async def test_cancel_stops_the_run_and_keeps_its_checkpoints(
 ) -> None:
     gated, gate = gated_pipeline()
     app = new_app(gated)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, gate.reached.is_set)
         await pilot.press("x")
@@ -205,8 +187,7 @@ async def test_cancel_stops_the_run_and_keeps_its_checkpoints(
 async def test_keys_that_need_a_run_or_no_run_say_so(new_app: AppFactory) -> None:
     gated, gate = gated_pipeline()
     app = new_app(gated)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         assert app.check_action("cancel_run", ()) is False
         await start_run(app, pilot)
         await wait_until(pilot, gate.reached.is_set)
@@ -223,8 +204,7 @@ async def test_quit_during_a_run_asks_then_cancels_cleanly(
 ) -> None:
     gated, gate = gated_pipeline()
     app = new_app(gated)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, gate.reached.is_set)
         await pilot.press("q")
@@ -244,8 +224,7 @@ async def test_quit_during_a_run_asks_then_cancels_cleanly(
 
 async def test_quit_when_idle_exits_at_once(new_app: AppFactory) -> None:
     app = new_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running)
 
@@ -256,8 +235,7 @@ async def test_a_failure_stands_out_and_resuming_after_the_fix_completes(
     flaky = sample_pipeline("flaky")
     flaky.module.BROKEN = True
     app = new_app(flaky)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await settle(pilot)
         assert app.status is RunStatus.FAILED
@@ -268,9 +246,7 @@ async def test_a_failure_stands_out_and_resuming_after_the_fix_completes(
         failed = [s for s in app.browser.summaries.values() if s.status is CheckpointStatus.FAILED]
         assert len(failed) == 1
         flaky.module.BROKEN = False
-        app.browser.table.focus()
-        while app.browser.highlighted_id != failed[0].checkpoint_id:
-            await pilot.press("j")
+        await highlight(app, pilot, failed[0].checkpoint_id)
         await pilot.press("enter")
         await settle(pilot)
         assert invoked_after(app, f"resume {failed[0].checkpoint_id[-8:]}") == ["flaky"]
@@ -282,8 +258,7 @@ async def test_two_open_questions_continue_the_run_once_both_are_answered(
     new_app: AppFactory,
 ) -> None:
     app = new_app(sample_pipeline("two_approvals"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, lambda: len(app.screen_stack) == 3)  # both dialogs are open
         await pilot.press(*"one", "enter")

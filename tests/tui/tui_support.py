@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from textual.widgets import Static
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp
+from wftui.tui.screens.dialogs import PromptScreen
 from wftui.tui.text import Clock
 
 AppFactory = Callable[..., WftuiApp]
@@ -62,6 +64,33 @@ async def wait_until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
             return
         await pilot.pause(0.01)
     raise AssertionError("condition never became true")
+
+
+@asynccontextmanager
+async def opened(app: WftuiApp, size: tuple[int, int] = (120, 40)) -> AsyncIterator[Pilot[None]]:
+    """The app running headless, settled, so a test starts from the loaded store."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
+async def open_prompt(app: WftuiApp, pilot: Pilot[None]) -> None:
+    """Press n and wait for the new-run prompt."""
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+
+
+async def start_run(app: WftuiApp, pilot: Pilot[None]) -> None:
+    """Press n and accept the prefilled input."""
+    await open_prompt(app, pilot)
+    await pilot.press("enter")
+
+
+async def highlight(app: WftuiApp, pilot: Pilot[None], checkpoint_id: str) -> None:
+    """Move the browser's cursor down to ``checkpoint_id`` with the keys a user presses."""
+    app.browser.table.focus()
+    while app.browser.highlighted_id != checkpoint_id:
+        await pilot.press("j")
 
 
 def fixed_runs(signature: str) -> list[WorkflowCheckpoint]:
