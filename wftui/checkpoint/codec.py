@@ -612,6 +612,7 @@ def checkpoint_to_json(checkpoint: WorkflowCheckpoint) -> bytes:
     tail = {
         "metadata": encode(cp.metadata, "metadata").json,
         "graph": encode(cp.graph, "graph").json,
+        "completed_writes": encode(cp.completed_writes, "completed_writes").json,
     }
     lines = [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in fields.items()]
     lines += [b"  " + _dumps(key) + b": " + _entries(value) for key, value in mappings.items()]
@@ -685,6 +686,7 @@ def decode_checkpoint(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
         "error": decode_value(raw.error, "error"),
         "metadata": decode_value(raw.metadata, "metadata"),
         "graph": decode_value(raw.graph, "graph"),
+        "completed_writes": decode_value(raw.completed_writes, "completed_writes"),
     }
     checkpoint = raw.model_copy(update=decoded)
     checkpoint._encoded = {

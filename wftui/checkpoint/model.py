@@ -68,6 +68,11 @@ class WorkflowCheckpoint(BaseModel):
     graph: dict[str, Any] | None = None
     # {"error_type", "message", "executor_id"} when the superstep after this state failed.
     error: dict[str, Any] | None = None
+    # On a failed checkpoint: what the executors that did finish the failed superstep wrote,
+    # {executor_id: {"sent": [...], "state": {...}, "shared_state": {...}, "requests": {...},
+    # "outputs": [...]}}, so a resume replays their work instead of running them (and paying
+    # for their LLM calls) again.
+    completed_writes: dict[str, dict[str, Any]] = Field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     metadata: dict[str, Any] = Field(default_factory=dict)
     # Typed-JSON forms the engine already made when the values were set:

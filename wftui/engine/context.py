@@ -59,6 +59,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         """Emit a workflow output (a WorkflowOutputEvent)."""
         declared = self._spec.workflow_output_types if self._spec else None
         self._check_declared(value, declared, "yielded")
+        self._scope.outputs.setdefault(self.executor_id, []).append(value)
         self._scope.events.put_nowait(
             WorkflowOutputEvent(data=value, source_executor_id=self.executor_id)
         )

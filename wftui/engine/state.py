@@ -51,3 +51,37 @@ class SuperstepScope:
     shared_state: dict[str, dict[str, StoredValue]] = field(default_factory=dict)
     executor_states: dict[str, StoredValue] = field(default_factory=dict)
     new_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, list[Any]] = field(default_factory=dict)
+
+    def writes_of(self, executor_id: str) -> dict[str, Any]:
+        """What one executor wrote in this superstep, as a failed checkpoint keeps it."""
+        writes: dict[str, Any] = {
+            "sent": [m.as_checkpoint_entry() for m in self.sent.get(executor_id, [])],
+            "shared_state": {k: v.live for k, v in self.shared_state.get(executor_id, {}).items()},
+            "requests": {
+                request_id: record
+                for request_id, record in self.new_requests.items()
+                if record["request_executor_id"] == executor_id
+            },
+            "outputs": list(self.outputs.get(executor_id, [])),
+        }
+        if executor_id in self.executor_states:
+            writes["state"] = self.executor_states[executor_id].live
+        return writes
+
+    def replay(self, executor_id: str, writes: dict[str, Any]) -> None:
+        """Stage an executor's writes from a failed checkpoint as if it had just run."""
+        self.sent[executor_id] = [
+            Message(entry["data"], entry["source_id"], entry.get("target_id"))
+            for entry in writes.get("sent", [])
+        ]
+        self.shared_state[executor_id] = {
+            key: StoredValue.of(value, f"shared_state.{key}")
+            for key, value in writes.get("shared_state", {}).items()
+        }
+        if "state" in writes:
+            self.executor_states[executor_id] = StoredValue.of(
+                writes["state"], f"executor_states.{executor_id}"
+            )
+        self.new_requests.update(writes.get("requests", {}))
+        self.outputs[executor_id] = list(writes.get("outputs", []))

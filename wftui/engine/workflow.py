@@ -110,6 +110,8 @@ class _RunState:
     fan_in_buffers: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     pending_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_checkpoint_id: str | None = None
+    # Writes of executors that finished a superstep that then failed; replayed on retry.
+    completed_writes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Routing of ``pending``, computed once for both the checkpoint and the next delivery.
     routed: Routed | None = None
 
@@ -295,11 +297,17 @@ class Workflow:
             return
         events: asyncio.Queue[Any] = asyncio.Queue()
         scope = SuperstepScope(events=events)
+        for executor_id, writes in state.completed_writes.items():
+            if executor_id in routed.deliveries:
+                self._replay(executor_id, writes, scope)
         tasks = [
             asyncio.create_task(self._run_executor(executor_id, messages, scope, state))
             for executor_id, messages in routed.deliveries.items()
+            if executor_id not in state.completed_writes
         ]
-        failed: _ExecutorDone | None = None
+        # A failing executor does not cancel its siblings: they finish, and their writes are
+        # kept in the failed checkpoint so a resume does not pay for their work again.
+        failures: list[tuple[str, BaseException]] = []
         try:
             remaining = len(tasks)
             while remaining:
@@ -308,22 +316,30 @@ class Workflow:
                     yield item
                     continue
                 remaining -= 1
-                if item.error is not None and failed is None:
-                    failed = item
-                    for task in tasks:
-                        task.cancel()
+                if item.error is not None:
+                    failures.append((item.executor_id, item.error))
         finally:
             for task in tasks:
-                task.cancel()
+                task.cancel()  # only when the run itself is being cancelled or closed
             await asyncio.gather(*tasks, return_exceptions=True)
         while not events.empty():
             item = events.get_nowait()
             if not isinstance(item, _ExecutorDone):
                 yield item
-        if failed is not None and failed.error is not None:
-            details = WorkflowErrorDetails.from_exception(failed.error, failed.executor_id)
-            yield ExecutorFailedEvent(executor_id=failed.executor_id, details=details)
-            yield WorkflowFailedEvent(details=details)
+        if failures:
+            failed_ids = {executor_id for executor_id, _ in failures}
+            state.completed_writes = {
+                executor_id: scope.writes_of(executor_id)
+                for executor_id in routed.deliveries
+                if executor_id not in failed_ids
+            }
+            reports = [
+                WorkflowErrorDetails.from_exception(error, executor_id)
+                for executor_id, error in failures
+            ]
+            for details in reports:
+                yield ExecutorFailedEvent(executor_id=details.executor_id or "", details=details)
+            yield WorkflowFailedEvent(details=reports[0])
             return
         self._commit(state, routed, scope, iteration)
         yield SuperStepCompletedEvent(iteration=iteration)
@@ -332,6 +348,17 @@ class Workflow:
                 yield await self._save(state, storage)
             except CheckpointError as error:
                 yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
+
+    def _replay(self, executor_id: str, writes: dict[str, Any], scope: SuperstepScope) -> None:
+        """Stage what ``executor_id`` wrote before a failure instead of running it again."""
+        scope.replay(executor_id, writes)
+        for output in writes.get("outputs", []):
+            scope.events.put_nowait(
+                WorkflowOutputEvent(data=output, source_executor_id=executor_id)
+            )
+        scope.events.put_nowait(
+            ExecutorCompletedEvent(data="replayed from checkpoint", executor_id=executor_id)
+        )
 
     async def _run_executor(
         self, executor_id: str, messages: list[Message], scope: SuperstepScope, state: _RunState
@@ -382,6 +409,7 @@ class Workflow:
         state.fan_in_buffers = routed.fan_in_buffers
         state.iteration = iteration
         state.routed = None
+        state.completed_writes = {}
 
     async def _save(
         self,
@@ -415,6 +443,7 @@ class Workflow:
             pending_requests=dict(state.pending_requests),
             fan_in_buffers=state.fan_in_buffers,
             next_executor_ids=next_ids,
+            completed_writes=state.completed_writes if error is not None else {},
             graph_signature=self.signature,
             graph=self.graph.describe() if graph else None,
             error=(
@@ -475,6 +504,7 @@ class Workflow:
             fan_in_buffers=checkpoint.fan_in_buffers,
             pending_requests=dict(checkpoint.pending_requests),
             last_checkpoint_id=checkpoint.checkpoint_id,
+            completed_writes=checkpoint.completed_writes,
         )
 
     async def _describe_mismatch(
