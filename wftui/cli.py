@@ -134,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     delete = checkpoint_commands.add_parser("delete", help="delete one checkpoint")
     delete.add_argument("checkpoint_id")
     _add_common(delete)
+    prune = checkpoint_commands.add_parser(
+        "prune", help="delete the checkpoints of all but the newest runs"
+    )
+    prune.add_argument(
+        "--keep-runs", type=int, required=True, metavar="N", help="runs to keep (newest first)"
+    )
+    prune.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
+    _add_common(prune)
 
     serve = commands.add_parser("serve", help="serve the app in a browser (textual-serve)")
     _pipeline_argument(serve)
@@ -300,11 +308,31 @@ def _summary_row(summary: CheckpointSummary) -> str:
     )
 
 
+async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: bool) -> int:
+    """Keep the newest ``keep_runs`` runs whole; a run is only ever removed entirely."""
+    if keep_runs < 1:
+        raise CliError("--keep-runs must be at least 1 (use 'checkpoints delete' for single ones)")
+    newest_first = await storage.list_summaries()
+    runs = list(dict.fromkeys(summary.workflow_id for summary in newest_first))
+    old_runs = set(runs[keep_runs:])
+    doomed = [summary for summary in newest_first if summary.workflow_id in old_runs]
+    verb = "would delete" if dry_run else "deleted"
+    if not dry_run:
+        for summary in doomed:
+            await storage.delete_checkpoint(summary.checkpoint_id)
+    kept = len(newest_first) - len(doomed)
+    print(
+        f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
+        f"kept {kept} of {min(len(runs), keep_runs)} runs"
+    )
+    return 0
+
+
 async def _checkpoints(args: argparse.Namespace) -> int:
     storage = _storage(args)
     action = args.checkpoints_command
     if action is None:
-        raise CliError("say what to do: wftui checkpoints list | show ID | delete ID")
+        raise CliError("say what to do: wftui checkpoints list | show ID | delete ID | prune")
     if action == "list":
         summaries = await storage.list_summaries()
         if args.run:
@@ -323,6 +351,8 @@ async def _checkpoints(args: argparse.Namespace) -> int:
         for problem in storage.problems:
             print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
         return 0
+    if action == "prune":
+        return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
     if action == "show":
         print(json.dumps(_stored_document(storage, checkpoint_id), indent=2, ensure_ascii=False))

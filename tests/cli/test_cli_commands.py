@@ -192,6 +192,29 @@ def test_checkpoints_list_by_run_and_delete(tmp_path: Path) -> None:
     assert len(json.loads(after.stdout)) == 11
 
 
+def test_prune_keeps_the_newest_runs_whole(tmp_path: Path) -> None:
+    runs = [
+        saved_ids(wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout)
+        for _ in range(3)
+    ]
+
+    def listed() -> set[str]:
+        done = wftui("checkpoints", "list", "--json", "--checkpoint-dir", "c", cwd=tmp_path)
+        return {summary["checkpoint_id"] for summary in json.loads(done.stdout)}
+
+    dry = wftui("checkpoints", "prune", "--keep-runs", "2", "--dry-run", "--checkpoint-dir", "c",
+                cwd=tmp_path)  # fmt: skip
+    assert dry.stdout.strip() == "would delete 6 checkpoints of 1 runs; kept 12 of 2 runs"
+    assert listed() == {*runs[0], *runs[1], *runs[2]}
+
+    pruned = wftui("checkpoints", "prune", "--keep-runs", "2", "--checkpoint-dir", "c",
+                   cwd=tmp_path)  # fmt: skip
+    assert pruned.returncode == 0, pruned.stderr
+    assert listed() == {*runs[1], *runs[2]}
+    resumed = wftui("resume", runs[1][2], "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
+    assert resumed.stdout.splitlines()[-1] == "output: dlrow olleh"
+
+
 async def test_ctrl_c_stops_a_run_and_the_last_checkpoint_resumes(tmp_path: Path) -> None:
     (tmp_path / "gated_flow.py").write_text(GATED_PIPELINE)
     process = await asyncio.create_subprocess_exec(
