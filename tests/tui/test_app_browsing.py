@@ -11,6 +11,7 @@ from tui_support import (
     AppFactory,
     dialog_text,
     graph_text,
+    highlight,
     opened,
     settle,
     start_run,
@@ -35,6 +36,12 @@ def tree_labels(app: WftuiApp) -> list[str]:
         labels.append(str(node.label))
         stack.extend(reversed(node.children))
     return labels
+
+
+def preview_line_text(app: WftuiApp) -> str:
+    """The preview line as drawn, or "" when the layout hides it."""
+    line = app.preview_line
+    return line.render_line(0).text.strip() if line.display else ""
 
 
 async def test_rows_are_grouped_by_run_newest_run_first(
@@ -82,6 +89,35 @@ async def test_moving_the_cursor_previews_the_checkpoint_on_the_graph(
         await pilot.press("tab")  # leaving the browser returns the graph to live statuses
         await settle(pilot)
         assert "▶ submit_lower" not in graph_text(app)
+
+
+async def test_at_80x24_a_line_under_the_table_previews_the_checkpoint(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with opened(app, size=(80, 24)) as pilot:
+        await highlight(app, pilot, "cpbbbbbb02")  # ReverseText has run, submit_lower is next
+        await settle(pilot)
+        shown = preview_line_text(app)
+        assert shown.startswith(
+            "resume here: ✓ upper_case_executor ✓ reverse_text_executor ▶ submit_lower"
+        )
+        assert shown.endswith("…")  # cut to the pane's width, never wrapped over the table
+        await pilot.press("k")
+        await settle(pilot)
+        shown = preview_line_text(app)
+        assert "✓ upper_case_executor ▶ reverse_text_executor ○ submit_lower" in shown
+
+
+async def test_at_120x40_the_graph_previews_and_the_line_stays_hidden(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with opened(app) as pilot:
+        await highlight(app, pilot, "cpbbbbbb02")
+        await settle(pilot)
+        assert "▶ submit_lower" in graph_text(app)
+        assert not app.preview_line.display
 
 
 async def test_delete_asks_then_removes_the_row_and_the_file(

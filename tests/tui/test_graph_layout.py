@@ -24,7 +24,9 @@ from wftui.tui.graph_layout import (
     layout_boxes,
     layout_compact,
     layout_graph,
+    node_order,
     plain_text,
+    preview_text,
     render,
 )
 
@@ -292,6 +294,13 @@ def test_preview_marks_what_ran_and_what_runs_next_over_live_statuses() -> None:
     assert "┏" in text  # the next node is emphasised without colour too
     roles = {run.role for line in lines for run in line}
     assert {Role.RAN, Role.NEXT} <= roles
+
+
+def test_preview_text_lists_the_nodes_in_the_order_the_graph_draws_them() -> None:
+    graph = spec([("a", "c"), ("c", "b")], nodes=["a", "b", "c"])
+    assert node_order(graph) == [row.node_id for row in layout_compact(graph, 36).rows]
+    preview = Preview(frozenset({"a"}), frozenset({"c"}))
+    assert preview_text(node_order(graph), preview) == "✓ a ▶ c ○ b"
 
 
 @dataclass(frozen=True)

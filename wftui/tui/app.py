@@ -47,7 +47,7 @@ from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTa
 from wftui.tui.widgets.event_log import EventLog
 from wftui.tui.widgets.header import StatusHeader
 from wftui.tui.widgets.inspector import CheckpointInspector
-from wftui.tui.widgets.pipeline_graph import NodeStatus, PipelineGraph
+from wftui.tui.widgets.pipeline_graph import NodeStatus, PipelineGraph, PreviewLine
 
 # How long the cursor must rest on a row before the inspector decodes that checkpoint.
 INSPECT_DELAY = 0.05
@@ -151,8 +151,9 @@ class WftuiApp(App[None]):
     # ----- the parts -----
 
     def get_default_screen(self) -> Screen[Any]:
-        graph = PipelineGraph(graph_from_workflow(self._shape), id="graph")
-        return MainScreen(self._header, graph, self.clock)
+        spec = graph_from_workflow(self._shape)
+        graph = PipelineGraph(spec, id="graph")
+        return MainScreen(self._header, graph, PreviewLine(spec, id="preview-line"), self.clock)
 
     @property
     def main(self) -> MainScreen:
@@ -163,6 +164,10 @@ class WftuiApp(App[None]):
     @property
     def graph(self) -> PipelineGraph:
         return self.main.query_one(PipelineGraph)
+
+    @property
+    def preview_line(self) -> PreviewLine:
+        return self.main.query_one(PreviewLine)
 
     @property
     def browser(self) -> CheckpointBrowser:
@@ -472,13 +477,13 @@ class WftuiApp(App[None]):
     def _start(self, start: RunStart) -> None:
         if not start.continues_current:
             self._answers.clear()
-        self.graph.clear_preview()
         self.graph.reset_statuses()
         for executor_id in start.ran:
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self._header.status = RunStatus.RUNNING
         self._note("run", start.label, Tone.QUIET)
         self._run_worker = self._drive(start)
+        self._update_preview()  # a run is active now: back to live statuses
         self.refresh_bindings()
 
     def _continue_with_answers(self) -> None:
@@ -513,15 +518,20 @@ class WftuiApp(App[None]):
     def _update_preview(self, _focused: Widget | None = None) -> None:
         """While the browser has focus and nothing runs, the graph shows the highlighted row.
 
-        Called when the cursor or the focus moves, not when a run ends: the graph keeps the
-        finished run's statuses until the user looks at a checkpoint again.
+        So does the preview line under the table, for compact layouts that hide the graph.
+        Called when the cursor or the focus moves and when a run starts, not when one ends:
+        the graph keeps the finished run's statuses until the user looks at a checkpoint again.
         """
         checkpoint_id = self.browser.highlighted_id
         browsing = isinstance(self.main.focused, CheckpointTable)
+        views = (self.graph, self.preview_line)
         if checkpoint_id is not None and browsing and not self.run_active:
-            self.graph.show_preview(*self.browser.preview(checkpoint_id))
+            ran, next_ids = self.browser.preview(checkpoint_id)
+            for view in views:
+                view.show_preview(ran, next_ids)
         else:
-            self.graph.clear_preview()
+            for view in views:
+                view.clear_preview()
 
 
 _OWN_ACTIONS = {"new_run", "resume", "cancel_run", "delete_checkpoint", "help", "quit"}

@@ -286,6 +286,12 @@ class _Structure:
     back: list[tuple[str, str]]
     labels: dict[tuple[str, str], str]
 
+    def node_order(self) -> list[str]:
+        """Node ids layer by layer, left to right: the order the graph draws them in."""
+        return [
+            node for row in self.layers for slot in row if (node := self.slots[slot]) is not None
+        ]
+
 
 def _analyze(spec: GraphSpec) -> _Structure:
     """Break cycles at DFS back edges, layer by longest path, then order layers by barycentre."""
@@ -701,9 +707,7 @@ def _route_band(
 def layout_compact(spec: GraphSpec, width: int) -> GraphLayout:
     """One line per node in layer order; edges are spelled out unless it is simply the next line."""
     structure = _analyze(spec)
-    order = [
-        node for row in structure.layers for s in row if (node := structure.slots[s]) is not None
-    ]
+    order = structure.node_order()
     backs: dict[str, list[str]] = defaultdict(list)
     for source, target in structure.back:
         backs[source].append(target)
@@ -752,6 +756,16 @@ def _look(node_id: str, statuses: Mapping[str, NodeStatus], preview: Preview | N
         return Run(STATUS_SYMBOLS[NodeStatus.PENDING], Role.PENDING)
     status = statuses.get(node_id, NodeStatus.PENDING)
     return Run(STATUS_SYMBOLS[status], Role(status.value))
+
+
+def node_order(spec: GraphSpec) -> list[str]:
+    """The executors in the order the graph draws them, for views that list them in a line."""
+    return _analyze(spec).node_order()
+
+
+def preview_text(order: Iterable[str], preview: Preview) -> str:
+    """A checkpoint preview as one line, ``✓ ran ▶ next ○ later``, with the graph's symbols."""
+    return " ".join(f"{_look(node_id, {}, preview).text} {node_id}" for node_id in order)
 
 
 def render(

@@ -82,10 +82,13 @@ class MainScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, header: StatusHeader, graph: Widget, clock: Clock) -> None:
+    def __init__(
+        self, header: StatusHeader, graph: Widget, preview_line: Widget, clock: Clock
+    ) -> None:
         super().__init__(id="main")
         self._header = header
         self._graph = graph
+        self._preview_line = preview_line
         self._clock = clock
 
     def compose(self) -> ComposeResult:
@@ -95,6 +98,7 @@ class MainScreen(Screen[None]):
             yield Pane(self._graph, title="Graph", id="graph-pane")
             yield Pane(
                 CheckpointBrowser(self._clock, id="browser"),
+                self._preview_line,
                 title="Checkpoints",
                 id="checkpoints-pane",
             )

@@ -1,7 +1,8 @@
 """The pipeline graph pane: the layout from `graph_layout`, live statuses painted on top.
 
 A Line API widget, so it scrolls when the graph outgrows the pane and a status change only
-repaints (the layout is recomputed on resize alone).
+repaints (the layout is recomputed on resize alone). `PreviewLine` is the graph's checkpoint
+preview in one line, for layouts that hide the pane.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
 from wftui.tui.graph_layout import (
     GraphLayout,
@@ -24,10 +27,12 @@ from wftui.tui.graph_layout import (
     RenderedLine,
     Role,
     layout_graph,
+    node_order,
+    preview_text,
     render,
 )
 
-__all__ = ["NodeStatus", "PipelineGraph"]
+__all__ = ["NodeStatus", "PipelineGraph", "PreviewLine"]
 
 
 def _component(role: Role) -> str:
@@ -125,3 +130,32 @@ class PipelineGraph(ScrollView, can_focus=True):
 
     def _role_style(self, role: Role) -> Style:
         return self.get_component_rich_style(_component(role), partial=True)
+
+
+class PreviewLine(Static):
+    """The graph's checkpoint preview as one line, for layouts that hide the graph pane.
+
+    Fed like the graph (``show_preview`` / ``clear_preview``); the app's CSS decides where it
+    shows. Too long a line ends in … rather than wrapping over the table.
+    """
+
+    DEFAULT_CSS = """
+    PreviewLine {
+        height: 1;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    def __init__(self, graph: GraphSpec, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._order = node_order(graph)
+
+    def show_preview(self, ran: Set[str], next_ids: Set[str]) -> None:
+        preview = Preview(frozenset(ran), frozenset(next_ids))
+        self.update(Content(f"resume here: {preview_text(self._order, preview)}"))
+        self.add_class("-shown")
+
+    def clear_preview(self) -> None:
+        self.remove_class("-shown")
