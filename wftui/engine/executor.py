@@ -139,24 +139,26 @@ class Executor:
     def input_types(self) -> list[Any]:
         return [spec.message_type for spec in self._handlers]
 
-    @property
-    def output_types(self) -> list[Any] | None:
-        """Types this executor may send, or None when any handler leaves it undeclared."""
+    def _declared(
+        self, per_handler: Callable[[HandlerSpec], tuple[Any, ...] | None]
+    ) -> list[Any] | None:
+        """The union over handlers, or None when any handler leaves it undeclared."""
         found: list[Any] = []
         for spec in self._handlers:
-            if spec.output_types is None:
+            declared = per_handler(spec)
+            if declared is None:
                 return None
-            found.extend(t for t in spec.output_types if t not in found)
+            found.extend(t for t in declared if t not in found)
         return found
 
     @property
+    def output_types(self) -> list[Any] | None:
+        """Types this executor may send (None: undeclared, so edges are not type-checked)."""
+        return self._declared(lambda spec: spec.output_types)
+
+    @property
     def workflow_output_types(self) -> list[Any] | None:
-        found: list[Any] = []
-        for spec in self._handlers:
-            if spec.workflow_output_types is None:
-                return None
-            found.extend(t for t in spec.workflow_output_types if t not in found)
-        return found
+        return self._declared(lambda spec: spec.workflow_output_types)
 
     def find_handler(self, message: Any) -> HandlerSpec | None:
         """The handler whose type is most specific for ``message``."""
