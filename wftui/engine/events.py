@@ -111,7 +111,9 @@ ExecutorInvokeEvent = ExecutorInvokedEvent
 
 @dataclass(repr=False)
 class ExecutorCompletedEvent(ExecutorEvent):
-    pass
+    """``data`` says "replayed from checkpoint" when the work was not run again."""
+
+    shown: ClassVar[tuple[str, ...]] = ("executor_id", "data")
 
 
 @dataclass(repr=False)

@@ -46,6 +46,9 @@ class CheckpointInspector(Tree[None]):
             ("fan-in buffers", checkpoint.fan_in_buffers, False),
             ("metadata", _metadata(checkpoint), False),
         ]
+        if checkpoint.completed_writes:
+            # A failed checkpoint: what resuming it replays instead of running again.
+            sections.insert(4, ("replayed on resume", checkpoint.completed_writes, True))
         for title, value, expand in sections:
             node = _add(self.root, title, value, 0)
             if expand:
