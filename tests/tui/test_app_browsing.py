@@ -19,6 +19,7 @@ from tui_support import (
 )
 
 from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec
 from wftui.tui.app import WftuiApp, make_app, parse_keymap
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -273,3 +274,26 @@ async def test_a_keymap_moves_an_action_to_another_key(
 def test_a_malformed_keymap_says_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="BINDING_ID=KEYS"):
         parse_keymap("wftui.new_run")
+
+
+async def test_a_failed_checkpoint_shows_what_a_resume_replays(
+    new_app: AppFactory, storage: FileCheckpointStorage, seed: PipelineSpec
+) -> None:
+    failed = WorkflowCheckpoint(
+        checkpoint_id="cpfailed00",
+        workflow_id="runfailed",
+        workflow_name="text_processing",
+        timestamp="2025-03-14T11:30:00.000000Z",
+        iteration_count=1,
+        messages={"previous": [{"data": "x", "source_id": "previous", "target_id": None}]},
+        error={"error_type": "RuntimeError", "message": "quota", "executor_id": "submit_lower"},
+        completed_writes={"reverse_text_executor": {"state": {"count": 1}, "outputs": ["ok"]}},
+        graph_signature=seed.create_workflow(None).signature,
+    )
+    await storage.save_checkpoint(failed)
+    app = new_app()
+    async with opened(app) as pilot:
+        await highlight(app, pilot, "cpfailed00")
+        labels = tree_labels(app)
+        assert "replayed on resume {1}" in labels
+        assert "reverse_text_executor {2}" in labels
