@@ -493,14 +493,8 @@ class Workflow:
                 for batch in checkpoint.messages.values()
                 for entry in batch
             ],
-            shared_state={
-                key: StoredValue.of(value, f"shared_state.{key}")
-                for key, value in checkpoint.shared_state.items()
-            },
-            executor_states={
-                eid: StoredValue.of(value, f"executor_states.{eid}")
-                for eid, value in checkpoint.executor_states.items()
-            },
+            shared_state=_stored(checkpoint, "shared_state"),
+            executor_states=_stored(checkpoint, "executor_states"),
             fan_in_buffers=checkpoint.fan_in_buffers,
             pending_requests=dict(checkpoint.pending_requests),
             last_checkpoint_id=checkpoint.checkpoint_id,
@@ -593,3 +587,16 @@ def _reason(error: ValueError) -> str:
     if callable(errors):
         return str(errors()[0]["msg"])
     return str(error)
+
+
+def _stored(checkpoint: WorkflowCheckpoint, section: str) -> dict[str, StoredValue]:
+    """A loaded checkpoint's state as the engine keeps it, reusing the file's own encoding
+    (storages keep it in ``_encoded``) instead of encoding every value again."""
+    values: dict[str, Any] = getattr(checkpoint, section)
+    ready = checkpoint._encoded.get(section, {})
+    return {
+        key: StoredValue(ready[key], value)
+        if key in ready
+        else StoredValue.of(value, f"{section}.{key}")
+        for key, value in values.items()
+    }
