@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from llm_doubles import FakeLLMServer
+
+from tests.agents.llm_doubles import FakeLLMServer
 
 
 @pytest.fixture(autouse=True)

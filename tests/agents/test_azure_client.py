@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from llm_doubles import (
+
+from tests.agents.llm_doubles import (
     SECRET_KEY,
     AsyncCountingCredential,
     CountingCredential,
     FakeLLMServer,
     LoggedOutCredential,
 )
-
 from wftui.agents import ChatClientError, ChatMessage, ConfigurationError, Role
 from wftui.agents.azure_client import COGNITIVE_SERVICES_SCOPE, DEFAULT_AZURE_API_VERSION
 from wftui.azure import AzureOpenAIChatClient

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from llm_doubles import SECRET_KEY
 
+from tests.agents.llm_doubles import SECRET_KEY
 from wftui.agents import (
     ConfigurationError,
     FunctionChatClient,

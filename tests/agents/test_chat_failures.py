@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from llm_doubles import SECRET_KEY, CountingCredential, FakeLLMServer
 
+from tests.agents.llm_doubles import SECRET_KEY, CountingCredential, FakeLLMServer
 from wftui.agents import ChatClient, ChatClientError, ChatMessage, Role
 from wftui.azure import AzureOpenAIChatClient
 from wftui.openai import OpenAIChatClient

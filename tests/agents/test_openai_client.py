@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from llm_doubles import SECRET_KEY, FakeLLMServer
 
+from tests.agents.llm_doubles import SECRET_KEY, FakeLLMServer
 from wftui.agents import ChatMessage, ConfigurationError, Role, describe_chat_client
 from wftui.openai import OpenAIChatClient
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_doubles import SECRET_KEY, CountingCredential, FakeLLMServer
 
 from pipelines.text_processing import FinalizeFromAgent, create_workflow
+from tests.agents.llm_doubles import SECRET_KEY, CountingCredential, FakeLLMServer
 from wftui import (
     AgentExecutor,
     AgentRunEvent,

@@ -11,8 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-from llm_doubles import CountingCredential as AzureCliCredential
-from llm_doubles import FakeLLMServer
 
 from pipelines.text_processing import (
     FinalizeFromAgent,
@@ -20,6 +18,8 @@ from pipelines.text_processing import (
     SubmitToLowerAgent,
     UpperCaseExecutor,
 )
+from tests.agents.llm_doubles import CountingCredential as AzureCliCredential
+from tests.agents.llm_doubles import FakeLLMServer
 from wftui import AgentExecutor, ConfigurationError, WorkflowBuilder, WorkflowOutputEvent
 from wftui.azure import AzureOpenAIChatClient
 from wftui.checkpoint import FileCheckpointStorage

@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from checkpoint_support import (
+
+from tests.checkpoint.support import (
     Base,
     Color,
     Counted,
@@ -28,7 +29,6 @@ from checkpoint_support import (
     Shape,
     assert_identical,
 )
-
 from wftui.checkpoint import CheckpointDecodingError, CheckpointEncodingError, register_type
 from wftui.checkpoint.codec import decode_value, encode, encode_value, needs_decoding
 

@@ -8,8 +8,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from checkpoint_support import make_checkpoint
 
+from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import (
     CheckpointDecodingError,
     CheckpointEncodingError,

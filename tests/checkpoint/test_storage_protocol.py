@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from checkpoint_support import Point, make_checkpoint
 
+from tests.checkpoint.support import Point, make_checkpoint
 from wftui.checkpoint import (
     CheckpointEncodingError,
     CheckpointStatus,

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tui_support import FIXED_CLOCK, AppFactory, fixed_runs
 
+from tests.tui.support import FIXED_CLOCK, AppFactory, fixed_runs
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp, make_app

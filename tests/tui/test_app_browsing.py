@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 from textual.coordinate import Coordinate
-from tui_support import (
+
+from tests.tui.support import (
     AppFactory,
     dialog_text,
     graph_text,
@@ -17,7 +18,6 @@ from tui_support import (
     start_run,
     wait_until,
 )
-
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import Input
-from tui_support import (
+
+from tests.tui.support import (
     SEED_ORDER,
     AppFactory,
     dialog_text,
@@ -18,7 +19,6 @@ from tui_support import (
     start_run,
     wait_until,
 )
-
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointStatus
 from wftui.loader import PipelineSpec, load_pipeline

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from textual.app import App, ComposeResult
-from tui_support import FIXED_CLOCK, settle, wait_until
 
+from tests.tui.support import FIXED_CLOCK, settle, wait_until
 from wftui.engine import (
     AgentRunEvent,
     AgentRunUpdateEvent,

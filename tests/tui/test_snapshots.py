@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_support import FIXED_NOW, SEED_ORDER, AppFactory, settle, wait_until
 
+from tests.tui.support import FIXED_NOW, SEED_ORDER, AppFactory, settle, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.engine import (
     AgentRunUpdateEvent,

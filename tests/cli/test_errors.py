@@ -6,7 +6,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from cli_support import APPROVAL_PIPELINE, FAILING_PIPELINE, invoked, saved_ids, wftui
+
+from tests.cli.support import APPROVAL_PIPELINE, FAILING_PIPELINE, invoked, saved_ids, wftui
 
 
 def one_error_line(stderr: str) -> str:

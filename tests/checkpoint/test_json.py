@@ -7,8 +7,8 @@ import socket
 from typing import Any
 
 import pytest
-from checkpoint_support import Frozen, Point, Shape, assert_identical, make_checkpoint
 
+from tests.checkpoint.support import Frozen, Point, Shape, assert_identical, make_checkpoint
 from wftui.checkpoint import CheckpointDecodingError, CheckpointEncodingError, CheckpointStatus
 from wftui.checkpoint.codec import (
     checkpoint_from_json,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine_support import Append, Emit, collect, invoked, outputs
-
+from tests.engine.support import Append, Emit, collect, invoked, outputs
 from wftui import (
     Case,
     Default,

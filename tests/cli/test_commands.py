@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import (
+
+from tests.cli.support import (
     APPROVAL_PIPELINE,
     GATED_PIPELINE,
     REPO,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from engine_future_handlers import Parcel, StringAnnotated
 
+from tests.engine.future_handlers import Parcel, StringAnnotated
 from wftui import (
     Executor,
     RequestInfoMessage,

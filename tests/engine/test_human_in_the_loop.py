@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_support import collect, invoked, outputs, saved
 
 from pipelines.approval import ApprovalRequest, create_workflow
+from tests.engine.support import collect, invoked, outputs, saved
 from wftui import (
     FileCheckpointStorage,
     InMemoryCheckpointStorage,

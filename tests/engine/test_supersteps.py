@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from engine_support import Append, Emit, chain_workflow, invoked
-
+from tests.engine.support import Append, Emit, chain_workflow, invoked
 from wftui import (
     CheckpointSavedEvent,
     Executor,

@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from engine_support import (
+
+from tests.engine.support import (
     Append,
     Flaky,
     Gate,
@@ -16,7 +17,6 @@ from engine_support import (
     outputs,
     saved,
 )
-
 from wftui import (
     CheckpointError,
     CheckpointStatus,

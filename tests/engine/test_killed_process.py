@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from engine_support import collect, invoked, outputs
 
+from tests.engine.support import collect, invoked, outputs
 from wftui import FileCheckpointStorage
 from wftui.loader import load_pipeline
 

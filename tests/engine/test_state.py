@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from engine_support import Append, chain_workflow, collect, outputs
 
+from tests.engine.support import Append, chain_workflow, collect, outputs
 from wftui import (
     Executor,
     ExecutorFailedEvent,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from engine_support import Append, Emit
 
+from tests.engine.support import Append, Emit
 from wftui import (
     Case,
     Default,
