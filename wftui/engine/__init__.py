@@ -2,7 +2,7 @@
 
 from wftui.engine.builder import WorkflowBuilder
 from wftui.engine.context import WorkflowContext
-from wftui.engine.edges import Case, Default, EdgeInfo, RoutingError
+from wftui.engine.edges import Case, Default, EdgeInfo, EdgeKind, RoutingError
 from wftui.engine.events import (
     AgentRunEvent,
     AgentRunUpdateEvent,
@@ -48,6 +48,7 @@ __all__ = [
     "CheckpointSavedEvent",
     "Default",
     "EdgeInfo",
+    "EdgeKind",
     "Executor",
     "ExecutorCompletedEvent",
     "ExecutorEvent",

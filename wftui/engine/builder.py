@@ -73,19 +73,19 @@ class WorkflowBuilder:
     def add_edge(
         self, source: Executor, target: Executor, condition: Condition | None = None
     ) -> WorkflowBuilder:
-        return self._add_group("direct", [source], [(target, condition)])
+        return self._add_group(EdgeKind.DIRECT, [source], [(target, condition)])
 
     def add_fan_out_edges(self, source: Executor, targets: Sequence[Executor]) -> WorkflowBuilder:
         """Every message from ``source`` goes to each target that can handle it."""
         if not targets:
             raise WorkflowDefinitionError(f"fan-out from {source.id} needs at least one target")
-        return self._add_group("fan_out", [source], [(target, None) for target in targets])
+        return self._add_group(EdgeKind.FAN_OUT, [source], [(target, None) for target in targets])
 
     def add_fan_in_edges(self, sources: Sequence[Executor], target: Executor) -> WorkflowBuilder:
         """``target`` receives one list once every source has sent."""
         if not sources:
             raise WorkflowDefinitionError(f"fan-in to {target.id} needs at least one source")
-        return self._add_group("fan_in", sources, [(target, None)])
+        return self._add_group(EdgeKind.FAN_IN, sources, [(target, None)])
 
     def add_switch_case_edge_group(
         self, source: Executor, cases: Sequence[Case | Default]
@@ -99,7 +99,7 @@ class WorkflowBuilder:
         branches: list[tuple[Executor, Condition | None]] = [
             (case.target, case.condition if isinstance(case, Case) else None) for case in cases
         ]
-        return self._add_group("switch", [source], branches)
+        return self._add_group(EdgeKind.SWITCH, [source], branches)
 
     def add_chain(self, executors: Sequence[Executor]) -> WorkflowBuilder:
         for source, target in itertools.pairwise(executors):
@@ -124,7 +124,7 @@ class WorkflowBuilder:
                 accepted = target.input_types
                 if sent is None or any(is_catch_all(t) for t in accepted):
                     continue
-                if group.kind == "fan_in":
+                if group.kind is EdgeKind.FAN_IN:
                     sent = [list[Any]]
                 if not any(could_match(s, a) for s in sent for a in accepted):
                     raise WorkflowDefinitionError(

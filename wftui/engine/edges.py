@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from wftui.engine.executor import Executor
 from wftui.engine.state import Message
 
 Condition = Callable[[Any], bool]
-EdgeKind = Literal["direct", "fan_out", "fan_in", "switch"]
+
+
+class EdgeKind(StrEnum):
+    """How an edge group routes; public so UIs draw edges without copying the engine's names."""
+
+    DIRECT = "direct"
+    FAN_OUT = "fan_out"
+    FAN_IN = "fan_in"
+    SWITCH = "switch"
+
 
 # Source id of the run's input message, addressed to the start executor.
 INPUT_SOURCE_ID = "__input__"
@@ -67,21 +77,21 @@ class EdgeGroup:
 
     @property
     def edges(self) -> list[EdgeInfo]:
-        if self.kind == "fan_in":
+        if self.kind is EdgeKind.FAN_IN:
             target = self.branches[0][0]
-            return [EdgeInfo(source, target, "fan_in") for source in self.source_ids]
+            return [EdgeInfo(source, target, EdgeKind.FAN_IN) for source in self.source_ids]
         source = self.source_ids[0]
         infos = []
         for target, condition in self.branches:
             label = _label(condition)
-            if self.kind == "switch" and condition is None:
+            if self.kind is EdgeKind.SWITCH and condition is None:
                 label = "default"
             infos.append(EdgeInfo(source, target, self.kind, label))
         return infos
 
     def targets_for(self, message: Message) -> list[str]:
         """Where a non-fan-in group sends ``message`` (before type filtering)."""
-        if self.kind == "switch":
+        if self.kind is EdgeKind.SWITCH:
             for target, condition in self.branches:
                 if condition is None or condition(message.data):
                     return [target]
@@ -131,7 +141,7 @@ def route(
             continue
         reached: list[str] = []
         for group in groups_by_source.get(message.source_id, []):
-            if group.kind == "fan_in":
+            if group.kind is EdgeKind.FAN_IN:
                 target = group.branches[0][0]
                 if message.target_id in (None, target):
                     buffer = buffers.setdefault(group.group_id, {})

@@ -80,7 +80,7 @@ class WorkflowGraph:
         return {
             "start": self.start_executor_id,
             "executors": {info.id: info.type_name for info in self.executors},
-            "edges": sorted([e.source_id, e.target_id, e.kind] for e in self.edges),
+            "edges": sorted([e.source_id, e.target_id, e.kind.value] for e in self.edges),
         }
 
 
