@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import fan_out
-from tests.pipelines.support import collect, failures, invoked_by_superstep, run_cli
+from tests.pipelines.support import (
+    collect,
+    failures,
+    invoked_by_superstep,
+    listed_checkpoints,
+    run_cli,
+)
 from wftui import FileCheckpointStorage, WorkflowRunState
 
 EXPECTED = "11 words (9 distinct); 40% vowels; longest word 'analysers' (9 letters)"
@@ -77,4 +83,5 @@ def test_it_runs_headless(tmp_path: Path) -> None:
     done = run_cli("run", "pipelines/fan_out.py", checkpoint_dir=tmp_path)
 
     assert done.returncode == 0, done.stderr
-    assert f"output: {EXPECTED}" in done.stdout.splitlines()
+    assert EXPECTED in done.stdout
+    assert len(listed_checkpoints(tmp_path)) == 5
