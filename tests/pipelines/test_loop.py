@@ -44,7 +44,7 @@ async def test_the_default_secret_is_found_by_looping_until_the_judge_agrees(
 
 async def test_the_bound_is_the_worst_case_every_secret_fits_and_one_needs_all_of_it() -> None:
     assert loop.MAX_ITERATIONS == 15
-    supersteps = {}
+    supersteps: dict[int, int] = {}
     for secret in range(loop.LOW, loop.HIGH + 1):
         result = await collect(loop.create_workflow(None).run_stream(str(secret)))
         assert failures(result) == [], secret
