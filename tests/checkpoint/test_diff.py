@@ -286,3 +286,16 @@ def test_something_that_is_not_a_checkpoint_is_refused_in_one_line() -> None:
     assert str(caught.value) == "not a checkpoint document: workflow_id: Field required"
     with pytest.raises(TypeError, match=r"^diff compares checkpoints, not int$"):
         diff(checkpoint, 42)  # type: ignore[arg-type]
+
+
+async def test_a_loaded_checkpoint_changed_with_model_copy_shows_its_new_values(
+    tmp_path: Path,
+) -> None:
+    loaded = (await run(tmp_path, "tides"))[1]
+    report = loaded.shared_state["report"]
+    edited = loaded.model_copy(
+        update={"shared_state": {"report": report.model_copy(update={"tags": ("new", "hot")})}}
+    )
+    assert [change.line() for change in diff(loaded, edited).changes] == [
+        "+ shared_state.report.tags[1]: 'hot'"
+    ]

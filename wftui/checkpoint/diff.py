@@ -33,8 +33,14 @@ from wftui.checkpoint.storage import CheckpointDecodingError
 
 
 def _stored_document(checkpoint: WorkflowCheckpoint) -> dict[str, Any]:
-    """The typed-JSON document a storage writes for a checkpoint holding live values."""
-    document: dict[str, Any] = orjson.loads(checkpoint_to_json(checkpoint))
+    """The typed-JSON document a storage writes for a checkpoint holding live values.
+
+    Encoded from the checkpoint's own fields, never from the engine's cached encodings, so a
+    checkpoint changed with ``model_copy(update=...)`` shows its new values.
+    """
+    fields_only = checkpoint.model_copy()
+    fields_only._encoded = {}
+    document: dict[str, Any] = orjson.loads(checkpoint_to_json(fields_only))
     return document
 
 
