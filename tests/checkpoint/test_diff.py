@@ -299,3 +299,20 @@ async def test_a_loaded_checkpoint_changed_with_model_copy_shows_its_new_values(
     assert [change.line() for change in diff(loaded, edited).changes] == [
         "+ shared_state.report.tags[1]: 'hot'"
     ]
+
+
+def test_every_change_stays_on_one_line_whatever_the_document_holds() -> None:
+    def document(value: Any) -> dict[str, Any]:
+        return {
+            "checkpoint_id": "c1",
+            "workflow_id": "run",
+            "timestamp": "t",
+            "shared_state": value,
+        }
+
+    odd = {"$t": "mod:Bad\nName", "v": "x\ty"}
+    result = diff(document({"k\nkey": 1}), document({"k\nkey": odd, "tab": "a\tb"}))
+    assert [change.line() for change in result.changes] == [
+        "~ shared_state['k\\nkey']: 1 -> Bad\\nName('x\\ty')",
+        "+ shared_state.tab: 'a\\tb'",
+    ]

@@ -18,6 +18,7 @@ import base64
 import binascii
 import difflib
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -49,6 +50,7 @@ LONG_TEXT = 80  # a string longer than this (or holding a line break) gets a tex
 _SHORT_TEXT = 60  # how much of a string a one-line repr shows
 _SHOWN_ITEMS = 6  # how many items of a container a one-line repr shows
 _REPR_LIMIT = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # escaped, so a change stays on one line
 _JSON_SCALARS = (str, int, float, bool, type(None))
 # The codec tags integers outside this range, so a plain one outside it is a live value.
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
@@ -410,7 +412,7 @@ def _long(text: str) -> bool:
 def typed_repr(value: Any, limit: int = _REPR_LIMIT) -> str:
     """A stored typed-JSON value as a short Python-like repr: ``Report(score=2, title='x')``,
     ``(1, 2)``, ``Decimal('1.10')``, ``'a long text…' (812 chars)``; cut at ``limit``."""
-    text = _repr(value)
+    text = _CONTROL.sub(lambda match: repr(match.group())[1:-1], _repr(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
