@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from wftui.checkpoint.codec import checkpoint_to_json
+from wftui.checkpoint.codec import TAG, checkpoint_to_json
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.paths import Segment, format_path
 from wftui.checkpoint.storage import CheckpointDecodingError
@@ -45,7 +45,6 @@ def _stored_document(checkpoint: WorkflowCheckpoint) -> dict[str, Any]:
     return document
 
 
-TAG = "$t"
 LONG_TEXT = 80  # a string longer than this (or holding a line break) gets a text diff
 _SHORT_TEXT = 60  # how much of a string a one-line repr shows
 _SHOWN_ITEMS = 6  # how many items of a container a one-line repr shows
