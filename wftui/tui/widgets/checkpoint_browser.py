@@ -23,17 +23,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary
+from wftui.tui.status import CHECKPOINT_LOOK
 from wftui.tui.text import Clock, parse_timestamp, short_id
 
 FIRST_CHUNK = 200
 CHUNK = 250
-
-STATUS_LOOK: dict[CheckpointStatus, tuple[str, str]] = {
-    CheckpointStatus.IN_PROGRESS: ("▸ in progress", ""),
-    CheckpointStatus.AWAITING_HUMAN_INPUT: ("? awaiting human", "bold yellow"),
-    CheckpointStatus.COMPLETED: ("✓ completed", "green"),
-    CheckpointStatus.FAILED: ("✗ failed", "bold red"),
-}
 
 
 class _IdCell:
@@ -223,7 +217,7 @@ class CheckpointBrowser(Vertical):
     def _row(self, summary: CheckpointSummary) -> tuple[object, ...]:
         self.summaries[summary.checkpoint_id] = summary
         run = self._runs[summary.workflow_id]
-        label, style = STATUS_LOOK[summary.status]
+        label, style = CHECKPOINT_LOOK[summary.status]
         # A second child of the same parent is a resume of an older checkpoint: a branch.
         step = str(summary.iteration_count)
         parent = summary.parent_checkpoint_id
