@@ -5,9 +5,11 @@ And the help screen says so: keys in one column, the browser's keys under the br
 
 from __future__ import annotations
 
+from textual.command import CommandPalette
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import OptionList
 
 from tests.tui.support import AppFactory, dialog_text, opened, settle, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
@@ -122,3 +124,21 @@ async def test_help_aligns_the_keys_lists_the_browser_keys_and_scrolls(
         assert scroll.max_scroll_y > 0  # 80x24 cannot show it all
         await pilot.press("end")
         await wait_until(pilot, lambda: scroll.scroll_y == scroll.max_scroll_y)
+
+
+async def test_the_palette_resumes_from_the_highlighted_checkpoint(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with opened(app) as pilot:
+        await focus_pane(app, pilot, "4", EventLog)  # the palette works from any pane
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"resume")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await wait_until(pilot, lambda: palette.query_one(OptionList).option_count > 0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.status is RunStatus.COMPLETED)
+        await settle(pilot)
+        assert len(app.main.browser.summaries) > STORED

@@ -1,8 +1,9 @@
 """The one bridge from the engine to the UI: event streams in, batched Textual messages out.
 
-The engine knows nothing of Textual. A run's events are collected here and posted to the app as
-``EngineEvents`` batches, at most ``FLUSH_INTERVAL`` apart, so a flood of events costs a few
-repaints instead of one per event. Events a person must react to flush at once.
+The engine knows nothing of Textual. A run's events are collected here and posted (to the main
+screen, which feeds the panes) as ``EngineEvents`` batches, at most ``FLUSH_INTERVAL`` apart, so a
+flood of events costs a few repaints instead of one per event; batches still queued when the next
+arrives merge into it. Events a person must react to flush at once.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.types import IgnoreReturnCallbackType
 
+from wftui.tui.widgets.checkpoint_browser import CheckpointTable
+
 
 @dataclass(frozen=True)
 class ActionCommand:
@@ -22,19 +24,20 @@ class ActionCommand:
 
 
 def action_commands(*nodes: DOMNode) -> Iterator[ActionCommand]:
-    """A command per binding of ``nodes`` (quit is a system command already)."""
+    """A command per wftui binding (one with an id) of ``nodes``; quit is a system command."""
     for node in nodes:
         for binding in node.BINDINGS:
-            if isinstance(binding, Binding) and binding.action != "quit":
+            if isinstance(binding, Binding) and binding.id and binding.action != "quit":
                 run = partial(node.app.run_action, binding.action, node)
                 yield ActionCommand(binding.description, binding.tooltip, run)
 
 
 class WftuiCommands(Provider):
-    """Lists the app's and the main screen's actions; the palette matches them by title."""
+    """Lists the app's, the main screen's and the browser's actions, matched by title."""
 
     def _commands(self) -> Iterator[ActionCommand]:
-        return action_commands(self.app, self.app.screen_stack[0])
+        main = self.app.screen_stack[0]
+        return action_commands(self.app, main, *main.query(CheckpointTable))
 
     async def discover(self) -> Hits:
         for command in self._commands():
