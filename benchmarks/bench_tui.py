@@ -126,7 +126,7 @@ async def start_flood(app: WftuiApp, pilot: Pilot[None], count: str) -> None:
 
 async def press_and_wait(app: WftuiApp, key: str) -> float:
     """Post a key as the terminal driver would; seconds until the table's cursor moved."""
-    table = app.browser.table
+    table = app.main.browser.table
     before = table.cursor_row
     start = time.perf_counter()
     app.post_message(events.Key(key, key))
@@ -145,9 +145,9 @@ async def bench_flood(count: int, paced: bool) -> None:
         )
     app = make_app(FLOOD, storage)
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.browser.table.row_count < 40:
+        while app.main.browser.table.row_count < 40:
             await asyncio.sleep(0.01)
-        app.browser.table.focus()
+        app.main.browser.table.focus()
         await start_flood(app, pilot, str(count) if paced else f"{count}!")
         started = time.perf_counter()
         latencies: list[float] = []
@@ -159,7 +159,7 @@ async def bench_flood(count: int, paced: bool) -> None:
         elapsed = time.perf_counter() - started
         await app.workers.wait_for_complete()
         await pilot.pause()
-        lines = app.event_log.total_count
+        lines = app.main.event_log.total_count
     ms = sorted(value * 1000 for value in latencies)
     p95 = ms[int(len(ms) * 0.95)]
     print(
@@ -201,7 +201,7 @@ async def bench_store(size: int) -> None:
         start = time.perf_counter()
         app = make_app(load_pipeline(), FileCheckpointStorage(path))
         async with app.run_test(size=(120, 40)):
-            table = app.browser.table
+            table = app.main.browser.table
             while table.row_count == 0:
                 await asyncio.sleep(0.001)
             await press_and_wait(app, "j")
@@ -228,7 +228,7 @@ async def bench_memory(total: int) -> None:
             await pilot.pause()
             gc.collect()
             figures.append(f"{rss_mb():.0f} MB")
-        lines = app.event_log.total_count
+        lines = app.main.event_log.total_count
     print(f"  resident memory, then after each 100,000 events: {', '.join(figures)}")
     print(f"  the log holds {lines} lines")
 

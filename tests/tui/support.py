@@ -38,7 +38,7 @@ def sample_pipeline(name: str) -> PipelineSpec:
 
 def graph_text(app: WftuiApp) -> str:
     """What the graph pane shows, through the Line API the compositor draws with."""
-    graph = app.graph
+    graph = app.main.graph
     return "\n".join(graph.render_line(y).text for y in range(graph.size.height))
 
 
@@ -88,8 +88,8 @@ async def start_run(app: WftuiApp, pilot: Pilot[None]) -> None:
 
 async def highlight(app: WftuiApp, pilot: Pilot[None], checkpoint_id: str) -> None:
     """Move the browser's cursor down to ``checkpoint_id`` with the keys a user presses."""
-    app.browser.table.focus()
-    while app.browser.highlighted_id != checkpoint_id:
+    app.main.browser.table.focus()
+    while app.main.browser.highlighted_id != checkpoint_id:
         await pilot.press("j")
 
 

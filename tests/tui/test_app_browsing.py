@@ -21,7 +21,9 @@ from tests.tui.support import (
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec
-from wftui.tui.app import WftuiApp, make_app, parse_keymap
+from wftui.tui.app import WftuiApp, make_app
+from wftui.tui.commands import action_commands
+from wftui.tui.keymap import parse_keymap
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
 from wftui.tui.widgets.checkpoint_browser import CheckpointTable
@@ -31,7 +33,7 @@ from wftui.tui.widgets.event_log import EventLog
 def tree_labels(app: WftuiApp) -> list[str]:
     """Every label the inspector holds, expanded or not."""
     labels = []
-    stack = [app.inspector.root]
+    stack = [app.main.inspector.root]
     while stack:
         node = stack.pop()
         labels.append(str(node.label))
@@ -41,7 +43,7 @@ def tree_labels(app: WftuiApp) -> list[str]:
 
 def preview_line_text(app: WftuiApp) -> str:
     """The preview line as drawn, or "" when the layout hides it."""
-    line = app.preview_line
+    line = app.main.preview_line
     return line.render_line(0).text.strip() if line.display else ""
 
 
@@ -50,7 +52,7 @@ async def test_rows_are_grouped_by_run_newest_run_first(
 ) -> None:
     app = new_app()
     async with opened(app):
-        table = app.browser.table
+        table = app.main.browser.table
         order = [
             table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value for row in range(12)
         ]
@@ -67,7 +69,7 @@ async def test_inspector_shows_the_highlighted_checkpoint_decoded(
     async with opened(app) as pilot:
         await pilot.press("j", "j")
         await settle(pilot)
-        assert app.browser.highlighted_id == "cpbbbbbb02"
+        assert app.main.browser.highlighted_id == "cpbbbbbb02"
         labels = tree_labels(app)
         assert labels[0] == "checkpoint cpbbbbbb02"
         assert "original_input: hello world" in labels
@@ -118,7 +120,7 @@ async def test_at_120x40_the_graph_previews_and_the_line_stays_hidden(
         await highlight(app, pilot, "cpbbbbbb02")
         await settle(pilot)
         assert "▶ submit_lower" in graph_text(app)
-        assert not app.preview_line.display
+        assert not app.main.preview_line.display
 
 
 async def test_delete_asks_then_removes_the_row_and_the_file(
@@ -133,14 +135,14 @@ async def test_delete_asks_then_removes_the_row_and_the_file(
         assert "cpbbbbbb01" in dialog_text(app)
         await pilot.press("n")
         await settle(pilot)
-        assert "cpbbbbbb01" in app.browser.summaries
+        assert "cpbbbbbb01" in app.main.browser.summaries
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await settle(pilot)
-        assert "cpbbbbbb01" not in app.browser.summaries
-        assert app.browser.table.row_count == 11
-        assert app.browser.highlighted_id == "cpbbbbbb02"  # the cursor stays in place
+        assert "cpbbbbbb01" not in app.main.browser.summaries
+        assert app.main.browser.table.row_count == 11
+        assert app.main.browser.highlighted_id == "cpbbbbbb02"  # the cursor stays in place
     assert await fixed_store.load_checkpoint("cpbbbbbb01") is None
 
 
@@ -150,16 +152,16 @@ async def test_unreadable_files_show_as_a_warning_line(
     (tmp_path / "checkpoints" / "broken.json").write_text("{not json")
     app = new_app()
     async with opened(app):
-        notes = str(app.browser.query_one("#checkpoint-notes").render())
+        notes = str(app.main.browser.query_one("#checkpoint-notes").render())
         assert "⚠ skipped" in notes
         assert "broken.json" in notes
-        assert app.browser.table.row_count == 12
+        assert app.main.browser.table.row_count == 12
 
 
 async def test_an_empty_store_says_how_to_start(new_app: AppFactory) -> None:
     app = new_app()
     async with opened(app):
-        notes = str(app.browser.query_one("#checkpoint-notes").render())
+        notes = str(app.main.browser.query_one("#checkpoint-notes").render())
         assert "press n to start a run" in notes
         assert app.check_action("resume", ()) is False
         assert app.check_action("delete_checkpoint", ()) is False
@@ -170,23 +172,23 @@ async def test_slash_filters_the_log_and_escape_clears_it(new_app: AppFactory) -
     async with opened(app) as pilot:
         await start_run(app, pilot)
         await settle(pilot)
-        everything = app.event_log.line_count
+        everything = app.main.event_log.line_count
         await pilot.press("slash")
         await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "log-filter")
         await pilot.press(*"output")
         await pilot.pause()
-        assert app.event_log.visible_text() == [
-            line for line in app.event_log.visible_text() if "OUTPUT" in line
+        assert app.main.event_log.visible_text() == [
+            line for line in app.main.event_log.visible_text() if "OUTPUT" in line
         ]
-        assert app.event_log.line_count == 1
+        assert app.main.event_log.line_count == 1
         assert "1 of" in str(app.main.query_one("#events-pane").border_subtitle)
         await pilot.press("enter")  # keeps the filter, back to the log
         assert isinstance(app.focused, EventLog)
-        assert app.event_log.line_count == 1
+        assert app.main.event_log.line_count == 1
         await pilot.press("slash")
         await pilot.press("escape")
         await pilot.pause()
-        assert app.event_log.line_count == everything
+        assert app.main.event_log.line_count == everything
 
 
 async def test_question_mark_opens_help_listing_the_keys(new_app: AppFactory) -> None:
@@ -215,7 +217,8 @@ async def test_question_mark_opens_help_listing_the_keys(new_app: AppFactory) ->
 async def test_palette_lists_every_action_and_runs_them(new_app: AppFactory) -> None:
     app = new_app()
     async with opened(app) as pilot:
-        titles = {command.title for command in app.get_system_commands(app.main)}
+        palette = [*app.get_system_commands(app.main), *action_commands(app, app.main)]
+        titles = {command.title for command in palette}
         for binding in [*app.BINDINGS, *app.main.BINDINGS]:
             assert binding.description in titles  # type: ignore[union-attr]
         await pilot.press("ctrl+p")

@@ -23,8 +23,8 @@ from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointStatus
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp
-from wftui.tui.bridge import RunStatus
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from wftui.tui.status import RunStatus
 
 
 def gated_pipeline() -> tuple[PipelineSpec, Any]:
@@ -37,14 +37,16 @@ def gated_pipeline() -> tuple[PipelineSpec, Any]:
 
 def invoked_after(app: WftuiApp, marker: str) -> list[str]:
     """Executors the log shows invoked after the app's note ``marker``."""
-    lines = app.event_log.visible_text()
+    lines = app.main.event_log.visible_text()
     start = max(i for i, line in enumerate(lines) if line.endswith(marker))
     return [line.split()[-1] for line in lines[start:] if line.split()[1] == "invoked"]
 
 
 def outputs(app: WftuiApp) -> list[str]:
     return [
-        line.split(maxsplit=3)[3] for line in app.event_log.visible_text() if " OUTPUT " in line
+        line.split(maxsplit=3)[3]
+        for line in app.main.event_log.visible_text()
+        if " OUTPUT " in line
     ]
 
 
@@ -64,7 +66,7 @@ async def test_new_run_prefills_the_default_input_and_runs_the_seed(new_app: App
             "lower_agent",
             "finalize",
         ]
-        assert len(app.browser.summaries) == 6
+        assert len(app.main.browser.summaries) == 6
         for executor_id in SEED_ORDER:
             assert f"✓ {executor_id}" in graph_text(app)
 
@@ -76,7 +78,7 @@ async def test_escape_on_the_prompt_starts_nothing(new_app: AppFactory) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert app.status is RunStatus.IDLE
-        assert not app.browser.summaries
+        assert not app.main.browser.summaries
 
 
 async def test_rows_appear_while_the_run_is_still_going(new_app: AppFactory) -> None:
@@ -85,14 +87,14 @@ async def test_rows_appear_while_the_run_is_still_going(new_app: AppFactory) -> 
     async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, gate.reached.is_set)
-        await wait_until(pilot, lambda: len(app.browser.summaries) == 2)
+        await wait_until(pilot, lambda: len(app.main.browser.summaries) == 2)
         assert app.run_active
         assert app.status is RunStatus.RUNNING
-        table = app.browser.table
+        table = app.main.browser.table
         cursor_before = table.cursor_row
         gate.opened.set()
         await settle(pilot)
-        assert len(app.browser.summaries) == 3
+        assert len(app.main.browser.summaries) == 3
         assert table.cursor_row == cursor_before  # new rows never move the cursor
         assert app.status is RunStatus.COMPLETED
         assert outputs(app) == ["go!"]
@@ -105,11 +107,11 @@ async def test_resume_after_reverse_text_runs_only_the_rest(new_app: AppFactory)
         await settle(pilot)
         # The checkpoint after ReverseText ran: superstep 2, SubmitToLowerAgent next.
         after_reverse = next(
-            s.checkpoint_id for s in app.browser.summaries.values() if s.iteration_count == 2
+            s.checkpoint_id for s in app.main.browser.summaries.values() if s.iteration_count == 2
         )
         await highlight(app, pilot, after_reverse)
         await settle(pilot)
-        ran, next_ids = app.browser.preview(after_reverse)
+        ran, next_ids = app.main.browser.preview(after_reverse)
         assert ran == {"upper_case_executor", "reverse_text_executor"}
         assert next_ids == {"submit_lower"}
         await pilot.press("enter")
@@ -121,8 +123,8 @@ async def test_resume_after_reverse_text_runs_only_the_rest(new_app: AppFactory)
         ]
         assert outputs(app) == ["dlrow olleh", "dlrow olleh"]
         assert app.status is RunStatus.COMPLETED
-        assert app.browser.highlighted_id == after_reverse  # the cursor stayed on its row
-        assert len(app.browser.summaries) == 6 + 3
+        assert app.main.browser.highlighted_id == after_reverse  # the cursor stayed on its row
+        assert len(app.main.browser.summaries) == 6 + 3
 
 
 async def test_human_request_opens_a_dialog_and_the_answer_continues_the_run(
@@ -152,7 +154,7 @@ async def test_escape_leaves_the_request_pending_and_the_browser_resumes_it(
         assert "? drafter" in graph_text(app)  # the executor that asked waits for the answer
         waiting = [
             s
-            for s in app.browser.summaries.values()
+            for s in app.main.browser.summaries.values()
             if s.status is CheckpointStatus.AWAITING_HUMAN_INPUT
         ]
         assert len(waiting) == 1
@@ -177,7 +179,7 @@ async def test_cancel_stops_the_run_and_keeps_its_checkpoints(
         await settle(pilot)
         assert not app.run_active
         assert app.status is RunStatus.CANCELLED
-        assert any("cancelled" in line for line in app.event_log.visible_text())
+        assert any("cancelled" in line for line in app.main.event_log.visible_text())
         assert "○ hold" in graph_text(app)  # interrupted, so pending again
     latest = await storage.get_latest()
     assert latest is not None
@@ -239,11 +241,13 @@ async def test_a_failure_stands_out_and_resuming_after_the_fix_completes(
         await start_run(app, pilot)
         await settle(pilot)
         assert app.status is RunStatus.FAILED
-        failures = [line for line in app.event_log.visible_text() if " FAILED " in line]
+        failures = [line for line in app.main.event_log.visible_text() if " FAILED " in line]
         assert failures
         assert "ConnectionError in flaky: model endpoint refused the connection" in failures[0]
         assert "✗ flaky" in graph_text(app)
-        failed = [s for s in app.browser.summaries.values() if s.status is CheckpointStatus.FAILED]
+        failed = [
+            s for s in app.main.browser.summaries.values() if s.status is CheckpointStatus.FAILED
+        ]
         assert len(failed) == 1
         flaky.module.BROKEN = False
         await highlight(app, pilot, failed[0].checkpoint_id)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from textual.app import App, ComposeResult
+from textual.message import Message
 
 from tests.tui.support import FIXED_CLOCK, settle, wait_until
 from wftui.engine import (
@@ -170,3 +171,13 @@ async def test_the_filter_is_case_insensitive_and_sees_new_lines() -> None:
         assert log.total_count == 3
         log.set_filter("")
         assert log.line_count == 3
+
+
+def test_a_backlog_of_batches_merges_in_order_into_the_newest() -> None:
+    first, second, third = (
+        ExecutorInvokedEvent(executor_id=f"e{i}", timestamp=T) for i in range(3)
+    )
+    older, newer = EngineEvents([first]), EngineEvents([second, third])
+    assert older.can_replace(newer)
+    assert newer.events == [first, second, third]
+    assert not newer.can_replace(Message())  # other messages are never swallowed

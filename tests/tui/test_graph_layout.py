@@ -10,8 +10,8 @@ from itertools import pairwise
 import pytest
 
 from pipelines.text_processing import create_workflow
-from wftui.tui.graph_layout import (
-    EdgeKind,
+from wftui.engine import EdgeKind
+from wftui.tui.graph import (
     GraphEdge,
     GraphLayout,
     GraphNode,

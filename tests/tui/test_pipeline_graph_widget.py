@@ -6,7 +6,7 @@ from itertools import pairwise
 
 from textual.app import App, ComposeResult
 
-from wftui.tui.graph_layout import GraphEdge, GraphNode, GraphSpec, LayoutMode
+from wftui.tui.graph import GraphEdge, GraphNode, GraphSpec, LayoutMode
 from wftui.tui.widgets.pipeline_graph import NodeStatus, PipelineGraph
 
 SEED_IDS = [

@@ -79,7 +79,7 @@ async def quiet(pilot: Pilot[Any]) -> None:
 
 def with_events(events: list[WorkflowEvent]) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        pilot.app.post_message(EngineEvents(events))
+        pilot.app.screen_stack[0].post_message(EngineEvents(events))
         await settle(pilot)
         pilot.app.clear_notifications()
 
@@ -144,7 +144,7 @@ def test_human_request_dialog(snap_compare: SnapCompare, new_app: AppFactory) ->
 
     async def ask(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        pilot.app.post_message(EngineEvents([request]))
+        pilot.app.screen_stack[0].post_message(EngineEvents([request]))
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, PromptScreen))
         await quiet(pilot)
 

@@ -1,8 +1,9 @@
 """The one bridge from the engine to the UI: event streams in, batched Textual messages out.
 
-The engine knows nothing of Textual. A run's events are collected here and posted to the app as
-``EngineEvents`` batches, at most ``FLUSH_INTERVAL`` apart, so a flood of events costs a few
-repaints instead of one per event. Events a person must react to flush at once.
+The engine knows nothing of Textual. A run's events are collected here and posted (to the main
+screen, which feeds the panes) as ``EngineEvents`` batches, at most ``FLUSH_INTERVAL`` apart, so a
+flood of events costs a few repaints instead of one per event; batches still queued when the next
+arrives merge into it. Events a person must react to flush at once.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import Enum
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -29,51 +30,13 @@ from wftui.engine import (
     WorkflowEvent,
     WorkflowFailedEvent,
     WorkflowOutputEvent,
-    WorkflowRunState,
     WorkflowStartedEvent,
     WorkflowStatusEvent,
 )
+from wftui.tui.status import RunStatus
 from wftui.tui.text import one_line, short_id
 
 FLUSH_INTERVAL = 1 / 30
-
-
-class RunStatus(StrEnum):
-    """The run status shown in the header; the value is what people read."""
-
-    IDLE = "idle"
-    RUNNING = "running"
-    WAITING = "waiting for human"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def symbol(self) -> str:
-        """A mark that carries the meaning when colours are off."""
-        return _STATUS_SYMBOLS[self]
-
-    @classmethod
-    def from_run_state(cls, state: WorkflowRunState) -> RunStatus:
-        return _FROM_RUN_STATE[state]
-
-
-_STATUS_SYMBOLS = {
-    RunStatus.IDLE: "○",
-    RunStatus.RUNNING: "●",
-    RunStatus.WAITING: "?",
-    RunStatus.COMPLETED: "✓",
-    RunStatus.FAILED: "✗",
-    RunStatus.CANCELLED: "■",
-}
-
-_FROM_RUN_STATE = {
-    WorkflowRunState.IN_PROGRESS: RunStatus.RUNNING,
-    WorkflowRunState.IDLE: RunStatus.COMPLETED,
-    WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: RunStatus.WAITING,
-    WorkflowRunState.FAILED: RunStatus.FAILED,
-    WorkflowRunState.CANCELLED: RunStatus.CANCELLED,
-}
 
 
 class Tone(Enum):
@@ -160,12 +123,21 @@ def data_text(value: object) -> str:
     return " ".join(pairs)
 
 
+@dataclass
 class EngineEvents(Message):
     """A batch of one run's events, in the order the engine emitted them."""
 
-    def __init__(self, events: list[WorkflowEvent]) -> None:
-        super().__init__()
-        self.events = events
+    events: list[WorkflowEvent]
+
+    def can_replace(self, message: Message) -> bool:
+        """A backlog of batches is handled as one: the next batch takes this one's events first.
+
+        When the app falls behind a flood, queued batches merge instead of each costing a repaint.
+        """
+        if not isinstance(message, EngineEvents):
+            return False
+        message.events[:0] = self.events
+        return True
 
 
 _URGENT = (RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)

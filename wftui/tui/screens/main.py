@@ -1,14 +1,18 @@
-"""The main screen: header, the four panes, footer; and how the panes share a small terminal.
+"""The main screen: header, the four panes, footer; it feeds the panes and shares the terminal.
 
 Wide terminals show every pane at once. Below ``COMPACT_WIDTH`` x ``COMPACT_HEIGHT`` the
 screen gets the ``-compact`` class: one pane at a time, a tab strip on top, Tab to switch.
+Engine events arrive here (``EngineEvents``) and go to the panes; the store is read here too.
+Workers are started on the App, whose ``on_worker_state_changed`` reports their errors.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from collections.abc import Callable, Set
+from typing import Any, ClassVar
 
-from textual import events
+from textual import events, getters
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
@@ -16,12 +20,29 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from wftui.tui.text import Clock
-from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser
+from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.engine import (
+    CheckpointSavedEvent,
+    ExecutorCompletedEvent,
+    ExecutorFailedEvent,
+    ExecutorInvokedEvent,
+    RequestInfoEvent,
+    WorkflowOutputEvent,
+    WorkflowStatusEvent,
+)
+from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe
+from wftui.tui.graph import GraphSpec
+from wftui.tui.status import Mark, NodeStatus, RunStatus
+from wftui.tui.text import Clock, one_line, short_id
+from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.event_log import EventLog
 from wftui.tui.widgets.header import StatusHeader
 from wftui.tui.widgets.inspector import CheckpointInspector
 from wftui.tui.widgets.panes import Pane, PaneTabs
+from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
+
+# How long the cursor must rest on a row before the inspector decodes that checkpoint.
+INSPECT_DELAY = 0.05
 
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 32
@@ -43,7 +64,7 @@ class LogFilter(Input):
 
 
 class MainScreen(Screen[None]):
-    """Lays out the panes and moves between them; the app owns everything that runs."""
+    """Lays out the panes, moves between them, and keeps them fed; the app owns the actions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -82,23 +103,39 @@ class MainScreen(Screen[None]):
         ),
     ]
 
+    graph = getters.query_one(PipelineGraph)
+    preview_line = getters.query_one(PreviewLine)
+    browser = getters.query_one(CheckpointBrowser)
+    inspector = getters.query_one(CheckpointInspector)
+    event_log = getters.query_one(EventLog)
+
     def __init__(
-        self, header: StatusHeader, graph: Widget, preview_line: Widget, clock: Clock
+        self,
+        header: StatusHeader,
+        graph: GraphSpec,
+        clock: Clock,
+        storage: CheckpointStorage,
+        *,
+        signature: str,
+        run_active: Callable[[], bool],
     ) -> None:
         super().__init__(id="main")
-        self._header = header
-        self._graph = graph
-        self._preview_line = preview_line
+        self.header = header  # kept: the app reads the run status even after the screen closes
+        self._spec = graph
         self._clock = clock
+        self._storage = storage
+        self._signature = signature
+        self._run_active = run_active
+        self._running_nodes: set[str] = set()
 
     def compose(self) -> ComposeResult:
-        yield self._header
+        yield self.header
         yield PaneTabs(PANE_TITLES, id="pane-tabs")
         with Grid(id="panes"):
-            yield Pane(self._graph, title="Graph", id="graph-pane")
+            yield Pane(PipelineGraph(self._spec, id="graph"), title="Graph", id="graph-pane")
             yield Pane(
                 CheckpointBrowser(self._clock, id="browser"),
-                self._preview_line,
+                PreviewLine(self._spec, id="preview-line"),
                 title="Checkpoints",
                 id="checkpoints-pane",
             )
@@ -112,6 +149,9 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        width = max((len(node.id) for node in self._spec.nodes), default=8)
+        self.event_log.executor_width = min(width, 28)
+        self.watch(self, "focused", self.update_preview, init=False)
         self.show_pane(1)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -171,18 +211,149 @@ class MainScreen(Screen[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "log-filter":
-            self.query_one(EventLog).set_filter(event.value)
+            self.event_log.set_filter(event.value)
             self.update_log_title()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "log-filter":
-            self.query_one(EventLog).focus()
+            self.event_log.focus()
 
     def update_log_title(self) -> None:
         """The events pane's subtitle: line counts, and the filter when one is set."""
-        log = self.query_one(EventLog)
+        log = self.event_log
         if log.filter_text:
             text = f"{log.line_count} of {log.total_count} match “{log.filter_text}”"
         else:
             text = f"{log.total_count} lines"
         self.query_one("#events-pane", Pane).border_subtitle = text
+
+    # ----- the store -----
+
+    def load_store(self) -> None:
+        self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
+
+    async def _load_store(self) -> None:
+        """List the store once; later checkpoints arrive as events, never by re-scanning."""
+        summaries = await self._storage.list_summaries()
+        mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
+        problems = self._storage.problems
+        notes = [f"skipped {p.path}: {p.reason}" for p in problems[:3]]
+        if len(problems) > 3:
+            notes.append(f"and {len(problems) - 3} more unreadable files")
+        if len(mine) < len(summaries):
+            notes.append(f"{len(summaries) - len(mine)} checkpoints of other pipelines not shown")
+        self.browser.set_notes(notes)
+        await self.browser.load(mine)
+
+    async def _inspect(self, checkpoint_id: str) -> None:
+        await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
+        try:
+            checkpoint = await self._storage.load_checkpoint(checkpoint_id)
+        except CheckpointError as error:
+            self.inspector.show_message(f"cannot read {short_id(checkpoint_id)}: {error}")
+            return
+        if checkpoint is None:
+            self.inspector.show_message(f"checkpoint {short_id(checkpoint_id)} is gone")
+        else:
+            self.inspector.show_checkpoint(checkpoint)
+
+    async def _add_checkpoints(self, checkpoint_ids: list[str]) -> None:
+        for checkpoint_id in checkpoint_ids:
+            checkpoint = await self._storage.load_checkpoint(checkpoint_id)
+            if checkpoint is not None:
+                self.browser.add(checkpoint.summary())
+
+    def delete(self, checkpoint_id: str) -> None:
+        self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
+
+    async def _delete(self, checkpoint_id: str) -> None:
+        await self._storage.delete_checkpoint(checkpoint_id)
+        self.browser.drop(checkpoint_id)
+        self.notify(f"Deleted checkpoint {short_id(checkpoint_id)}")
+
+    def on_checkpoint_browser_highlighted(self, message: CheckpointBrowser.Highlighted) -> None:
+        self.app.refresh_bindings()
+        if message.moved or message.checkpoint_id is None:
+            self.update_preview()
+        if message.checkpoint_id is None:
+            self.inspector.show_message("no checkpoint selected")
+        else:
+            inspect = self._inspect(message.checkpoint_id)
+            self.app.run_worker(inspect, group="inspect", exclusive=True, exit_on_error=False)
+
+    def update_preview(self, _focused: Widget | None = None) -> None:
+        """While the browser has focus and nothing runs, the graph shows the highlighted row.
+
+        So does the preview line under the table, for compact layouts that hide the graph.
+        Called when the cursor or the focus moves and when a run starts, not when one ends:
+        the graph keeps the finished run's statuses until the user looks at a checkpoint again.
+        """
+        checkpoint_id = self.browser.highlighted_id
+        browsing = isinstance(self.focused, CheckpointTable)
+        views: tuple[PipelineGraph | PreviewLine, ...] = (self.graph, self.preview_line)
+        if checkpoint_id is not None and browsing and not self._run_active():
+            ran, next_ids = self.browser.preview(checkpoint_id)
+            for view in views:
+                view.show_preview(ran, next_ids)
+        else:
+            for view in views:
+                view.clear_preview()
+
+    # ----- runs -----
+
+    def run_started(self, label: str, ran: Set[str]) -> None:
+        """A run starts: live statuses from scratch, except what a resume will not run again."""
+        self.graph.reset_statuses()
+        for executor_id in ran:
+            self.graph.set_status(executor_id, NodeStatus.DONE)
+        self.header.status = RunStatus.RUNNING
+        self.note("run", label, Tone.QUIET)
+
+    def run_ended(self, *, cancelled: bool) -> None:
+        if cancelled:
+            self.header.status = RunStatus.CANCELLED
+            text = f"{Mark.CANCELLED} cancelled; the last checkpoint stays resumable"
+            self.note("status", text, Tone.FAILURE)
+        for executor_id in self._running_nodes:  # interrupted: they run again on resume
+            self.graph.set_status(executor_id, NodeStatus.PENDING)
+        self._running_nodes.clear()
+
+    def note(self, kind: str, text: str, tone: Tone) -> None:
+        """A line in the event log from the app itself (not from the engine)."""
+        self.event_log.add_records([LogRecord(self._clock.now(), kind, "", text, tone)])
+        self.update_log_title()
+
+    def on_engine_events(self, message: EngineEvents) -> None:
+        """Each event to the panes it concerns; the message then bubbles on to the App."""
+        if not self.app.is_running:
+            return  # shutting down: the panes are gone, and so is anyone to tell
+        self.event_log.add_records(describe(event) for event in message.events)
+        self.update_log_title()
+        saved: list[str] = []
+        outputs: list[Any] = []
+        graph = self.graph
+        for event in message.events:
+            match event:
+                case ExecutorInvokedEvent(executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.RUNNING)
+                    self._running_nodes.add(executor_id)
+                case ExecutorCompletedEvent(executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.DONE)
+                    self._running_nodes.discard(executor_id)
+                case ExecutorFailedEvent(executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.FAILED)
+                    self._running_nodes.discard(executor_id)
+                case RequestInfoEvent(source_executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.WAITING)
+                case WorkflowStatusEvent(state=state):
+                    self.header.status = RunStatus.from_run_state(state)
+                case CheckpointSavedEvent(checkpoint_id=checkpoint_id):
+                    saved.append(checkpoint_id)
+                case WorkflowOutputEvent(data=data):
+                    outputs.append(data)
+        if outputs:  # one toast per batch, however many outputs a flood brings
+            more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
+            self.notify(one_line(outputs[-1], 300) + more, title="Output")
+        if saved:
+            adding = self._add_checkpoints(saved)
+            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)

@@ -15,6 +15,7 @@ from typing import ClassVar
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -23,17 +24,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary
+from wftui.tui.status import CHECKPOINT_LOOK
 from wftui.tui.text import Clock, parse_timestamp, short_id
 
 FIRST_CHUNK = 200
 CHUNK = 250
-
-STATUS_LOOK: dict[CheckpointStatus, tuple[str, str]] = {
-    CheckpointStatus.IN_PROGRESS: ("▸ in progress", ""),
-    CheckpointStatus.AWAITING_HUMAN_INPUT: ("? awaiting human", "bold yellow"),
-    CheckpointStatus.COMPLETED: ("✓ completed", "green"),
-    CheckpointStatus.FAILED: ("✗ failed", "bold red"),
-}
 
 
 class _IdCell:
@@ -59,14 +54,48 @@ class _Run:
 
 
 class CheckpointTable(DataTable[object]):
-    """A row-cursor table with vim keys."""
+    """A row-cursor table with vim keys; resuming and deleting are keys of this pane only.
+
+    Enter resumes (the app's action), so it works only while the browser has focus. A click
+    only moves the cursor: a second single click on the highlighted row does nothing, a
+    double click selects the row, which resumes from it.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter,r",
+            "app.resume",
+            "Resume",
+            key_display="⏎/r",
+            id="wftui.resume",
+            tooltip="Resume from the highlighted checkpoint (asks first for any pending answer)",
+        ),
+        Binding(
+            "d",
+            "app.delete_checkpoint",
+            "Delete",
+            id="wftui.delete",
+            tooltip="Delete the highlighted checkpoint (asks first)",
+        ),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
+
+    _clicks = 0  # the click chain of the click being handled: 2 is a double click
+
+    async def _on_click(self, event: events.Click) -> None:
+        self._clicks = event.chain
+        try:
+            await super()._on_click(event)
+        finally:
+            self._clicks = 0
+
+    def _post_selected_message(self) -> None:
+        """DataTable selects on any click on the cursor's row; only a double click counts here."""
+        if self._clicks >= 2:
+            super()._post_selected_message()  # type: ignore[no-untyped-call]
 
 
 class CheckpointBrowser(Vertical):
@@ -93,7 +122,7 @@ class CheckpointBrowser(Vertical):
             self.moved = moved
 
     class Selected(Message):
-        """Enter on a row: resume from it."""
+        """A double click on a row: resume from it."""
 
         def __init__(self, checkpoint_id: str) -> None:
             super().__init__()
@@ -223,7 +252,7 @@ class CheckpointBrowser(Vertical):
     def _row(self, summary: CheckpointSummary) -> tuple[object, ...]:
         self.summaries[summary.checkpoint_id] = summary
         run = self._runs[summary.workflow_id]
-        label, style = STATUS_LOOK[summary.status]
+        label, style = CHECKPOINT_LOOK[summary.status]
         # A second child of the same parent is a resume of an older checkpoint: a branch.
         step = str(summary.iteration_count)
         parent = summary.parent_checkpoint_id

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from wftui.tui.bridge import RunStatus
+from wftui.tui.status import RunStatus
 
 
 class StatusHeader(Widget):

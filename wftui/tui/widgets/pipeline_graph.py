@@ -1,4 +1,4 @@
-"""The pipeline graph pane: the layout from `graph_layout`, live statuses painted on top.
+"""The pipeline graph pane: the layout from `wftui.tui.graph`, live statuses painted on top.
 
 A Line API widget, so it scrolls when the graph outgrows the pane and a status change only
 repaints (the layout is recomputed on resize alone). `PreviewLine` is the graph's checkpoint
@@ -19,7 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from wftui.tui.graph_layout import (
+from wftui.tui.graph import (
     GraphLayout,
     GraphSpec,
     NodeStatus,
