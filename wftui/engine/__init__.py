@@ -3,6 +3,7 @@
 from wftui.engine.builder import WorkflowBuilder
 from wftui.engine.context import WorkflowContext
 from wftui.engine.edges import Case, Default, EdgeInfo, EdgeKind, RoutingError
+from wftui.engine.errors import CheckpointNotFoundError, GraphMismatchError, WorkflowRunError
 from wftui.engine.events import (
     AgentRunEvent,
     AgentRunUpdateEvent,
@@ -24,21 +25,14 @@ from wftui.engine.events import (
     WorkflowStatusEvent,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError, handler
+from wftui.engine.graph import ExecutorInfo, WorkflowGraph
 from wftui.engine.request_info import (
     RequestInfoExecutor,
     RequestInfoMessage,
     RequestResponse,
     WorkflowCheckpointSummary,
 )
-from wftui.engine.workflow import (
-    CheckpointNotFoundError,
-    ExecutorInfo,
-    GraphMismatchError,
-    Workflow,
-    WorkflowGraph,
-    WorkflowRunError,
-    WorkflowRunResult,
-)
+from wftui.engine.workflow import Workflow, WorkflowRunResult
 
 __all__ = [
     "AgentRunEvent",

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, Generic, Never
 
 from typing_extensions import TypeVar
 
-from wftui.engine.events import RequestInfoEvent, WorkflowEvent, WorkflowOutputEvent
-from wftui.engine.state import Message, StoredValue, SuperstepScope
+from wftui.engine.events import WorkflowEvent, WorkflowOutputEvent
+from wftui.engine.records import Message, PendingRequest
+from wftui.engine.state import StoredValue, SuperstepScope
 from wftui.engine.typing_utils import match_distance, type_name
 
 if TYPE_CHECKING:
@@ -99,19 +100,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
 
     async def request_info(self, request: Any, request_id: str) -> None:
         """Park ``request`` for an outside answer (RequestInfoExecutor uses this)."""
-        record = {
-            "request_id": request_id,
-            "source_executor_id": self.source_id,
-            "request_executor_id": self.executor_id,
-            "request_type": type(request).__name__,
-            "data": request,
-        }
-        self._scope.new_requests[request_id] = record
-        self._scope.events.put_nowait(
-            RequestInfoEvent(
-                data=request,
-                request_id=request_id,
-                source_executor_id=self.source_id,
-                request_type=type(request).__name__,
-            )
+        pending = PendingRequest(
+            request_id=request_id,
+            source_executor_id=self.source_id,
+            request_executor_id=self.executor_id,
+            data=request,
+            request_type=type(request).__name__,
         )
+        self._scope.new_requests[request_id] = pending
+        self._scope.events.put_nowait(pending.event())

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from wftui.engine.executor import Executor
-from wftui.engine.state import Message
+from wftui.engine.records import Message
 
 Condition = Callable[[Any], bool]
 
@@ -113,6 +113,22 @@ class Routed:
 
 class RoutingError(Exception):
     """A message was addressed somewhere its sender has no edge to."""
+
+
+class Router:
+    """Routes a run's pending messages along the workflow's edge groups."""
+
+    def __init__(self, groups: Iterable[EdgeGroup], executors: Mapping[str, Executor]) -> None:
+        self._executors = executors
+        self._groups_by_source: dict[str, list[EdgeGroup]] = {}
+        for group in groups:
+            for source in group.source_ids:
+                self._groups_by_source.setdefault(source, []).append(group)
+
+    def route(
+        self, messages: Iterable[Message], fan_in_buffers: Mapping[str, Mapping[str, list[Any]]]
+    ) -> Routed:
+        return route(messages, self._groups_by_source, self._executors, fan_in_buffers)
 
 
 def route(
