@@ -9,6 +9,7 @@ from typing import Any
 from wftui.checkpoint.codec import register_type
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine.edges import (
+    INPUT_SOURCE_ID,
     Case,
     Condition,
     Default,
@@ -46,6 +47,11 @@ class WorkflowBuilder:
         if not isinstance(executor, Executor):
             raise WorkflowDefinitionError(
                 f"expected an Executor, got {type(executor).__name__}: {executor!r}"
+            )
+        if executor.id == INPUT_SOURCE_ID:
+            raise WorkflowDefinitionError(
+                f"the executor id {INPUT_SOURCE_ID!r} is reserved for the run's input; "
+                f"rename the {type(executor).__name__}"
             )
         known = self._executors.get(executor.id)
         if known is not None and known is not executor:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, Never
 
 from typing_extensions import TypeVar
 
+from wftui.checkpoint.codec import encode_value
 from wftui.engine.events import WorkflowEvent, WorkflowOutputEvent
 from wftui.engine.records import Message, PendingRequest
 from wftui.engine.state import StoredValue, SuperstepScope
@@ -52,9 +53,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
     async def send_message(self, message: Any, target_id: str | None = None) -> None:
         """Deliver ``message`` along this executor's edges in the next superstep."""
         self._check_declared(message, self._spec.output_types if self._spec else None, "sent")
-        self._scope.sent.setdefault(self.executor_id, []).append(
-            Message(message, self.executor_id, target_id)
-        )
+        sent = self._scope.sent.setdefault(self.executor_id, [])
+        if self._scope.checkpointed:
+            # Refused here, failing this executor at the line that sent it, rather than by the
+            # save after the superstep, where no executor is to blame.
+            encode_value(message, f"messages.{self.executor_id}[{len(sent)}].data")
+        sent.append(Message(message, self.executor_id, target_id))
 
     async def yield_output(self, value: Any) -> None:
         """Emit a workflow output (a WorkflowOutputEvent)."""

@@ -168,7 +168,7 @@ class Runner:
             yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
             return
         events: asyncio.Queue[Any] = asyncio.Queue()
-        scope = SuperstepScope(events=events)
+        scope = SuperstepScope(events=events, checkpointed=storage is not None)
         for executor_id, writes in state.completed_writes.items():
             if executor_id in routed.deliveries:
                 self._replay(executor_id, writes, scope)

@@ -39,6 +39,8 @@ class SuperstepScope:
     """What one superstep has staged; committed at its boundary, dropped if it fails."""
 
     events: asyncio.Queue[Any]
+    # Whether the run saves checkpoints, so what is sent must be encodable.
+    checkpointed: bool = False
     sent: dict[str, list[Message]] = field(default_factory=dict)
     shared_state: dict[str, dict[str, StoredValue]] = field(default_factory=dict)
     executor_states: dict[str, StoredValue] = field(default_factory=dict)
