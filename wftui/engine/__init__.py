@@ -2,8 +2,25 @@
 
 from wftui.engine.builder import WorkflowBuilder
 from wftui.engine.context import WorkflowContext
-from wftui.engine.edges import Case, Default, EdgeInfo, EdgeKind, RoutingError
-from wftui.engine.errors import CheckpointNotFoundError, GraphMismatchError, WorkflowRunError
+from wftui.engine.edges import (
+    Case,
+    Default,
+    EdgeGroup,
+    EdgeInfo,
+    EdgeKind,
+    FanInEdgeGroup,
+    FanOutEdgeGroup,
+    RoutingError,
+    SingleEdgeGroup,
+    SwitchCaseEdgeGroup,
+)
+from wftui.engine.errors import (
+    CheckpointNotFoundError,
+    GraphMismatchError,
+    NoCheckpointStorageError,
+    WorkflowAlreadyRunningError,
+    WorkflowRunError,
+)
 from wftui.engine.events import (
     AgentRunEvent,
     AgentRunUpdateEvent,
@@ -18,14 +35,17 @@ from wftui.engine.events import (
     SuperStepStartedEvent,
     WorkflowErrorDetails,
     WorkflowEvent,
+    WorkflowEventSource,
     WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowRunState,
     WorkflowStartedEvent,
     WorkflowStatusEvent,
+    WorkflowWarningEvent,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError, handler
 from wftui.engine.graph import ExecutorInfo, WorkflowGraph
+from wftui.engine.records import Message
 from wftui.engine.request_info import (
     RequestInfoExecutor,
     RequestInfoMessage,
@@ -41,6 +61,7 @@ __all__ = [
     "CheckpointNotFoundError",
     "CheckpointSavedEvent",
     "Default",
+    "EdgeGroup",
     "EdgeInfo",
     "EdgeKind",
     "Executor",
@@ -50,21 +71,29 @@ __all__ = [
     "ExecutorInfo",
     "ExecutorInvokeEvent",
     "ExecutorInvokedEvent",
+    "FanInEdgeGroup",
+    "FanOutEdgeGroup",
     "GraphMismatchError",
+    "Message",
+    "NoCheckpointStorageError",
     "RequestInfoEvent",
     "RequestInfoExecutor",
     "RequestInfoMessage",
     "RequestResponse",
     "RoutingError",
+    "SingleEdgeGroup",
     "SuperStepCompletedEvent",
     "SuperStepStartedEvent",
+    "SwitchCaseEdgeGroup",
     "Workflow",
+    "WorkflowAlreadyRunningError",
     "WorkflowBuilder",
     "WorkflowCheckpointSummary",
     "WorkflowContext",
     "WorkflowDefinitionError",
     "WorkflowErrorDetails",
     "WorkflowEvent",
+    "WorkflowEventSource",
     "WorkflowFailedEvent",
     "WorkflowGraph",
     "WorkflowOutputEvent",
@@ -73,5 +102,6 @@ __all__ = [
     "WorkflowRunState",
     "WorkflowStartedEvent",
     "WorkflowStatusEvent",
+    "WorkflowWarningEvent",
     "handler",
 ]

@@ -26,17 +26,19 @@ from wftui.engine.workflow import Workflow
 DEFAULT_MAX_ITERATIONS = 100
 
 
+def _checked_max_iterations(max_iterations: int) -> int:
+    if max_iterations < 1:
+        raise WorkflowDefinitionError(f"max_iterations must be at least 1, not {max_iterations}")
+    return max_iterations
+
+
 class WorkflowBuilder:
     """Fluent builder; ``build()`` raises WorkflowDefinitionError naming the executor or edge at fault."""
 
     def __init__(
         self, max_iterations: int = DEFAULT_MAX_ITERATIONS, name: str | None = None
     ) -> None:
-        if max_iterations < 1:
-            raise WorkflowDefinitionError(
-                f"max_iterations must be at least 1, not {max_iterations}"
-            )
-        self._max_iterations = max_iterations
+        self._max_iterations = _checked_max_iterations(max_iterations)
         self._name = name
         self._executors: dict[str, Executor] = {}
         self._groups: list[EdgeGroup] = []
@@ -67,9 +69,9 @@ class WorkflowBuilder:
         sources: Sequence[Executor],
         branches: list[tuple[Executor, Condition | None]],
     ) -> WorkflowBuilder:
-        source_ids = tuple(self._add_executor(source) for source in sources)
+        source_executor_ids = tuple(self._add_executor(source) for source in sources)
         group = group_class(
-            source_ids,
+            source_executor_ids,
             tuple((self._add_executor(target), condition) for target, condition in branches),
         )
         for edge in group.edges:
@@ -123,6 +125,11 @@ class WorkflowBuilder:
     def set_start_executor(self, executor: Executor) -> WorkflowBuilder:
         self._start = executor
         self._add_executor(executor)
+        return self
+
+    def set_max_iterations(self, max_iterations: int) -> WorkflowBuilder:
+        """How many supersteps a run may take before it fails (agent-framework's spelling)."""
+        self._max_iterations = _checked_max_iterations(max_iterations)
         return self
 
     def with_checkpointing(self, checkpoint_storage: CheckpointStorage) -> WorkflowBuilder:

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any, Generic, Never
 from typing_extensions import TypeVar
 
 from wftui.checkpoint.codec import encode_value
-from wftui.engine.events import WorkflowEvent, WorkflowOutputEvent
+from wftui.engine.events import (
+    WorkflowEvent,
+    WorkflowEventSource,
+    WorkflowOutputEvent,
+    WorkflowWarningEvent,
+)
 from wftui.engine.records import Message, PendingRequest
 from wftui.engine.state import StoredValue, SuperstepScope
 from wftui.engine.typing_utils import match_distance, type_name
@@ -70,6 +75,13 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         )
 
     async def add_event(self, event: WorkflowEvent) -> None:
+        """Emit a custom event; the engine's own kinds (status, failure...) are the engine's to
+        emit, so one of those becomes a WorkflowWarningEvent instead of misleading the UI."""
+        if event.origin is WorkflowEventSource.FRAMEWORK:
+            event = WorkflowWarningEvent(
+                data=f"{self.executor_id} emitted {type(event).__name__}, which is reserved "
+                "for the engine's own lifecycle notifications; it was not delivered"
+            )
         self._scope.events.put_nowait(event)
 
     async def get_state(self) -> dict[str, Any] | None:

@@ -116,18 +116,22 @@ class EdgeGroup(ABC):
     """Edges that route together. ``branches`` holds (target, condition) in priority order."""
 
     kind: ClassVar[EdgeKind]
-    source_ids: tuple[str, ...]
+    source_executor_ids: tuple[str, ...]
     branches: tuple[tuple[str, Condition | None], ...]
 
     @property
-    def group_id(self) -> str:
+    def id(self) -> str:
         """Stable across processes: fan-in buffers are saved under it."""
-        targets = "+".join(target for target, _ in self.branches)
-        return f"{self.kind}:{'+'.join(self.source_ids)}->{targets}"
+        targets = "+".join(self.target_executor_ids)
+        return f"{self.kind}:{'+'.join(self.source_executor_ids)}->{targets}"
+
+    @property
+    def target_executor_ids(self) -> list[str]:
+        return [target for target, _ in self.branches]
 
     @property
     def edges(self) -> list[EdgeInfo]:
-        source = self.source_ids[0]
+        source = self.source_executor_ids[0]
         return [
             EdgeInfo(source, target, self.kind, _label(condition))
             for target, condition in self.branches
@@ -170,7 +174,7 @@ class SwitchCaseEdgeGroup(EdgeGroup):
 
     @property
     def edges(self) -> list[EdgeInfo]:
-        source = self.source_ids[0]
+        source = self.source_executor_ids[0]
         return [
             EdgeInfo(
                 source, target, self.kind, "default" if condition is None else _label(condition)
@@ -196,7 +200,7 @@ class FanInEdgeGroup(EdgeGroup):
 
     @property
     def edges(self) -> list[EdgeInfo]:
-        return [EdgeInfo(source, self.target, self.kind) for source in self.source_ids]
+        return [EdgeInfo(source, self.target, self.kind) for source in self.source_executor_ids]
 
     def delivered_types(self, sent: list[Any]) -> list[Any]:
         return [list[Any]]
@@ -204,18 +208,18 @@ class FanInEdgeGroup(EdgeGroup):
     def route(self, message: Message, step: RoutingStep) -> list[str]:
         if message.target_id not in (None, self.target):
             return []
-        buffer = step.buffers.setdefault(self.group_id, {})
+        buffer = step.buffers.setdefault(self.id, {})
         buffer.setdefault(message.source_id, []).append(message.data)
-        step.filled[self.group_id] = self
+        step.filled[self.id] = self
         return [self.target]
 
     def release(self, step: RoutingStep) -> None:
         """Deliver the collected list if every source has sent, and empty the buffer."""
-        buffer = step.buffers[self.group_id]
-        if all(buffer.get(source) for source in self.source_ids):
-            collected = [value for source in self.source_ids for value in buffer[source]]
-            step.deliver(self.target, Message(collected, self.group_id, self.target))
-            del step.buffers[self.group_id]
+        buffer = step.buffers[self.id]
+        if all(buffer.get(source) for source in self.source_executor_ids):
+            collected = [value for source in self.source_executor_ids for value in buffer[source]]
+            step.deliver(self.target, Message(collected, self.id, self.target))
+            del step.buffers[self.id]
 
 
 class Router:
@@ -225,7 +229,7 @@ class Router:
         self._executors = executors
         self._groups_by_source: dict[str, list[EdgeGroup]] = {}
         for group in groups:
-            for source in group.source_ids:
+            for source in group.source_executor_ids:
                 self._groups_by_source.setdefault(source, []).append(group)
 
     def route(

@@ -16,7 +16,7 @@ from typing import Any
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
 from wftui.engine.edges import Routed, Router, RoutingError
-from wftui.engine.errors import WorkflowRunError
+from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
 from wftui.engine.events import (
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
@@ -78,7 +78,7 @@ class Runner:
         announce_requests: bool = False,
     ) -> AsyncIterator[WorkflowEvent]:
         if self._running:
-            raise WorkflowRunError(f"workflow {self._name!r} is already running")
+            raise WorkflowAlreadyRunningError(f"workflow {self._name!r} is already running")
         self._running = True
         self.state = state
         self.status = WorkflowRunState.IN_PROGRESS

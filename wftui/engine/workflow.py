@@ -16,6 +16,7 @@ from wftui.engine.edges import INPUT_SOURCE_ID, EdgeGroup, Router
 # Errors are re-exported here too: ``wftui.engine.workflow`` is where callers found them first.
 from wftui.engine.errors import CheckpointNotFoundError as CheckpointNotFoundError
 from wftui.engine.errors import GraphMismatchError as GraphMismatchError
+from wftui.engine.errors import NoCheckpointStorageError
 from wftui.engine.errors import WorkflowRunError as WorkflowRunError
 from wftui.engine.events import (
     RequestInfoEvent,
@@ -64,6 +65,7 @@ class Workflow:
         self.max_iterations = max_iterations
         self.checkpoint_storage = checkpoint_storage
         self.start_executor_id = start_executor_id
+        self.edge_groups = groups
         self.graph = WorkflowGraph.of(executors, groups, start_executor_id)
         router = Router(groups, executors)
         self._snapshots = Snapshots(
@@ -101,7 +103,7 @@ class Workflow:
         """Continue from a saved checkpoint: only the work not yet done runs."""
         storage = checkpoint_storage or self.checkpoint_storage
         if storage is None:
-            raise WorkflowRunError(
+            raise NoCheckpointStorageError(
                 "no checkpoint storage: pass checkpoint_storage= or build with with_checkpointing()"
             )
         state = await self._snapshots.restore(checkpoint_id, storage)
