@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from wftui import (
 )
 
 
-def final_state(events: list[object]) -> WorkflowRunState:
+def final_state(events: Sequence[object]) -> WorkflowRunState:
     return [e for e in events if isinstance(e, WorkflowStatusEvent)][-1].state
 
 

@@ -146,7 +146,7 @@ class Replies(Executor):
     """Routes answers by the request's type and the answer's type; the bare class catches the rest."""
 
     @handler
-    async def a_any_reply(self, reply: RequestResponse, ctx: WorkflowContext[Any, str]) -> None:  # type: ignore[type-arg]
+    async def a_any_reply(self, reply: RequestResponse, ctx: WorkflowContext[Any, str]) -> None:
         await ctx.yield_output(f"any:{reply.data!r}")
 
     @handler

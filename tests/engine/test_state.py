@@ -259,5 +259,9 @@ async def test_a_message_that_cannot_be_saved_fails_the_run_naming_its_path() ->
     assert failed.details is not None
     assert failed.details.error_type == "CheckpointEncodingError"
     assert "messages.sender[0].data" in failed.details.message
-    # Nothing after the initial checkpoint was saved: never a silently skipped checkpoint.
-    assert [cp.iteration_count for cp in await storage.list_checkpoints()] == [0]
+    # The send itself is refused (issue 12), failing the sender: the failed checkpoint holds the
+    # input again; never a silently skipped checkpoint, never a message saved that cannot load.
+    checkpoints = await storage.list_checkpoints()
+    assert [cp.iteration_count for cp in checkpoints] == [0, 0]
+    assert checkpoints[-1].error is not None
+    assert checkpoints[-1].error["executor_id"] == "sender"

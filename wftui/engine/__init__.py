@@ -2,7 +2,25 @@
 
 from wftui.engine.builder import WorkflowBuilder
 from wftui.engine.context import WorkflowContext
-from wftui.engine.edges import Case, Default, EdgeInfo, EdgeKind, RoutingError
+from wftui.engine.edges import (
+    Case,
+    Default,
+    EdgeGroup,
+    EdgeInfo,
+    EdgeKind,
+    FanInEdgeGroup,
+    FanOutEdgeGroup,
+    RoutingError,
+    SingleEdgeGroup,
+    SwitchCaseEdgeGroup,
+)
+from wftui.engine.errors import (
+    CheckpointNotFoundError,
+    GraphMismatchError,
+    NoCheckpointStorageError,
+    WorkflowAlreadyRunningError,
+    WorkflowRunError,
+)
 from wftui.engine.events import (
     AgentRunEvent,
     AgentRunUpdateEvent,
@@ -17,28 +35,24 @@ from wftui.engine.events import (
     SuperStepStartedEvent,
     WorkflowErrorDetails,
     WorkflowEvent,
+    WorkflowEventSource,
     WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowRunState,
     WorkflowStartedEvent,
     WorkflowStatusEvent,
+    WorkflowWarningEvent,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError, handler
+from wftui.engine.graph import ExecutorInfo, WorkflowGraph
+from wftui.engine.records import Message
 from wftui.engine.request_info import (
     RequestInfoExecutor,
     RequestInfoMessage,
     RequestResponse,
     WorkflowCheckpointSummary,
 )
-from wftui.engine.workflow import (
-    CheckpointNotFoundError,
-    ExecutorInfo,
-    GraphMismatchError,
-    Workflow,
-    WorkflowGraph,
-    WorkflowRunError,
-    WorkflowRunResult,
-)
+from wftui.engine.workflow import Workflow, WorkflowRunResult
 
 __all__ = [
     "AgentRunEvent",
@@ -47,6 +61,7 @@ __all__ = [
     "CheckpointNotFoundError",
     "CheckpointSavedEvent",
     "Default",
+    "EdgeGroup",
     "EdgeInfo",
     "EdgeKind",
     "Executor",
@@ -56,21 +71,29 @@ __all__ = [
     "ExecutorInfo",
     "ExecutorInvokeEvent",
     "ExecutorInvokedEvent",
+    "FanInEdgeGroup",
+    "FanOutEdgeGroup",
     "GraphMismatchError",
+    "Message",
+    "NoCheckpointStorageError",
     "RequestInfoEvent",
     "RequestInfoExecutor",
     "RequestInfoMessage",
     "RequestResponse",
     "RoutingError",
+    "SingleEdgeGroup",
     "SuperStepCompletedEvent",
     "SuperStepStartedEvent",
+    "SwitchCaseEdgeGroup",
     "Workflow",
+    "WorkflowAlreadyRunningError",
     "WorkflowBuilder",
     "WorkflowCheckpointSummary",
     "WorkflowContext",
     "WorkflowDefinitionError",
     "WorkflowErrorDetails",
     "WorkflowEvent",
+    "WorkflowEventSource",
     "WorkflowFailedEvent",
     "WorkflowGraph",
     "WorkflowOutputEvent",
@@ -79,5 +102,6 @@ __all__ = [
     "WorkflowRunState",
     "WorkflowStartedEvent",
     "WorkflowStatusEvent",
+    "WorkflowWarningEvent",
     "handler",
 ]

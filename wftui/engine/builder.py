@@ -8,12 +8,28 @@ from typing import Any
 
 from wftui.checkpoint.codec import register_type
 from wftui.checkpoint.storage import CheckpointStorage
-from wftui.engine.edges import Case, Condition, Default, EdgeGroup, EdgeKind
+from wftui.engine.edges import (
+    INPUT_SOURCE_ID,
+    Case,
+    Condition,
+    Default,
+    EdgeGroup,
+    FanInEdgeGroup,
+    FanOutEdgeGroup,
+    SingleEdgeGroup,
+    SwitchCaseEdgeGroup,
+)
 from wftui.engine.executor import Executor, WorkflowDefinitionError
 from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
 from wftui.engine.workflow import Workflow
 
 DEFAULT_MAX_ITERATIONS = 100
+
+
+def _checked_max_iterations(max_iterations: int) -> int:
+    if max_iterations < 1:
+        raise WorkflowDefinitionError(f"max_iterations must be at least 1, not {max_iterations}")
+    return max_iterations
 
 
 class WorkflowBuilder:
@@ -22,11 +38,7 @@ class WorkflowBuilder:
     def __init__(
         self, max_iterations: int = DEFAULT_MAX_ITERATIONS, name: str | None = None
     ) -> None:
-        if max_iterations < 1:
-            raise WorkflowDefinitionError(
-                f"max_iterations must be at least 1, not {max_iterations}"
-            )
-        self._max_iterations = max_iterations
+        self._max_iterations = _checked_max_iterations(max_iterations)
         self._name = name
         self._executors: dict[str, Executor] = {}
         self._groups: list[EdgeGroup] = []
@@ -38,6 +50,11 @@ class WorkflowBuilder:
             raise WorkflowDefinitionError(
                 f"expected an Executor, got {type(executor).__name__}: {executor!r}"
             )
+        if executor.id == INPUT_SOURCE_ID:
+            raise WorkflowDefinitionError(
+                f"the executor id {INPUT_SOURCE_ID!r} is reserved for the run's input; "
+                f"rename the {type(executor).__name__}"
+            )
         known = self._executors.get(executor.id)
         if known is not None and known is not executor:
             raise WorkflowDefinitionError(
@@ -48,14 +65,13 @@ class WorkflowBuilder:
 
     def _add_group(
         self,
-        kind: EdgeKind,
+        group_class: type[EdgeGroup],
         sources: Sequence[Executor],
         branches: list[tuple[Executor, Condition | None]],
     ) -> WorkflowBuilder:
-        source_ids = tuple(self._add_executor(source) for source in sources)
-        group = EdgeGroup(
-            kind,
-            source_ids,
+        source_executor_ids = tuple(self._add_executor(source) for source in sources)
+        group = group_class(
+            source_executor_ids,
             tuple((self._add_executor(target), condition) for target, condition in branches),
         )
         for edge in group.edges:
@@ -73,19 +89,19 @@ class WorkflowBuilder:
     def add_edge(
         self, source: Executor, target: Executor, condition: Condition | None = None
     ) -> WorkflowBuilder:
-        return self._add_group(EdgeKind.DIRECT, [source], [(target, condition)])
+        return self._add_group(SingleEdgeGroup, [source], [(target, condition)])
 
     def add_fan_out_edges(self, source: Executor, targets: Sequence[Executor]) -> WorkflowBuilder:
         """Every message from ``source`` goes to each target that can handle it."""
         if not targets:
             raise WorkflowDefinitionError(f"fan-out from {source.id} needs at least one target")
-        return self._add_group(EdgeKind.FAN_OUT, [source], [(target, None) for target in targets])
+        return self._add_group(FanOutEdgeGroup, [source], [(target, None) for target in targets])
 
     def add_fan_in_edges(self, sources: Sequence[Executor], target: Executor) -> WorkflowBuilder:
         """``target`` receives one list once every source has sent."""
         if not sources:
             raise WorkflowDefinitionError(f"fan-in to {target.id} needs at least one source")
-        return self._add_group(EdgeKind.FAN_IN, sources, [(target, None)])
+        return self._add_group(FanInEdgeGroup, sources, [(target, None)])
 
     def add_switch_case_edge_group(
         self, source: Executor, cases: Sequence[Case | Default]
@@ -99,7 +115,7 @@ class WorkflowBuilder:
         branches: list[tuple[Executor, Condition | None]] = [
             (case.target, case.condition if isinstance(case, Case) else None) for case in cases
         ]
-        return self._add_group(EdgeKind.SWITCH, [source], branches)
+        return self._add_group(SwitchCaseEdgeGroup, [source], branches)
 
     def add_chain(self, executors: Sequence[Executor]) -> WorkflowBuilder:
         for source, target in itertools.pairwise(executors):
@@ -109,6 +125,11 @@ class WorkflowBuilder:
     def set_start_executor(self, executor: Executor) -> WorkflowBuilder:
         self._start = executor
         self._add_executor(executor)
+        return self
+
+    def set_max_iterations(self, max_iterations: int) -> WorkflowBuilder:
+        """How many supersteps a run may take before it fails (agent-framework's spelling)."""
+        self._max_iterations = _checked_max_iterations(max_iterations)
         return self
 
     def with_checkpointing(self, checkpoint_storage: CheckpointStorage) -> WorkflowBuilder:
@@ -124,8 +145,7 @@ class WorkflowBuilder:
                 accepted = target.input_types
                 if sent is None or any(is_catch_all(t) for t in accepted):
                     continue
-                if group.kind is EdgeKind.FAN_IN:
-                    sent = [list[Any]]
+                sent = group.delivered_types(sent)
                 if not any(could_match(s, a) for s in sent for a in accepted):
                     raise WorkflowDefinitionError(
                         f"edge {edge.source_id} -> {edge.target_id} can never deliver: "

@@ -7,8 +7,15 @@ from typing import TYPE_CHECKING, Any, Generic, Never
 
 from typing_extensions import TypeVar
 
-from wftui.engine.events import RequestInfoEvent, WorkflowEvent, WorkflowOutputEvent
-from wftui.engine.state import Message, StoredValue, SuperstepScope
+from wftui.checkpoint.codec import encode_value
+from wftui.engine.events import (
+    WorkflowEvent,
+    WorkflowEventSource,
+    WorkflowOutputEvent,
+    WorkflowWarningEvent,
+)
+from wftui.engine.records import Message, PendingRequest
+from wftui.engine.state import StoredValue, SuperstepScope
 from wftui.engine.typing_utils import match_distance, type_name
 
 if TYPE_CHECKING:
@@ -51,9 +58,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
     async def send_message(self, message: Any, target_id: str | None = None) -> None:
         """Deliver ``message`` along this executor's edges in the next superstep."""
         self._check_declared(message, self._spec.output_types if self._spec else None, "sent")
-        self._scope.sent.setdefault(self.executor_id, []).append(
-            Message(message, self.executor_id, target_id)
-        )
+        sent = self._scope.sent.setdefault(self.executor_id, [])
+        if self._scope.checkpointed:
+            # Refused here, failing this executor at the line that sent it, rather than by the
+            # save after the superstep, where no executor is to blame.
+            encode_value(message, f"messages.{self.executor_id}[{len(sent)}].data")
+        sent.append(Message(message, self.executor_id, target_id))
 
     async def yield_output(self, value: Any) -> None:
         """Emit a workflow output (a WorkflowOutputEvent)."""
@@ -65,6 +75,13 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         )
 
     async def add_event(self, event: WorkflowEvent) -> None:
+        """Emit a custom event; the engine's own kinds (status, failure...) are the engine's to
+        emit, so one of those becomes a WorkflowWarningEvent instead of misleading the UI."""
+        if event.origin is WorkflowEventSource.FRAMEWORK:
+            event = WorkflowWarningEvent(
+                data=f"{self.executor_id} emitted {type(event).__name__}, which is reserved "
+                "for the engine's own lifecycle notifications; it was not delivered"
+            )
         self._scope.events.put_nowait(event)
 
     async def get_state(self) -> dict[str, Any] | None:
@@ -99,19 +116,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
 
     async def request_info(self, request: Any, request_id: str) -> None:
         """Park ``request`` for an outside answer (RequestInfoExecutor uses this)."""
-        record = {
-            "request_id": request_id,
-            "source_executor_id": self.source_id,
-            "request_executor_id": self.executor_id,
-            "request_type": type(request).__name__,
-            "data": request,
-        }
-        self._scope.new_requests[request_id] = record
-        self._scope.events.put_nowait(
-            RequestInfoEvent(
-                data=request,
-                request_id=request_id,
-                source_executor_id=self.source_id,
-                request_type=type(request).__name__,
-            )
+        pending = PendingRequest(
+            request_id=request_id,
+            source_executor_id=self.source_id,
+            request_executor_id=self.executor_id,
+            data=request,
+            request_type=type(request).__name__,
         )
+        self._scope.new_requests[request_id] = pending
+        self._scope.events.put_nowait(pending.event())

@@ -17,10 +17,19 @@ class WorkflowRunState(StrEnum):
     """Where a run stands; IDLE means it finished with nothing left to do."""
 
     IN_PROGRESS = "IN_PROGRESS"
+    # agent-framework's name for running while requests wait; wftui does not emit it (yet).
+    IN_PROGRESS_PENDING_REQUESTS = "IN_PROGRESS_PENDING_REQUESTS"
     IDLE = "IDLE"
     IDLE_WITH_PENDING_REQUESTS = "IDLE_WITH_PENDING_REQUESTS"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+
+
+class WorkflowEventSource(StrEnum):
+    """Who made an event: the engine's own bookkeeping, or executor code (the user's)."""
+
+    FRAMEWORK = "FRAMEWORK"
+    EXECUTOR = "EXECUTOR"
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,8 @@ class WorkflowEvent:
     timestamp: float = field(default_factory=time.time, kw_only=True, repr=False, compare=False)
     # Field names shown by str(); subclasses list theirs.
     shown: ClassVar[tuple[str, ...]] = ("data",)
+    # Events the engine makes say so; any other event comes from executor code.
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR
 
     def __str__(self) -> str:
         parts = []
@@ -72,32 +83,37 @@ class WorkflowEvent:
 @dataclass(repr=False)
 class WorkflowStartedEvent(WorkflowEvent):
     shown: ClassVar[tuple[str, ...]] = ()
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK
 
 
 @dataclass(repr=False)
 class WorkflowStatusEvent(WorkflowEvent):
     state: WorkflowRunState = WorkflowRunState.IN_PROGRESS
     shown: ClassVar[tuple[str, ...]] = ("state",)
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK
 
 
 @dataclass(repr=False)
 class SuperStepStartedEvent(WorkflowEvent):
     iteration: int = 0
     shown: ClassVar[tuple[str, ...]] = ("iteration",)
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK
 
 
 @dataclass(repr=False)
 class SuperStepCompletedEvent(WorkflowEvent):
     iteration: int = 0
     shown: ClassVar[tuple[str, ...]] = ("iteration",)
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK
 
 
 @dataclass(repr=False)
 class ExecutorEvent(WorkflowEvent):
-    """Base of events about one executor."""
+    """Base of events about one executor (the engine's; agent events are the executor's)."""
 
     executor_id: str = ""
     shown: ClassVar[tuple[str, ...]] = ("executor_id",)
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK
 
 
 @dataclass(repr=False)
@@ -134,8 +150,14 @@ class WorkflowOutputEvent(WorkflowEvent):
 
 
 @dataclass(repr=False)
+class WorkflowWarningEvent(WorkflowEvent):
+    """Something an executor did that the engine refused or corrected (``data`` says what)."""
+
+
+@dataclass(repr=False)
 class WorkflowFailedEvent(WorkflowEvent):
     details: WorkflowErrorDetails | None = None
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK
 
     def __str__(self) -> str:
         reason = self.details.one_line() if self.details else "unknown error"
@@ -159,11 +181,14 @@ class AgentRunUpdateEvent(ExecutorEvent):
     """One streamed chunk of an agent's reply (``data`` is the chunk's text)."""
 
     shown: ClassVar[tuple[str, ...]] = ("executor_id", "data")
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR
 
 
 @dataclass(repr=False)
 class AgentRunEvent(ExecutorEvent):
     """An agent's whole reply (``data`` is the AgentRunResponse)."""
+
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR
 
 
 @dataclass(repr=False)
@@ -171,3 +196,4 @@ class CheckpointSavedEvent(WorkflowEvent):
     checkpoint_id: str = ""
     iteration: int = 0
     shown: ClassVar[tuple[str, ...]] = ("checkpoint_id", "iteration")
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK

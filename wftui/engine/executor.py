@@ -25,15 +25,32 @@ F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 _HANDLER_MARK = "__wftui_handler__"
 
 
-class WorkflowDefinitionError(Exception):
-    """The workflow as written cannot run; the message names what is at fault."""
+class WorkflowDefinitionError(ValueError):
+    """The workflow as written cannot run; the message names what is at fault.
+
+    A ValueError, as agent-framework raises for the same faults."""
 
 
 def handler(func: F) -> F:
-    """Mark an async method ``(self, message: T, ctx: WorkflowContext[...])`` as a handler of T."""
+    """Mark an async method ``(self, message: T, ctx: WorkflowContext[...])`` as a handler of T.
+
+    Its shape is checked here, so a mistake fails where the class is defined; the annotations
+    themselves are resolved at first use, so forward references work.
+    """
     is_async = inspect.iscoroutinefunction(func)  # kept apart: the check narrows func's type
     if not is_async:
         raise WorkflowDefinitionError(f"handler {func.__qualname__} must be 'async def'")
+    parameters = list(inspect.signature(func).parameters.values())
+    if len(parameters) != 3:
+        names = ", ".join(parameter.name for parameter in parameters)
+        raise WorkflowDefinitionError(
+            f"handler {func.__qualname__} must take (self, message, ctx), not ({names})"
+        )
+    if parameters[1].annotation is inspect.Parameter.empty:
+        raise WorkflowDefinitionError(
+            f"handler {func.__qualname__} must annotate '{parameters[1].name}' with the type "
+            "it handles"
+        )
     setattr(func, _HANDLER_MARK, True)
     return func
 
@@ -75,17 +92,8 @@ def _resolve_handler(cls: type, name: str, function: HandlerFunction) -> Handler
         raise WorkflowDefinitionError(
             f"cannot resolve the annotations of handler {cls.__name__}.{name}: {error}"
         ) from error
-    parameters = list(inspect.signature(function).parameters)
-    if len(parameters) != 3:
-        raise WorkflowDefinitionError(
-            f"handler {cls.__name__}.{name} must take (self, message, ctx), "
-            f"not ({', '.join(parameters)})"
-        )
-    message_param, ctx_param = parameters[1], parameters[2]
-    if message_param not in hints:
-        raise WorkflowDefinitionError(
-            f"handler {cls.__name__}.{name} must annotate '{message_param}' with the type it handles"
-        )
+    # ``handler`` checked the shape: three parameters, the message one annotated.
+    _, message_param, ctx_param = inspect.signature(function).parameters
     sent, yielded = _context_arguments(hints.get(ctx_param))
     return HandlerSpec(name, function, hints[message_param], sent, yielded)
 
@@ -123,6 +131,10 @@ class Executor:
     """A unit of work: receives typed messages, keeps its own checkpointed state, sends on."""
 
     def __init__(self, id: str | None = None) -> None:
+        if id == "":
+            raise WorkflowDefinitionError(
+                f"a {type(self).__name__}'s id must be a non-empty string (or left out)"
+            )
         self.id: str = id or type(self).__name__
         self._handlers = handler_specs(type(self))
         if not self._handlers:

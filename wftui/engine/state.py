@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wftui.checkpoint.codec import decode_value, encode_value, needs_decoding
+from wftui.engine.records import ExecutorWrites, Message, PendingRequest
+
+if TYPE_CHECKING:
+    from wftui.engine.edges import Routed, Router
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,58 +34,67 @@ class StoredValue:
         return decode_value(self.encoded)
 
 
-@dataclass(slots=True)
-class Message:
-    """A message in flight: sent in one superstep, delivered in the next."""
-
-    data: Any
-    source_id: str
-    target_id: str | None = None
-
-    def as_checkpoint_entry(self) -> dict[str, Any]:
-        return {"data": self.data, "source_id": self.source_id, "target_id": self.target_id}
-
-
 @dataclass
 class SuperstepScope:
     """What one superstep has staged; committed at its boundary, dropped if it fails."""
 
     events: asyncio.Queue[Any]
+    # Whether the run saves checkpoints, so what is sent must be encodable.
+    checkpointed: bool = False
     sent: dict[str, list[Message]] = field(default_factory=dict)
     shared_state: dict[str, dict[str, StoredValue]] = field(default_factory=dict)
     executor_states: dict[str, StoredValue] = field(default_factory=dict)
-    new_requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    new_requests: dict[str, PendingRequest] = field(default_factory=dict)
     outputs: dict[str, list[Any]] = field(default_factory=dict)
 
-    def writes_of(self, executor_id: str) -> dict[str, Any]:
+    def writes_of(self, executor_id: str) -> ExecutorWrites:
         """What one executor wrote in this superstep, as a failed checkpoint keeps it."""
-        writes: dict[str, Any] = {
-            "sent": [m.as_checkpoint_entry() for m in self.sent.get(executor_id, [])],
-            "shared_state": {k: v.live for k, v in self.shared_state.get(executor_id, {}).items()},
-            "requests": {
-                request_id: record
-                for request_id, record in self.new_requests.items()
-                if record["request_executor_id"] == executor_id
+        state = self.executor_states.get(executor_id)
+        return ExecutorWrites(
+            sent=list(self.sent.get(executor_id, [])),
+            shared_state={k: v.live for k, v in self.shared_state.get(executor_id, {}).items()},
+            requests={
+                request_id: request
+                for request_id, request in self.new_requests.items()
+                if request.request_executor_id == executor_id
             },
-            "outputs": list(self.outputs.get(executor_id, [])),
-        }
-        if executor_id in self.executor_states:
-            writes["state"] = self.executor_states[executor_id].live
-        return writes
+            outputs=list(self.outputs.get(executor_id, [])),
+            state=state.live if state is not None else None,
+        )
 
-    def replay(self, executor_id: str, writes: dict[str, Any]) -> None:
+    def replay(self, executor_id: str, writes: ExecutorWrites) -> None:
         """Stage an executor's writes from a failed checkpoint as if it had just run."""
-        self.sent[executor_id] = [
-            Message(entry["data"], entry["source_id"], entry.get("target_id"))
-            for entry in writes.get("sent", [])
-        ]
+        self.sent[executor_id] = list(writes.sent)
         self.shared_state[executor_id] = {
             key: StoredValue.of(value, f"shared_state.{key}")
-            for key, value in writes.get("shared_state", {}).items()
+            for key, value in writes.shared_state.items()
         }
-        if "state" in writes:
+        if writes.state is not None:
             self.executor_states[executor_id] = StoredValue.of(
-                writes["state"], f"executor_states.{executor_id}"
+                writes.state, f"executor_states.{executor_id}"
             )
-        self.new_requests.update(writes.get("requests", {}))
-        self.outputs[executor_id] = list(writes.get("outputs", []))
+        self.new_requests.update(writes.requests)
+        self.outputs[executor_id] = list(writes.outputs)
+
+
+@dataclass
+class RunState:
+    """Everything a run has committed so far; exactly what a checkpoint holds."""
+
+    workflow_id: str
+    iteration: int = 0
+    pending: list[Message] = field(default_factory=list)
+    shared_state: dict[str, StoredValue] = field(default_factory=dict)
+    executor_states: dict[str, StoredValue] = field(default_factory=dict)
+    fan_in_buffers: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    pending_requests: dict[str, PendingRequest] = field(default_factory=dict)
+    last_checkpoint_id: str | None = None
+    # Writes of executors that finished a superstep that then failed; replayed on retry.
+    completed_writes: dict[str, ExecutorWrites] = field(default_factory=dict)
+    # Routing of ``pending``, computed once for both the checkpoint and the next delivery.
+    routed: Routed | None = None
+
+    def routing(self, router: Router) -> Routed:
+        if self.routed is None:
+            self.routed = router.route(self.pending, self.fan_in_buffers)
+        return self.routed

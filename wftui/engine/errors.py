@@ -1,0 +1,27 @@
+"""Errors that stop a run from starting or continuing; their messages are for the user."""
+
+from __future__ import annotations
+
+
+class WorkflowRunError(Exception):
+    """A run cannot start or continue; the message is for the user."""
+
+
+# Each also subclasses the builtin agent-framework raises in its place, so code written for it
+# (``except ValueError``) still catches them.
+
+
+class CheckpointNotFoundError(WorkflowRunError, RuntimeError):
+    pass
+
+
+class GraphMismatchError(WorkflowRunError, ValueError):
+    """The checkpoint was written by a different graph than this workflow's."""
+
+
+class NoCheckpointStorageError(WorkflowRunError, ValueError):
+    """A resume was asked of a workflow built without storage, and none was passed."""
+
+
+class WorkflowAlreadyRunningError(WorkflowRunError, RuntimeError):
+    """A second run of one workflow instance while its first is still going."""

@@ -1,0 +1,126 @@
+"""The graph as data: what UIs draw, what a checkpoint's signature hashes, and what a mismatch
+on resume says differs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
+from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.engine.edges import EdgeGroup, EdgeInfo
+from wftui.engine.executor import Executor
+from wftui.engine.records import Id, validated
+from wftui.engine.typing_utils import type_name
+
+
+@dataclass(frozen=True)
+class ExecutorInfo:
+    id: str
+    type_name: str
+    input_types: list[str]
+
+
+@dataclass(frozen=True)
+class WorkflowGraph:
+    """The graph as data, for UIs and for the signature."""
+
+    executors: list[ExecutorInfo]
+    edges: list[EdgeInfo]
+    start_executor_id: str
+
+    @classmethod
+    def of(
+        cls, executors: Mapping[str, Executor], groups: Iterable[EdgeGroup], start_executor_id: str
+    ) -> WorkflowGraph:
+        return cls(
+            executors=[
+                ExecutorInfo(e.id, type(e).__name__, [type_name(t) for t in e.input_types])
+                for e in executors.values()
+            ],
+            edges=[edge for group in groups for edge in group.edges],
+            start_executor_id=start_executor_id,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """A compact, stable description (stored on a run's first checkpoint)."""
+        return {
+            "start": self.start_executor_id,
+            "executors": {info.id: info.type_name for info in self.executors},
+            "edges": sorted([e.source_id, e.target_id, e.kind.value] for e in self.edges),
+        }
+
+    def signature(self) -> str:
+        """A short hash of :meth:`describe`; a checkpoint resumes only on the same signature."""
+        described = json.dumps(self.describe(), sort_keys=True).encode()
+        return hashlib.sha256(described).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class GraphRecord:
+    """A checkpoint's ``graph`` section (the form :meth:`WorkflowGraph.describe` writes)."""
+
+    start: Id
+    executors: dict[Id, Id]
+    edges: list[tuple[Id, Id, Id]]
+
+
+_GRAPH_RECORD = TypeAdapter(GraphRecord)
+
+
+async def describe_mismatch(
+    graph: WorkflowGraph,
+    name: str,
+    checkpoint: WorkflowCheckpoint | CheckpointSummary,
+    storage: CheckpointStorage,
+) -> str:
+    """Say what differs, using the graph kept on the run's first checkpoint."""
+    head = (
+        f"checkpoint {checkpoint.checkpoint_id} was written by a different graph "
+        f"(workflow {checkpoint.workflow_name!r}) than {name!r}"
+    )
+    source = checkpoint
+    stored = getattr(checkpoint, "graph", None)
+    if stored is None:
+        ids = await storage.list_checkpoint_ids(checkpoint.workflow_id)
+        first = None
+        with contextlib.suppress(CheckpointError):
+            first = await storage.load_checkpoint(ids[0]) if ids else None
+        if first is not None:
+            source, stored = first, first.graph
+    if stored is None:
+        return head
+    theirs = validated(_GRAPH_RECORD, stored, f"checkpoint {source.checkpoint_id}: graph")
+    ours = validated(_GRAPH_RECORD, graph.describe(), "this workflow's graph")
+    differences = []
+    missing = sorted(set(theirs.executors) - set(ours.executors))
+    added = sorted(set(ours.executors) - set(theirs.executors))
+    if missing:
+        differences.append(f"executors missing here: {', '.join(missing)}")
+    if added:
+        differences.append(f"executors not in the checkpoint: {', '.join(added)}")
+    changed = sorted(
+        eid
+        for eid in set(theirs.executors) & set(ours.executors)
+        if theirs.executors[eid] != ours.executors[eid]
+    )
+    if changed:
+        differences.append(f"executor types changed: {', '.join(changed)}")
+    their_edges, our_edges = set(theirs.edges), set(ours.edges)
+    if their_edges != our_edges:
+        gone = sorted(f"{s}->{t}" for s, t, _ in their_edges - our_edges)
+        new = sorted(f"{s}->{t}" for s, t, _ in our_edges - their_edges)
+        differences.append(
+            "edges differ"
+            + (f"; only in checkpoint: {', '.join(gone)}" if gone else "")
+            + (f"; only here: {', '.join(new)}" if new else "")
+        )
+    if theirs.start != ours.start:
+        differences.append(f"start executor {theirs.start} vs {ours.start}")
+    return f"{head}: {'; '.join(differences) or 'signatures differ'}"

@@ -1,0 +1,292 @@
+"""The superstep runner.
+
+One superstep delivers every pending message; the executors that receive them run concurrently
+as asyncio tasks (each one handling its own messages in order); what they send is delivered in
+the next superstep. State and shared state are staged and committed at the boundary, then a
+checkpoint is saved. A failed superstep commits nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.engine.context import WorkflowContext
+from wftui.engine.edges import Routed, Router, RoutingError
+from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
+from wftui.engine.events import (
+    ExecutorCompletedEvent,
+    ExecutorFailedEvent,
+    ExecutorInvokedEvent,
+    SuperStepCompletedEvent,
+    SuperStepStartedEvent,
+    WorkflowErrorDetails,
+    WorkflowEvent,
+    WorkflowFailedEvent,
+    WorkflowOutputEvent,
+    WorkflowRunState,
+    WorkflowStartedEvent,
+    WorkflowStatusEvent,
+)
+from wftui.engine.executor import Executor
+from wftui.engine.records import ExecutorWrites, Message
+from wftui.engine.request_info import RequestResponse, coerce_answer, expected_answer_type
+from wftui.engine.snapshot import Snapshots
+from wftui.engine.state import RunState, SuperstepScope
+from wftui.engine.typing_utils import type_name
+
+
+class _ExecutorDone:
+    """Queue marker: one executor's task of the superstep has ended."""
+
+    def __init__(self, executor_id: str, error: BaseException | None = None) -> None:
+        self.executor_id = executor_id
+        self.error = error
+
+
+class Runner:
+    """Drives one workflow's runs, one at a time, superstep by superstep."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        executors: Mapping[str, Executor],
+        router: Router,
+        snapshots: Snapshots,
+        max_iterations: int,
+    ) -> None:
+        self._name = name
+        self._executors = executors
+        self._router = router
+        self._snapshots = snapshots
+        self._max_iterations = max_iterations
+        self._running = False
+        # The last run's state, kept so its pending requests can be answered in-process.
+        self.state: RunState | None = None
+        self.status: WorkflowRunState | None = None
+
+    async def drive(
+        self,
+        state: RunState,
+        storage: CheckpointStorage | None,
+        *,
+        save_initial: bool,
+        announce_requests: bool = False,
+    ) -> AsyncIterator[WorkflowEvent]:
+        if self._running:
+            raise WorkflowAlreadyRunningError(f"workflow {self._name!r} is already running")
+        self._running = True
+        self.state = state
+        self.status = WorkflowRunState.IN_PROGRESS
+        try:
+            yield WorkflowStartedEvent()
+            yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS)
+            if announce_requests:
+                for request in state.pending_requests.values():
+                    yield request.event()
+            if save_initial and storage is not None:
+                yield await self._snapshots.save(state, storage, graph=True)
+            while state.pending:
+                limit_failure = self._iteration_limit_failure(state)
+                failure = limit_failure
+                if limit_failure is None:
+                    async for event in self._superstep(state, storage):
+                        yield event
+                        if isinstance(event, WorkflowFailedEvent):
+                            failure = event
+                else:
+                    yield limit_failure
+                if failure is not None:
+                    if storage is not None:
+                        with contextlib.suppress(CheckpointError):
+                            yield await self._snapshots.save(state, storage, error=failure.details)
+                    self.status = WorkflowRunState.FAILED
+                    yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+                    return
+            final = (
+                WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
+                if state.pending_requests
+                else WorkflowRunState.IDLE
+            )
+            self.status = final
+            yield WorkflowStatusEvent(state=final)
+        except asyncio.CancelledError:
+            self.status = WorkflowRunState.CANCELLED
+            raise
+        finally:
+            self._running = False
+
+    def answer(self, state: RunState, responses: Mapping[str, Any]) -> None:
+        """Queue each answer as a message to the executor that asked, typed as it expects."""
+        for request_id, value in responses.items():
+            request = state.pending_requests.get(request_id)
+            if request is None:
+                pending = ", ".join(state.pending_requests) or "none"
+                raise WorkflowRunError(f"no pending request {request_id!r} (pending: {pending})")
+            asker = self._executors.get(request.source_executor_id)
+            expected = expected_answer_type(asker, request.data) if asker else Any
+            try:
+                answer = coerce_answer(expected, value)
+            except ValueError as error:
+                raise WorkflowRunError(
+                    f"the answer {value!r} to request {request_id} does not fit "
+                    f"{type_name(expected)}: {_reason(error)}"
+                ) from None
+            reply = RequestResponse(
+                data=answer, original_request=request.data, request_id=request_id
+            )
+            state.pending.append(
+                Message(reply, request.request_executor_id, request.source_executor_id)
+            )
+            del state.pending_requests[request_id]
+        state.routed = None
+
+    def _iteration_limit_failure(self, state: RunState) -> WorkflowFailedEvent | None:
+        if state.iteration < self._max_iterations:
+            return None
+        details = WorkflowErrorDetails(
+            error_type="MaxIterationsExceeded",
+            message=(
+                f"the run needs more than max_iterations={self._max_iterations} supersteps; "
+                "raise WorkflowBuilder(max_iterations=...) if that is expected"
+            ),
+        )
+        return WorkflowFailedEvent(details=details)
+
+    async def _superstep(
+        self, state: RunState, storage: CheckpointStorage | None
+    ) -> AsyncIterator[WorkflowEvent]:
+        iteration = state.iteration + 1
+        yield SuperStepStartedEvent(iteration=iteration)
+        try:
+            routed = state.routing(self._router)
+        except RoutingError as error:
+            yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
+            return
+        events: asyncio.Queue[Any] = asyncio.Queue()
+        scope = SuperstepScope(events=events, checkpointed=storage is not None)
+        for executor_id, writes in state.completed_writes.items():
+            if executor_id in routed.deliveries:
+                self._replay(executor_id, writes, scope)
+        tasks = [
+            asyncio.create_task(self._run_executor(executor_id, messages, scope, state))
+            for executor_id, messages in routed.deliveries.items()
+            if executor_id not in state.completed_writes
+        ]
+        # A failing executor does not cancel its siblings: they finish, and their writes are
+        # kept in the failed checkpoint so a resume does not pay for their work again.
+        failures: list[tuple[str, BaseException]] = []
+        try:
+            remaining = len(tasks)
+            while remaining:
+                item = await events.get()
+                if not isinstance(item, _ExecutorDone):
+                    yield item
+                    continue
+                remaining -= 1
+                if item.error is not None:
+                    failures.append((item.executor_id, item.error))
+        finally:
+            for task in tasks:
+                task.cancel()  # only when the run itself is being cancelled or closed
+            await asyncio.gather(*tasks, return_exceptions=True)
+        while not events.empty():
+            item = events.get_nowait()
+            if not isinstance(item, _ExecutorDone):
+                yield item
+        if failures:
+            failed_ids = {executor_id for executor_id, _ in failures}
+            state.completed_writes = {
+                executor_id: scope.writes_of(executor_id)
+                for executor_id in routed.deliveries
+                if executor_id not in failed_ids
+            }
+            reports = [
+                WorkflowErrorDetails.from_exception(error, executor_id)
+                for executor_id, error in failures
+            ]
+            for details in reports:
+                yield ExecutorFailedEvent(executor_id=details.executor_id or "", details=details)
+            yield WorkflowFailedEvent(details=reports[0])
+            return
+        self._commit(state, routed, scope, iteration)
+        yield SuperStepCompletedEvent(iteration=iteration)
+        if storage is not None:
+            try:
+                yield await self._snapshots.save(state, storage)
+            except CheckpointError as error:
+                yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
+
+    def _replay(self, executor_id: str, writes: ExecutorWrites, scope: SuperstepScope) -> None:
+        """Stage what ``executor_id`` wrote before a failure instead of running it again."""
+        scope.replay(executor_id, writes)
+        for output in writes.outputs:
+            scope.events.put_nowait(
+                WorkflowOutputEvent(data=output, source_executor_id=executor_id)
+            )
+        scope.events.put_nowait(
+            ExecutorCompletedEvent(data="replayed from checkpoint", executor_id=executor_id)
+        )
+
+    async def _run_executor(
+        self, executor_id: str, messages: list[Message], scope: SuperstepScope, state: RunState
+    ) -> None:
+        executor = self._executors[executor_id]
+        error: BaseException | None = None
+        try:
+            for message in messages:
+                spec = executor.find_handler(message.data)
+                if spec is None:
+                    raise TypeError(
+                        f"{executor_id} has no handler for {type(message.data).__name__}"
+                    )
+                scope.events.put_nowait(ExecutorInvokedEvent(executor_id=executor_id))
+                ctx: WorkflowContext[Any, Any] = WorkflowContext(
+                    executor_id,
+                    scope=scope,
+                    committed_shared_state=state.shared_state,
+                    committed_state=state.executor_states.get(executor_id),
+                    source_id=message.source_id,
+                    spec=spec,
+                )
+                await spec.function(executor, message.data, ctx)
+                scope.events.put_nowait(ExecutorCompletedEvent(executor_id=executor_id))
+        except asyncio.CancelledError as cancelled:
+            current = asyncio.current_task()
+            if current is None or current.cancelling():
+                raise  # the run or the superstep is cancelling this task
+            # Something the handler awaited was cancelled: its work did not happen, so this is
+            # a failure, never a silent success.
+            error = cancelled
+        except Exception as raised:
+            error = raised
+        finally:
+            scope.events.put_nowait(_ExecutorDone(executor_id, error))
+
+    def _commit(
+        self, state: RunState, routed: Routed, scope: SuperstepScope, iteration: int
+    ) -> None:
+        order = list(routed.deliveries)
+        for executor_id in order:
+            if executor_id in scope.executor_states:
+                state.executor_states[executor_id] = scope.executor_states[executor_id]
+            state.shared_state.update(scope.shared_state.get(executor_id, {}))
+        for request in scope.new_requests.values():
+            state.pending_requests[request.request_id] = request
+        state.pending = [message for eid in order for message in scope.sent.get(eid, [])]
+        state.fan_in_buffers = routed.fan_in_buffers
+        state.iteration = iteration
+        state.routed = None
+        state.completed_writes = {}
+
+
+def _reason(error: ValueError) -> str:
+    """pydantic's first complaint, without its multi-line report and help link."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        return str(errors()[0]["msg"])
+    return str(error)
