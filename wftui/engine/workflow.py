@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wftui.checkpoint.fragments import EncodedFragments
 from wftui.checkpoint.model import (
     CheckpointSummary,
     WorkflowCheckpoint,
@@ -456,11 +457,11 @@ class Workflow:
                 else None
             ),
         )
-        checkpoint._encoded = {
-            "executor_states": {eid: s.encoded for eid, s in state.executor_states.items()},
-            "shared_state": {key: s.encoded for key, s in state.shared_state.items()},
-        }
-        await storage.save_checkpoint(checkpoint)
+        encoded = EncodedFragments(
+            executor_states={eid: (s.live, s.encoded) for eid, s in state.executor_states.items()},
+            shared_state={key: (s.live, s.encoded) for key, s in state.shared_state.items()},
+        )
+        await storage.save_checkpoint(checkpoint, encoded=encoded)
         state.last_checkpoint_id = checkpoint.checkpoint_id
         return CheckpointSavedEvent(
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
@@ -470,7 +471,7 @@ class Workflow:
 
     async def _restore(self, checkpoint_id: str, storage: CheckpointStorage) -> _RunState:
         try:
-            checkpoint = await storage.load_checkpoint(checkpoint_id)
+            loaded = await storage.load_with_fragments(checkpoint_id)
         except CheckpointDecodingError:
             # Another graph's checkpoint names types this one never declared; say that, not
             # "register the type", when the listing's signature shows it.
@@ -481,8 +482,9 @@ class Workflow:
             if summary is not None and summary.graph_signature != self.signature:
                 raise GraphMismatchError(await self._describe_mismatch(summary, storage)) from None
             raise
-        if checkpoint is None:
+        if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
+        checkpoint, fragments = loaded
         if checkpoint.graph_signature != self.signature:
             raise GraphMismatchError(await self._describe_mismatch(checkpoint, storage))
         return _RunState(
@@ -493,8 +495,8 @@ class Workflow:
                 for batch in checkpoint.messages.values()
                 for entry in batch
             ],
-            shared_state=_stored(checkpoint, "shared_state"),
-            executor_states=_stored(checkpoint, "executor_states"),
+            shared_state=_stored(checkpoint, "shared_state", fragments),
+            executor_states=_stored(checkpoint, "executor_states", fragments),
             fan_in_buffers=checkpoint.fan_in_buffers,
             pending_requests=dict(checkpoint.pending_requests),
             last_checkpoint_id=checkpoint.checkpoint_id,
@@ -589,11 +591,13 @@ def _reason(error: ValueError) -> str:
     return str(error)
 
 
-def _stored(checkpoint: WorkflowCheckpoint, section: str) -> dict[str, StoredValue]:
-    """A loaded checkpoint's state as the engine keeps it, reusing the file's own encoding
-    (storages keep it in ``_encoded``) instead of encoding every value again."""
+def _stored(
+    checkpoint: WorkflowCheckpoint, section: str, fragments: EncodedFragments
+) -> dict[str, StoredValue]:
+    """A loaded checkpoint's state as the engine keeps it, reusing the stored encoding
+    (the storage's fragments) instead of encoding every value again."""
     values: dict[str, Any] = getattr(checkpoint, section)
-    ready = checkpoint._encoded.get(section, {})
+    ready = fragments.reusable(section, values)
     return {
         key: StoredValue(ready[key], value)
         if key in ready
