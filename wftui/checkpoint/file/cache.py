@@ -247,13 +247,13 @@ class IndexCache:
     def read(self) -> None:
         """Merge rows appended since the last read; start over if the index was replaced."""
         self.unsafe = {}
+        for path in (self.index_path, self.summaries_path):
+            kind = osio.irregular(path)
+            if kind is not None:
+                self.unsafe[os.path.basename(path)] = f"{kind}; not used"
         try:
             fd = osio.open_regular(self.index_path, os.O_RDONLY)
-        except FileNotFoundError:
-            self._reset(None)
-            return
-        except osio.UnsafeFileError as error:
-            self.unsafe[INDEX_NAME] = error.strerror or ""
+        except (FileNotFoundError, osio.UnsafeFileError):
             self._reset(None)
             return
         try:

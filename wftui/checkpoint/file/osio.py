@@ -54,6 +54,15 @@ def open_regular(path: str, flags: int, mode: int = 0o644) -> int:
     return fd
 
 
+def irregular(path: str) -> str | None:
+    """What ``path`` is when it exists but is not a regular file (``"a FIFO"``...), else None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
 def read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result]:
     """A regular file's bytes and its status; ``UnsafeFileError`` (by size) past ``limit``."""
     fd = open_regular(path, os.O_RDONLY)
