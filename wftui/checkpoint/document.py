@@ -44,11 +44,44 @@ def timestamp_problem(timestamp: object) -> str | None:
 # --- writing -------------------------------------------------------------------------------
 
 
+def _text_problem(text: object) -> str | None:
+    if type(text) is not str:
+        return "is not a string"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate, which UTF-8 cannot store"
+    return None
+
+
 def _str_keys(mapping: dict[Any, Any], path: str) -> dict[str, Any]:
+    """The mapping, if every key can be a JSON object key of the document."""
     for key in mapping:
-        if type(key) is not str:
-            raise CheckpointEncodingError(f"cannot encode {path}: key {key!r} is not a string")
+        problem = _text_problem(key)
+        if problem is not None:
+            raise CheckpointEncodingError(f"cannot encode {path}: key {key!r} {problem}")
     return mapping
+
+
+def _check_skeleton(cp: WorkflowCheckpoint) -> None:
+    """The plain fields the document writes as they are: say which one cannot be written."""
+    texts = {
+        "workflow_id": cp.workflow_id,
+        "workflow_name": cp.workflow_name,
+        "graph_signature": cp.graph_signature,
+        "version": cp.version,
+        **{f"next_executor_ids[{i}]": eid for i, eid in enumerate(cp.next_executor_ids)},
+    }
+    if cp.parent_checkpoint_id is not None:
+        texts["parent_checkpoint_id"] = cp.parent_checkpoint_id
+    for name, text in texts.items():
+        problem = _text_problem(text)
+        if problem is not None:
+            raise CheckpointEncodingError(f"cannot encode {name}: {text!r} {problem}")
+    problem = timestamp_problem(cp.timestamp)
+    if problem is not None:
+        raise CheckpointEncodingError(f"cannot encode checkpoint {cp.checkpoint_id}: {problem}")
 
 
 def _encode_map(
@@ -95,9 +128,7 @@ def checkpoint_to_json(
     """The document's bytes; ``encoded`` fragments are reused where they still match."""
     cp = checkpoint
     validate_checkpoint_id(cp.checkpoint_id)
-    problem = timestamp_problem(cp.timestamp)
-    if problem is not None:
-        raise CheckpointEncodingError(f"cannot encode checkpoint {cp.checkpoint_id}: {problem}")
+    _check_skeleton(cp)
     fields = {
         "format_version": cp.format_version,
         "version": cp.version,
