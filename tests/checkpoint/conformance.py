@@ -217,6 +217,8 @@ async def test_concurrent_saves_all_land(storage: Storage) -> None:
 BAD_IDS = ["../../x", "a/b", "", "..", ".", "/etc/passwd", "a\\b", "x.json", "a b", "é", "a" * 129]
 CALLS: dict[str, Callable[[Storage, str], object]] = {
     "load": lambda storage, bad: storage.load_checkpoint(bad),
+    "load_document": lambda storage, bad: storage.load_document(bad),
+    "load_with_fragments": lambda storage, bad: storage.load_with_fragments(bad),
     "delete": lambda storage, bad: storage.delete_checkpoint(bad),
     "save": lambda storage, bad: storage.save_checkpoint(
         WorkflowCheckpoint.model_construct(checkpoint_id=bad, workflow_id="w")
@@ -290,6 +292,13 @@ async def test_fields_the_storage_does_not_interpret_round_trip_unchanged(
     assert loaded is not None
     assert loaded.messages == messages
     assert loaded.pending_requests == requests
+
+
+async def test_the_stored_document_is_given_verbatim(storage: Storage) -> None:
+    cp = make_checkpoint(shared_state={"where": Point(1, 2)})
+    await storage.save_checkpoint(cp)
+    assert await storage.load_document(cp.checkpoint_id) == JsonCheckpointSerializer().dumps(cp)
+    assert await storage.load_document("missing") is None
 
 
 async def test_a_checkpoint_built_with_defaults_round_trips(storage: Storage) -> None:

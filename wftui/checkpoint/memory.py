@@ -42,6 +42,10 @@ class InMemoryCheckpointStorage:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
         return None if saved is None else self.serializer.loads(saved[0])
 
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
+        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
+        return None if saved is None else saved[0]
+
     async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
         if saved is None:

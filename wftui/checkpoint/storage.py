@@ -42,6 +42,11 @@ class CheckpointStorage(Protocol):
         """The checkpoint, or None when missing; ``CheckpointDecodingError`` when unusable."""
         ...
 
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
+        """The stored document verbatim (values still typed JSON), or None when missing: for
+        showing or comparing a checkpoint without importing its pipeline's types."""
+        ...
+
     async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
         """As ``load_checkpoint``, with the stored typed JSON of its state values, so the
         next save of a resumed run need not encode unchanged state again."""

@@ -143,12 +143,13 @@ def fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def discard(path: str) -> None:
-    """Remove ``path`` if it is there; a failure to clean up never hides the real error."""
+def discard(path: str) -> bool:
+    """Remove ``path`` if it can be; a failure to clean up never hides the real error."""
     try:
         os.unlink(path)
     except OSError:
-        return
+        return False
+    return True
 
 
 def pread_all(fd: int, start: int, end: int) -> bytes:

@@ -114,12 +114,14 @@ class FileCheckpointStorage:
             ) from error
         entry = (os.path.basename(path), summary, written.st_size, written.st_ctime_ns)
         self._cache.append([entry])
-        if not self._swept:
-            self._swept = True
-            self._sweep_temps()
+        self._sweep_once()
 
-    def _sweep_temps(self) -> None:
-        """Remove temp files of saves interrupted over a minute ago (never the newest), once."""
+    def _sweep_once(self) -> None:
+        """Remove temp files of saves interrupted over a minute ago (never the newest), at the
+        first save or delete of this storage object."""
+        if self._swept:
+            return
+        self._swept = True
         cutoff = time.time() - STALE_TEMP_SECONDS
         temps = []
         for name in os.listdir(self._dir):
@@ -132,11 +134,10 @@ class FileCheckpointStorage:
                     temps.append((info.st_mtime, name))
         temps.sort()
         stale = [name for mtime, name in temps[:-1] if mtime < cutoff]
-        for name in stale:
-            osio.discard(os.path.join(self._dir, name))
-        if stale:
+        removed = sum(osio.discard(os.path.join(self._dir, name)) for name in stale)
+        if removed:
             _log.warning(
-                "removed %d temporary files left by interrupted saves in %s", len(stale), self._dir
+                "removed %d temporary files left by interrupted saves in %s", removed, self._dir
             )
 
     # ----- loading and deleting -----
@@ -145,7 +146,7 @@ class FileCheckpointStorage:
         loaded = await self.load_with_fragments(checkpoint_id)
         return None if loaded is None else loaded.checkpoint
 
-    async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
         path = self._path(checkpoint_id)
         try:
             data, _ = await asyncio.to_thread(osio.read_regular, path, self.max_file_size)
@@ -155,6 +156,13 @@ class FileCheckpointStorage:
             raise CheckpointError(
                 f"cannot read checkpoint {checkpoint_id}: {error.strerror or error}"
             ) from error
+        return data
+
+    async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
+        data = await self.load_document(checkpoint_id)
+        if data is None:
+            return None
+        path = self._path(checkpoint_id)
         try:
             raw = self.serializer.parse(data)
             _check_identity(raw, checkpoint_id)
@@ -167,6 +175,7 @@ class FileCheckpointStorage:
 
     def _delete(self, path: str) -> bool:
         name = os.path.basename(path)
+        self._sweep_once()
         with self._lock:
             self._cache.rows.discard(name)
             self._summary_cache.pop(name, None)
