@@ -14,6 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.checkpoint.support import Point, Shape, assert_identical, make_checkpoint
+from wftui import (
+    Executor,
+    ExecutorFailedEvent,
+    WorkflowBuilder,
+    WorkflowContext,
+    WorkflowOutputEvent,
+    handler,
+)
 from wftui.checkpoint import CheckpointEncodingError, InMemoryCheckpointStorage
 from wftui.checkpoint.codec import decode_value, encode_value
 
@@ -144,3 +152,24 @@ async def test_edge_values_survive_a_whole_checkpoint_save() -> None:
     loaded = await storage.load_checkpoint(cp.checkpoint_id)
     assert loaded is not None
     assert_identical(loaded.shared_state, cp.shared_state)
+
+
+class SetsDeepState(Executor):
+    @handler
+    async def go(self, text: str, ctx: WorkflowContext[str]) -> None:
+        await ctx.set_state({"deep": nested(300)})
+        await ctx.yield_output(text)
+
+
+async def test_a_value_nested_too_deeply_fails_the_set_state_call_naming_its_path() -> None:
+    storage = InMemoryCheckpointStorage()
+    start = SetsDeepState(id="deep_writer")
+    workflow = WorkflowBuilder().set_start_executor(start).with_checkpointing(storage).build()
+    events = [event async for event in workflow.run_stream("x")]
+    (failed,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
+    assert failed.details is not None
+    assert failed.details.message.startswith("cannot encode executor_states.deep_writer.deep[0][0]")
+    assert not [e for e in events if isinstance(e, WorkflowOutputEvent)]
+    latest = await storage.get_latest()
+    assert latest is not None  # the failed checkpoint itself saved fine
+    assert latest.error is not None

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import shutil
-import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -236,9 +235,17 @@ async def test_the_folder_is_created_when_the_storage_is_made(folder: Path) -> N
     assert folder.is_dir()
 
 
+def test_a_file_where_the_folder_should_be_is_one_clear_line(tmp_path: Path) -> None:
+    stray = tmp_path / "stray"
+    stray.write_text("not a folder")
+    with pytest.raises(CheckpointError, match=f"^{stray} is a file, not a checkpoint folder$"):
+        FileCheckpointStorage(stray)
+    with pytest.raises(CheckpointError, match=f"^cannot create checkpoint folder {stray}/sub: "):
+        FileCheckpointStorage(stray / "sub")
+
+
 def test_a_checkpoint_is_constructible_with_defaults() -> None:
     cp = WorkflowCheckpoint()
     assert cp.workflow_id == ""
     assert cp.version == "1.0"
     assert cp.format_version == 1
-    assert stat.S_ISDIR(os.stat(tempfile.gettempdir()).st_mode)

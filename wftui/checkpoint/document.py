@@ -44,7 +44,9 @@ def timestamp_problem(timestamp: object) -> str | None:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _text_problem(text: object) -> str | None:
+def text_problem(text: object) -> str | None:
+    """Why ``text`` cannot be a key or plain field of the document (None when it can); the
+    engine can ask at ``set_shared_state`` time."""
     if type(text) is not str:
         return "is not a string"
     if not text.isascii():
@@ -58,7 +60,7 @@ def _text_problem(text: object) -> str | None:
 def _str_keys(mapping: dict[Any, Any], path: str) -> dict[str, Any]:
     """The mapping, if every key can be a JSON object key of the document."""
     for key in mapping:
-        problem = _text_problem(key)
+        problem = text_problem(key)
         if problem is not None:
             raise CheckpointEncodingError(f"cannot encode {path}: key {key!r} {problem}")
     return mapping
@@ -76,7 +78,7 @@ def _check_skeleton(cp: WorkflowCheckpoint) -> None:
     if cp.parent_checkpoint_id is not None:
         texts["parent_checkpoint_id"] = cp.parent_checkpoint_id
     for name, text in texts.items():
-        problem = _text_problem(text)
+        problem = text_problem(text)
         if problem is not None:
             raise CheckpointEncodingError(f"cannot encode {name}: {text!r} {problem}")
     problem = timestamp_problem(cp.timestamp)

@@ -42,12 +42,7 @@ def _open_file(
         raise StoreUrlError(f"{folder} is a file, not a checkpoint folder")
     if not create and not folder.is_dir():
         raise StoreUrlError(f"no checkpoint folder at {folder}")
-    try:
-        return FileCheckpointStorage(folder, serializer=serializer)
-    except OSError as error:
-        raise StoreUrlError(
-            f"cannot create checkpoint folder {folder}: {error.strerror or error}"
-        ) from None
+    return FileCheckpointStorage(folder, serializer=serializer)
 
 
 def _open_memory(

@@ -8,9 +8,12 @@ its size before a byte is read.
 from __future__ import annotations
 
 import os
+import re
 import stat
+import time
 
 TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"\.[A-Za-z0-9_.-]+\.[0-9a-f]{8}\.tmp")  # as _new_temp names them
 _SAFE = os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -132,6 +135,24 @@ def write_durably(path: str, data: bytes) -> os.stat_result:
         raise
     fsync_folder(os.path.dirname(path))
     return os.lstat(path)
+
+
+def remove_stale_temps(folder: str, age_seconds: float) -> int:
+    """Remove temp files older than ``age_seconds``, never the newest (it may be a save still
+    writing on a slow disk); returns how many went."""
+    cutoff = time.time() - age_seconds
+    temps = []
+    for name in os.listdir(folder):
+        if _TEMP_NAME.fullmatch(name):
+            try:
+                info = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                temps.append((info.st_mtime, name))
+    temps.sort()
+    stale = [name for mtime, name in temps[:-1] if mtime < cutoff]
+    return sum(discard(os.path.join(folder, name)) for name in stale)
 
 
 def fsync_folder(folder: str) -> None:

@@ -20,9 +20,7 @@ import asyncio
 import logging
 import os
 import re
-import stat
 import threading
-import time
 from pathlib import Path
 
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
@@ -53,7 +51,6 @@ STALE_TEMP_SECONDS = 60.0
 _INTERNAL_PREFIX = ".wftui-"
 _SUFFIX = ".json"
 _FILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}\.json")
-_TEMP_NAME = re.compile(r"\.[A-Za-z0-9_.-]+\.[0-9a-f]{8}\.tmp")
 
 Checked = tuple[WorkflowCheckpoint, int, int]  # structure-validated checkpoint, size, ctime_ns
 _log = logging.getLogger(__name__)
@@ -75,7 +72,14 @@ class FileCheckpointStorage:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     ) -> None:
         self.storage_path = Path(storage_path)
-        self.storage_path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.storage_path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise CheckpointError(f"{storage_path} is a file, not a checkpoint folder") from None
+        except OSError as error:
+            raise CheckpointError(
+                f"cannot create checkpoint folder {storage_path}: {error.strerror or error}"
+            ) from None
         self.serializer = serializer
         self.max_file_size = max_file_size
         self._dir = os.fspath(self.storage_path)
@@ -122,19 +126,7 @@ class FileCheckpointStorage:
         if self._swept:
             return
         self._swept = True
-        cutoff = time.time() - STALE_TEMP_SECONDS
-        temps = []
-        for name in os.listdir(self._dir):
-            if _TEMP_NAME.fullmatch(name):
-                try:
-                    info = os.lstat(os.path.join(self._dir, name))
-                except OSError:
-                    continue
-                if stat.S_ISREG(info.st_mode):
-                    temps.append((info.st_mtime, name))
-        temps.sort()
-        stale = [name for mtime, name in temps[:-1] if mtime < cutoff]
-        removed = sum(osio.discard(os.path.join(self._dir, name)) for name in stale)
+        removed = osio.remove_stale_temps(self._dir, STALE_TEMP_SECONDS)
         if removed:
             _log.warning(
                 "removed %d temporary files left by interrupted saves in %s", removed, self._dir
