@@ -9,7 +9,7 @@ import base64
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -18,15 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from wftui.checkpoint.errors import CheckpointDecodingError
-from wftui.checkpoint.paths import (
-    Failure,
-    UnknownType,
-    Where,
-    field_segment,
-    fixed,
-    index_segment,
-    key_segment,
-)
+from wftui.checkpoint.paths import Failure, UnknownType, failure_path, key_segment
 from wftui.checkpoint.registry import Kind, class_info, lookup
 from wftui.checkpoint.tags import TAG, UNSET
 
@@ -57,11 +49,9 @@ def _decode_clock(
 
 def _decode_dict(payload: list[Any], _tagged: dict[str, Any]) -> dict[Any, Any]:
     out = {}
-    with Where(index_segment) as where:
-        for index, pair in enumerate(_require_list(payload)):
-            where.key = index
-            key, item = pair
-            out[_decode(key)] = _decode(item)
+    for pair in _require_list(payload):
+        key, item = pair
+        out[_decode(key)] = _decode(item)
     return out
 
 
@@ -107,12 +97,7 @@ _DECODERS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
 
 
 def _decode_list(values: list[Any]) -> list[Any]:
-    out = []
-    with Where(index_segment) as where:
-        for index, item in enumerate(values):
-            where.key = index
-            out.append(_decode(item))
-    return out
+    return [_decode(item) for item in values]
 
 
 def _decode(value: Any) -> Any:
@@ -120,14 +105,9 @@ def _decode(value: Any) -> Any:
     if kind is dict:
         if TAG in value:
             return _decode_tagged(value)
-        out = {}
-        with Where(key_segment) as where:
-            for key, item in value.items():
-                where.key = key
-                out[key] = _decode(item)
-        return out
+        return {key: _decode(item) for key, item in value.items()}
     if kind is list:
-        return _decode_list(value)
+        return [_decode(item) for item in value]
     return value
 
 
@@ -139,11 +119,13 @@ def _decode_tagged(tagged: dict[str, Any]) -> Any:
             return decoder(_payload(tagged), tagged)
         if type(tag) is str and ":" in tag:
             return _rebuild(tag, tagged)
-    except Failure:
+    except Failure as failure:
+        if failure.subject is None:  # raised about this tagged value itself
+            failure.subject = tagged
         raise
     except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as error:
-        raise Failure(f"invalid {tag} value ({error})") from error
-    raise Failure(f"unknown type tag {tag!r}")
+        raise Failure(f"invalid {tag} value ({error})", tagged) from error
+    raise Failure(f"unknown type tag {tag!r}", tagged)
 
 
 def _payload(tagged: dict[str, Any]) -> Any:
@@ -156,18 +138,13 @@ def _rebuild(name: str, tagged: dict[str, Any]) -> Any:
     """An enum member from ``v``; a dataclass or model from the other keys (its fields)."""
     cls = lookup(name)
     if cls is None:
-        raise UnknownType(name)
+        raise UnknownType(name, tagged)
     info = class_info(cls)
     if info.kind is Kind.ENUM:
-        with Where(fixed(".value")):
-            return cls(_decode(_payload(tagged)))
-    values = {}
-    with Where(field_segment) as where:
-        for field, item in tagged.items():
-            if field in (TAG, UNSET):
-                continue
-            where.key = field
-            values[field] = _decode(item)
+        return cls(_decode(_payload(tagged)))
+    values = {
+        field: _decode(item) for field, item in tagged.items() if field != TAG and field != UNSET
+    }
     if info.kind is Kind.MODEL:
         return _rebuild_model(cls, name, values, tagged.get(UNSET, ()))
     return _rebuild_dataclass(cls, name, info.fields, values)
@@ -208,19 +185,39 @@ def _rebuild_dataclass(
     return obj
 
 
+def _json_children(node: Any) -> Iterable[tuple[str, Any]]:
+    """What the decoder visits inside a typed-JSON node, with the path segment of each."""
+    if type(node) is list:
+        yield from ((f"[{index}]", item) for index, item in enumerate(node))
+    elif type(node) is dict and TAG not in node:
+        yield from ((key_segment(key), item) for key, item in node.items())
+    elif type(node) is dict:
+        tag, payload = node[TAG], node.get("v")
+        if tag == "dict" and type(payload) is list:
+            for index, pair in enumerate(payload):
+                yield from ((f"[{index}]", part) for part in (pair if type(pair) is list else ()))
+        elif tag in ("tuple", "set", "frozenset") and type(payload) is list:
+            yield from ((f"[{index}]", item) for index, item in enumerate(payload))
+        elif type(tag) is str and ":" in tag:
+            if "v" in node:
+                yield ".value", payload
+            yield from ((f".{k}", v) for k, v in node.items() if k not in (TAG, UNSET, "v"))
+
+
+def _decoding_error(where: str, failure: Failure) -> CheckpointDecodingError:
+    if isinstance(failure, UnknownType):
+        short = failure.name.rpartition(":")[2].rpartition(".")[2]
+        return CheckpointDecodingError(
+            f"checkpoint names type {failure.name!r} at {where}, which this workflow "
+            f"does not declare; register it with wftui.register_type({short})"
+        )
+    return CheckpointDecodingError(f"cannot decode {where}: {failure.reason}")
+
+
 def decode_value(json: Any, path: str = "value") -> Any:
     """The value typed JSON stands for, in fresh containers; ``CheckpointDecodingError`` if refused."""
     try:
-        return _decode(json)
-    except UnknownType as failure:
-        short = failure.name.rpartition(":")[2].rpartition(".")[2]
-        raise CheckpointDecodingError(
-            f"checkpoint names type {failure.name!r} at {failure.at(path)}, which this workflow "
-            f"does not declare; register it with wftui.register_type({short})"
-        ) from None
-    except Failure as failure:
-        raise CheckpointDecodingError(
-            f"cannot decode {failure.at(path)}: {failure.reason}"
-        ) from failure.__cause__
+        with failure_path(json, path, _json_children, _decoding_error):
+            return _decode(json)
     except RecursionError:
         raise CheckpointDecodingError(f"cannot decode {path}: nested too deeply") from None

@@ -1,41 +1,38 @@
 """Where in a value something failed: a path like ``executor_states.upper.cache[3]``.
 
-The codec recurses; a failure deep inside carries the segments each level adds on its way out,
-through one context helper per container, so the path is only built when something fails.
+The codec recurses without keeping track of where it is (that would cost on every value saved).
+A failure carries the object it failed on; :func:`failure_path`, the one place failures are
+caught, finds that object again in the value it started from and names the path to it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from types import TracebackType
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _SHOWN_SEGMENTS = 12  # of a very deep path: where it starts is what a reader needs
 _SIMPLE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
+# A node's children as (path segment, child), in the order the codec visits them.
+Children = Callable[[Any], Iterable[tuple[str, Any]]]
+
 
 class Failure(Exception):
-    """Raised deep in the recursion; each level adds its path segment on the way out."""
+    """Raised deep in the recursion, naming the object it failed on."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, subject: Any = None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.segments: list[str] = []
-
-    def at(self, path: str) -> str:
-        segments = self.segments[::-1]
-        if len(segments) > _SHOWN_SEGMENTS:
-            hidden = len(segments) - _SHOWN_SEGMENTS
-            segments = [*segments[:_SHOWN_SEGMENTS], f"...({hidden} levels more)"]
-        return path + "".join(segments)
+        self.subject = subject
 
 
 class UnknownType(Failure):
     """A tag names a class that is not on the allow-list."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"type {name!r} is not registered")
+    def __init__(self, name: str, subject: Any) -> None:
+        super().__init__(f"type {name!r} is not registered", subject)
         self.name = name
 
 
@@ -46,39 +43,42 @@ def key_segment(key: object) -> str:
     return f"[{key!r}]"
 
 
-def index_segment(index: object) -> str:
-    return f"[{index}]"
+def _find(node: Any, subject: Any, children: Children, trail: list[str], seen: set[int]) -> bool:
+    if node is subject:
+        return True
+    if id(node) in seen:
+        return False
+    seen.add(id(node))
+    for segment, child in children(node):
+        trail.append(segment)
+        if _find(child, subject, children, trail, seen):
+            return True
+        trail.pop()
+    return False
 
 
-def field_segment(name: object) -> str:
-    return f".{name}"
+def locate(root: Any, subject: Any, children: Children) -> str:
+    """The path segments from ``root`` to the first visit of ``subject`` ('' if not found)."""
+    trail: list[str] = []
+    try:
+        found = _find(root, subject, children, trail, set())
+    except RecursionError:
+        found = False
+    if not found:
+        return ""
+    if len(trail) > _SHOWN_SEGMENTS:
+        hidden = len(trail) - _SHOWN_SEGMENTS
+        trail = [*trail[:_SHOWN_SEGMENTS], f"...({hidden} levels more)"]
+    return "".join(trail)
 
 
-class Where:
-    """Adds the position being worked on to a failure's path, on the way out.
-
-    One per container: the loop sets ``key`` per item (cheap), and the segment is only formatted
-    when something inside fails.
-    """
-
-    __slots__ = ("_format", "key")
-
-    def __init__(self, format_segment: Callable[[Any], str], key: Any = None) -> None:
-        self._format = format_segment
-        self.key = key
-
-    def __enter__(self) -> Where:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if isinstance(error, Failure):
-            error.segments.append(self._format(self.key))
-
-
-def fixed(text: str) -> Callable[[Any], str]:
-    return lambda _: text
+@contextmanager
+def failure_path(
+    root: Any, path: str, children: Children, error: Callable[[str, Failure], Exception]
+) -> Iterator[None]:
+    """Turn a ``Failure`` inside into ``error(full path, failure)``, the path found only now."""
+    try:
+        yield
+    except Failure as failure:
+        where = path + locate(root, failure.subject, children)
+        raise error(where, failure) from failure.__cause__

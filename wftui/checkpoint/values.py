@@ -17,25 +17,22 @@ their defaults. What cannot come back exactly is refused when encoded, naming it
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from enum import Enum
 from pathlib import PosixPath, PurePosixPath, PureWindowsPath, WindowsPath
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
+
 from wftui.checkpoint.decoding import decode_value
 from wftui.checkpoint.errors import CheckpointEncodingError
-from wftui.checkpoint.paths import (
-    Failure,
-    Where,
-    field_segment,
-    fixed,
-    index_segment,
-    key_segment,
-)
+from wftui.checkpoint.paths import Failure, failure_path, key_segment
 from wftui.checkpoint.registry import Kind, class_info, lookup
 from wftui.checkpoint.tags import TAG, UNSET
 
@@ -65,7 +62,7 @@ class Encoded(NamedTuple):
 # --- encoding ------------------------------------------------------------------------------
 
 
-def _encode_zone(zone: dt.tzinfo | None, out: dict[str, Any]) -> None:
+def _encode_zone(zone: dt.tzinfo | None, out: dict[str, Any], subject: Any) -> None:
     """Record a zone so it comes back as the same object kind, name included."""
     if zone is None:
         return
@@ -80,34 +77,39 @@ def _encode_zone(zone: dt.tzinfo | None, out: dict[str, Any]) -> None:
     else:
         raise Failure(
             f"time zone of type {type(zone).__name__} cannot be stored; "
-            "use zoneinfo.ZoneInfo or datetime.timezone"
+            "use zoneinfo.ZoneInfo or datetime.timezone",
+            subject,
         )
 
 
 def _encode_clock(value: dt.datetime | dt.time) -> dict[str, Any]:
     """Wall time without its zone, plus the zone: no conversion, so ``datetime.max`` survives."""
     out: dict[str, Any] = {TAG: type(value).__name__, "v": value.replace(tzinfo=None).isoformat()}
-    _encode_zone(value.tzinfo, out)
+    _encode_zone(value.tzinfo, out, value)
     if value.fold:
         out["fold"] = 1
     return out
 
 
-def _encode_str(value: str) -> Any:
-    """The string itself, or (with lone surrogates, which UTF-8 cannot hold) tagged bytes."""
-    if value.isascii():
-        return value
+def _lone(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate, which UTF-8 (and so the file) cannot hold."""
     try:
-        value.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        raw = value.encode("utf-8", "surrogatepass")
-        return {TAG: "str", "v": base64.b64encode(raw).decode("ascii")}
-    return value
+        return True
+    return False
 
 
-def _encode_int(value: int) -> Any:
-    if _INT_MIN <= value <= _INT_MAX:
+def _encode_str(value: str) -> Any:
+    """A non-ASCII string itself, or (with lone surrogates) its tagged bytes."""
+    if not _lone(value):
         return value
+    raw = value.encode("utf-8", "surrogatepass")
+    return {TAG: "str", "v": base64.b64encode(raw).decode("ascii")}
+
+
+def _encode_int(value: int) -> dict[str, Any]:
+    """An int past 64 bits, as text: decimal while Python can convert it, hex beyond."""
     if value.bit_length() <= _DECIMAL_BITS:
         return {TAG: "int", "v": str(value)}
     return {TAG: "int", "v": hex(value)}
@@ -129,51 +131,46 @@ _SCALARS: dict[type, tuple[str, Callable[[Any], Any]]] = {
 
 
 class _Encoder:
-    """One encoding pass; remembers whether it wrote any tag and how deep it is."""
+    """One encoding pass; remembers whether it wrote any tag."""
 
-    __slots__ = ("depth", "tagged")
+    __slots__ = ("tagged",)
 
     def __init__(self) -> None:
         self.tagged = False
-        self.depth = 0
 
-    def encode(self, value: Any) -> Any:
+    def encode(self, value: Any, depth: int = 0) -> Any:
         kind = type(value)
         if kind is str:
+            if value.isascii():
+                return value
             encoded = _encode_str(value)
             self.tagged |= encoded is not value
             return encoded
         if kind is bool or value is None:
             return value
         if kind is int:
-            encoded = _encode_int(value)
-            self.tagged |= encoded is not value
-            return encoded
+            if _INT_MIN <= value <= _INT_MAX:
+                return value
+            self.tagged = True
+            return _encode_int(value)
         if kind is float:
             if math.isfinite(value):
                 return value
             self.tagged = True
             return {TAG: "float", "v": repr(value)}
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise Failure(f"nested more than {MAX_DEPTH} levels deep, or it contains itself")
-            return self._container(kind, value)
-        finally:
-            self.depth -= 1
-
-    def _container(self, kind: type, value: Any) -> Any:
+        if depth >= MAX_DEPTH:
+            raise Failure(f"nested more than {MAX_DEPTH} levels deep, or it contains itself", value)
+        depth += 1
         if kind is dict:
-            return self._dict(value)
+            return self._dict(value, depth)
         if kind is list:
-            return self._items(value)
+            return [self.encode(item, depth) for item in value]
         if kind is tuple:
             self.tagged = True
-            return {TAG: "tuple", "v": self._items(value)}
+            return {TAG: "tuple", "v": [self.encode(item, depth) for item in value]}
         if kind is set or kind is frozenset:
             self.tagged = True
-            with Where(fixed("{}")):  # "in the set at ...": positions mean nothing in a set
-                return {TAG: kind.__name__, "v": [self.encode(item) for item in value]}
+            return {TAG: kind.__name__, "v": [self.encode(item, depth) for item in value]}
         scalar = _SCALARS.get(kind)
         if scalar is not None:
             self.tagged = True
@@ -181,59 +178,40 @@ class _Encoder:
         if kind is dt.datetime or kind is dt.time:
             self.tagged = True
             return _encode_clock(value)
-        return self._object(value)
+        return self._object(value, depth)
 
-    def _items(self, values: Any) -> list[Any]:
-        out = []
-        with Where(index_segment) as where:
-            for index, item in enumerate(values):
-                where.key = index
-                out.append(self.encode(item))
-        return out
-
-    def _dict(self, value: dict[Any, Any]) -> dict[str, Any]:
+    def _dict(self, value: dict[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        with Where(key_segment) as where:
-            for key, item in value.items():
-                if type(key) is not str or key == TAG or _encode_str(key) is not key:
-                    break
-                where.key = key
-                out[key] = self.encode(item)
-            else:
-                return out
-        return self._pairs(value)
-
-    def _pairs(self, value: dict[Any, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            if type(key) is not str or key == TAG or (not key.isascii() and _lone(key)):
+                break
+            out[key] = self.encode(item, depth)
+        else:
+            return out
         self.tagged = True
-        pairs = []
-        with Where(key_segment) as where:
-            for key, item in value.items():
-                where.key = key
-                pairs.append([self.encode(key), self.encode(item)])
+        pairs = [[self.encode(key, depth), self.encode(item, depth)] for key, item in value.items()]
         return {TAG: "dict", "v": pairs}
 
-    def _object(self, value: Any) -> dict[str, Any]:
+    def _object(self, value: Any, depth: int) -> dict[str, Any]:
         info = class_info(type(value))
         if info.kind is Kind.OTHER:
-            raise Failure(f"object of type {type(value).__name__} is not JSON-serialisable")
+            raise Failure(f"object of type {type(value).__name__} is not JSON-serialisable", value)
         if lookup(info.name) is None:
             # Refused here, loudly, rather than saved and then refused on resume.
             raise Failure(
                 f"type {info.name} is not declared by the workflow's handlers; "
-                f"register it with wftui.register_type({type(value).__qualname__})"
+                f"register it with wftui.register_type({type(value).__qualname__})",
+                value,
             )
         self.tagged = True
         if info.kind is Kind.ENUM:
-            with Where(fixed(".value")):
-                return {TAG: info.name, "v": self.encode(value.value)}
+            return {TAG: info.name, "v": self.encode(value.value, depth)}
         fields: dict[str, Any] = {TAG: info.name}
         extra = value.__pydantic_extra__ if info.kind is Kind.MODEL else None
-        with Where(field_segment) as where:
-            for name in (*info.fields, *(extra or ())):
-                where.key = name
-                if name in (TAG, UNSET):
-                    raise Failure(f"a field named {name!r} cannot be stored")
-                fields[name] = self.encode(getattr(value, name))
+        for name in (*info.fields, *(extra or ())):
+            if name in (TAG, UNSET):
+                raise Failure(f"a field named {name!r} cannot be stored", getattr(value, name))
+            fields[name] = self.encode(getattr(value, name), depth)
         if info.kind is Kind.MODEL:
             unset = [name for name in info.fields if name not in value.model_fields_set]
             if unset:
@@ -241,15 +219,36 @@ class _Encoder:
         return fields
 
 
+def _value_children(node: Any) -> Iterable[tuple[str, Any]]:
+    """What the encoder visits inside ``node``, with the path segment of each."""
+    kind = type(node)
+    if kind is dict:
+        for key, item in node.items():
+            if type(key) is not str:
+                yield key_segment(key), key
+            yield key_segment(key), item
+    elif kind is list or kind is tuple:
+        yield from ((f"[{index}]", item) for index, item in enumerate(node))
+    elif kind is set or kind is frozenset:
+        yield from (("{}", item) for item in node)  # positions mean nothing in a set
+    elif isinstance(node, Enum):
+        yield ".value", node.value
+    elif isinstance(node, BaseModel) or dataclasses.is_dataclass(node):
+        info = class_info(type(node))
+        extra = node.__pydantic_extra__ if isinstance(node, BaseModel) else None
+        yield from ((f".{name}", getattr(node, name)) for name in (*info.fields, *(extra or ())))
+
+
+def _encoding_error(where: str, failure: Failure) -> CheckpointEncodingError:
+    return CheckpointEncodingError(f"cannot encode {where}: {failure.reason}")
+
+
 def encode(value: Any, path: str = "value") -> Encoded:
     """Typed JSON for ``value``; ``CheckpointEncodingError`` names the path of anything unencodable."""
     encoder = _Encoder()
     try:
-        json = encoder.encode(value)
-    except Failure as failure:
-        raise CheckpointEncodingError(
-            f"cannot encode {failure.at(path)}: {failure.reason}"
-        ) from failure.__cause__
+        with failure_path(value, path, _value_children, _encoding_error):
+            json = encoder.encode(value)
     except RecursionError:
         raise CheckpointEncodingError(
             f"cannot encode {path}: it is nested too deeply or contains itself"
