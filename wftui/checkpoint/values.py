@@ -210,7 +210,7 @@ class _Encoder:
         extra = value.__pydantic_extra__ if info.kind is Kind.MODEL else None
         for name in (*info.fields, *(extra or ())):
             if name in (TAG, UNSET):
-                raise Failure(f"a field named {name!r} cannot be stored", getattr(value, name))
+                raise Failure(f"a field named {name!r} cannot be stored", value)
             fields[name] = self.encode(getattr(value, name), depth)
         if info.kind is Kind.MODEL:
             unset = [name for name in info.fields if name not in value.model_fields_set]
