@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from tests.checkpoint.support import Frozen, Point, Shape, assert_identical, make_checkpoint
-from wftui.checkpoint import CheckpointDecodingError, CheckpointEncodingError, CheckpointStatus
+from wftui.checkpoint import (
+    CheckpointDecodingError,
+    CheckpointEncodingError,
+    CheckpointStatus,
+    WorkflowCheckpoint,
+)
 from wftui.checkpoint.document import (
     checkpoint_from_json,
     checkpoint_to_json,
@@ -177,3 +182,7 @@ def test_parsing_alone_accepts_types_this_process_cannot_rebuild() -> None:
     assert raw.summary(len(data)).status is CheckpointStatus.IN_PROGRESS
     with pytest.raises(CheckpointDecodingError, match=r"'elsewhere\.module:Thing' at shared_state"):
         checkpoint_from_json(data)
+
+
+def test_a_checkpoint_carries_nothing_but_its_fields() -> None:
+    assert WorkflowCheckpoint.__private_attributes__ == {}
