@@ -7,6 +7,7 @@ bytes in it as if written by someone else); ``test_conformance.py`` runs every t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import socket
 from collections.abc import Callable
@@ -308,6 +309,18 @@ async def test_a_checkpoint_built_with_defaults_round_trips(storage: Storage) ->
     loaded = await storage.load_checkpoint(cp.checkpoint_id)
     assert loaded is not None
     assert loaded.model_dump() == cp.model_dump()
+
+
+async def test_agent_framework_style_fields_round_trip(storage: Storage) -> None:
+    """Its timestamps are ``datetime.isoformat()`` in UTC (``+00:00``); ``version`` is its own."""
+    moment = dt.datetime(2025, 3, 1, 8, 30, tzinfo=dt.UTC).isoformat()
+    cp = WorkflowCheckpoint(workflow_id="w", timestamp=moment, version="2.0")
+    await storage.save_checkpoint(cp)
+    loaded = await storage.load_checkpoint(cp.checkpoint_id)
+    assert loaded is not None
+    assert (loaded.timestamp, loaded.version) == (moment, "2.0")
+    [summary] = await storage.list_summaries()
+    assert summary.timestamp == moment
 
 
 async def test_a_timestamp_that_is_not_a_time_is_refused_at_save(storage: Storage) -> None:
