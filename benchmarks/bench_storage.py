@@ -23,9 +23,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.text_processing import create_workflow as create_seed_workflow
-from wftui.checkpoint import FileCheckpointStorage, WorkflowCheckpoint
-from wftui.checkpoint.codec import checkpoint_to_json, encode_value
+from wftui.checkpoint import EncodedFragments, FileCheckpointStorage, WorkflowCheckpoint
+from wftui.checkpoint.document import checkpoint_to_json
 from wftui.checkpoint.file import INDEX_NAME, SUMMARIES_NAME
+from wftui.checkpoint.values import encode_value
 
 TARGET_STEP_MS = 1.0  # per superstep, engine included; the save is most of it
 TARGET_SEED_BYTES = 2048
@@ -54,11 +55,15 @@ def checkpoint(executors: int, iteration: int, workflow_id: str = "run") -> Work
         next_executor_ids=["executor_1"],
         graph_signature="0123456789abcdef",
     )
-    cp._encoded = {
-        "executor_states": {key: encode_value(value) for key, value in states.items()},
-        "shared_state": {key: encode_value(value) for key, value in shared.items()},
-    }
     return cp
+
+
+def fragments(cp: WorkflowCheckpoint) -> EncodedFragments:
+    """The typed JSON the engine keeps beside its state, handed to the save as it does."""
+    return EncodedFragments(
+        executor_states={k: (v, encode_value(v)) for k, v in cp.executor_states.items()},
+        shared_state={k: (v, encode_value(v)) for k, v in cp.shared_state.items()},
+    )
 
 
 def timed(samples: list[float]) -> str:
@@ -82,14 +87,14 @@ async def bench_saves(folder: Path) -> None:
     print("== save: one checkpoint per superstep (temp file, write, fsync, rename, fsync dir)")
     for executors in (5, 100):
         storage = FileCheckpointStorage(folder / f"saves_{executors}")
-        cps = [checkpoint(executors, i) for i in range(300)]
-        encode_ms = await measure(lambda cp=cps[0]: _encode(cp), 300)  # type: ignore[misc]
+        cps = [(cp, fragments(cp)) for cp in (checkpoint(executors, i) for i in range(300))]
+        encode_ms = await measure(lambda pair=cps[0]: _encode(*pair), 300)  # type: ignore[misc]
         samples = []
-        for cp in cps:
+        for cp, encoded in cps:
             start = time.perf_counter()
-            await storage.save_checkpoint(cp)
+            await storage.save_checkpoint(cp, encoded=encoded)
             samples.append((time.perf_counter() - start) * 1000)
-        size = len(checkpoint_to_json(cps[-1]))
+        size = len(checkpoint_to_json(*cps[-1]))
         print(
             f"  {executors:3d} executor states: save {timed(samples)}; of which encoding "
             f"{statistics.median(encode_ms):.3f} ms; {size} bytes"
@@ -97,8 +102,8 @@ async def bench_saves(folder: Path) -> None:
         print(f"      median save {verdict(statistics.median(samples), TARGET_STEP_MS)}")
 
 
-async def _encode(cp: WorkflowCheckpoint) -> None:
-    checkpoint_to_json(cp)
+async def _encode(cp: WorkflowCheckpoint, encoded: EncodedFragments) -> None:
+    checkpoint_to_json(cp, encoded)
 
 
 async def bench_seed_size(folder: Path) -> None:
@@ -117,7 +122,8 @@ async def bench_listing(folder: Path) -> None:
     writer = FileCheckpointStorage(path)
     start = time.perf_counter()
     for i in range(HISTORY):
-        await writer.save_checkpoint(checkpoint(5, i, workflow_id=f"run-{i % WORKFLOWS}"))
+        cp = checkpoint(5, i, workflow_id=f"run-{i % WORKFLOWS}")
+        await writer.save_checkpoint(cp, encoded=fragments(cp))
     elapsed = time.perf_counter() - start
     print(
         f"== listing a history of {HISTORY} checkpoints in {WORKFLOWS} runs "

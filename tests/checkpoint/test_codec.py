@@ -224,7 +224,7 @@ def test_encoding_errors_name_the_exact_path() -> None:
     ("value", "where"),
     [
         (Frozen("x", Point(1, object())), "value.where.y"),  # type: ignore[arg-type]
-        ({"odd key": (1, {2: lambda: 0})}, "value['odd key'][1][2]"),
+        ({"odd key": (1, {2: lambda: 0})}, 'value["odd key"][1][2]'),
         (Shape(name="s", corners=(Point(1, 2), Point(3, print))), "value.corners[1].y"),  # type: ignore[arg-type]
         ({(1, 2): {3, ...}}, "value[(1, 2)]{}"),
     ],

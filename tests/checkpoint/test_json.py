@@ -9,13 +9,20 @@ from typing import Any
 import pytest
 
 from tests.checkpoint.support import Frozen, Point, Shape, assert_identical, make_checkpoint
-from wftui.checkpoint import CheckpointDecodingError, CheckpointEncodingError, CheckpointStatus
-from wftui.checkpoint.codec import (
+from wftui.checkpoint import (
+    CheckpointDecodingError,
+    CheckpointEncodingError,
+    CheckpointStatus,
+    WorkflowCheckpoint,
+)
+from wftui.checkpoint.document import (
     checkpoint_from_json,
     checkpoint_to_json,
-    encode_value,
+    decode_with_fragments,
     parse_checkpoint,
 )
+from wftui.checkpoint.fragments import EncodedFragments
+from wftui.checkpoint.values import encode_value
 
 
 def test_every_field_round_trips() -> None:
@@ -56,21 +63,38 @@ def test_the_file_is_plain_readable_json() -> None:
 def test_pre_encoded_state_is_reused_not_encoded_again() -> None:
     with socket.socket() as live_only:
         cp = make_checkpoint(
-            executor_states={"upper": {"handle": live_only}},
-            shared_state={"k": live_only},
+            executor_states={"upper": {"handle": live_only}}, shared_state={"k": live_only}
         )
-        cp._encoded = {"executor_states": {"upper": {"n": 1}}, "shared_state": {"k": "ready"}}
-        document = json.loads(checkpoint_to_json(cp))
+        encoded = EncodedFragments(
+            executor_states={"upper": (cp.executor_states["upper"], {"n": 1})},
+            shared_state={"k": (live_only, "ready")},
+        )
+        document = json.loads(checkpoint_to_json(cp, encoded))
     assert document["executor_states"] == {"upper": {"n": 1}}
     assert document["shared_state"] == {"k": "ready"}
 
 
+def test_a_fragment_is_dropped_once_its_field_was_replaced() -> None:
+    cp = make_checkpoint(shared_state={"k": "old", "same": "kept"})
+    encoded = EncodedFragments(
+        shared_state={"k": (cp.shared_state["k"], "old"), "same": (cp.shared_state["same"], "x")}
+    )
+    changed = cp.model_copy(update={"shared_state": {"k": "new", "same": cp.shared_state["same"]}})
+    document = json.loads(checkpoint_to_json(changed, encoded))
+    assert document["shared_state"] == {"k": "new", "same": "x"}
+
+
 def test_loading_keeps_the_raw_state_for_the_next_save() -> None:
     cp = make_checkpoint(executor_states={"upper": {"p": Point(1, 2)}})
-    loaded = checkpoint_from_json(checkpoint_to_json(cp))
-    assert loaded._encoded["executor_states"] == {"upper": {"p": encode_value(Point(1, 2))}}
-    assert loaded._encoded["shared_state"] == {"original_input": "hello world"}
-    assert checkpoint_to_json(loaded) == checkpoint_to_json(cp)
+    loaded, fragments = decode_with_fragments(parse_checkpoint(checkpoint_to_json(cp)))
+    assert fragments.reusable("executor_states", loaded.executor_states) == {
+        "upper": {"p": encode_value(Point(1, 2))}
+    }
+    assert fragments.reusable("shared_state", loaded.shared_state) == {
+        "original_input": "hello world"
+    }
+    assert checkpoint_to_json(loaded, fragments) == checkpoint_to_json(cp)
+    assert not hasattr(loaded, "_encoded")
 
 
 @pytest.mark.parametrize(
@@ -158,3 +182,7 @@ def test_parsing_alone_accepts_types_this_process_cannot_rebuild() -> None:
     assert raw.summary(len(data)).status is CheckpointStatus.IN_PROGRESS
     with pytest.raises(CheckpointDecodingError, match=r"'elsewhere\.module:Thing' at shared_state"):
         checkpoint_from_json(data)
+
+
+def test_a_checkpoint_carries_nothing_but_its_fields() -> None:
+    assert WorkflowCheckpoint.__private_attributes__ == {}

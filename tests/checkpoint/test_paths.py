@@ -26,13 +26,13 @@ segments = st.lists(
             ["executor_states", "lower_agent", "conversation", 2, "text"],
         ),
         ("messages.submit_lower[0].data", ["messages", "submit_lower", 0, "data"]),
-        ("shared_state['a.key']", ["shared_state", "a.key"]),
+        ('shared_state["a.key"]', ["shared_state", "a.key"]),
         ("executor_states.lower-agent.n", ["executor_states", "lower-agent", "n"]),
         ("x.123[123]", ["x", "123", 123]),
-        ("['a[0]'][0]", ["a[0]", 0]),
-        ("x['']", ["x", ""]),
+        ('["a[0]"][0]', ["a[0]", 0]),
+        ('x[""]', ["x", ""]),
         ('x["it\'s"]', ["x", "it's"]),
-        ("x['café \\n']", ["x", "café \n"]),
+        ('x["café \\n"]', ["x", "café \n"]),
     ],
 )
 def test_the_documented_forms_read_as_their_segments(text: str, expected: list[Segment]) -> None:
@@ -43,7 +43,7 @@ def test_the_documented_forms_read_as_their_segments(text: str, expected: list[S
 def test_either_quote_and_any_str_escape_name_the_same_key() -> None:
     assert parse_path('shared_state["a.key"]') == parse_path("shared_state['a.key']")
     assert parse_path("x['caf\\xe9']") == parse_path('x["caf\\u00e9"]') == ["x", "café"]
-    assert format_path(parse_path('shared_state["a.key"]')) == "shared_state['a.key']"
+    assert format_path(parse_path("shared_state['a.key']")) == 'shared_state["a.key"]'
 
 
 @given(segments)

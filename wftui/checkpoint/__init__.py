@@ -1,7 +1,19 @@
-"""Checkpoints: the model, the typed-JSON codec, the storage protocol and its backends."""
+"""Checkpoints: the model, the typed-JSON document, the storage protocol and its backends.
 
-from wftui.checkpoint.codec import register_type
+Layout: ``model`` (the checkpoint), ``registry`` (the type allow-list), ``values`` (typed JSON
+for one value), ``document`` (a whole checkpoint as bytes), ``serializer`` (the seam storages
+take), ``fragments`` (encoded values handed beside a checkpoint), ``storage`` (the protocol),
+``stores`` (backends by URL), and the backends ``memory`` and ``file``.
+"""
+
+from wftui.checkpoint.errors import (
+    CheckpointDecodingError,
+    CheckpointEncodingError,
+    CheckpointError,
+    InvalidCheckpointIdError,
+)
 from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.model import (
     CheckpointStatus,
@@ -9,25 +21,29 @@ from wftui.checkpoint.model import (
     ListingProblem,
     WorkflowCheckpoint,
 )
-from wftui.checkpoint.storage import (
-    CheckpointDecodingError,
-    CheckpointEncodingError,
-    CheckpointError,
-    CheckpointStorage,
-    InvalidCheckpointIdError,
-)
+from wftui.checkpoint.registry import register_type
+from wftui.checkpoint.serializer import CheckpointSerializer, JsonCheckpointSerializer
+from wftui.checkpoint.storage import CheckpointStorage
+from wftui.checkpoint.stores import StoreUrlError, open_store, store_schemes
 
 __all__ = [
     "CheckpointDecodingError",
     "CheckpointEncodingError",
     "CheckpointError",
+    "CheckpointSerializer",
     "CheckpointStatus",
     "CheckpointStorage",
     "CheckpointSummary",
+    "EncodedFragments",
     "FileCheckpointStorage",
     "InMemoryCheckpointStorage",
     "InvalidCheckpointIdError",
+    "JsonCheckpointSerializer",
     "ListingProblem",
+    "LoadedCheckpoint",
+    "StoreUrlError",
     "WorkflowCheckpoint",
+    "open_store",
     "register_type",
+    "store_schemes",
 ]

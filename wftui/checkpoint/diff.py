@@ -27,21 +27,20 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from wftui.checkpoint.codec import TAG, checkpoint_to_json
+from wftui.checkpoint.document import checkpoint_to_json
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.paths import Segment, format_path
 from wftui.checkpoint.storage import CheckpointDecodingError
+from wftui.checkpoint.tags import TAG
 
 
 def _stored_document(checkpoint: WorkflowCheckpoint) -> dict[str, Any]:
     """The typed-JSON document a storage writes for a checkpoint holding live values.
 
-    Encoded from the checkpoint's own fields, never from the engine's cached encodings, so a
-    checkpoint changed with ``model_copy(update=...)`` shows its new values.
+    Encoded from the checkpoint's own fields (no fragments), so a checkpoint changed with
+    ``model_copy(update=...)`` shows its new values.
     """
-    fields_only = checkpoint.model_copy()
-    fields_only._encoded = {}
-    document: dict[str, Any] = orjson.loads(checkpoint_to_json(fields_only))
+    document: dict[str, Any] = orjson.loads(checkpoint_to_json(checkpoint))
     return document
 
 

@@ -1,15 +1,17 @@
 """Checkpoints kept in memory, as the same bytes a file would hold.
 
-Storing the encoded form (not the live objects) gives the same isolation and the same errors as
+Storing the serialized form (not the live objects) gives the same isolation and the same errors as
 ``FileCheckpointStorage``: a value that cannot be encoded fails the save, later changes to live
 objects do not leak into saved checkpoints, and a load rebuilds fresh objects.
 """
 
 from __future__ import annotations
 
-from wftui.checkpoint.codec import checkpoint_from_json, checkpoint_to_json
+from wftui.checkpoint.errors import CheckpointDecodingError
+from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
+from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
-from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
+from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 
 def _newest_first(summaries: list[CheckpointSummary]) -> list[CheckpointSummary]:
@@ -19,7 +21,8 @@ def _newest_first(summaries: list[CheckpointSummary]) -> list[CheckpointSummary]
 class InMemoryCheckpointStorage:
     """A ``CheckpointStorage`` for tests and short-lived runs; gone when the process ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, serializer: CheckpointSerializer = DEFAULT_SERIALIZER) -> None:
+        self.serializer = serializer
         self._saved: dict[str, tuple[bytes, CheckpointSummary]] = {}
         self._problems: list[ListingProblem] = []
 
@@ -27,15 +30,27 @@ class InMemoryCheckpointStorage:
     def problems(self) -> list[ListingProblem]:
         return list(self._problems)
 
-    async def save_checkpoint(self, checkpoint: WorkflowCheckpoint) -> str:
+    async def save_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> str:
         checkpoint_id = validate_checkpoint_id(checkpoint.checkpoint_id)
-        data = checkpoint_to_json(checkpoint)
+        data = self.serializer.dumps(checkpoint, encoded)
         self._saved[checkpoint_id] = (data, checkpoint.summary(len(data)))
         return checkpoint_id
 
     async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
-        return None if saved is None else checkpoint_from_json(saved[0])
+        return None if saved is None else self.serializer.loads(saved[0])
+
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
+        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
+        return None if saved is None else saved[0]
+
+    async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
+        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
+        if saved is None:
+            return None
+        return self.serializer.decode_with_fragments(self.serializer.parse(saved[0]))
 
     def _summaries(self, workflow_id: str | None) -> list[CheckpointSummary]:
         return _newest_first(
@@ -60,7 +75,7 @@ class InMemoryCheckpointStorage:
         checkpoints, problems = [], []
         for summary in reversed(self._summaries(workflow_id)):
             try:
-                checkpoints.append(checkpoint_from_json(self._saved[summary.checkpoint_id][0]))
+                checkpoints.append(self.serializer.loads(self._saved[summary.checkpoint_id][0]))
             except CheckpointDecodingError as error:
                 problems.append(ListingProblem(path=summary.checkpoint_id, reason=str(error)))
         self._problems = problems

@@ -1,8 +1,9 @@
 """The checkpoint model: everything a fresh process needs to continue a run.
 
 Values in ``messages``, ``shared_state``, ``executor_states``, ``pending_requests`` and
-``fan_in_buffers`` are live Python objects here; storages turn them into typed JSON with
-``wftui.checkpoint.codec`` and back.
+``fan_in_buffers`` are live Python objects here; storages turn them into typed JSON with their
+serializer (``wftui.checkpoint.serializer``) and back. The model holds nothing but its fields, so
+what a caller sets is what a storage saves.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 1
 
@@ -45,7 +46,7 @@ class WorkflowCheckpoint(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     checkpoint_id: str = Field(default_factory=new_checkpoint_id)
-    workflow_id: str
+    workflow_id: str = ""
     workflow_name: str = ""
     parent_checkpoint_id: str | None = None
     timestamp: str = Field(default_factory=utc_timestamp)
@@ -74,11 +75,10 @@ class WorkflowCheckpoint(BaseModel):
     # for their LLM calls) again.
     completed_writes: dict[str, dict[str, Any]] = Field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # agent-framework's own version field, kept for code written against it; wftui reads
+    # ``format_version``.
+    version: str = "1.0"
     metadata: dict[str, Any] = Field(default_factory=dict)
-    # Typed-JSON forms the engine already made when the values were set:
-    # {"executor_states": {executor_id: json}, "shared_state": {key: json}}. The codec reuses
-    # them instead of encoding every state again at every superstep.
-    _encoded: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     @property
     def status(self) -> CheckpointStatus:
@@ -119,7 +119,7 @@ class CheckpointSummary(BaseModel):
     """What a listing shows without decoding a checkpoint's values."""
 
     checkpoint_id: str
-    workflow_id: str
+    workflow_id: str = ""
     workflow_name: str = ""
     parent_checkpoint_id: str | None = None
     timestamp: str

@@ -7,8 +7,8 @@ Written as text:
 - a key made only of ASCII letters, digits, ``_`` and ``-`` is written bare, after a ``.``
   (no dot before the first segment): ``shared_state.draft``, ``executor_states.lower-agent``;
 - any other key (empty, holding ``.``, ``[``, a space, a quote, non-ASCII...) is written in
-  brackets as ``repr`` writes the string: ``shared_state['a.key']``, or ``["it's"]`` for a key
-  holding a single quote. Reading accepts either quote and every escape of a Python ``str``
+  brackets as JSON writes the string: ``shared_state["a.key"]``. Reading accepts either quote
+  (``['a.key']`` too) and every escape of a Python ``str``
   literal, so ``shared_state["a.key"]`` names the same value;
 - a position is written in brackets as a decimal number: ``conversation[2]``.
 
@@ -20,6 +20,7 @@ line and a ``--set`` argument can be copied into one another.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import warnings
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ class PathError(ValueError):
 
 
 def format_segment(segment: Segment) -> str:
-    """One segment as it appears after another: ``.key``, ``['odd key']`` or ``[2]``."""
+    """One segment as it appears after another: ``.key``, ``["odd key"]`` or ``[2]``."""
     if isinstance(segment, bool) or not isinstance(segment, str | int):
         raise PathError(f"a path segment is a str key or an int position, not {segment!r}")
     if isinstance(segment, int):
@@ -44,7 +45,7 @@ def format_segment(segment: Segment) -> str:
         return f"[{segment}]"
     if _SIMPLE_KEY.fullmatch(segment):
         return f".{segment}"
-    return f"[{segment!r}]"
+    return f"[{json.dumps(segment, ensure_ascii=False)}]"
 
 
 def format_path(segments: Sequence[Segment]) -> str:

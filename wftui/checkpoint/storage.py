@@ -2,51 +2,54 @@
 
 from __future__ import annotations
 
-import re
 from typing import Protocol, runtime_checkable
 
+from wftui.checkpoint.errors import (
+    CheckpointDecodingError,
+    CheckpointEncodingError,
+    CheckpointError,
+    InvalidCheckpointIdError,
+)
+from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
+from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
 
-
-class CheckpointError(Exception):
-    """A checkpoint could not be saved, loaded or trusted; the message is for the user."""
-
-
-class CheckpointEncodingError(CheckpointError):
-    """A value cannot be written as typed JSON; the message names its path."""
-
-
-class CheckpointDecodingError(CheckpointError):
-    """A stored checkpoint is corrupt, foreign or names a type that may not be rebuilt."""
-
-
-class InvalidCheckpointIdError(CheckpointError, ValueError):
-    """An id with separators, ``..`` or other characters that could escape the store."""
-
-
-_VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-def validate_checkpoint_id(checkpoint_id: object) -> str:
-    """The id itself if it is safe as a file name; ``InvalidCheckpointIdError`` otherwise."""
-    if isinstance(checkpoint_id, str) and _VALID_ID.fullmatch(checkpoint_id):
-        return checkpoint_id
-    raise InvalidCheckpointIdError(
-        f"invalid checkpoint id {checkpoint_id!r}: use 1-128 letters, digits, '-' or '_' "
-        "(no paths, separators or '..')"
-    )
+__all__ = [
+    "CheckpointDecodingError",
+    "CheckpointEncodingError",
+    "CheckpointError",
+    "CheckpointStorage",
+    "InvalidCheckpointIdError",
+    "validate_checkpoint_id",
+]
 
 
 @runtime_checkable
 class CheckpointStorage(Protocol):
     """Async storage of checkpoints. Every method is safe to call with untrusted ids."""
 
-    async def save_checkpoint(self, checkpoint: WorkflowCheckpoint) -> str:
-        """Persist durably; raise ``CheckpointError`` (never warn) when it cannot."""
+    async def save_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> str:
+        """Persist durably; raise ``CheckpointError`` (never warn) when it cannot.
+
+        ``encoded`` offers typed JSON already made for some values; a fragment is used only
+        while the checkpoint still holds the very object it was made from.
+        """
         ...
 
     async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
         """The checkpoint, or None when missing; ``CheckpointDecodingError`` when unusable."""
+        ...
+
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
+        """The stored document verbatim (values still typed JSON), or None when missing: for
+        showing or comparing a checkpoint without importing its pipeline's types."""
+        ...
+
+    async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
+        """As ``load_checkpoint``, with the stored typed JSON of its state values, so the
+        next save of a resumed run need not encode unchanged state again."""
         ...
 
     async def list_checkpoints(self, workflow_id: str | None = None) -> list[WorkflowCheckpoint]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wftui.checkpoint.fragments import EncodedFragments
 from wftui.checkpoint.model import WorkflowCheckpoint, new_checkpoint_id, utc_timestamp
 from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.edges import Router, RoutingError
@@ -83,11 +84,11 @@ class Snapshots:
                 else None
             ),
         )
-        checkpoint._encoded = {
-            "executor_states": {eid: s.encoded for eid, s in state.executor_states.items()},
-            "shared_state": {key: s.encoded for key, s in state.shared_state.items()},
-        }
-        await storage.save_checkpoint(checkpoint)
+        encoded = EncodedFragments(
+            executor_states={eid: (s.live, s.encoded) for eid, s in state.executor_states.items()},
+            shared_state={key: (s.live, s.encoded) for key, s in state.shared_state.items()},
+        )
+        await storage.save_checkpoint(checkpoint, encoded=encoded)
         state.last_checkpoint_id = checkpoint.checkpoint_id
         return CheckpointSavedEvent(
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
@@ -95,7 +96,7 @@ class Snapshots:
 
     async def restore(self, checkpoint_id: str, storage: CheckpointStorage) -> RunState:
         try:
-            checkpoint = await storage.load_checkpoint(checkpoint_id)
+            loaded = await storage.load_with_fragments(checkpoint_id)
         except CheckpointDecodingError:
             # Another graph's checkpoint names types this one never declared; say that, not
             # "register the type", when the listing's signature shows it.
@@ -108,8 +109,9 @@ class Snapshots:
                     await describe_mismatch(self.graph, self.name, summary, storage)
                 ) from None
             raise
-        if checkpoint is None:
+        if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
+        checkpoint, fragments = loaded
         if checkpoint.graph_signature != self.signature:
             raise GraphMismatchError(
                 await describe_mismatch(self.graph, self.name, checkpoint, storage)
@@ -123,8 +125,8 @@ class Snapshots:
                 for source, batch in checkpoint.messages.items()
                 for index, entry in enumerate(batch)
             ],
-            shared_state=_stored(checkpoint, "shared_state"),
-            executor_states=_stored(checkpoint, "executor_states"),
+            shared_state=_stored(checkpoint, "shared_state", fragments),
+            executor_states=_stored(checkpoint, "executor_states", fragments),
             fan_in_buffers=checkpoint.fan_in_buffers,
             pending_requests=pending_requests_from(
                 checkpoint.pending_requests, f"{where}pending_requests"
@@ -139,11 +141,13 @@ class Snapshots:
         )
 
 
-def _stored(checkpoint: WorkflowCheckpoint, section: str) -> dict[str, StoredValue]:
-    """A loaded checkpoint's state as the engine keeps it, reusing the file's own encoding
-    (storages keep it in ``_encoded``) instead of encoding every value again."""
+def _stored(
+    checkpoint: WorkflowCheckpoint, section: str, fragments: EncodedFragments
+) -> dict[str, StoredValue]:
+    """A loaded checkpoint's state as the engine keeps it, reusing the stored encoding (the
+    storage's fragments) instead of encoding every value again."""
     values: dict[str, Any] = getattr(checkpoint, section)
-    ready = checkpoint._encoded.get(section, {})
+    ready = fragments.reusable(section, values)
     return {
         key: StoredValue(ready[key], value)
         if key in ready

@@ -1,0 +1,271 @@
+"""The checkpoint document: a whole checkpoint as bytes and back.
+
+One field per line, one executor state (message batch, request...) per line: reads well in an
+editor and a diff while staying nearly as small as compact JSON. Reading is in two steps so
+listings stay cheap: :func:`parse_checkpoint` validates the structure and what listings, ordering
+and pruning rely on (id, run, time, counters), leaving values as typed JSON, and
+:func:`decode_checkpoint` rebuilds the values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from wftui.checkpoint.errors import (
+    CheckpointDecodingError,
+    CheckpointEncodingError,
+    InvalidCheckpointIdError,
+)
+from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
+from wftui.checkpoint.ids import validate_checkpoint_id
+from wftui.checkpoint.model import FORMAT_VERSION, WorkflowCheckpoint
+from wftui.checkpoint.values import decode_value, encode, key_segment
+
+_REQUIRED_FIELDS = ("checkpoint_id", "workflow_id", "timestamp", "iteration_count")
+_STATE_SECTIONS = ("executor_states", "shared_state")
+
+
+def timestamp_problem(timestamp: object) -> str | None:
+    """Why a timestamp cannot order checkpoints (None when it can): ISO-8601, in UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(timestamp)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"timestamp {timestamp!r} is not an ISO-8601 time"
+    offset = moment.utcoffset()
+    if offset is not None and offset:
+        return f"timestamp {timestamp!r} is not in UTC"
+    return None
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def text_problem(text: object) -> str | None:
+    """Why ``text`` cannot be a key or plain field of the document (None when it can); the
+    engine can ask at ``set_shared_state`` time."""
+    if type(text) is not str:
+        return "is not a string"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate, which UTF-8 cannot store"
+    return None
+
+
+def _str_keys(mapping: dict[Any, Any], path: str) -> dict[str, Any]:
+    """The mapping, if every key can be a JSON object key of the document."""
+    for key in mapping:
+        problem = text_problem(key)
+        if problem is not None:
+            raise CheckpointEncodingError(f"cannot encode {path}: key {key!r} {problem}")
+    return mapping
+
+
+def _check_skeleton(cp: WorkflowCheckpoint) -> None:
+    """The plain fields the document writes as they are: say which one cannot be written."""
+    texts = {
+        "workflow_id": cp.workflow_id,
+        "workflow_name": cp.workflow_name,
+        "graph_signature": cp.graph_signature,
+        "version": cp.version,
+        **{f"next_executor_ids[{i}]": eid for i, eid in enumerate(cp.next_executor_ids)},
+    }
+    if cp.parent_checkpoint_id is not None:
+        texts["parent_checkpoint_id"] = cp.parent_checkpoint_id
+    for name, text in texts.items():
+        problem = text_problem(text)
+        if problem is not None:
+            raise CheckpointEncodingError(f"cannot encode {name}: {text!r} {problem}")
+    problem = timestamp_problem(cp.timestamp)
+    if problem is not None:
+        raise CheckpointEncodingError(f"cannot encode checkpoint {cp.checkpoint_id}: {problem}")
+
+
+def _encode_map(
+    values: dict[str, Any], path: str, ready: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Encode each value of a str-keyed mapping, reusing fragments already made."""
+    out = {}
+    for key, value in _str_keys(values, path).items():
+        if ready is not None and key in ready:
+            out[key] = ready[key]
+        else:
+            out[key] = encode(value, path + key_segment(key)).json
+    return out
+
+
+def _encode_messages(messages: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    out = {}
+    for source, batch in _str_keys(messages, "messages").items():
+        prefix = "messages" + key_segment(source)
+        out[source] = [
+            _encode_map(message, f"{prefix}[{index}]") for index, message in enumerate(batch)
+        ]
+    return out
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError as error:  # only reachable with a malformed skeleton (e.g. ids not str)
+        raise CheckpointEncodingError(f"cannot encode checkpoint: {error}") from None
+
+
+def _entries(mapping: dict[str, Any]) -> bytes:
+    """A mapping with one entry per line, each entry compact."""
+    if not mapping:
+        return b"{}"
+    lines = [b"    " + _dumps(key) + b": " + _dumps(value) for key, value in mapping.items()]
+    return b"{\n" + b",\n".join(lines) + b"\n  }"
+
+
+def checkpoint_to_json(
+    checkpoint: WorkflowCheckpoint, encoded: EncodedFragments | None = None
+) -> bytes:
+    """The document's bytes; ``encoded`` fragments are reused where they still match."""
+    cp = checkpoint
+    validate_checkpoint_id(cp.checkpoint_id)
+    _check_skeleton(cp)
+    fields = {
+        "format_version": cp.format_version,
+        "version": cp.version,
+        "checkpoint_id": cp.checkpoint_id,
+        "workflow_id": cp.workflow_id,
+        "workflow_name": cp.workflow_name,
+        "parent_checkpoint_id": cp.parent_checkpoint_id,
+        "timestamp": cp.timestamp,
+        "iteration_count": cp.iteration_count,
+        "max_iterations": cp.max_iterations,
+        "graph_signature": cp.graph_signature,
+        "next_executor_ids": cp.next_executor_ids,
+        "error": encode(cp.error, "error").json,
+    }
+    ready = {
+        section: encoded.reusable(section, getattr(cp, section)) if encoded else None
+        for section in _STATE_SECTIONS
+    }
+    mappings = {
+        "messages": _encode_messages(cp.messages),
+        "pending_requests": {
+            request_id: _encode_map(request, "pending_requests" + key_segment(request_id))
+            for request_id, request in _str_keys(cp.pending_requests, "pending_requests").items()
+        },
+        "fan_in_buffers": {
+            target: _encode_map(buffers, "fan_in_buffers" + key_segment(target))
+            for target, buffers in _str_keys(cp.fan_in_buffers, "fan_in_buffers").items()
+        },
+        "shared_state": _encode_map(cp.shared_state, "shared_state", ready["shared_state"]),
+        "executor_states": _encode_map(
+            cp.executor_states, "executor_states", ready["executor_states"]
+        ),
+    }
+    tail = {
+        "metadata": encode(cp.metadata, "metadata").json,
+        "graph": encode(cp.graph, "graph").json,
+        "completed_writes": encode(cp.completed_writes, "completed_writes").json,
+    }
+    lines = [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in fields.items()]
+    lines += [b"  " + _dumps(key) + b": " + _entries(value) for key, value in mappings.items()]
+    lines += [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in tail.items()]
+    return b"{\n" + b",\n".join(lines) + b"\n}\n"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def parse_checkpoint(data: bytes) -> WorkflowCheckpoint:
+    """A checkpoint whose structure is validated but whose values are still typed JSON.
+
+    Enough for listings and summaries, and never refuses a checkpoint for naming a class this
+    process has not registered. ``CheckpointDecodingError`` says what is wrong with the data.
+    """
+    if not data or data.isspace():
+        raise CheckpointDecodingError("empty file")
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise CheckpointDecodingError(f"not valid JSON (truncated or corrupt): {error}") from None
+    if type(document) is not dict:
+        raise CheckpointDecodingError(
+            f"not a checkpoint: expected a JSON object, found {type(document).__name__}"
+        )
+    version = document.get("format_version")
+    if version is None:
+        raise CheckpointDecodingError("not a wftui checkpoint: no format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise CheckpointDecodingError(
+            f"checkpoint format version {version!r} is not supported (this wftui reads "
+            f"version {FORMAT_VERSION})"
+        )
+    missing = [name for name in _REQUIRED_FIELDS if name not in document]
+    if missing:
+        raise CheckpointDecodingError(f"not a complete checkpoint: missing {', '.join(missing)}")
+    try:
+        raw = WorkflowCheckpoint.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CheckpointDecodingError(f"not a valid checkpoint: {where}: {first['msg']}") from None
+    try:
+        validate_checkpoint_id(raw.checkpoint_id)
+    except InvalidCheckpointIdError as error:
+        raise CheckpointDecodingError(f"not a valid checkpoint: {error}") from None
+    problem = timestamp_problem(raw.timestamp)
+    if problem is not None:
+        raise CheckpointDecodingError(f"not a valid checkpoint: {problem}")
+    return raw
+
+
+def _decode_map(values: dict[str, Any], path: str) -> dict[str, Any]:
+    return {key: decode_value(item, path + key_segment(key)) for key, item in values.items()}
+
+
+def decode_checkpoint(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
+    """Decode the values of a :func:`parse_checkpoint` result."""
+    decoded: dict[str, Any] = {
+        "messages": {
+            source: [
+                _decode_map(message, f"messages{key_segment(source)}[{index}]")
+                for index, message in enumerate(batch)
+            ]
+            for source, batch in raw.messages.items()
+        },
+        "pending_requests": {
+            request_id: _decode_map(request, "pending_requests" + key_segment(request_id))
+            for request_id, request in raw.pending_requests.items()
+        },
+        "fan_in_buffers": {
+            target: _decode_map(buffers, "fan_in_buffers" + key_segment(target))
+            for target, buffers in raw.fan_in_buffers.items()
+        },
+        "shared_state": _decode_map(raw.shared_state, "shared_state"),
+        "executor_states": _decode_map(raw.executor_states, "executor_states"),
+        "error": decode_value(raw.error, "error"),
+        "metadata": decode_value(raw.metadata, "metadata"),
+        "graph": decode_value(raw.graph, "graph"),
+        "completed_writes": decode_value(raw.completed_writes, "completed_writes"),
+    }
+    return raw.model_copy(update=decoded)
+
+
+def decode_with_fragments(raw: WorkflowCheckpoint) -> LoadedCheckpoint:
+    """Decode, keeping each state value's stored typed JSON tied to the object it became."""
+    checkpoint = decode_checkpoint(raw)
+    sections = {
+        section: {
+            key: (value, getattr(raw, section)[key])
+            for key, value in getattr(checkpoint, section).items()
+        }
+        for section in _STATE_SECTIONS
+    }
+    return LoadedCheckpoint(checkpoint, EncodedFragments(**sections))
+
+
+def checkpoint_from_json(data: bytes) -> WorkflowCheckpoint:
+    """Parse, validate and decode a checkpoint document's bytes."""
+    return decode_checkpoint(parse_checkpoint(data))

@@ -1,0 +1,7 @@
+"""The folder-of-JSON-files store: OS primitives (``osio``), the listing cache (``cache``) and
+the storage class (``storage``)."""
+
+from wftui.checkpoint.file.cache import INDEX_NAME, SUMMARIES_NAME
+from wftui.checkpoint.file.storage import DEFAULT_MAX_FILE_SIZE, FileCheckpointStorage
+
+__all__ = ["DEFAULT_MAX_FILE_SIZE", "INDEX_NAME", "SUMMARIES_NAME", "FileCheckpointStorage"]

@@ -1,0 +1,337 @@
+"""The folder's listing cache: an index of short rows and a file of summaries, both appended.
+
+- ``.wftui-summaries.jsonl``: one summary object per save.
+- ``.wftui-index.jsonl``: one row per save,
+  ``[file name, timestamp, workflow id, file size, file ctime_ns, summary offset, summary length]``,
+  after a first line holding the rows of the last compaction column by column (columns of
+  strings and numbers parse several times faster than as many small rows).
+
+The cache is never the truth: the storage compares each row's size and ctime with the file before
+trusting it (a chmod, a rewrite or a byte flip with a restored mtime all change the ctime), and
+losing or damaging the cache costs time, never data. Neither file is followed if it is a link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, KeysView
+from operator import itemgetter
+from types import TracebackType
+from typing import Any
+
+import orjson
+
+from wftui.checkpoint.file import osio
+from wftui.checkpoint.model import CheckpointSummary
+
+INDEX_NAME = ".wftui-index.jsonl"
+SUMMARIES_NAME = ".wftui-summaries.jsonl"
+
+# Positions in an index row.
+NAME, TS, WF, SIZE, CHANGED, OFFSET, LENGTH = range(7)
+_ROW_LENGTH = 7
+ORDER = itemgetter(TS, NAME)
+PLACE = itemgetter(TS, WF)  # what decides whether a row is listed, and where
+_MAX_SUMMARY = 1 << 20
+
+_SNAPSHOT_PREFIX = b'{"snapshot":'
+_MIN_APPENDED = 256  # rows appended after the snapshot before a listing compacts them into it
+
+Row = tuple[Any, ...]
+Entry = tuple[str, CheckpointSummary, int, int]  # file name, summary, size, ctime_ns
+
+
+def _strings(values: list[Any]) -> bool:
+    return set(map(type, values)) <= {str}
+
+
+def _well_formed(rows: list[Any]) -> bool:
+    """Cheap whole-batch check of what sorting and set operations rely on."""
+    return (
+        set(map(type, rows)) <= {list}
+        and set(map(len, rows)) <= {_ROW_LENGTH}
+        and _strings(list(map(itemgetter(NAME), rows)))
+        and _strings(list(map(itemgetter(TS), rows)))
+    )
+
+
+def _parse_rows(chunk: bytes) -> tuple[list[Row], bool]:
+    """Rows of complete index lines, and whether some lines had to be skipped."""
+    with contextlib.suppress(orjson.JSONDecodeError):
+        rows = orjson.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
+        if _well_formed(rows):
+            return list(map(tuple, rows)), False
+    good = []
+    for line in chunk.splitlines():
+        with contextlib.suppress(orjson.JSONDecodeError):
+            row = orjson.loads(line)
+            if _well_formed([row]):
+                good.append(tuple(row))
+    return good, True
+
+
+def _parse_snapshot(line: bytes) -> list[list[Any]] | None:
+    try:
+        columns = orjson.loads(line)["snapshot"]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
+    if (
+        type(columns) is not list
+        or len(columns) != _ROW_LENGTH
+        or set(map(type, columns)) != {list}
+        or len(set(map(len, columns))) != 1
+        or not _strings(columns[NAME])
+        or not _strings(columns[TS])
+    ):
+        return None
+    return columns
+
+
+def _complete(row: Row) -> bool:
+    """Every field of a row has its type (sizes and offsets are only checked when compacting)."""
+    return len(row) == _ROW_LENGTH and all(
+        type(value) is kind
+        for value, kind in zip(row, (str, str, str, int, int, int, int), strict=True)
+    )
+
+
+def _summary_lines(entries: list[Entry]) -> list[bytes]:
+    return [orjson.dumps(summary.model_dump(mode="json")) + b"\n" for _, summary, _, _ in entries]
+
+
+def _rows_for(entries: list[Entry], lines: list[bytes], offset: int) -> list[Row]:
+    """Index rows for ``entries`` whose summary lines start at ``offset``."""
+    rows = []
+    for (name, summary, size, changed), line in zip(entries, lines, strict=True):
+        rows.append(
+            (name, summary.timestamp, summary.workflow_id, size, changed, offset, len(line))
+        )
+        offset += len(line)
+    return rows
+
+
+def _index_lines(rows: list[Row]) -> bytes:
+    return b"".join(orjson.dumps(row) + b"\n" for row in rows)
+
+
+class SummaryReader:
+    """Reads summary lines by offset: one pread each, or the whole file when reading many."""
+
+    def __init__(self, path: str, whole: bool) -> None:
+        self._path = path
+        self._whole = whole
+        self._data: bytes | None = None
+        self._fd: int | None = None
+
+    def __enter__(self) -> SummaryReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+    def read(self, offset: Any, length: Any) -> bytes:
+        if type(offset) is not int or type(length) is not int:
+            return b""
+        if offset < 0 or not 0 < length <= _MAX_SUMMARY:
+            return b""
+        try:
+            if self._fd is None:
+                self._fd = osio.open_regular(self._path, os.O_RDONLY)
+            if self._whole:
+                if self._data is None:
+                    self._data = osio.pread_all(self._fd, 0, os.fstat(self._fd).st_size)
+                return self._data[offset : offset + length]
+            return os.pread(self._fd, length, offset)
+        except OSError:
+            return b""
+
+
+def parse_summary(line: bytes) -> CheckpointSummary | None:
+    """A summary line as written by a save, or None if it does not check out."""
+    try:
+        return CheckpointSummary.model_validate_json(line)
+    except ValueError:
+        return None
+
+
+class Rows:
+    """The index in memory: one list per row field, and where each file's latest row is.
+
+    Kept column by column as the snapshot line is written, so loading 10,000 rows makes no
+    per-row objects, and ranking needs only the timestamp column; row tuples are built for the
+    few rows a listing looks at.
+    """
+
+    def __init__(self) -> None:
+        self._columns: list[list[Any]] = [[] for _ in range(_ROW_LENGTH)]
+        self._at: dict[str, int] = {}
+        self.merged = 0  # rows added, live or not
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def names(self) -> KeysView[str]:
+        return self._at.keys()
+
+    def _row(self, position: int) -> Row:
+        return tuple(column[position] for column in self._columns)
+
+    def row(self, name: str) -> Row | None:
+        position = self._at.get(name)
+        return None if position is None else self._row(position)
+
+    def discard(self, name: str) -> None:
+        self._at.pop(name, None)
+
+    def add_columns(self, columns: list[list[Any]]) -> None:
+        start = len(self._columns[NAME])
+        for column, more in zip(self._columns, columns, strict=True):
+            column.extend(more)
+        names = columns[NAME]
+        self._at.update(zip(names, range(start, start + len(names)), strict=True))
+        self.merged += len(names)
+
+    def add(self, rows: list[Row]) -> None:
+        self.add_columns([list(map(itemgetter(field), rows)) for field in range(_ROW_LENGTH)])
+
+    def live(self) -> list[Row]:
+        positions = list(self._at.values())
+        columns = [list(map(column.__getitem__, positions)) for column in self._columns]
+        return list(zip(*columns, strict=True))
+
+    def newest(self, workflow_id: str | None, limit: int) -> list[Row]:
+        """The ``limit`` newest rows, newest first (index order is nearly time order: cheap)."""
+        if limit <= 0:
+            return []
+        positions: Iterable[int] = self._at.values()
+        if workflow_id is not None:
+            workflows = self._columns[WF]
+            positions = [i for i in positions if workflows[i] == workflow_id]
+        best = sorted(positions, key=self._columns[TS].__getitem__)[-limit:]
+        return sorted(map(self._row, best), key=ORDER, reverse=True)
+
+
+class IndexCache:
+    """The two cache files of one folder, and the rows merged from them so far."""
+
+    def __init__(self, folder: str) -> None:
+        self.index_path = os.path.join(folder, INDEX_NAME)
+        self.summaries_path = os.path.join(folder, SUMMARIES_NAME)
+        self.rows = Rows()
+        self._identity: tuple[int, int] | None = None
+        self._read = 0  # bytes of the index merged into rows
+        self._appended = 0  # of which after the snapshot line
+        self._damaged = False
+        self.unsafe: dict[str, str] = {}  # cache file -> why it was not used, for the listing
+
+    def append(self, entries: list[Entry]) -> list[Row]:
+        """Add cache rows for files already written; without a writable cache, rows point nowhere."""
+        lines = _summary_lines(entries)
+        try:
+            rows = _rows_for(entries, lines, osio.append(self.summaries_path, b"".join(lines)))
+            osio.append(self.index_path, _index_lines(rows))
+        except osio.UnsafeFileError as error:
+            self.unsafe[os.path.basename(error.filename or "")] = error.strerror or ""
+            rows = _rows_for(entries, lines, -1)
+        except OSError:
+            rows = _rows_for(entries, lines, -1)
+        return rows
+
+    def read(self) -> None:
+        """Merge rows appended since the last read; start over if the index was replaced."""
+        self.unsafe = {}
+        for path in (self.index_path, self.summaries_path):
+            kind = osio.irregular(path)
+            if kind is not None:
+                self.unsafe[os.path.basename(path)] = f"{kind}; not used"
+        try:
+            fd = osio.open_regular(self.index_path, os.O_RDONLY)
+        except (FileNotFoundError, osio.UnsafeFileError):
+            self._reset(None)
+            return
+        try:
+            stat = os.fstat(fd)
+            identity = (stat.st_dev, stat.st_ino)
+            if identity != self._identity or stat.st_size < self._read:
+                self._reset(identity)
+            chunk = osio.pread_all(fd, self._read, stat.st_size)
+        finally:
+            os.close(fd)
+        end = chunk.rfind(b"\n") + 1  # a line still being appended waits for the next read
+        if end == 0:
+            return
+        chunk = chunk[:end]
+        if self._read == 0 and chunk.startswith(_SNAPSHOT_PREFIX):
+            line, _, chunk = chunk.partition(b"\n")
+            snapshot = _parse_snapshot(line)
+            if snapshot is None:
+                self._damaged = True
+            else:
+                self.rows.add_columns(snapshot)
+        self._read += end
+        if chunk:
+            rows, damaged = _parse_rows(chunk)
+            self._damaged |= damaged
+            self._appended += len(rows)
+            self.rows.add(rows)
+
+    def _reset(self, identity: tuple[int, int] | None) -> None:
+        self.rows = Rows()
+        self._identity = identity
+        self._read = 0
+        self._appended = 0
+        self._damaged = False
+
+    def wants_compaction(self) -> bool:
+        live = len(self.rows)
+        return (
+            self._damaged
+            or self._appended > max(_MIN_APPENDED, live // 8)
+            or self.rows.merged > 2 * live + _MIN_APPENDED
+        )
+
+    def compact(self) -> None:
+        """Rewrite the index as one snapshot line of the live rows, oldest first.
+
+        The summaries file is rewritten too once most of it belongs to deleted or re-saved
+        checkpoints. Rows that do not check out are left out; their files are unindexed then,
+        and the next listing reads them again.
+        """
+        rows = sorted(filter(_complete, self.rows.live()), key=ORDER)
+        try:
+            size = os.lstat(self.summaries_path).st_size
+            if size > 2 * sum(map(itemgetter(LENGTH), rows)) + (1 << 20):
+                rows = self._rewrite_summaries(rows)
+            columns = [list(column) for column in zip(*rows, strict=True)] if rows else []
+            data = orjson.dumps({"snapshot": columns or [[]] * _ROW_LENGTH}) + b"\n"
+            osio.replace(self.index_path, data)
+            stat = os.lstat(self.index_path)
+        except OSError:
+            return  # a read-only folder: keep using the cache as it is
+        self._reset((stat.st_dev, stat.st_ino))
+        self._read = len(data)
+        self.rows.add(rows)
+
+    def _rewrite_summaries(self, rows: list[Row]) -> list[Row]:
+        fd = osio.open_regular(self.summaries_path, os.O_RDONLY)
+        try:
+            data = osio.pread_all(fd, 0, os.fstat(fd).st_size)
+        finally:
+            os.close(fd)
+        lines, kept = [], []
+        offset = 0
+        for row in rows:
+            line = data[row[OFFSET] : row[OFFSET] + row[LENGTH]]
+            if line.startswith(b'{"checkpoint_id":"' + row[NAME][: -len(".json")].encode()):
+                lines.append(line)
+                kept.append((*row[:OFFSET], offset, len(line)))
+                offset += len(line)
+        osio.replace(self.summaries_path, b"".join(lines))
+        return kept
