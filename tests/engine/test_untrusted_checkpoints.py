@@ -214,10 +214,14 @@ async def test_any_record_content_resumes_or_is_refused_cleanly(changes: dict[st
 # --- values that cannot be saved, and the reserved input id ---------------------------------
 
 
-class SendsAHugeNumber(Executor):
+class UndeclaredInt(int):
+    """An int to the type check, but a class no handler declares: the codec refuses it."""
+
+
+class SendsAnUndeclaredNumber(Executor):
     @handler
     async def send(self, text: str, ctx: WorkflowContext[int]) -> None:
-        await ctx.send_message(10**5000)
+        await ctx.send_message(UndeclaredInt(3))
 
 
 class TakesNumbers(Executor):
@@ -228,7 +232,7 @@ class TakesNumbers(Executor):
 
 async def test_a_message_that_cannot_be_encoded_fails_its_sender_not_the_caller() -> None:
     storage = InMemoryCheckpointStorage()
-    sender = SendsAHugeNumber(id="sender")
+    sender = SendsAnUndeclaredNumber(id="sender")
     workflow = (
         WorkflowBuilder()
         .add_edge(sender, TakesNumbers(id="sink"))
