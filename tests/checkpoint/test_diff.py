@@ -159,7 +159,7 @@ async def test_a_long_string_shows_a_unified_text_diff(tmp_path: Path) -> None:
     assert lines[at + 1 : at + 3] == ["      --- before", "      +++ after"]
     # The tuple field compares position by position; the dotted key is quoted and reads back.
     assert by_path["shared_state.report.tags[1]"].after == "edited"
-    note = by_path["shared_state['editor.note']"]
+    note = by_path['shared_state["editor.note"]']
     assert (note.kind, note.after) == (ChangeKind.ADDED, "tightened line 3")
     assert parse_path(note.path) == ["shared_state", "editor.note"]
     assert ("~", "status") in paths(result)
@@ -313,6 +313,6 @@ def test_every_change_stays_on_one_line_whatever_the_document_holds() -> None:
     odd = {"$t": "mod:Bad\nName", "v": "x\ty"}
     result = diff(document({"k\nkey": 1}), document({"k\nkey": odd, "tab": "a\tb"}))
     assert [change.line() for change in result.changes] == [
-        "~ shared_state['k\\nkey']: 1 -> Bad\\nName('x\\ty')",
+        "~ shared_state[\"k\\nkey\"]: 1 -> Bad\\nName('x\\ty')",
         "+ shared_state.tab: 'a\\tb'",
     ]

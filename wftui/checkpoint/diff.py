@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from wftui.checkpoint.decoding import decode_value
 from wftui.checkpoint.document import checkpoint_to_json
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.paths import Segment, format_path
@@ -64,6 +65,7 @@ SECTIONS = (
     "completed_writes",
 )
 _VALUE_FIELDS = (*SECTIONS[1:], "error")
+_DOCUMENT_KEYS = ("checkpoint_id", "workflow_id", "timestamp")
 
 _SCALAR_NAMES = {
     "decimal": "Decimal",
@@ -244,6 +246,11 @@ def _stored(side: WorkflowCheckpoint | Mapping[str, Any]) -> WorkflowCheckpoint:
         side = _stored_document(side)
     if not isinstance(side, Mapping):
         raise TypeError(f"diff compares checkpoints, not {type(side).__name__}")
+    # The model now has defaults for everything (agent-framework builds it bare), so a document
+    # is recognised by the fields every stored checkpoint writes.
+    missing = next((key for key in _DOCUMENT_KEYS if key not in side), None)
+    if missing is not None:
+        raise CheckpointDecodingError(f"not a checkpoint document: {missing}: Field required")
     try:
         return WorkflowCheckpoint.model_validate(dict(side))
     except ValidationError as error:
@@ -438,9 +445,14 @@ def _repr(value: Any) -> str:
     if tag == "timedelta" and type(payload) is list and len(payload) == 3:
         parts = zip(("days", "seconds", "microseconds"), payload, strict=True)
         return f"timedelta({', '.join(f'{name}={n}' for name, n in parts if n)})"
+    if tag in ("datetime", "time"):
+        # Stored as wall time plus a zone apart; built-in tags decode without the allow-list.
+        try:
+            return f"{tag}({decode_value(value).isoformat()!r})"
+        except CheckpointDecodingError:
+            pass
     if tag in _SCALAR_NAMES:
-        zone = f", tz={value['tz']!r}" if "tz" in value else ""
-        return f"{_SCALAR_NAMES[tag]}({_repr(payload)}{zone})"
+        return f"{_SCALAR_NAMES[tag]}({_repr(payload)})"
     if type(tag) is str and ":" in tag:
         name = tag.rpartition(":")[2]
         if not _is_object(value):
