@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 from textual.app import App, ComposeResult
 
 from tests.tui.support import FIXED_CLOCK, settle, wait_until
+from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.engine import (
-    AgentRunEvent,
-    AgentRunUpdateEvent,
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,

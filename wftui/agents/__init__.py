@@ -6,9 +6,17 @@ second to import, which the offline default and the app's start-up should not pa
 """
 
 from wftui.agents.agent import AgentInput, ChatAgent, ChatClientBase
+from wftui.agents.backends import (
+    ChatBackend,
+    ChatSettings,
+    chat_backend_names,
+    find_chat_backend,
+    resolve_backend,
+)
 from wftui.agents.client import ChatClient, ChatOptions, describe_chat_client
-from wftui.agents.config import CHAT_CHOICES, load_env_file, resolve_backend, select_chat_client
+from wftui.agents.config import load_env_file, select_chat_client
 from wftui.agents.errors import ChatClientError, ConfigurationError
+from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.executor import AgentExecutor
 from wftui.agents.function_client import FunctionChatClient
 from wftui.agents.types import (
@@ -22,24 +30,29 @@ from wftui.agents.types import (
 )
 
 __all__ = [
-    "CHAT_CHOICES",
     "AgentExecutor",
     "AgentExecutorRequest",
     "AgentExecutorResponse",
     "AgentInput",
+    "AgentRunEvent",
     "AgentRunResponse",
     "AgentRunResponseUpdate",
+    "AgentRunUpdateEvent",
     "ChatAgent",
+    "ChatBackend",
     "ChatClient",
     "ChatClientBase",
     "ChatClientError",
     "ChatMessage",
     "ChatOptions",
+    "ChatSettings",
     "ConfigurationError",
     "FunctionChatClient",
     "Role",
     "UsageDetails",
+    "chat_backend_names",
     "describe_chat_client",
+    "find_chat_backend",
     "load_env_file",
     "resolve_backend",
     "select_chat_client",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from wftui.agents.agent import ChatAgent
+from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.types import (
     AgentExecutorRequest,
     AgentExecutorResponse,
@@ -19,7 +20,6 @@ from wftui.agents.types import (
     Role,
 )
 from wftui.engine import Executor, WorkflowContext, handler
-from wftui.engine.events import AgentRunEvent, AgentRunUpdateEvent
 
 _CONVERSATION = "conversation"
 
