@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
 from wftui.loader import DEFAULT_PIPELINE
@@ -65,12 +66,20 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     _add_common(prune)
 
 
+def _version() -> str:
+    try:
+        return version("wftui")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wftui",
         description="Workflow engine with checkpoints and resume, and a terminal app to watch it.",
         epilog="With no command, opens the app: wftui [PIPELINE] [--checkpoint-dir DIR]",
     )
+    parser.add_argument("--version", action="version", version=f"wftui {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     app = commands.add_parser("app", help="open the terminal app (the default)")
@@ -111,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 def normalise(argv: Sequence[str]) -> list[str]:
     """``wftui [PIPELINE] [options]`` means ``wftui app ...``."""
     args = list(argv)
-    if any(arg in ("-h", "--help") for arg in args[:1]):
+    if any(arg in ("-h", "--help", "--version") for arg in args[:1]):
         return args
     first = next((arg for arg in args if not arg.startswith("-")), None)
     if first not in COMMANDS:
