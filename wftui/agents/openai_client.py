@@ -10,6 +10,7 @@ a new loop).
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import re
 import ssl
@@ -41,6 +42,70 @@ _SECRET_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _MAX_DETAIL = 200
+DEFAULT_LLM_TIMEOUT = 60.0
+TIMEOUT_VARIABLE = "WFTUI_LLM_TIMEOUT"
+_RAISE_TIMEOUT = f"raise --llm-timeout or {TIMEOUT_VARIABLE}"
+
+
+def llm_timeout(explicit: float | None = None) -> float:
+    """Seconds a call may go without receiving a byte: ``explicit``, else the environment's
+    ``WFTUI_LLM_TIMEOUT``, else 60. A long answer that keeps arriving is never cut by it."""
+    if explicit is not None:
+        return explicit
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_LLM_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError(
+            f"{TIMEOUT_VARIABLE} must be a number of seconds above 0, not {raw!r}"
+        )
+    return seconds
+
+
+def _transport_failure(error: BaseException) -> str | None:
+    """``"timeout"`` or ``"broken"`` for the SDK's HTTP library's read errors, else None.
+
+    Errors inside a stream reach us raw, not as the SDK's own types. They are recognised by
+    their class names, because the SDK's HTTP library has changed (httpx, then httpx2).
+    """
+    for cause in _error_chain(error):
+        kinds = type(cause).__mro__
+        if not any(kind.__module__.split(".")[0].startswith("httpx") for kind in kinds):
+            continue
+        names = {kind.__name__ for kind in kinds}
+        if "TimeoutException" in names:
+            return "timeout"
+        if "TransportError" in names:
+            return "broken"
+    return None
+
+
+class _MalformedReply(Exception):
+    """A reply that parsed as JSON but is not shaped like a chat completion (or chunk)."""
+
+
+def _first_choice(reply: object, *, streamed: bool) -> tuple[str, str | None] | None:
+    """``(text, finish_reason)`` of a completion's or chunk's first choice; None without one.
+
+    The SDK builds replies without validating them, so every field is checked here.
+    """
+    choices = getattr(reply, "choices", None)
+    if not isinstance(choices, list):
+        raise _MalformedReply("no choices list")
+    if not choices:
+        return None
+    part = getattr(choices[0], "delta" if streamed else "message", None)
+    if part is None:
+        raise _MalformedReply("a choice without its message")
+    text = getattr(part, "content", None)
+    finish = getattr(choices[0], "finish_reason", None)
+    if not isinstance(text, str | None) or not isinstance(finish, str | None):
+        raise _MalformedReply("a choice whose content is not text")
+    return text or "", finish
 
 
 def display_url(url: str) -> str:
@@ -79,7 +144,7 @@ class OpenAIBackendBase(ChatClientBase):
         self._model = model
         self._url = url
         self._max_retries = max_retries
-        self._timeout = timeout
+        self._timeout = llm_timeout(timeout)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
 
@@ -114,6 +179,11 @@ class OpenAIBackendBase(ChatClientBase):
     def model_name(self) -> str:
         return self._model
 
+    @property
+    def timeout(self) -> float:
+        """Seconds a call may go without receiving a byte (the SDK's read timeout)."""
+        return self._timeout
+
     def _sdk(self) -> openai.AsyncOpenAI:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is None or self._client_loop() is not loop:
@@ -137,35 +207,74 @@ class OpenAIBackendBase(ChatClientBase):
             completion = await self._sdk().chat.completions.create(
                 **self._request(messages, options)
             )
+            choice = _first_choice(completion, streamed=False)
+        except _MalformedReply as error:
+            raise ChatClientError(f"{self._subject} sent a malformed reply ({error})") from None
         except Exception as error:
             raise self._translate(error, options) from None
-        if not completion.choices:
+        if choice is None:
             raise ChatClientError(f"{self.backend_name} returned no reply for {self._model!r}")
-        text = completion.choices[0].message.content or ""
         usage = None
-        if completion.usage is not None:
+        counts = getattr(completion, "usage", None)
+        if counts is not None:
             usage = UsageDetails(
-                input_tokens=completion.usage.prompt_tokens,
-                output_tokens=completion.usage.completion_tokens,
-                total_tokens=completion.usage.total_tokens,
+                input_tokens=counts.prompt_tokens,
+                output_tokens=counts.completion_tokens,
+                total_tokens=counts.total_tokens,
             )
-        return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=text)], usage=usage)
+        return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=choice[0])], usage=usage)
 
     async def get_streaming_response(
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AsyncIterator[AgentRunResponseUpdate]:
+        """Chunks as they arrive. A stream is an answer only if it says it finished (a finish
+        reason): one that ends or breaks before that fails, whatever text came first."""
         try:
             stream = await self._sdk().chat.completions.create(
                 stream=True, **self._request(messages, options)
             )
+        except Exception as error:
+            raise self._translate(error, options) from None
+        received = 0
+        finished = False
+        try:
             async with stream:
                 async for chunk in stream:
                     # Azure sends a first chunk with no choices (content-filter results).
-                    for choice in chunk.choices[:1]:
-                        if choice.delta.content:
-                            yield AgentRunResponseUpdate(text=choice.delta.content)
+                    choice = _first_choice(chunk, streamed=True)
+                    if choice is None:
+                        continue
+                    text, finish = choice
+                    finished = finished or finish is not None
+                    if text:
+                        received += len(text)
+                        yield AgentRunResponseUpdate(text=text)
+        except (_MalformedReply, ValueError) as error:
+            raise ChatClientError(
+                f"{self._subject} sent a malformed stream ({self._scrub(str(error))})"
+            ) from None
         except Exception as error:
+            failure = _transport_failure(error)
+            if failure == "timeout":
+                seconds = options.get("timeout", self._timeout)
+                raise ChatClientError(
+                    f"{self._subject} sent nothing for {seconds:g} s in the middle of a reply "
+                    f"(a partial reply is not retried): check the server, or {_RAISE_TIMEOUT}"
+                ) from None
+            if failure == "broken":
+                reason = self._scrub(str(error)) or "connection lost"
+                raise ChatClientError(
+                    f"{self._subject} ended the stream before the reply was complete "
+                    f"({received} characters received; {reason})"
+                ) from None
             raise self._translate(error, options) from None
+        if not finished:
+            raise ChatClientError(
+                f"{self._subject} ended the stream before the reply was complete "
+                f"({received} characters received, no finish reason)"
+                if received
+                else f"{self._subject} sent no reply for {self._model!r} (the stream had no choices)"
+            )
 
     async def close(self) -> None:
         """Release the connection pool; optional, the pool is also dropped with the client."""
@@ -209,15 +318,18 @@ class OpenAIBackendBase(ChatClientBase):
         retries = f"after {count} {'retry' if count == 1 else 'retries'}" if count else "no retries"
         if isinstance(error, openai.APITimeoutError):
             seconds = options.get("timeout", self._timeout)
-            within = f"within {seconds:g} s" if seconds is not None else "in time"
             return ChatClientError(
-                f"{self._subject} did not answer {within} ({retries}): "
-                "check the network, or raise the timeout option"
+                f"{self._subject} did not answer within {seconds:g} s ({retries}): "
+                f"check the server and the network, or {_RAISE_TIMEOUT}"
             )
         if isinstance(error, openai.APIConnectionError | ssl.SSLError):
             return ChatClientError(self._connection_message(error))
         if isinstance(error, openai.OpenAIError):
             return ChatClientError(f"{self.backend_name} call failed: {self._scrub(str(error))}")
+        if isinstance(error, ValueError):  # the body was not JSON (json.JSONDecodeError)
+            return ChatClientError(
+                f"{self._subject} sent a malformed reply (not JSON: {self._scrub(str(error))})"
+            )
         return error
 
     def _status_error(self, error: openai.APIStatusError) -> ChatClientError:
@@ -325,7 +437,7 @@ class OpenAIChatClient(OpenAIBackendBase):
             api_key=self._api_key or "no-key",
             base_url=self._url,
             max_retries=self._max_retries,
-            timeout=self._timeout if self._timeout is not None else openai.NOT_GIVEN,
+            timeout=self._timeout,
         )
 
     def _request_extras(self) -> dict[str, Any]:

@@ -27,9 +27,13 @@ def _storage(args: argparse.Namespace) -> FileCheckpointStorage:
 
 
 def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec) -> Any:
+    from wftui.agents.backends import ChatSettings
     from wftui.agents.config import select_chat_client
 
-    return select_chat_client(args.chat, args.env_file, local=pipeline.default_chat_client())
+    settings = ChatSettings(timeout=args.llm_timeout, retries=args.llm_retries)
+    return select_chat_client(
+        args.chat, args.env_file, local=pipeline.default_chat_client(), settings=settings
+    )
 
 
 def _describe(client: Any) -> str:
@@ -165,7 +169,9 @@ def _serve(args: argparse.Namespace) -> int:
     from wftui.tui.serve import serve
 
     command = [sys.executable, "-m", "wftui", "app", "--checkpoint-dir", args.checkpoint_dir]
-    command += ["--chat", args.chat]
+    command += ["--chat", args.chat, "--llm-retries", str(args.llm_retries)]
+    if args.llm_timeout is not None:
+        command += ["--llm-timeout", str(args.llm_timeout)]
     if args.pipeline:
         command.append(args.pipeline)
     if args.env_file:

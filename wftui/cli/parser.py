@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -32,6 +33,36 @@ def _add_chat(parser: argparse.ArgumentParser) -> None:
         "else OpenAI if OPENAI_API_KEY or OPENAI_BASE_URL is set, else local)",
     )
     parser.add_argument("--env-file", help="read settings from this .env file (default ./.env)")
+    parser.add_argument(
+        "--llm-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="fail a model call that receives nothing for this long; a long answer that keeps "
+        "arriving is not cut (env WFTUI_LLM_TIMEOUT; default 60)",
+    )
+    parser.add_argument(
+        "--llm-retries",
+        type=_count,
+        default=2,
+        metavar="N",
+        help="retries of a model call that failed before answering (default %(default)s)",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return int(text)
 
 
 def _pipeline_argument(parser: argparse.ArgumentParser) -> None:
