@@ -35,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, user_errors()):
             print(f"wftui: error: {error}", file=sys.stderr)
             return EXIT_USAGE
+        if isinstance(error, OSError):  # the disk or the folder, not a bug: say which file
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"wftui: error: {where}{error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"wftui: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         print("run again with --debug for the traceback", file=sys.stderr)
         return EXIT_USAGE

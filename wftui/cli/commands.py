@@ -23,7 +23,21 @@ from wftui.loader import PipelineSpec, load_pipeline
 
 
 def _storage(args: argparse.Namespace) -> FileCheckpointStorage:
-    return FileCheckpointStorage(Path(args.checkpoint_dir))
+    folder = Path(args.checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"checkpoint folder {folder} is a file, not a folder")
+    return FileCheckpointStorage(folder)
+
+
+async def _delete(storage: FileCheckpointStorage, checkpoint_id: str) -> None:
+    try:
+        await storage.delete_checkpoint(checkpoint_id)
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise CliError(
+            f"cannot delete checkpoint {checkpoint_id} from {storage.storage_path}: {reason}"
+            " (deleting needs write access to the folder)"
+        ) from error
 
 
 def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec) -> Any:
@@ -108,7 +122,7 @@ async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: boo
     verb = "would delete" if dry_run else "deleted"
     if not dry_run:
         for summary in doomed:
-            await storage.delete_checkpoint(summary.checkpoint_id)
+            await _delete(storage, summary.checkpoint_id)
     kept = len(newest_first) - len(doomed)
     print(
         f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
@@ -148,7 +162,7 @@ async def _checkpoints(args: argparse.Namespace) -> int:
         document = stored_document(storage.storage_path, checkpoint_id)
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
-    await storage.delete_checkpoint(checkpoint_id)
+    await _delete(storage, checkpoint_id)
     print(f"deleted {checkpoint_id}")
     return 0
 
