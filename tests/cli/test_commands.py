@@ -141,10 +141,10 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
     hint = done.stderr.strip().removeprefix("waiting for human input: answer with ")
     pipeline = shlex.quote(APPROVAL_PIPELINE)
     assert hint == (
-        f"wftui resume {paused} {pipeline} --checkpoint-dir c --respond REQUEST_ID=VALUE"
+        f"wftui resume {paused} {pipeline} --checkpoint-dir c --respond {request_id}=VALUE"
     )
     command = [
-        word.replace("REQUEST_ID=VALUE", f"{request_id}=ship it") for word in shlex.split(hint)
+        word.replace(f"{request_id}=VALUE", f"{request_id}=ship it") for word in shlex.split(hint)
     ]
     answered = wftui(*command[1:], cwd=tmp_path)
     assert answered.returncode == 0, answered.stderr

@@ -15,17 +15,22 @@ from wftui.checkpoint.storage import validate_checkpoint_id
 from wftui.cli.errors import CliError
 from wftui.cli.output import (
     print_events,
+    resume_command,
     stored_document,
     summary_header,
     summary_row,
 )
+from wftui.engine.workflow import GraphMismatchError
 from wftui.loader import PipelineSpec, load_pipeline
 
 
-def _storage(args: argparse.Namespace) -> FileCheckpointStorage:
+def _storage(args: argparse.Namespace, *, create: bool = False) -> FileCheckpointStorage:
+    """The checkpoint folder's storage; only commands that save (``create``) make the folder."""
     folder = Path(args.checkpoint_dir)
     if folder.exists() and not folder.is_dir():
-        raise CliError(f"checkpoint folder {folder} is a file, not a folder")
+        raise CliError(f"checkpoint folder {args.checkpoint_dir} is a file, not a folder")
+    if not create and not folder.is_dir():
+        raise CliError(f"checkpoint folder {args.checkpoint_dir} does not exist")
     return FileCheckpointStorage(folder)
 
 
@@ -78,7 +83,7 @@ async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
 async def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline)
     client = _chat_client(args, pipeline)
-    storage = _storage(args)
+    storage = _storage(args, create=True)
     workflow = pipeline.create_workflow(storage, client)
     text = args.input if args.input is not None else pipeline.default_input
     print(
@@ -99,8 +104,8 @@ def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
 
 async def _resume(args: argparse.Namespace) -> int:
     responses = _parse_responses(args.respond)
-    pipeline = load_pipeline(args.pipeline)
     storage = _storage(args)
+    pipeline = load_pipeline(args.pipeline)
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
     client = _chat_client(args, pipeline)
     workflow = pipeline.create_workflow(storage, client)
@@ -108,7 +113,29 @@ async def _resume(args: argparse.Namespace) -> int:
     events = workflow.run_stream_from_checkpoint(
         checkpoint_id, checkpoint_storage=storage, responses=responses or None
     )
-    return await print_events(args, events)
+    try:
+        return await print_events(args, events, resumed_from=checkpoint_id)
+    except GraphMismatchError as error:
+        if args.pipeline:
+            raise
+        raise CliError(f"{error}; {_whose(args, storage, checkpoint_id)}") from error
+
+
+def _whose(args: argparse.Namespace, storage: FileCheckpointStorage, checkpoint_id: str) -> str:
+    """Which pipeline a checkpoint needs, and the command that resumes it with that pipeline.
+
+    The pipeline is named when the checkpoint's metadata records it (``pipeline``); otherwise
+    the command says PIPELINE and the workflow's name is the clue.
+    """
+    document = stored_document(storage.storage_path, checkpoint_id)
+    metadata = document.get("metadata")
+    recorded = metadata.get("pipeline") if isinstance(metadata, dict) else None
+    pipeline = recorded if isinstance(recorded, str) and recorded else "PIPELINE"
+    name = document.get("workflow_name") or "(unnamed)"
+    return (
+        f"the checkpoint belongs to workflow {name!r}, not the default pipeline's; "
+        f"resume it with its pipeline: {resume_command(args, checkpoint_id, pipeline)}"
+    )
 
 
 async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: bool) -> int:
@@ -149,10 +176,11 @@ async def _list(storage: FileCheckpointStorage, args: argparse.Namespace) -> int
 
 
 async def _checkpoints(args: argparse.Namespace) -> int:
-    storage = _storage(args)
     action = args.checkpoints_command
     if action is None:
-        raise CliError("say what to do: wftui checkpoints list | show ID | delete ID | prune")
+        args.print_checkpoints_help()
+        return 0
+    storage = _storage(args)
     if action == "list":
         return await _list(storage, args)
     if action == "prune":
@@ -173,7 +201,7 @@ def _app(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline)
     client = _chat_client(args, pipeline)
     try:
-        run_app(pipeline, _storage(args), client)
+        run_app(pipeline, _storage(args, create=True), client)
     except KeymapError as error:
         raise CliError(str(error)) from error
     return 0

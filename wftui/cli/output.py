@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from wftui.agents.backends import AUTO
 from wftui.checkpoint.codec import parse_checkpoint
 from wftui.checkpoint.model import CheckpointSummary
 from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
@@ -17,6 +18,7 @@ from wftui.cli.errors import EXIT_FAILED_RUN, CliError
 from wftui.cli.parser import DEFAULT_CHECKPOINT_DIR
 from wftui.engine.events import (
     CheckpointSavedEvent,
+    RequestInfoEvent,
     WorkflowEvent,
     WorkflowFailedEvent,
     WorkflowOutputEvent,
@@ -25,20 +27,35 @@ from wftui.engine.events import (
 )
 
 
-def resume_command(args: argparse.Namespace, checkpoint_id: str) -> str:
-    """The command that resumes ``checkpoint_id`` with this invocation's pipeline and folder."""
+def resume_command(
+    args: argparse.Namespace, checkpoint_id: str, pipeline: str | None = None
+) -> str:
+    """The command that resumes ``checkpoint_id`` with this invocation's pipeline, folder and
+    chat backend (``pipeline`` overrides the invocation's)."""
     words = ["wftui", "resume", checkpoint_id]
-    if args.pipeline:
-        words.append(args.pipeline)
+    if pipeline or args.pipeline:
+        words.append(pipeline or args.pipeline)
     if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
         words += ["--checkpoint-dir", args.checkpoint_dir]
+    if getattr(args, "chat", AUTO) != AUTO:
+        words += ["--chat", args.chat]
+    if getattr(args, "env_file", None):
+        words += ["--env-file", args.env_file]
     return shlex.join(words)
 
 
-async def print_events(args: argparse.Namespace, events: AsyncIterator[WorkflowEvent]) -> int:
-    """Print events as they happen; the exit code says whether the run failed."""
+async def print_events(
+    args: argparse.Namespace, events: AsyncIterator[WorkflowEvent], *, resumed_from: str = ""
+) -> int:
+    """Print events as they happen; the exit code says whether the run failed.
+
+    Hints come after the run, when the checkpoint to resume from and the open requests are
+    known: a checkpoint may be saved after the status that says the run waits.
+    """
     failed = False
-    last_checkpoint = ""
+    waiting = False
+    last_checkpoint = resumed_from
+    requests: dict[str, None] = {}
     outputs: list[Any] = []
     async for event in events:
         print(event, flush=True)
@@ -50,17 +67,21 @@ async def print_events(args: argparse.Namespace, events: AsyncIterator[WorkflowE
             last_checkpoint = event.checkpoint_id
         elif isinstance(event, WorkflowOutputEvent):
             outputs.append(event.data)
-        elif (
-            isinstance(event, WorkflowStatusEvent)
-            and event.state is WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
-        ):
-            print(
-                "waiting for human input: answer with "
-                f"{resume_command(args, last_checkpoint)} --respond REQUEST_ID=VALUE",
-                file=sys.stderr,
-            )
+        elif isinstance(event, RequestInfoEvent):
+            requests[event.request_id] = None
+        elif isinstance(event, WorkflowStatusEvent):
+            waiting = event.state is WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
     for output in outputs:
         print(f"output: {output}")
+    if waiting and last_checkpoint:
+        answers = " ".join(
+            f"--respond {shlex.quote(f'{request_id}=VALUE')}" for request_id in requests
+        )
+        print(
+            f"waiting for human input: answer with {resume_command(args, last_checkpoint)} "
+            + (answers or "--respond REQUEST_ID=VALUE"),
+            file=sys.stderr,
+        )
     if failed and last_checkpoint:
         print(
             f"resume after fixing the cause: {resume_command(args, last_checkpoint)}",

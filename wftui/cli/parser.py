@@ -76,6 +76,7 @@ def _pipeline_argument(parser: argparse.ArgumentParser) -> None:
 
 def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     checkpoints = commands.add_parser("checkpoints", help="list, show or delete checkpoints")
+    checkpoints.set_defaults(print_checkpoints_help=checkpoints.print_help)
     checkpoint_commands = checkpoints.add_subparsers(dest="checkpoints_command", metavar="ACTION")
     listing = checkpoint_commands.add_parser("list", help="list checkpoints, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON summaries")
