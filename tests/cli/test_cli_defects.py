@@ -45,7 +45,7 @@ def test_commands_on_a_missing_folder_say_so_and_create_nothing(
 
 
 def _request_ids(stdout: str) -> list[str]:
-    return re.findall(r"RequestInfoEvent\(request_id=(\w+)", stdout)
+    return re.findall(r"^\S+ request\s+\w+\s+.* id=(\w+)$", stdout, re.M)
 
 
 def test_the_waiting_hint_is_the_real_command(tmp_path: Path) -> None:

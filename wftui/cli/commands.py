@@ -80,14 +80,20 @@ async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
     raise CliError(f"{prefix!r} matches {len(matches)} checkpoints; give more of the id")
 
 
+def _header(args: argparse.Namespace, line: str) -> None:
+    """What runs where; on stderr with ``--json``, so stdout is JSON lines only."""
+    print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
 async def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline)
     client = _chat_client(args, pipeline)
     storage = _storage(args, create=True)
     workflow = pipeline.create_workflow(storage, client)
     text = args.input if args.input is not None else pipeline.default_input
-    print(
-        f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}"
+    _header(
+        args,
+        f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
     )
     return await print_events(args, workflow.run_stream(text))
 
@@ -109,7 +115,9 @@ async def _resume(args: argparse.Namespace) -> int:
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
     client = _chat_client(args, pipeline)
     workflow = pipeline.create_workflow(storage, client)
-    print(f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}")
+    _header(
+        args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
+    )
     events = workflow.run_stream_from_checkpoint(
         checkpoint_id, checkpoint_storage=storage, responses=responses or None
     )

@@ -44,6 +44,38 @@ def resume_command(
     return shlex.join(words)
 
 
+EXECUTOR_WIDTH = 20
+KIND_WIDTH = 10
+
+
+def event_line(event: WorkflowEvent) -> str:
+    """The app log's line for ``event`` (time, kind, executor, detail), as plain text.
+
+    Checkpoint lines carry the whole id, which is what ``resume`` takes.
+    """
+    # The log's own wording, so the app and a headless run read alike.
+    from wftui.tui.bridge import describe
+    from wftui.tui.text import Clock
+
+    record = describe(event)
+    text = record.text
+    if isinstance(event, CheckpointSavedEvent):
+        text = f"{event.checkpoint_id} superstep {event.iteration}"
+    time_of_day = Clock().time_of_day(record.time)
+    return f"{time_of_day} {record.kind:<{KIND_WIDTH}} {record.executor:<{EXECUTOR_WIDTH}} {text}".rstrip()
+
+
+def event_json(event: WorkflowEvent) -> str:
+    """One JSON object: the event's kind, time and shown fields (values that are not JSON
+    become their text)."""
+    fields: dict[str, Any] = {"event": type(event).__name__, "timestamp": event.timestamp}
+    fields.update((name, getattr(event, name)) for name in event.shown)
+    details = getattr(event, "details", None)
+    if details is not None:
+        fields["error"] = details.one_line()
+    return json.dumps(fields, default=str, ensure_ascii=False)
+
+
 async def print_events(
     args: argparse.Namespace, events: AsyncIterator[WorkflowEvent], *, resumed_from: str = ""
 ) -> int:
@@ -57,8 +89,9 @@ async def print_events(
     last_checkpoint = resumed_from
     requests: dict[str, None] = {}
     outputs: list[Any] = []
+    as_json = getattr(args, "json", False)
     async for event in events:
-        print(event, flush=True)
+        print(event_json(event) if as_json else event_line(event), flush=True)
         if isinstance(event, WorkflowFailedEvent):
             failed = True
             reason = event.details.one_line() if event.details else "unknown error"
@@ -71,7 +104,7 @@ async def print_events(
             requests[event.request_id] = None
         elif isinstance(event, WorkflowStatusEvent):
             waiting = event.state is WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
-    for output in outputs:
+    for output in [] if as_json else outputs:
         print(f"output: {output}")
     if waiting and last_checkpoint:
         answers = " ".join(

@@ -65,6 +65,12 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _add_json_events(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print each event as one JSON object per line"
+    )
+
+
 def _pipeline_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "pipeline",
@@ -122,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a pipeline headless, printing events")
     _pipeline_argument(run)
     run.add_argument("--input", help="the run's input (default: the pipeline's own)")
+    _add_json_events(run)
     _add_common(run)
     _add_chat(run)
 
@@ -135,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REQUEST_ID=VALUE",
         help="answer a pending human request (repeatable)",
     )
+    _add_json_events(resume)
     _add_common(resume)
     _add_chat(resume)
 
