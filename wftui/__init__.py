@@ -24,13 +24,20 @@ if TYPE_CHECKING:
         AgentRunResponse,
         AgentRunResponseUpdate,
         AgentRunUpdateEvent,
+        AgentThread,
+        BaseAgent,
         ChatAgent,
         ChatClient,
         ChatClientError,
         ChatMessage,
         ConfigurationError,
+        FunctionCallContent,
         FunctionChatClient,
+        FunctionResultContent,
         Role,
+        TextContent,
+        UsageContent,
+        UsageDetails,
     )
     from wftui.checkpoint import (
         CheckpointError,
@@ -81,6 +88,13 @@ if TYPE_CHECKING:
 # Where each public name lives; the type-checking imports above list the same names.
 _HOMES: dict[str, tuple[str, ...]] = {
     "wftui.agents": (
+        "UsageDetails",
+        "UsageContent",
+        "TextContent",
+        "FunctionResultContent",
+        "FunctionCallContent",
+        "BaseAgent",
+        "AgentThread",
         "AgentExecutor",
         "AgentExecutorRequest",
         "AgentExecutorResponse",

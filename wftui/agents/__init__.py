@@ -5,7 +5,7 @@ The OpenAI and Azure clients are imported from ``wftui.openai`` / ``wftui.azure`
 second to import, which the offline default and the app's start-up should not pay.
 """
 
-from wftui.agents.agent import AgentInput, ChatAgent, ChatClientBase
+from wftui.agents.agent import ChatAgent, ChatClientBase
 from wftui.agents.backends import (
     ChatBackend,
     ChatSettings,
@@ -13,8 +13,15 @@ from wftui.agents.backends import (
     find_chat_backend,
     resolve_backend,
 )
+from wftui.agents.base import AgentInput, AgentThread, BaseAgent
 from wftui.agents.client import ChatClient, ChatOptions, describe_chat_client
 from wftui.agents.config import load_env_file, select_chat_client
+from wftui.agents.contents import (
+    FunctionCallContent,
+    FunctionResultContent,
+    TextContent,
+    UsageContent,
+)
 from wftui.agents.errors import ChatClientError, ConfigurationError
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.executor import AgentExecutor
@@ -38,6 +45,8 @@ __all__ = [
     "AgentRunResponse",
     "AgentRunResponseUpdate",
     "AgentRunUpdateEvent",
+    "AgentThread",
+    "BaseAgent",
     "ChatAgent",
     "ChatBackend",
     "ChatClient",
@@ -47,8 +56,12 @@ __all__ = [
     "ChatOptions",
     "ChatSettings",
     "ConfigurationError",
+    "FunctionCallContent",
     "FunctionChatClient",
+    "FunctionResultContent",
     "Role",
+    "TextContent",
+    "UsageContent",
     "UsageDetails",
     "chat_backend_names",
     "describe_chat_client",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wftui.agents.agent import ChatAgent
+from wftui.agents.base import BaseAgent
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.types import (
     AgentExecutorRequest,
@@ -31,7 +31,7 @@ class AgentExecutor(Executor):
     both modes the whole reply follows as an AgentRunEvent, then the response is sent.
     """
 
-    def __init__(self, agent: ChatAgent, *, id: str | None = None, streaming: bool = False) -> None:
+    def __init__(self, agent: BaseAgent, *, id: str | None = None, streaming: bool = False) -> None:
         super().__init__(id=id or agent.name or "agent")
         self.agent = agent
         self.streaming = streaming
