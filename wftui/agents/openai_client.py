@@ -10,13 +10,12 @@ a new loop).
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import re
 import ssl
 import weakref
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +26,14 @@ from typing_extensions import Unpack
 from wftui.agents.agent import ChatClientBase
 from wftui.agents.client import ChatOptions
 from wftui.agents.errors import ChatClientError, ConfigurationError
+from wftui.agents.replies import (
+    RAISE_TIMEOUT,
+    MalformedReply,
+    error_chain,
+    first_choice,
+    llm_timeout,
+    transport_failure,
+)
 from wftui.agents.types import (
     AgentRunResponse,
     AgentRunResponseUpdate,
@@ -42,70 +49,6 @@ _SECRET_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _MAX_DETAIL = 200
-DEFAULT_LLM_TIMEOUT = 60.0
-TIMEOUT_VARIABLE = "WFTUI_LLM_TIMEOUT"
-_RAISE_TIMEOUT = f"raise --llm-timeout or {TIMEOUT_VARIABLE}"
-
-
-def llm_timeout(explicit: float | None = None) -> float:
-    """Seconds a call may go without receiving a byte: ``explicit``, else the environment's
-    ``WFTUI_LLM_TIMEOUT``, else 60. A long answer that keeps arriving is never cut by it."""
-    if explicit is not None:
-        return explicit
-    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_LLM_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigurationError(
-            f"{TIMEOUT_VARIABLE} must be a number of seconds above 0, not {raw!r}"
-        )
-    return seconds
-
-
-def _transport_failure(error: BaseException) -> str | None:
-    """``"timeout"`` or ``"broken"`` for the SDK's HTTP library's read errors, else None.
-
-    Errors inside a stream reach us raw, not as the SDK's own types. They are recognised by
-    their class names, because the SDK's HTTP library has changed (httpx, then httpx2).
-    """
-    for cause in _error_chain(error):
-        kinds = type(cause).__mro__
-        if not any(kind.__module__.split(".")[0].startswith("httpx") for kind in kinds):
-            continue
-        names = {kind.__name__ for kind in kinds}
-        if "TimeoutException" in names:
-            return "timeout"
-        if "TransportError" in names:
-            return "broken"
-    return None
-
-
-class _MalformedReply(Exception):
-    """A reply that parsed as JSON but is not shaped like a chat completion (or chunk)."""
-
-
-def _first_choice(reply: object, *, streamed: bool) -> tuple[str, str | None] | None:
-    """``(text, finish_reason)`` of a completion's or chunk's first choice; None without one.
-
-    The SDK builds replies without validating them, so every field is checked here.
-    """
-    choices = getattr(reply, "choices", None)
-    if not isinstance(choices, list):
-        raise _MalformedReply("no choices list")
-    if not choices:
-        return None
-    part = getattr(choices[0], "delta" if streamed else "message", None)
-    if part is None:
-        raise _MalformedReply("a choice without its message")
-    text = getattr(part, "content", None)
-    finish = getattr(choices[0], "finish_reason", None)
-    if not isinstance(text, str | None) or not isinstance(finish, str | None):
-        raise _MalformedReply("a choice whose content is not text")
-    return text or "", finish
 
 
 def display_url(url: str) -> str:
@@ -125,15 +68,6 @@ def _to_openai_message(message: ChatMessage) -> ChatCompletionMessageParam:
         param["name"] = re.sub(r"[^A-Za-z0-9_-]", "_", message.author_name)[:64]
     # The role/content keys match the SDK's message TypedDicts for these three roles.
     return param  # type: ignore[return-value]
-
-
-def _error_chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 class OpenAIBackendBase(ChatClientBase):
@@ -207,8 +141,8 @@ class OpenAIBackendBase(ChatClientBase):
             completion = await self._sdk().chat.completions.create(
                 **self._request(messages, options)
             )
-            choice = _first_choice(completion, streamed=False)
-        except _MalformedReply as error:
+            choice = first_choice(completion, streamed=False)
+        except MalformedReply as error:
             raise ChatClientError(f"{self._subject} sent a malformed reply ({error})") from None
         except Exception as error:
             raise self._translate(error, options) from None
@@ -241,7 +175,7 @@ class OpenAIBackendBase(ChatClientBase):
             async with stream:
                 async for chunk in stream:
                     # Azure sends a first chunk with no choices (content-filter results).
-                    choice = _first_choice(chunk, streamed=True)
+                    choice = first_choice(chunk, streamed=True)
                     if choice is None:
                         continue
                     text, finish = choice
@@ -249,17 +183,17 @@ class OpenAIBackendBase(ChatClientBase):
                     if text:
                         received += len(text)
                         yield AgentRunResponseUpdate(text=text)
-        except (_MalformedReply, ValueError) as error:
+        except (MalformedReply, ValueError) as error:
             raise ChatClientError(
                 f"{self._subject} sent a malformed stream ({self._scrub(str(error))})"
             ) from None
         except Exception as error:
-            failure = _transport_failure(error)
+            failure = transport_failure(error)
             if failure == "timeout":
                 seconds = options.get("timeout", self._timeout)
                 raise ChatClientError(
                     f"{self._subject} sent nothing for {seconds:g} s in the middle of a reply "
-                    f"(a partial reply is not retried): check the server, or {_RAISE_TIMEOUT}"
+                    f"(a partial reply is not retried): check the server, or {RAISE_TIMEOUT}"
                 ) from None
             if failure == "broken":
                 reason = self._scrub(str(error)) or "connection lost"
@@ -320,7 +254,7 @@ class OpenAIBackendBase(ChatClientBase):
             seconds = options.get("timeout", self._timeout)
             return ChatClientError(
                 f"{self._subject} did not answer within {seconds:g} s ({retries}): "
-                f"check the server and the network, or {_RAISE_TIMEOUT}"
+                f"check the server and the network, or {RAISE_TIMEOUT}"
             )
         if isinstance(error, openai.APIConnectionError | ssl.SSLError):
             return ChatClientError(self._connection_message(error))
@@ -361,7 +295,7 @@ class OpenAIBackendBase(ChatClientBase):
 
     def _connection_message(self, error: Exception) -> str:
         where = display_url(self._url)
-        for cause in _error_chain(error):
+        for cause in error_chain(error):
             if isinstance(cause, ssl.SSLCertVerificationError):
                 reason = cause.verify_message or "certificate not trusted"
                 return (
@@ -374,14 +308,14 @@ class OpenAIBackendBase(ChatClientBase):
                     f"TLS handshake with {where} failed ({self._scrub(str(cause))}): "
                     "check the URL's scheme and port, and SSL_CERT_FILE"
                 )
-        for cause in _error_chain(error):
+        for cause in error_chain(error):
             if isinstance(cause, ConnectionRefusedError):
                 return (
                     f"cannot connect to {self._subject} (connection refused): "
                     f"is the server running? check {self._hint_url()}"
                 )
         reason = next(
-            (str(c) for c in _error_chain(error) if isinstance(c, OSError) and str(c)),
+            (str(c) for c in error_chain(error) if isinstance(c, OSError) and str(c)),
             str(error),
         )
         return (
