@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -82,7 +83,31 @@ def _import(reference: str) -> ModuleType:
             raise PipelineLoadError(
                 f"no pipeline module {reference!r} (give a file path or an importable module)"
             ) from error
-        raise
+        raise PipelineLoadError(
+            f"pipeline {reference} needs module {error.name!r}, which is not installed "
+            f"(imported at {_where(error)})"
+        ) from error
+    except SyntaxError as error:
+        raise PipelineLoadError(
+            f"pipeline {reference} has a syntax error at {error.filename}:{error.lineno}: {error.msg}"
+        ) from error
+    except Exception as error:
+        raise PipelineLoadError(
+            f"pipeline {reference} failed while loading, at {_where(error)}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _where(error: BaseException) -> str:
+    """``file:line`` where ``error`` was raised, skipping the import machinery's own frames."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith("<frozen ")
+    ]
+    if not frames:
+        return "an unknown line"
+    return f"{frames[-1].filename}:{frames[-1].lineno}"
 
 
 def load_pipeline(reference: str | None = None) -> PipelineSpec:

@@ -60,6 +60,10 @@ class FakeLLMServer:
     deployments: set[str] = field(default_factory=lambda: {"gpt-test"})
     models: set[str] = field(default_factory=lambda: {"gpt-test"})
     hang: bool = False
+    # A broken reply instead of a good one: see _broken_body and _stream for the names.
+    fault: str = ""
+    # Seconds between streamed chunks: a slow answer that keeps arriving.
+    pace: float = 0.0
     requests: list[RecordedRequest] = field(default_factory=list)
     _failures: deque[Failure] = field(default_factory=deque)
     _port: int = 0
@@ -86,6 +90,8 @@ class FakeLLMServer:
     def heal(self) -> None:
         self._failures.clear()
         self.hang = False
+        self.fault = ""
+        self.pace = 0.0
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -117,6 +123,8 @@ class FakeLLMServer:
         text = self.reply(body.get("messages", []))
         if body.get("stream"):
             return await self._stream(request, text)
+        if self.fault:
+            return self._broken_body()
         usage = {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}
         return web.json_response(
             {
@@ -135,6 +143,16 @@ class FakeLLMServer:
             }
         )
 
+    def _broken_body(self) -> web.Response:
+        """A 200 whose body is not a chat completion."""
+        if self.fault == "not-json":
+            return web.Response(text="<html>proxy says hi", content_type="application/json")
+        if self.fault == "no-choices":
+            return web.json_response({"id": "chatcmpl-1", "object": "chat.completion"})
+        if self.fault == "null-message":
+            return web.json_response({"choices": [{"index": 0, "message": None}]})
+        raise AssertionError(f"unknown fault {self.fault!r}")
+
     async def _stream(self, request: web.Request, text: str) -> web.StreamResponse:
         response = web.StreamResponse(headers={"content-type": "text/event-stream"})
         await response.prepare(request)
@@ -151,10 +169,31 @@ class FakeLLMServer:
 
         # Azure's first chunk carries no choices (content-filter results only).
         await response.write(chunk([]))
+        if self.fault == "empty-choices":
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            return response
+        if self.fault == "malformed":
+            await response.write(b'data: {"choices": [{"delta": \n\n')
+            await response.write_eof()
+            return response
         await response.write(chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}}]))
-        for word in text.split(" "):
-            piece = word if word == text.split(" ")[-1] else word + " "
+        words = text.split(" ")
+        for number, word in enumerate(words):
+            piece = word if number == len(words) - 1 else word + " "
             await response.write(chunk([{"index": 0, "delta": {"content": piece}}]))
+            if self.fault == "stall":
+                assert self._release is not None
+                await self._release.wait()
+            if self.pace:
+                await asyncio.sleep(self.pace)
+        if self.fault == "cut":  # the body ends cleanly, but before the reply did
+            await response.write_eof()
+            return response
+        if self.fault == "drop":  # the connection goes away mid-reply
+            assert request.transport is not None
+            request.transport.close()
+            return response
         await response.write(chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()

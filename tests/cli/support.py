@@ -45,11 +45,11 @@ def wftui(
 
 def saved_ids(stdout: str) -> list[str]:
     """Checkpoint ids in the order the run printed them."""
-    return re.findall(r"CheckpointSavedEvent\(checkpoint_id=(\w+), iteration=\d+\)", stdout)
+    return re.findall(r"^\S+ checkpoint\s+(\w+) superstep \d+$", stdout, re.M)
 
 
 def invoked(stdout: str) -> list[str]:
-    return re.findall(r"^ExecutorInvokedEvent\(executor_id=(\w+)\)$", stdout, re.M)
+    return re.findall(r"^\S+ invoked\s+(\w+)$", stdout, re.M)
 
 
 # The shipped human-in-the-loop example, named by file path as a user would.

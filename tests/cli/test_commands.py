@@ -40,10 +40,10 @@ def test_run_prints_events_one_per_line_and_the_output(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("pipeline: text_processing | chat: local function")
-    assert lines[1] == "WorkflowStartedEvent()"
-    assert "ExecutorInvokedEvent(executor_id=upper_case_executor)" in lines
-    assert "WorkflowOutputEvent(data=dlrow olleh, source_executor_id=finalize)" in lines
-    assert "WorkflowStatusEvent(state=IDLE)" in lines
+    assert re.fullmatch(r"\S+ run\s+started", lines[1])
+    assert any(re.fullmatch(r"\S+ invoked\s+upper_case_executor", line) for line in lines)
+    assert any(re.fullmatch(r"\S+ OUTPUT\s+finalize\s+dlrow olleh", line) for line in lines)
+    assert re.fullmatch(r"\S+ status\s+\S+ completed", lines[-2])
     assert lines[-1] == "output: dlrow olleh"
     assert invoked(done.stdout) == SEED_STEPS
     assert len(saved_ids(done.stdout)) == 6
@@ -131,20 +131,18 @@ def test_resume_runs_only_what_is_left(seeded: tuple[Path, list[str]], length: i
 def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
     done = wftui("run", APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    (request_id,) = re.findall(
-        r"RequestInfoEvent\(request_id=(\w+), source_executor_id=drafter", done.stdout
-    )
-    assert "WorkflowStatusEvent(state=IDLE_WITH_PENDING_REQUESTS)" in done.stdout
+    (request_id,) = re.findall(r"request\s+drafter\s+.* id=(\w+)$", done.stdout, re.M)
+    assert re.search(r"status\s+\? waiting for human$", done.stdout, re.M)
     paused = saved_ids(done.stdout)[-1]
 
     # The hint on stderr works as printed, with the answer filled in.
     hint = done.stderr.strip().removeprefix("waiting for human input: answer with ")
     pipeline = shlex.quote(APPROVAL_PIPELINE)
     assert hint == (
-        f"wftui resume {paused} {pipeline} --checkpoint-dir c --respond REQUEST_ID=VALUE"
+        f"wftui resume {paused} {pipeline} --checkpoint-dir c --respond {request_id}=VALUE"
     )
     command = [
-        word.replace("REQUEST_ID=VALUE", f"{request_id}=ship it") for word in shlex.split(hint)
+        word.replace(f"{request_id}=VALUE", f"{request_id}=ship it") for word in shlex.split(hint)
     ]
     answered = wftui(*command[1:], cwd=tmp_path)
     assert answered.returncode == 0, answered.stderr
@@ -154,8 +152,8 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
     # Resuming without an answer shows the request again and waits.
     waiting = wftui("resume", paused, APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     assert waiting.returncode == 0, waiting.stderr
-    assert f"RequestInfoEvent(request_id={request_id}" in waiting.stdout
-    assert "WorkflowStatusEvent(state=IDLE_WITH_PENDING_REQUESTS)" in waiting.stdout
+    assert f"id={request_id}" in waiting.stdout
+    assert re.search(r"status\s+\? waiting for human$", waiting.stdout, re.M)
 
     # show needs no pipeline: values are printed as the typed JSON the file holds.
     shown = wftui("checkpoints", "show", paused, "--checkpoint-dir", "c", cwd=tmp_path)
@@ -227,7 +225,7 @@ async def test_ctrl_c_stops_a_run_and_the_last_checkpoint_resumes(tmp_path: Path
     lines: list[str] = []
     try:
         async with asyncio.timeout(60):
-            while "ExecutorInvokedEvent(executor_id=slow)" not in lines:
+            while invoked("\n".join(lines))[-1:] != ["slow"]:
                 line = await process.stdout.readline()
                 assert line, f"the run ended early: {lines}"
                 lines.append(line.decode().strip())

@@ -42,7 +42,7 @@ async def test_sigkill_mid_superstep_then_resume_from_the_latest_checkpoint(
     lines: list[str] = []
     try:
         async with asyncio.timeout(60):
-            while "ExecutorInvokedEvent(executor_id=slow)" not in lines:
+            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
                 line = await process.stdout.readline()
                 assert line, f"the run ended early: {lines}"
                 lines.append(line.decode().strip())

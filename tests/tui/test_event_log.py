@@ -9,9 +9,8 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 
 from tests.tui.support import FIXED_CLOCK, settle, wait_until
+from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.engine import (
-    AgentRunEvent,
-    AgentRunUpdateEvent,
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,

@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.tui.support import FIXED_NOW, SEED_ORDER, AppFactory, settle, wait_until
+from wftui.agents.events import AgentRunUpdateEvent
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.engine import (
-    AgentRunUpdateEvent,
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
-from typing import TypeAlias
 
 from typing_extensions import Unpack
 
+from wftui.agents.base import AgentInput, AgentThread, BaseAgent
 from wftui.agents.client import ChatClient, ChatOptions
 from wftui.agents.types import AgentRunResponse, AgentRunResponseUpdate, ChatMessage, Role
-
-AgentInput: TypeAlias = str | ChatMessage | Sequence[ChatMessage] | None
 
 
 def to_messages(value: AgentInput) -> list[ChatMessage]:
@@ -29,8 +27,12 @@ def to_messages(value: AgentInput) -> list[ChatMessage]:
     return list(value)
 
 
-class ChatAgent:
-    """Runs a conversation through a chat client with the agent's instructions in front."""
+class ChatAgent(BaseAgent):
+    """Runs a conversation through a chat client with the agent's instructions in front.
+
+    With a ``thread``, the thread's conversation comes first and the call's messages and the
+    reply are added to it.
+    """
 
     def __init__(
         self,
@@ -40,40 +42,55 @@ class ChatAgent:
         name: str | None = None,
         **options: Unpack[ChatOptions],
     ) -> None:
+        super().__init__(name=name)
         self.chat_client = chat_client
         self.instructions = instructions
-        self.name = name
         self.options: ChatOptions = options
 
     def _prepare(
-        self, messages: AgentInput, options: ChatOptions
+        self, messages: AgentInput, options: ChatOptions, thread: AgentThread | None = None
     ) -> tuple[list[ChatMessage], ChatOptions]:
-        conversation = to_messages(messages)
+        conversation = [*(thread.messages if thread else []), *to_messages(messages)]
         if self.instructions:
             conversation.insert(0, ChatMessage(Role.SYSTEM, text=self.instructions))
         merged: ChatOptions = {**self.options, **options}
         return conversation, merged
 
     async def run(
-        self, messages: AgentInput = None, **options: Unpack[ChatOptions]
+        self,
+        messages: AgentInput = None,
+        *,
+        thread: AgentThread | None = None,
+        **options: Unpack[ChatOptions],
     ) -> AgentRunResponse:
         """The whole reply; per-call options override the agent's."""
-        conversation, merged = self._prepare(messages, options)
+        conversation, merged = self._prepare(messages, options, thread)
         response = await self.chat_client.get_response(conversation, **merged)
         if self.name:
             for message in response.messages:
                 message.author_name = message.author_name or self.name
+        if thread is not None:
+            await thread.on_new_messages([*to_messages(messages), *response.messages])
         return response
 
     async def run_stream(
-        self, messages: AgentInput = None, **options: Unpack[ChatOptions]
+        self,
+        messages: AgentInput = None,
+        *,
+        thread: AgentThread | None = None,
+        **options: Unpack[ChatOptions],
     ) -> AsyncIterator[AgentRunResponseUpdate]:
         """The reply chunk by chunk, as the backend sends it."""
-        conversation, merged = self._prepare(messages, options)
+        conversation, merged = self._prepare(messages, options, thread)
+        updates: list[AgentRunResponseUpdate] = []
         async for update in self.chat_client.get_streaming_response(conversation, **merged):
             if self.name and not update.author_name:
                 update.author_name = self.name
+            updates.append(update)
             yield update
+        if thread is not None:
+            reply = AgentRunResponse.from_updates(updates).messages
+            await thread.on_new_messages([*to_messages(messages), *reply])
 
 
 class ChatClientBase(ABC):

@@ -135,7 +135,7 @@ class AzureOpenAIChatClient(OpenAIBackendBase):
             azure_deployment=self._model,
             api_version=self._api_version,
             max_retries=self._max_retries,
-            timeout=self._timeout if self._timeout is not None else openai.NOT_GIVEN,
+            timeout=self._timeout,
             **auth,
         )
 

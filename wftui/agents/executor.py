@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wftui.agents.agent import ChatAgent
+from wftui.agents.base import BaseAgent
+from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.types import (
     AgentExecutorRequest,
     AgentExecutorResponse,
@@ -19,7 +20,6 @@ from wftui.agents.types import (
     Role,
 )
 from wftui.engine import Executor, WorkflowContext, handler
-from wftui.engine.events import AgentRunEvent, AgentRunUpdateEvent
 
 _CONVERSATION = "conversation"
 
@@ -31,7 +31,7 @@ class AgentExecutor(Executor):
     both modes the whole reply follows as an AgentRunEvent, then the response is sent.
     """
 
-    def __init__(self, agent: ChatAgent, *, id: str | None = None, streaming: bool = False) -> None:
+    def __init__(self, agent: BaseAgent, *, id: str | None = None, streaming: bool = False) -> None:
         super().__init__(id=id or agent.name or "agent")
         self.agent = agent
         self.streaming = streaming

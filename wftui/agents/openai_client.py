@@ -15,7 +15,7 @@ import re
 import ssl
 import weakref
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +26,14 @@ from typing_extensions import Unpack
 from wftui.agents.agent import ChatClientBase
 from wftui.agents.client import ChatOptions
 from wftui.agents.errors import ChatClientError, ConfigurationError
+from wftui.agents.replies import (
+    RAISE_TIMEOUT,
+    MalformedReply,
+    error_chain,
+    first_choice,
+    llm_timeout,
+    transport_failure,
+)
 from wftui.agents.types import (
     AgentRunResponse,
     AgentRunResponseUpdate,
@@ -62,15 +70,6 @@ def _to_openai_message(message: ChatMessage) -> ChatCompletionMessageParam:
     return param  # type: ignore[return-value]
 
 
-def _error_chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 class OpenAIBackendBase(ChatClientBase):
     """Shared machinery of the SDK-backed clients; subclasses say how to build the SDK client
     and how to word hints (which variable to check)."""
@@ -79,7 +78,7 @@ class OpenAIBackendBase(ChatClientBase):
         self._model = model
         self._url = url
         self._max_retries = max_retries
-        self._timeout = timeout
+        self._timeout = llm_timeout(timeout)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
 
@@ -114,6 +113,11 @@ class OpenAIBackendBase(ChatClientBase):
     def model_name(self) -> str:
         return self._model
 
+    @property
+    def timeout(self) -> float:
+        """Seconds a call may go without receiving a byte (the SDK's read timeout)."""
+        return self._timeout
+
     def _sdk(self) -> openai.AsyncOpenAI:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is None or self._client_loop() is not loop:
@@ -137,35 +141,74 @@ class OpenAIBackendBase(ChatClientBase):
             completion = await self._sdk().chat.completions.create(
                 **self._request(messages, options)
             )
+            choice = first_choice(completion, streamed=False)
+        except MalformedReply as error:
+            raise ChatClientError(f"{self._subject} sent a malformed reply ({error})") from None
         except Exception as error:
             raise self._translate(error, options) from None
-        if not completion.choices:
+        if choice is None:
             raise ChatClientError(f"{self.backend_name} returned no reply for {self._model!r}")
-        text = completion.choices[0].message.content or ""
         usage = None
-        if completion.usage is not None:
+        counts = getattr(completion, "usage", None)
+        if counts is not None:
             usage = UsageDetails(
-                input_tokens=completion.usage.prompt_tokens,
-                output_tokens=completion.usage.completion_tokens,
-                total_tokens=completion.usage.total_tokens,
+                input_tokens=counts.prompt_tokens,
+                output_tokens=counts.completion_tokens,
+                total_tokens=counts.total_tokens,
             )
-        return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=text)], usage=usage)
+        return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=choice[0])], usage=usage)
 
     async def get_streaming_response(
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AsyncIterator[AgentRunResponseUpdate]:
+        """Chunks as they arrive. A stream is an answer only if it says it finished (a finish
+        reason): one that ends or breaks before that fails, whatever text came first."""
         try:
             stream = await self._sdk().chat.completions.create(
                 stream=True, **self._request(messages, options)
             )
+        except Exception as error:
+            raise self._translate(error, options) from None
+        received = 0
+        finished = False
+        try:
             async with stream:
                 async for chunk in stream:
                     # Azure sends a first chunk with no choices (content-filter results).
-                    for choice in chunk.choices[:1]:
-                        if choice.delta.content:
-                            yield AgentRunResponseUpdate(text=choice.delta.content)
+                    choice = first_choice(chunk, streamed=True)
+                    if choice is None:
+                        continue
+                    text, finish = choice
+                    finished = finished or finish is not None
+                    if text:
+                        received += len(text)
+                        yield AgentRunResponseUpdate(text=text)
+        except (MalformedReply, ValueError) as error:
+            raise ChatClientError(
+                f"{self._subject} sent a malformed stream ({self._scrub(str(error))})"
+            ) from None
         except Exception as error:
+            failure = transport_failure(error)
+            if failure == "timeout":
+                seconds = options.get("timeout", self._timeout)
+                raise ChatClientError(
+                    f"{self._subject} sent nothing for {seconds:g} s in the middle of a reply "
+                    f"(a partial reply is not retried): check the server, or {RAISE_TIMEOUT}"
+                ) from None
+            if failure == "broken":
+                reason = self._scrub(str(error)) or "connection lost"
+                raise ChatClientError(
+                    f"{self._subject} ended the stream before the reply was complete "
+                    f"({received} characters received; {reason})"
+                ) from None
             raise self._translate(error, options) from None
+        if not finished:
+            raise ChatClientError(
+                f"{self._subject} ended the stream before the reply was complete "
+                f"({received} characters received, no finish reason)"
+                if received
+                else f"{self._subject} sent no reply for {self._model!r} (the stream had no choices)"
+            )
 
     async def close(self) -> None:
         """Release the connection pool; optional, the pool is also dropped with the client."""
@@ -209,15 +252,18 @@ class OpenAIBackendBase(ChatClientBase):
         retries = f"after {count} {'retry' if count == 1 else 'retries'}" if count else "no retries"
         if isinstance(error, openai.APITimeoutError):
             seconds = options.get("timeout", self._timeout)
-            within = f"within {seconds:g} s" if seconds is not None else "in time"
             return ChatClientError(
-                f"{self._subject} did not answer {within} ({retries}): "
-                "check the network, or raise the timeout option"
+                f"{self._subject} did not answer within {seconds:g} s ({retries}): "
+                f"check the server and the network, or {RAISE_TIMEOUT}"
             )
         if isinstance(error, openai.APIConnectionError | ssl.SSLError):
             return ChatClientError(self._connection_message(error))
         if isinstance(error, openai.OpenAIError):
             return ChatClientError(f"{self.backend_name} call failed: {self._scrub(str(error))}")
+        if isinstance(error, ValueError):  # the body was not JSON (json.JSONDecodeError)
+            return ChatClientError(
+                f"{self._subject} sent a malformed reply (not JSON: {self._scrub(str(error))})"
+            )
         return error
 
     def _status_error(self, error: openai.APIStatusError) -> ChatClientError:
@@ -249,7 +295,7 @@ class OpenAIBackendBase(ChatClientBase):
 
     def _connection_message(self, error: Exception) -> str:
         where = display_url(self._url)
-        for cause in _error_chain(error):
+        for cause in error_chain(error):
             if isinstance(cause, ssl.SSLCertVerificationError):
                 reason = cause.verify_message or "certificate not trusted"
                 return (
@@ -262,14 +308,14 @@ class OpenAIBackendBase(ChatClientBase):
                     f"TLS handshake with {where} failed ({self._scrub(str(cause))}): "
                     "check the URL's scheme and port, and SSL_CERT_FILE"
                 )
-        for cause in _error_chain(error):
+        for cause in error_chain(error):
             if isinstance(cause, ConnectionRefusedError):
                 return (
                     f"cannot connect to {self._subject} (connection refused): "
                     f"is the server running? check {self._hint_url()}"
                 )
         reason = next(
-            (str(c) for c in _error_chain(error) if isinstance(c, OSError) and str(c)),
+            (str(c) for c in error_chain(error) if isinstance(c, OSError) and str(c)),
             str(error),
         )
         return (
@@ -325,7 +371,7 @@ class OpenAIChatClient(OpenAIBackendBase):
             api_key=self._api_key or "no-key",
             base_url=self._url,
             max_retries=self._max_retries,
-            timeout=self._timeout if self._timeout is not None else openai.NOT_GIVEN,
+            timeout=self._timeout,
         )
 
     def _request_extras(self) -> dict[str, Any]:

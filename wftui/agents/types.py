@@ -35,13 +35,53 @@ class ChatMessage:
         self.role = Role(self.role)
 
 
-@dataclass
+@dataclass(init=False)
 class UsageDetails:
-    """Token counts a backend reported; absent when it reported none (local functions)."""
+    """Token counts a backend reported; absent when it reported none (local functions).
+
+    agent-framework's names (``input_token_count``...) are accepted and readable too, and
+    usages add up (``a + b``), a count missing on both sides staying missing.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
+
+    def __init__(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        total_tokens: int | None = None,
+        *,
+        input_token_count: int | None = None,
+        output_token_count: int | None = None,
+        total_token_count: int | None = None,
+    ) -> None:
+        self.input_tokens = input_tokens if input_tokens is not None else input_token_count
+        self.output_tokens = output_tokens if output_tokens is not None else output_token_count
+        self.total_tokens = total_tokens if total_tokens is not None else total_token_count
+
+    @property
+    def input_token_count(self) -> int | None:
+        return self.input_tokens
+
+    @property
+    def output_token_count(self) -> int | None:
+        return self.output_tokens
+
+    @property
+    def total_token_count(self) -> int | None:
+        return self.total_tokens
+
+    def __add__(self, other: UsageDetails) -> UsageDetails:
+        def add(mine: int | None, theirs: int | None) -> int | None:
+            return None if mine is None and theirs is None else (mine or 0) + (theirs or 0)
+
+        return UsageDetails(
+            add(self.input_tokens, other.input_tokens),
+            add(self.output_tokens, other.output_tokens),
+            add(self.total_tokens, other.total_tokens),
+        )
 
 
 @dataclass

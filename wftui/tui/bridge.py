@@ -16,9 +16,8 @@ from enum import Enum
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.engine import (
-    AgentRunEvent,
-    AgentRunUpdateEvent,
     CheckpointSavedEvent,
     ExecutorCompletedEvent,
     ExecutorEvent,

@@ -1,0 +1,44 @@
+"""Headless ``run`` prints the app log's one-line form with times; ``--json`` prints one JSON
+object per event for scripts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.cli.support import wftui
+
+TIME = r"\d\d:\d\d:\d\d\.\d{3}"
+
+
+def test_run_prints_the_logs_line_form_with_times(tmp_path: Path) -> None:
+    done = wftui("run", "--checkpoint-dir", "ckpt", "--chat", "local", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()[1:-1]  # between the header and the output line
+    assert not [line for line in lines if "Event(" in line]
+    assert all(re.match(TIME + " ", line) for line in lines), lines
+    assert any(re.fullmatch(TIME + r" invoked\s+upper_case_executor", line) for line in lines)
+    assert any(re.fullmatch(TIME + r" OUTPUT\s+finalize\s+dlrow olleh", line) for line in lines)
+    # Checkpoint lines carry the whole id, which is what resume takes.
+    saved = [re.search(r"checkpoint\s+(\w{24}) superstep \d+$", line) for line in lines]
+    ids = [found.group(1) for found in saved if found]
+    assert sorted(ids) == sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json"))
+
+
+def test_run_json_prints_one_object_per_event(tmp_path: Path) -> None:
+    done = wftui("run", "--json", "--checkpoint-dir", "ckpt", "--chat", "local", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    kinds = [event["event"] for event in events]
+    assert kinds[0] == "WorkflowStartedEvent" and kinds[-1] == "WorkflowStatusEvent"
+    assert {"executor_id": "finalize"}.items() <= next(
+        e for e in events if e["event"] == "ExecutorInvokedEvent" and e["executor_id"] == "finalize"
+    ).items()
+    (output,) = [e for e in events if e["event"] == "WorkflowOutputEvent"]
+    assert output["data"] == "dlrow olleh"
+    saved = [e["checkpoint_id"] for e in events if e["event"] == "CheckpointSavedEvent"]
+    assert sorted(saved) == sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json"))
+    assert all(isinstance(e["timestamp"], float) for e in events)

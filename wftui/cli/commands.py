@@ -1,0 +1,242 @@
+"""What each subcommand does; the parser and the printing live beside this."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.checkpoint.storage import validate_checkpoint_id
+from wftui.cli.errors import CliError
+from wftui.cli.output import (
+    print_events,
+    resume_command,
+    stored_document,
+    summary_header,
+    summary_row,
+)
+from wftui.engine.workflow import GraphMismatchError
+from wftui.loader import PipelineSpec, load_pipeline
+
+
+def _storage(args: argparse.Namespace, *, create: bool = False) -> FileCheckpointStorage:
+    """The checkpoint folder's storage; only commands that save (``create``) make the folder."""
+    folder = Path(args.checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"checkpoint folder {args.checkpoint_dir} is a file, not a folder")
+    if not create and not folder.is_dir():
+        raise CliError(f"checkpoint folder {args.checkpoint_dir} does not exist")
+    return FileCheckpointStorage(folder)
+
+
+async def _delete(storage: FileCheckpointStorage, checkpoint_id: str) -> None:
+    try:
+        await storage.delete_checkpoint(checkpoint_id)
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        raise CliError(
+            f"cannot delete checkpoint {checkpoint_id} from {storage.storage_path}: {reason}"
+            " (deleting needs write access to the folder)"
+        ) from error
+
+
+def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec) -> Any:
+    from wftui.agents.backends import ChatSettings
+    from wftui.agents.config import select_chat_client
+
+    settings = ChatSettings(timeout=args.llm_timeout, retries=args.llm_retries)
+    return select_chat_client(
+        args.chat, args.env_file, local=pipeline.default_chat_client(), settings=settings
+    )
+
+
+def _describe(client: Any) -> str:
+    if client is None:
+        return "the pipeline's own"
+    from wftui.agents.client import describe_chat_client
+
+    return describe_chat_client(client)
+
+
+async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
+    """Accept a unique prefix, as the seed notebook does; say why a matching file is unusable."""
+    validate_checkpoint_id(prefix)
+    ids = await storage.list_checkpoint_ids()
+    if prefix in ids:
+        return prefix
+    matches = [checkpoint_id for checkpoint_id in ids if checkpoint_id.startswith(prefix)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        for problem in storage.problems:
+            if Path(problem.path).name.startswith(prefix):
+                raise CliError(f"checkpoint file {problem.path} is unusable: {problem.reason}")
+        raise CliError(f"no checkpoint {prefix!r} in {storage.storage_path}")
+    raise CliError(f"{prefix!r} matches {len(matches)} checkpoints; give more of the id")
+
+
+def _header(args: argparse.Namespace, line: str) -> None:
+    """What runs where; on stderr with ``--json``, so stdout is JSON lines only."""
+    print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(args.pipeline)
+    client = _chat_client(args, pipeline)
+    storage = _storage(args, create=True)
+    workflow = pipeline.create_workflow(storage, client)
+    text = args.input if args.input is not None else pipeline.default_input
+    _header(
+        args,
+        f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
+    )
+    return await print_events(args, workflow.run_stream(text))
+
+
+def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
+    responses: dict[str, str] = {}
+    for pair in pairs:
+        request_id, separator, value = pair.partition("=")
+        if not separator or not request_id:
+            raise CliError(f"--respond takes REQUEST_ID=VALUE, not {pair!r}")
+        responses[request_id] = value
+    return responses
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    responses = _parse_responses(args.respond)
+    storage = _storage(args)
+    pipeline = load_pipeline(args.pipeline)
+    checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    client = _chat_client(args, pipeline)
+    workflow = pipeline.create_workflow(storage, client)
+    _header(
+        args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
+    )
+    events = workflow.run_stream_from_checkpoint(
+        checkpoint_id, checkpoint_storage=storage, responses=responses or None
+    )
+    try:
+        return await print_events(args, events, resumed_from=checkpoint_id)
+    except GraphMismatchError as error:
+        if args.pipeline:
+            raise
+        raise CliError(f"{error}; {_whose(args, storage, checkpoint_id)}") from error
+
+
+def _whose(args: argparse.Namespace, storage: FileCheckpointStorage, checkpoint_id: str) -> str:
+    """Which pipeline a checkpoint needs, and the command that resumes it with that pipeline.
+
+    The pipeline is named when the checkpoint's metadata records it (``pipeline``); otherwise
+    the command says PIPELINE and the workflow's name is the clue.
+    """
+    document = stored_document(storage.storage_path, checkpoint_id)
+    metadata = document.get("metadata")
+    recorded = metadata.get("pipeline") if isinstance(metadata, dict) else None
+    pipeline = recorded if isinstance(recorded, str) and recorded else "PIPELINE"
+    name = document.get("workflow_name") or "(unnamed)"
+    return (
+        f"the checkpoint belongs to workflow {name!r}, not the default pipeline's; "
+        f"resume it with its pipeline: {resume_command(args, checkpoint_id, pipeline)}"
+    )
+
+
+async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: bool) -> int:
+    """Keep the newest ``keep_runs`` runs whole; a run is only ever removed entirely."""
+    if keep_runs < 1:
+        raise CliError("--keep-runs must be at least 1 (use 'checkpoints delete' for single ones)")
+    newest_first = await storage.list_summaries()
+    runs = list(dict.fromkeys(summary.workflow_id for summary in newest_first))
+    old_runs = set(runs[keep_runs:])
+    doomed = [summary for summary in newest_first if summary.workflow_id in old_runs]
+    verb = "would delete" if dry_run else "deleted"
+    if not dry_run:
+        for summary in doomed:
+            await _delete(storage, summary.checkpoint_id)
+    kept = len(newest_first) - len(doomed)
+    print(
+        f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
+        f"kept {kept} of {min(len(runs), keep_runs)} runs"
+    )
+    return 0
+
+
+async def _list(storage: FileCheckpointStorage, args: argparse.Namespace) -> int:
+    summaries = await storage.list_summaries()
+    if args.run:
+        summaries = [s for s in summaries if s.workflow_id.startswith(args.run)]
+    if args.json:
+        print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
+    else:
+        print(summary_header())
+        for summary in summaries:
+            print(summary_row(summary))
+        if not summaries:
+            print(f"(no checkpoints in {storage.storage_path})")
+    for problem in storage.problems:
+        print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
+    return 0
+
+
+async def _checkpoints(args: argparse.Namespace) -> int:
+    action = args.checkpoints_command
+    if action is None:
+        args.print_checkpoints_help()
+        return 0
+    storage = _storage(args)
+    if action == "list":
+        return await _list(storage, args)
+    if action == "prune":
+        return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
+    checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    if action == "show":
+        document = stored_document(storage.storage_path, checkpoint_id)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    await _delete(storage, checkpoint_id)
+    print(f"deleted {checkpoint_id}")
+    return 0
+
+
+def _app(args: argparse.Namespace) -> int:
+    from wftui.tui.app import KeymapError, run_app
+
+    pipeline = load_pipeline(args.pipeline)
+    client = _chat_client(args, pipeline)
+    try:
+        run_app(pipeline, _storage(args, create=True), client)
+    except KeymapError as error:
+        raise CliError(str(error)) from error
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from wftui.tui.serve import serve
+
+    command = [sys.executable, "-m", "wftui", "app", "--checkpoint-dir", args.checkpoint_dir]
+    command += ["--chat", args.chat, "--llm-retries", str(args.llm_retries)]
+    if args.llm_timeout is not None:
+        command += ["--llm-timeout", str(args.llm_timeout)]
+    if args.pipeline:
+        command.append(args.pipeline)
+    if args.env_file:
+        command += ["--env-file", args.env_file]
+    serve(command, host=args.host, port=args.port)
+    return 0
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return asyncio.run(_run(args))
+    if args.command == "resume":
+        return asyncio.run(_resume(args))
+    if args.command == "checkpoints":
+        return asyncio.run(_checkpoints(args))
+    if args.command == "serve":
+        return _serve(args)
+    return _app(args)

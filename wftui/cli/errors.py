@@ -1,0 +1,28 @@
+"""What the CLI treats as the user's problem (one line) rather than a bug (a traceback hint)."""
+
+from __future__ import annotations
+
+EXIT_FAILED_RUN = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from wftui.agents.errors import ChatClientError, ConfigurationError
+    from wftui.checkpoint.storage import CheckpointError
+    from wftui.engine.executor import WorkflowDefinitionError
+    from wftui.engine.workflow import WorkflowRunError
+    from wftui.loader import PipelineLoadError
+
+    return (
+        CliError,
+        CheckpointError,
+        PipelineLoadError,
+        WorkflowRunError,
+        WorkflowDefinitionError,
+        ConfigurationError,
+        ChatClientError,
+    )

@@ -1,0 +1,160 @@
+"""What the headless commands print: events as they happen, checkpoint rows and documents."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from wftui.agents.backends import AUTO
+from wftui.checkpoint.codec import parse_checkpoint
+from wftui.checkpoint.model import CheckpointSummary
+from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
+from wftui.cli.errors import EXIT_FAILED_RUN, CliError
+from wftui.cli.parser import DEFAULT_CHECKPOINT_DIR
+from wftui.engine.events import (
+    CheckpointSavedEvent,
+    RequestInfoEvent,
+    WorkflowEvent,
+    WorkflowFailedEvent,
+    WorkflowOutputEvent,
+    WorkflowRunState,
+    WorkflowStatusEvent,
+)
+
+
+def resume_command(
+    args: argparse.Namespace, checkpoint_id: str, pipeline: str | None = None
+) -> str:
+    """The command that resumes ``checkpoint_id`` with this invocation's pipeline, folder and
+    chat backend (``pipeline`` overrides the invocation's)."""
+    words = ["wftui", "resume", checkpoint_id]
+    if pipeline or args.pipeline:
+        words.append(pipeline or args.pipeline)
+    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
+        words += ["--checkpoint-dir", args.checkpoint_dir]
+    if getattr(args, "chat", AUTO) != AUTO:
+        words += ["--chat", args.chat]
+    if getattr(args, "env_file", None):
+        words += ["--env-file", args.env_file]
+    return shlex.join(words)
+
+
+EXECUTOR_WIDTH = 20
+KIND_WIDTH = 10
+
+
+def event_line(event: WorkflowEvent) -> str:
+    """The app log's line for ``event`` (time, kind, executor, detail), as plain text.
+
+    Checkpoint lines carry the whole id, which is what ``resume`` takes.
+    """
+    # The log's own wording, so the app and a headless run read alike.
+    from wftui.tui.bridge import describe
+    from wftui.tui.text import Clock
+
+    record = describe(event)
+    text = record.text
+    if isinstance(event, CheckpointSavedEvent):
+        text = f"{event.checkpoint_id} superstep {event.iteration}"
+    time_of_day = Clock().time_of_day(record.time)
+    return f"{time_of_day} {record.kind:<{KIND_WIDTH}} {record.executor:<{EXECUTOR_WIDTH}} {text}".rstrip()
+
+
+def event_json(event: WorkflowEvent) -> str:
+    """One JSON object: the event's kind, time and shown fields (values that are not JSON
+    become their text)."""
+    fields: dict[str, Any] = {"event": type(event).__name__, "timestamp": event.timestamp}
+    fields.update((name, getattr(event, name)) for name in event.shown)
+    details = getattr(event, "details", None)
+    if details is not None:
+        fields["error"] = details.one_line()
+    return json.dumps(fields, default=str, ensure_ascii=False)
+
+
+async def print_events(
+    args: argparse.Namespace, events: AsyncIterator[WorkflowEvent], *, resumed_from: str = ""
+) -> int:
+    """Print events as they happen; the exit code says whether the run failed.
+
+    Hints come after the run, when the checkpoint to resume from and the open requests are
+    known: a checkpoint may be saved after the status that says the run waits.
+    """
+    failed = False
+    waiting = False
+    last_checkpoint = resumed_from
+    requests: dict[str, None] = {}
+    outputs: list[Any] = []
+    as_json = getattr(args, "json", False)
+    async for event in events:
+        print(event_json(event) if as_json else event_line(event), flush=True)
+        if isinstance(event, WorkflowFailedEvent):
+            failed = True
+            reason = event.details.one_line() if event.details else "unknown error"
+            print(f"wftui: run failed: {reason}", file=sys.stderr)
+        elif isinstance(event, CheckpointSavedEvent):
+            last_checkpoint = event.checkpoint_id
+        elif isinstance(event, WorkflowOutputEvent):
+            outputs.append(event.data)
+        elif isinstance(event, RequestInfoEvent):
+            requests[event.request_id] = None
+        elif isinstance(event, WorkflowStatusEvent):
+            waiting = event.state is WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
+    for output in [] if as_json else outputs:
+        print(f"output: {output}")
+    if waiting and last_checkpoint:
+        answers = " ".join(
+            f"--respond {shlex.quote(f'{request_id}=VALUE')}" for request_id in requests
+        )
+        print(
+            f"waiting for human input: answer with {resume_command(args, last_checkpoint)} "
+            + (answers or "--respond REQUEST_ID=VALUE"),
+            file=sys.stderr,
+        )
+    if failed and last_checkpoint:
+        print(
+            f"resume after fixing the cause: {resume_command(args, last_checkpoint)}",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED_RUN if failed else 0
+
+
+def stored_document(storage_path: Path, checkpoint_id: str) -> dict[str, Any]:
+    """The checkpoint file as stored, plus its status.
+
+    Values stay typed JSON: rebuilding them would need the pipeline's types imported, and
+    ``show`` must work for any run's checkpoint without naming its pipeline.
+    """
+    path = storage_path / f"{validate_checkpoint_id(checkpoint_id)}.json"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CliError(f"no checkpoint {checkpoint_id!r}") from None
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        status = parse_checkpoint(data).status
+    except CheckpointDecodingError as error:
+        raise CheckpointDecodingError(f"checkpoint {checkpoint_id} ({path}): {error}") from None
+    document: dict[str, Any] = json.loads(data)
+    document["status"] = status.value
+    return document
+
+
+def summary_header() -> str:
+    return (
+        f"{'checkpoint':<24}  {'run':<8}  {'step':>4}  {'status':<20}  {'msg':>3}  "
+        f"{'next':<24}  time (UTC)"
+    )
+
+
+def summary_row(summary: CheckpointSummary) -> str:
+    return (
+        f"{summary.checkpoint_id}  {summary.workflow_id[:8]}  {summary.iteration_count:>4}  "
+        f"{summary.status.value:<20}  {summary.pending_message_count:>3}  "
+        f"{','.join(summary.next_executor_ids) or '-':<24}  {summary.timestamp}"
+    )

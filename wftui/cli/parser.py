@@ -1,0 +1,168 @@
+"""The command line's shape: commands, options and their help."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.loader import DEFAULT_PIPELINE
+
+DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
+COMMANDS = ("app", "run", "resume", "checkpoints", "serve")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint-dir",
+        default=os.environ.get("WFTUI_CHECKPOINT_DIR", DEFAULT_CHECKPOINT_DIR),
+        help="where checkpoints live (env WFTUI_CHECKPOINT_DIR; default %(default)s)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def _add_chat(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--chat",
+        default=AUTO,
+        choices=(AUTO, *chat_backend_names()),
+        help="chat backend for agents (auto: Azure if AZURE_OPENAI_ENDPOINT is set, "
+        "else OpenAI if OPENAI_API_KEY or OPENAI_BASE_URL is set, else local)",
+    )
+    parser.add_argument("--env-file", help="read settings from this .env file (default ./.env)")
+    parser.add_argument(
+        "--llm-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="fail a model call that receives nothing for this long; a long answer that keeps "
+        "arriving is not cut (env WFTUI_LLM_TIMEOUT; default 60)",
+    )
+    parser.add_argument(
+        "--llm-retries",
+        type=_count,
+        default=2,
+        metavar="N",
+        help="retries of a model call that failed before answering (default %(default)s)",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 0 or more")
+    return int(text)
+
+
+def _add_json_events(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print each event as one JSON object per line"
+    )
+
+
+def _pipeline_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "pipeline",
+        nargs="?",
+        default=None,
+        help=f"pipeline file path or module name (default {DEFAULT_PIPELINE})",
+    )
+
+
+def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    checkpoints = commands.add_parser("checkpoints", help="list, show or delete checkpoints")
+    checkpoints.set_defaults(print_checkpoints_help=checkpoints.print_help)
+    checkpoint_commands = checkpoints.add_subparsers(dest="checkpoints_command", metavar="ACTION")
+    listing = checkpoint_commands.add_parser("list", help="list checkpoints, newest first")
+    listing.add_argument("--json", action="store_true", help="print JSON summaries")
+    listing.add_argument("--run", help="only this run (workflow id or prefix)")
+    _add_common(listing)
+    show = checkpoint_commands.add_parser("show", help="print one checkpoint in full")
+    show.add_argument("checkpoint_id")
+    _add_common(show)
+    delete = checkpoint_commands.add_parser("delete", help="delete one checkpoint")
+    delete.add_argument("checkpoint_id")
+    _add_common(delete)
+    prune = checkpoint_commands.add_parser(
+        "prune", help="delete the checkpoints of all but the newest runs"
+    )
+    prune.add_argument(
+        "--keep-runs", type=int, required=True, metavar="N", help="runs to keep (newest first)"
+    )
+    prune.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
+    _add_common(prune)
+
+
+def _version() -> str:
+    try:
+        return version("wftui")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wftui",
+        description="Workflow engine with checkpoints and resume, and a terminal app to watch it.",
+        epilog="With no command, opens the app: wftui [PIPELINE] [--checkpoint-dir DIR]",
+    )
+    parser.add_argument("--version", action="version", version=f"wftui {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    app = commands.add_parser("app", help="open the terminal app (the default)")
+    _pipeline_argument(app)
+    _add_common(app)
+    _add_chat(app)
+
+    run = commands.add_parser("run", help="run a pipeline headless, printing events")
+    _pipeline_argument(run)
+    run.add_argument("--input", help="the run's input (default: the pipeline's own)")
+    _add_json_events(run)
+    _add_common(run)
+    _add_chat(run)
+
+    resume = commands.add_parser("resume", help="resume a checkpoint headless")
+    resume.add_argument("checkpoint_id", help="checkpoint id (a unique prefix is enough)")
+    _pipeline_argument(resume)
+    resume.add_argument(
+        "--respond",
+        action="append",
+        default=[],
+        metavar="REQUEST_ID=VALUE",
+        help="answer a pending human request (repeatable)",
+    )
+    _add_json_events(resume)
+    _add_common(resume)
+    _add_chat(resume)
+
+    _add_checkpoints(commands)
+
+    serve = commands.add_parser("serve", help="serve the app in a browser (textual-serve)")
+    _pipeline_argument(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    _add_common(serve)
+    _add_chat(serve)
+    return parser
+
+
+def normalise(argv: Sequence[str]) -> list[str]:
+    """``wftui [PIPELINE] [options]`` means ``wftui app ...``."""
+    args = list(argv)
+    if any(arg in ("-h", "--help", "--version") for arg in args[:1]):
+        return args
+    first = next((arg for arg in args if not arg.startswith("-")), None)
+    if first not in COMMANDS:
+        args.insert(0, "app")
+    return args
