@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from wftui.engine.events import ExecutorEvent
+from wftui.engine.events import ExecutorEvent, WorkflowEventSource
 
 
 @dataclass(repr=False)
@@ -17,8 +17,11 @@ class AgentRunUpdateEvent(ExecutorEvent):
     """One streamed chunk of an agent's reply (``data`` is the chunk's text)."""
 
     shown: ClassVar[tuple[str, ...]] = ("executor_id", "data")
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR
 
 
 @dataclass(repr=False)
 class AgentRunEvent(ExecutorEvent):
     """An agent's whole reply (``data`` is the AgentRunResponse)."""
+
+    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR

@@ -22,8 +22,6 @@ from wftui.engine.errors import (
     WorkflowRunError,
 )
 from wftui.engine.events import (
-    AgentRunEvent,
-    AgentRunUpdateEvent,
     CheckpointSavedEvent,
     ExecutorCompletedEvent,
     ExecutorEvent,
@@ -55,8 +53,6 @@ from wftui.engine.request_info import (
 from wftui.engine.workflow import Workflow, WorkflowRunResult
 
 __all__ = [
-    "AgentRunEvent",
-    "AgentRunUpdateEvent",
     "Case",
     "CheckpointNotFoundError",
     "CheckpointSavedEvent",

@@ -177,21 +177,6 @@ class RequestInfoEvent(WorkflowEvent):
 
 
 @dataclass(repr=False)
-class AgentRunUpdateEvent(ExecutorEvent):
-    """One streamed chunk of an agent's reply (``data`` is the chunk's text)."""
-
-    shown: ClassVar[tuple[str, ...]] = ("executor_id", "data")
-    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR
-
-
-@dataclass(repr=False)
-class AgentRunEvent(ExecutorEvent):
-    """An agent's whole reply (``data`` is the AgentRunResponse)."""
-
-    origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR
-
-
-@dataclass(repr=False)
 class CheckpointSavedEvent(WorkflowEvent):
     checkpoint_id: str = ""
     iteration: int = 0
