@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, Self
@@ -273,7 +273,7 @@ class SqlCheckpointStorage(ABC):
         finally:
             self._problems = problems
 
-    async def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
+    async def watch(self, after_seq: int = 0) -> AsyncGenerator[Change, None]:
         """Every change after ``after_seq``, in commit order, then each new one as it commits.
 
         Resume after a reconnect (or a restart) from the last ``seq`` seen: nothing is missed,

@@ -140,9 +140,17 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
     def _failure(self, doing: str, reason: str) -> CheckpointError:
         return CheckpointError(f"PostgreSQL store {self.display}: cannot {doing}: {reason}")
 
+    @property
+    def application_name(self) -> str:
+        """What its connections call themselves in ``pg_stat_activity``: wftui and the schema."""
+        return f"wftui:{self.schema}"
+
     async def _connect(self) -> Connection:
         return await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S, application_name="wftui"
+            self.dsn,
+            autocommit=True,
+            connect_timeout=_CONNECT_TIMEOUT_S,
+            application_name=self.application_name,
         )
 
     async def _open(self) -> AsyncConnectionPool[Connection]:
@@ -161,7 +169,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
                     kwargs={
                         "autocommit": True,
                         "connect_timeout": _CONNECT_TIMEOUT_S,
-                        "application_name": "wftui",
+                        "application_name": self.application_name,
                     },
                     # A connection that died while idle (a restarted server, a terminated
                     # backend) is replaced before use instead of failing the next save.
