@@ -7,6 +7,7 @@ storage objects on it, as several processes would.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import socket
@@ -386,3 +387,36 @@ async def test_writers_in_several_processes_lose_nothing_while_a_lister_runs(
     await watcher.aclose()
     assert [c.seq for c in changes] == list(range(1, len(expected) + 1))
     assert {c.checkpoint_id for c in changes} == expected
+
+
+class SurrogateSerializer(CurrentCodec):
+    """A serializer whose documents hold a lone surrogate escape (orjson would refuse it)."""
+
+    def encode(self, checkpoint: WorkflowCheckpoint) -> bytes:
+        return (
+            super()
+            .encode(checkpoint)
+            .replace(b'"workflow_name": "tests"', b'"workflow_name": "\\ud800 lone"')
+        )
+
+    def parse(self, data: bytes) -> WorkflowCheckpoint:
+        return WorkflowCheckpoint.model_validate(json.loads(data))
+
+
+async def test_the_serializer_is_a_constructor_argument_and_its_bytes_are_kept(
+    store: Store,
+) -> None:
+    serializer = SurrogateSerializer()
+    storage: SqlCheckpointStorage
+    if store.kind == "sqlite":
+        storage = SqliteCheckpointStorage(store.target, serializer=serializer)
+    else:
+        storage = PostgresCheckpointStorage.from_url(store.target, serializer=serializer)
+    store.opened.append(storage)
+    cp = make_checkpoint()
+    await storage.save_checkpoint(cp)
+    assert store.document(cp.checkpoint_id) == serializer.encode(cp)
+    assert b"\\ud800 lone" in store.document(cp.checkpoint_id)
+    loaded = await storage.load_checkpoint(cp.checkpoint_id)
+    assert loaded is not None
+    assert loaded.workflow_name == "\ud800 lone"

@@ -355,8 +355,8 @@ INDEX_NAMES = ("by_time", "by_run", "by_superstep", "by_parent", "by_status")
 SCHEMA_VERSION = 1
 
 
-def newer_schema_message(where: str, found: int) -> str:
+def newer_schema_message(found: int) -> str:
     return (
-        f"{where} holds a wftui store of schema version {found}, newer than this wftui knows "
-        f"({SCHEMA_VERSION}): upgrade wftui to use it (nothing was changed)"
+        f"its schema version {found} is newer than this wftui knows ({SCHEMA_VERSION}): "
+        "upgrade wftui to use it (nothing was changed)"
     )

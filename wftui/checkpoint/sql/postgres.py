@@ -161,6 +161,8 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
                         await self._prepare_schema(connection)
                 except psycopg.Error as error:
                     raise self._failure("open the store", one_line(error)) from error
+                except CheckpointError as error:
+                    raise self._failure("open the store", str(error)) from None
                 pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
                     self.dsn,
                     min_size=1,
@@ -194,20 +196,19 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
 
     async def _prepare_schema(self, connection: Connection) -> None:
         """Create or migrate the tables (under a lock, so concurrent first writers agree)."""
-        where = f"schema {self.schema!r} of {self.display}"
         if not self.create:
             version = await self._stored_version(connection)
             if version is None:
                 raise CheckpointError(
-                    f"no wftui store in {where}: a command that writes checkpoints creates it "
-                    "(is the ?schema= right?)"
+                    f"no wftui store in schema {self.schema!r}: a command that writes "
+                    "checkpoints creates it (is the ?schema= right?)"
                 )
             if version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(where, version))
+                raise CheckpointError(newer_schema_message(version))
             if version < SCHEMA_VERSION:
                 raise CheckpointError(
-                    f"the wftui store in {where} has schema version {version}, older than this "
-                    f"wftui's {SCHEMA_VERSION}: a command that writes checkpoints upgrades it"
+                    f"its schema version {version} is older than this wftui's "
+                    f"({SCHEMA_VERSION}): a command that writes checkpoints upgrades it"
                 )
             return
         async with connection.transaction():
@@ -217,7 +218,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
             await connection.execute(self._sql("CREATE SCHEMA IF NOT EXISTS {schema}"))
             version = await self._stored_version(connection)
             if version is not None and version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(where, version))
+                raise CheckpointError(newer_schema_message(version))
             if version == SCHEMA_VERSION:
                 return
             if version is None:

@@ -102,20 +102,27 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
         with _transaction(connection):
             (version,) = connection.execute("PRAGMA user_version").fetchone()  # now under lock
             if version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(f"SQLite file {self.path}", version))
+                raise CheckpointError(newer_schema_message(version))
             for statements in _MIGRATIONS[version:]:
                 for statement in statements:
                     connection.execute(_sql(statement))
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def _failure(self, doing: str, reason: str) -> CheckpointError:
+        return CheckpointError(f"SQLite store {self.path}: cannot {doing}: {reason}")
+
     def _call(self, doing: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
         with self._lock:
             try:
-                return work(self._connect())
+                connection = self._connect()
+            except (sqlite3.Error, OSError) as error:
+                raise self._failure("open the store", one_line(error)) from error
+            except CheckpointError as error:
+                raise self._failure("open the store", str(error)) from None
+            try:
+                return work(connection)
             except sqlite3.Error as error:
-                raise CheckpointError(
-                    f"SQLite store {self.path}: cannot {doing}: {one_line(error)}"
-                ) from error
+                raise self._failure(doing, one_line(error)) from error
 
     async def _run(self, doing: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
         return await asyncio.to_thread(self._call, doing, work)
