@@ -20,6 +20,7 @@ from tests.checkpoint.support import make_checkpoint
 from tests.postgres_support import admin, postgres_url, scratch_schema, store_url
 from wftui.checkpoint import CheckpointError
 from wftui.checkpoint.sql import PostgresCheckpointStorage
+from wftui.checkpoint.sql.common import newest_documents_query, summaries_query
 from wftui.checkpoint.sql.postgres import split_store_url
 
 
@@ -248,3 +249,30 @@ def test_the_test_server_is_the_one_configured() -> None:
     url = postgres_url()
     with admin(url) as connection:
         assert connection.execute("SELECT 1").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (summaries_query(None, 50), "checkpoints_by_time"),
+        (summaries_query("run-1", 50), "checkpoints_by_run"),
+        (newest_documents_query(None, ("2024", "x"), 8), "checkpoints_by_time"),
+        (newest_documents_query("run-1", None, 8), "checkpoints_by_run"),
+    ],
+)
+async def test_newest_first_queries_have_an_index_in_that_order(
+    where: tuple[str, str], query: tuple[str, list[object]], index: str
+) -> None:
+    """With sorting priced out, the plan is a backward index scan: newest-N never sorts the table."""
+    url, schema = where
+    async with PostgresCheckpointStorage(url, schema) as storage:
+        await storage.save_checkpoint(make_checkpoint())
+    template, params = query
+    names = {"checkpoints": sql.Identifier(schema, "checkpoints")}
+    with admin(url) as connection:
+        connection.execute("SET enable_seqscan = off")
+        connection.execute("SET enable_sort = off")
+        explain = sql.SQL("EXPLAIN ") + sql.SQL(template).format(**names)
+        plan = " | ".join(row[0] for row in connection.execute(explain, params).fetchall())
+    assert f"Index Scan Backward using {index} " in plan, plan
+    assert "Sort" not in plan, plan
