@@ -1,0 +1,362 @@
+"""What the SQL stores share: the row layout, the document adapter and the storage logic.
+
+A checkpoint is one row: the document exactly as the codec wrote it (so it moves between
+stores unchanged), plus columns copied from it when it is saved. Listings, summaries, newest-N
+and per-run queries read only the columns and their indexes; documents are parsed only to load
+checkpoints. A backend supplies a few primitive queries; everything else lives here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, Self
+
+import orjson
+from pydantic import ValidationError
+
+from wftui.checkpoint.codec import checkpoint_to_json, decode_checkpoint, parse_checkpoint
+from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
+from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
+
+# The summary columns, in the order rows carry them; ``document`` follows them in the table.
+SUMMARY_COLUMNS = (
+    "checkpoint_id",
+    "workflow_id",
+    "workflow_name",
+    "parent_checkpoint_id",
+    "timestamp",
+    "iteration_count",
+    "status",
+    "pending_message_count",
+    "next_executor_ids",
+    "pending_request_ids",
+    "graph_signature",
+    "size_bytes",
+)
+SummaryRow = Sequence[Any]
+DocumentRow = tuple[str, bytes]  # checkpoint id, document
+WaitForChange = Callable[[float], Awaitable[None]]
+
+_WATCH_BATCH = 500
+_LATEST_BATCH = 8
+
+
+class DocumentSerializer(Protocol):
+    """Turns a checkpoint into the stored document and back (the codec, as the stores see it)."""
+
+    def encode(self, checkpoint: WorkflowCheckpoint) -> bytes: ...
+
+    def parse(self, data: bytes) -> WorkflowCheckpoint:
+        """Structure validated, values still typed JSON: never refuses an unregistered class."""
+        ...
+
+    def decode(self, raw: WorkflowCheckpoint) -> WorkflowCheckpoint: ...
+
+
+class CurrentCodec:
+    """The one place the SQL stores call the codec, so swapping the serializer is one argument."""
+
+    def encode(self, checkpoint: WorkflowCheckpoint) -> bytes:
+        return checkpoint_to_json(checkpoint)
+
+    def parse(self, data: bytes) -> WorkflowCheckpoint:
+        return parse_checkpoint(data)
+
+    def decode(self, raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
+        return decode_checkpoint(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a store's change sequence: a checkpoint saved, or deleted (a tombstone)."""
+
+    seq: int
+    checkpoint_id: str
+    workflow_id: str
+    kind: Literal["saved", "deleted"]
+
+
+def summary_values(checkpoint: WorkflowCheckpoint, size: int) -> tuple[Any, ...]:
+    """The summary columns of a checkpoint about to be saved, in ``SUMMARY_COLUMNS`` order."""
+    summary = checkpoint.summary(size)
+    return (
+        summary.checkpoint_id,
+        summary.workflow_id,
+        summary.workflow_name,
+        summary.parent_checkpoint_id,
+        summary.timestamp,
+        summary.iteration_count,
+        summary.status.value,
+        summary.pending_message_count,
+        orjson.dumps(summary.next_executor_ids).decode(),
+        orjson.dumps(summary.pending_request_ids).decode(),
+        summary.graph_signature,
+        summary.size_bytes,
+    )
+
+
+def summary_from_row(row: SummaryRow) -> CheckpointSummary:
+    """A summary built from the columns; ``CheckpointDecodingError`` if they were tampered with."""
+    values = dict(zip(SUMMARY_COLUMNS, row, strict=True))
+    try:
+        values["next_executor_ids"] = orjson.loads(values["next_executor_ids"])
+        values["pending_request_ids"] = orjson.loads(values["pending_request_ids"])
+        return CheckpointSummary.model_validate(values)
+    except (orjson.JSONDecodeError, TypeError, ValidationError) as error:
+        raise CheckpointDecodingError(f"unreadable summary columns: {one_line(error)}") from None
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (libpq and pydantic messages span several)."""
+    return re.sub(r"\s+", " ", str(error)).strip() or type(error).__name__
+
+
+# Shared SQL, for both dialects: ``{checkpoints}``/``{changes}`` are the (qualified) table names
+# and ``%s`` the parameter marker (SQLite's module turns it into ``?``).
+_COLUMNS = ", ".join(SUMMARY_COLUMNS)
+_NEWEST = "ORDER BY timestamp DESC, checkpoint_id DESC"
+_OLDEST = "ORDER BY timestamp, checkpoint_id"
+UPSERT_SQL = (
+    f"INSERT INTO {{checkpoints}} ({_COLUMNS}, document) VALUES "
+    f"({', '.join(['%s'] * (len(SUMMARY_COLUMNS) + 1))}) ON CONFLICT (checkpoint_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*SUMMARY_COLUMNS[1:], "document"))
+)
+DOCUMENT_SQL = "SELECT document FROM {checkpoints} WHERE checkpoint_id = %s"
+CHANGES_SQL = "SELECT seq, checkpoint_id, workflow_id, kind FROM {changes} WHERE seq > %s ORDER BY seq LIMIT %s"
+
+
+def _where_run(workflow_id: str | None) -> tuple[str, list[Any]]:
+    return ("WHERE workflow_id = %s", [workflow_id]) if workflow_id is not None else ("", [])
+
+
+def ids_query(workflow_id: str | None) -> tuple[str, list[Any]]:
+    where, params = _where_run(workflow_id)
+    return f"SELECT checkpoint_id FROM {{checkpoints}} {where} {_OLDEST}", params
+
+
+def summaries_query(workflow_id: str | None, limit: int | None) -> tuple[str, list[Any]]:
+    """Newest first: a backward range scan of the (run,) time index, stopping after ``limit``."""
+    where, params = _where_run(workflow_id)
+    text = f"SELECT {_COLUMNS} FROM {{checkpoints}} {where} {_NEWEST}"
+    if limit is not None:
+        text += " LIMIT %s"
+        params.append(limit)
+    return text, params
+
+
+def documents_query(workflow_id: str | None) -> tuple[str, list[Any]]:
+    where, params = _where_run(workflow_id)
+    return f"SELECT checkpoint_id, document FROM {{checkpoints}} {where} {_OLDEST}", params
+
+
+def newest_documents_query(
+    workflow_id: str | None, before: tuple[str, str] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The newest documents older than ``before`` (timestamp, id): keyset paging for get_latest."""
+    conditions, params = [], []
+    if workflow_id is not None:
+        conditions.append("workflow_id = %s")
+        params.append(workflow_id)
+    if before is not None:
+        conditions.append("(timestamp < %s OR (timestamp = %s AND checkpoint_id < %s))")
+        params += [before[0], before[0], before[1]]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    text = (
+        f"SELECT checkpoint_id, timestamp, document FROM {{checkpoints}} {where} {_NEWEST} LIMIT %s"
+    )
+    return text, [*params, limit]
+
+
+class SqlCheckpointStorage(ABC):
+    """The ``CheckpointStorage`` logic over a backend's primitive queries."""
+
+    poll_interval = 0.05  # seconds between change polls when nothing wakes a watcher sooner
+
+    def __init__(self, serializer: DocumentSerializer | None) -> None:
+        self._serializer: DocumentSerializer = serializer or CurrentCodec()
+        self._problems: list[ListingProblem] = []
+
+    # ----- what a backend provides -----
+
+    @abstractmethod
+    async def _save(self, values: tuple[Any, ...], document: bytes) -> None:
+        """Upsert the row and append a ``saved`` change, in one transaction."""
+
+    @abstractmethod
+    async def _delete(self, checkpoint_id: str) -> bool:
+        """Delete the row and append a ``deleted`` change, in one transaction."""
+
+    @abstractmethod
+    async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
+        """Run one of the shared read queries above."""
+
+    @abstractmethod
+    def _change_signal(self) -> AbstractAsyncContextManager[WaitForChange]:
+        """While entered: a function that returns once a change may have happened (or time passed)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; the storage must not be used afterwards."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ----- the protocol -----
+
+    @property
+    def problems(self) -> list[ListingProblem]:
+        """Rows the last listing skipped, with the reason."""
+        return list(self._problems)
+
+    async def save_checkpoint(self, checkpoint: WorkflowCheckpoint) -> str:
+        checkpoint_id = validate_checkpoint_id(checkpoint.checkpoint_id)
+        document = self._serializer.encode(checkpoint)
+        await self._save(summary_values(checkpoint, len(document)), document)
+        return checkpoint_id
+
+    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
+        rows = await self._fetch((DOCUMENT_SQL, [validate_checkpoint_id(checkpoint_id)]))
+        return self._decode(checkpoint_id, bytes(rows[0][0])) if rows else None
+
+    async def delete_checkpoint(self, checkpoint_id: str) -> bool:
+        return await self._delete(validate_checkpoint_id(checkpoint_id))
+
+    async def list_checkpoint_ids(self, workflow_id: str | None = None) -> list[str]:
+        """Oldest first."""
+        return [row[0] for row in await self._fetch(ids_query(workflow_id))]
+
+    async def list_summaries(
+        self, workflow_id: str | None = None, limit: int | None = None
+    ) -> list[CheckpointSummary]:
+        """Newest first, from the columns alone; rows with tampered columns are reported."""
+        if limit is not None and limit <= 0:
+            return []
+        summaries, problems = [], []
+        for row in await self._fetch(summaries_query(workflow_id, limit)):
+            try:
+                summaries.append(summary_from_row(row))
+            except CheckpointDecodingError as error:
+                problems.append(ListingProblem(path=str(row[0]), reason=str(error)))
+        self._problems = problems
+        return summaries
+
+    async def list_checkpoints(self, workflow_id: str | None = None) -> list[WorkflowCheckpoint]:
+        """Oldest first; corrupt documents and ones naming unregistered types are reported."""
+        rows = await self._fetch(documents_query(workflow_id))
+        checkpoints, self._problems = await asyncio.to_thread(self._decode_all, rows)
+        return checkpoints
+
+    async def get_latest(self, workflow_id: str | None = None) -> WorkflowCheckpoint | None:
+        """The newest checkpoint that decodes; newer corrupt ones are skipped and reported."""
+        problems: list[ListingProblem] = []
+        before: tuple[str, str] | None = None
+        try:
+            while True:
+                query = newest_documents_query(workflow_id, before, _LATEST_BATCH)
+                rows = await self._fetch(query)
+                for checkpoint_id, timestamp, document in rows:
+                    try:
+                        return self._decode(checkpoint_id, bytes(document))
+                    except CheckpointDecodingError as error:
+                        problems.append(ListingProblem(path=checkpoint_id, reason=str(error)))
+                    before = (timestamp, checkpoint_id)
+                if len(rows) < _LATEST_BATCH:
+                    return None
+        finally:
+            self._problems = problems
+
+    async def watch(self, after_seq: int = 0) -> AsyncGenerator[Change, None]:
+        """Every change after ``after_seq``, in commit order, then each new one as it commits.
+
+        Resume after a reconnect (or a restart) from the last ``seq`` seen: nothing is missed,
+        since the sequence, not a clock, orders changes.
+        """
+        async with self._change_signal() as wait_for_change:
+            seq = after_seq
+            while True:
+                rows = await self._fetch((CHANGES_SQL, [seq, _WATCH_BATCH]))
+                for row in rows:
+                    change = Change(*row)
+                    seq = change.seq
+                    yield change
+                if len(rows) < _WATCH_BATCH:
+                    await wait_for_change(self.poll_interval)
+
+    # ----- documents -----
+
+    def _decode(self, checkpoint_id: str, document: bytes) -> WorkflowCheckpoint:
+        try:
+            raw = self._serializer.parse(document)
+            if raw.checkpoint_id != checkpoint_id:
+                raise CheckpointDecodingError(
+                    f"the row holds checkpoint {raw.checkpoint_id!r}, not {checkpoint_id!r}"
+                )
+            return self._serializer.decode(raw)
+        except CheckpointDecodingError as error:
+            raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
+
+    def _decode_all(
+        self, rows: list[tuple[Any, ...]]
+    ) -> tuple[list[WorkflowCheckpoint], list[ListingProblem]]:
+        checkpoints, problems = [], []
+        for checkpoint_id, document in rows:
+            try:
+                checkpoints.append(self._decode(checkpoint_id, bytes(document)))
+            except CheckpointDecodingError as error:
+                problems.append(ListingProblem(path=checkpoint_id, reason=str(error)))
+        return checkpoints, problems
+
+
+def schema_statements(text: str, blob: str, serial_key: str) -> list[str]:
+    """The tables and indexes of schema version 1, in a dialect's types.
+
+    ``document`` comes last so that reading the summary columns never touches the (overflow or
+    TOAST) pages that hold large documents.
+    """
+    return [
+        f"""CREATE TABLE {{checkpoints}} (
+            checkpoint_id {text} PRIMARY KEY,
+            workflow_id {text} NOT NULL,
+            workflow_name {text} NOT NULL,
+            parent_checkpoint_id {text},
+            timestamp {text} NOT NULL,
+            iteration_count INTEGER NOT NULL,
+            status {text} NOT NULL,
+            pending_message_count INTEGER NOT NULL,
+            next_executor_ids {text} NOT NULL,
+            pending_request_ids {text} NOT NULL,
+            graph_signature {text} NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            document {blob} NOT NULL
+        )""",
+        "CREATE INDEX {by_time} ON {checkpoints} (timestamp, checkpoint_id)",
+        "CREATE INDEX {by_run} ON {checkpoints} (workflow_id, timestamp, checkpoint_id)",
+        "CREATE INDEX {by_superstep} ON {checkpoints} (workflow_id, iteration_count)",
+        "CREATE INDEX {by_parent} ON {checkpoints} (parent_checkpoint_id)",
+        "CREATE INDEX {by_status} ON {checkpoints} (status, timestamp)",
+        f"""CREATE TABLE {{changes}} (
+            seq {serial_key},
+            checkpoint_id {text} NOT NULL,
+            workflow_id {text} NOT NULL,
+            kind {text} NOT NULL CHECK (kind IN ('saved', 'deleted'))
+        )""",
+    ]
+
+
+INDEX_NAMES = ("by_time", "by_run", "by_superstep", "by_parent", "by_status")
+SCHEMA_VERSION = 1
+
+
+def newer_schema_message(found: int) -> str:
+    return (
+        f"its schema version {found} is newer than this wftui knows ({SCHEMA_VERSION}): "
+        "upgrade wftui to use it (nothing was changed)"
+    )

@@ -1,0 +1,178 @@
+"""Checkpoints in one SQLite file: embedded, nothing to start, many processes on one machine.
+
+The standard library's ``sqlite3`` is all this needs: WAL mode lets readers run beside one
+writer, ``BEGIN IMMEDIATE`` plus a busy timeout queues writers from other processes instead of
+failing them, and ``synchronous=FULL`` makes each commit durable (one WAL fsync). Calls run in a
+worker thread on one connection per storage object, serialized by a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from wftui.checkpoint.sql.common import (
+    INDEX_NAMES,
+    SCHEMA_VERSION,
+    UPSERT_SQL,
+    DocumentSerializer,
+    SqlCheckpointStorage,
+    WaitForChange,
+    newer_schema_message,
+    one_line,
+    schema_statements,
+)
+from wftui.checkpoint.storage import CheckpointError
+
+_T = TypeVar("_T")
+_BUSY_TIMEOUT_S = 30.0
+_NAMES = {"checkpoints": "checkpoints", "changes": "changes"} | {
+    name: f"checkpoints_{name}" for name in INDEX_NAMES
+}
+_MIGRATIONS = [  # _MIGRATIONS[v] takes a store from schema version v to v + 1
+    schema_statements("TEXT", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+]
+
+
+def _sql(template: str) -> str:
+    return template.format(**_NAMES).replace("%s", "?")
+
+
+@contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction that takes the write lock first, so it never fails half-way as busy."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+class SqliteCheckpointStorage(SqlCheckpointStorage):
+    """A ``CheckpointStorage`` in one SQLite file (created, with its folder, on first use)."""
+
+    def __init__(self, path: str | Path, *, serializer: DocumentSerializer | None = None) -> None:
+        super().__init__(serializer)
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._statements: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"SqliteCheckpointStorage({str(self.path)!r})"
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    # ----- connection and schema -----
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=FULL")
+                self._migrate(connection)
+            except BaseException:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version == SCHEMA_VERSION:
+            return
+        with _transaction(connection):
+            (version,) = connection.execute("PRAGMA user_version").fetchone()  # now under lock
+            if version > SCHEMA_VERSION:
+                raise CheckpointError(newer_schema_message(version))
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    connection.execute(_sql(statement))
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _failure(self, doing: str, reason: str) -> CheckpointError:
+        return CheckpointError(f"SQLite store {self.path}: cannot {doing}: {reason}")
+
+    def _call(self, doing: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            try:
+                connection = self._connect()
+            except (sqlite3.Error, OSError) as error:
+                raise self._failure("open the store", one_line(error)) from error
+            except CheckpointError as error:
+                raise self._failure("open the store", str(error)) from None
+            try:
+                return work(connection)
+            except sqlite3.Error as error:
+                raise self._failure(doing, one_line(error)) from error
+
+    async def _run(self, doing: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        return await asyncio.to_thread(self._call, doing, work)
+
+    # ----- primitives -----
+
+    async def _save(self, values: tuple[Any, ...], document: bytes) -> None:
+        def save(connection: sqlite3.Connection) -> None:
+            with _transaction(connection):
+                connection.execute(_sql(UPSERT_SQL), (*values, document))
+                connection.execute(
+                    _sql(
+                        "INSERT INTO {changes} (checkpoint_id, workflow_id, kind) VALUES (?, ?, ?)"
+                    ),
+                    (values[0], values[1], "saved"),
+                )
+
+        await self._run(f"save checkpoint {values[0]}", save)
+
+    async def _delete(self, checkpoint_id: str) -> bool:
+        def delete(connection: sqlite3.Connection) -> bool:
+            with _transaction(connection):
+                gone = connection.execute(
+                    _sql("DELETE FROM {checkpoints} WHERE checkpoint_id = ? RETURNING workflow_id"),
+                    (checkpoint_id,),
+                ).fetchone()
+                if gone is not None:
+                    connection.execute(
+                        _sql(
+                            "INSERT INTO {changes} (checkpoint_id, workflow_id, kind) "
+                            "VALUES (?, ?, ?)"
+                        ),
+                        (checkpoint_id, gone[0], "deleted"),
+                    )
+            return gone is not None
+
+        return await self._run(f"delete checkpoint {checkpoint_id}", delete)
+
+    async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
+        template, params = query
+        statement = self._statements.get(template)
+        if statement is None:
+            statement = self._statements[template] = _sql(template)
+
+        def fetch(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return connection.execute(statement, params).fetchall()
+
+        return await self._run("read", fetch)
+
+    @asynccontextmanager
+    async def _change_signal(self) -> AsyncIterator[WaitForChange]:
+        """Polling: a query on the change sequence's key costs microseconds."""
+        yield asyncio.sleep
