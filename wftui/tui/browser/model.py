@@ -125,11 +125,14 @@ class Run:
 
     def rows(self) -> list[_Flat]:
         if self.flat is None:
-            self.flat = self._flatten()
+            self.flat = self.flatten()
         return self.flat
 
-    def _flatten(self) -> list[_Flat]:
-        """Depth first without recursion (a run may be thousands of supersteps long)."""
+    def flatten(self, *, whole: bool = False) -> list[_Flat]:
+        """Depth first without recursion (a run may be thousands of supersteps long).
+
+        ``whole`` ignores closed branches: a filter looks inside them too.
+        """
         roots = sorted(
             (r for r in self.records.values() if r.parent_id not in self.records), key=_age
         )
@@ -140,7 +143,7 @@ class Run:
             checkpoint_id, depth, branch = stack.pop()
             kids = [k for k in self.children.get(checkpoint_id, ()) if k in self.records]
             out.append(_Flat(checkpoint_id, depth, branch, not kids))
-            if not kids or checkpoint_id in self.collapsed_branches:
+            if not kids or (checkpoint_id in self.collapsed_branches and not whole):
                 continue
             stack.append((kids[0], depth, False))  # the line goes on after its branches
             stack.extend((kid, depth + 1, True) for kid in reversed(kids[1:]))
@@ -285,7 +288,7 @@ class CheckpointTree:
             return self.problems_open
         if row.kind is RowKind.RUN:
             return row.key not in self.collapsed_runs or bool(self._needle)
-        if row.kind is RowKind.CHECKPOINT:
+        if row.kind is RowKind.CHECKPOINT and row.branch and not row.leaf:
             return row.key not in self.by_id[row.key].collapsed_branches
         return False
 
@@ -380,7 +383,7 @@ class CheckpointTree:
         if rows is None:
             rows = self._filtered[run.workflow_id] = [
                 flat
-                for flat in run.rows()
+                for flat in run.flatten(whole=True)
                 if matches(run.records[flat.checkpoint_id], self._needle)
             ]
         return rows

@@ -329,8 +329,8 @@ class CheckpointBrowser(Vertical):
         height: 1fr;
         #checkpoint-notes { color: $text-warning; display: none; }
         #checkpoint-notes.-shown { display: block; }
-        BrowserFilter { display: none; height: 1; border: none; padding: 0 1; }
-        BrowserFilter.-shown { display: block; }
+        #browser-filter { display: none; height: 1; border: none; padding: 0 1; }
+        #browser-filter.-shown { display: block; }
     }
     """
 
@@ -411,7 +411,10 @@ class CheckpointBrowser(Vertical):
     def add(self, summary: CheckpointSummary) -> None:
         """A checkpoint the engine just saved: a new row in its run, the cursor unmoved."""
         if self.model.add(summary):
-            self.table.rows_changed()
+            table = self.table
+            table.rows_changed()
+            if self._highlighted is None and not table.user_moved:
+                table.reset_cursor()  # the store's first checkpoint: put the cursor on it
             self._show_notes()
 
     def drop(self, checkpoint_id: str) -> None:
