@@ -8,14 +8,14 @@ import pytest
 from textual.command import CommandPalette
 
 from tests.tui.support import (
-    row_text,
-    shown_rows,
     AppFactory,
     dialog_text,
     graph_text,
     highlight,
     opened,
+    row_text,
     settle,
+    shown_rows,
     start_run,
     wait_until,
 )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.tui.support import (
     AppFactory,
@@ -312,3 +314,49 @@ async def test_long_next_lists_fold_so_status_and_time_stay_on_screen(
             assert "+" in line  # the rest folded into a count
             assert line.rstrip().endswith(("11:30:00", "11:30:01"))  # the time is shown
         assert "✗ failed" in drawn[2]
+
+
+@pytest.fixture
+def mixed_store(
+    branched_store: FileCheckpointStorage, seed: PipelineSpec, tmp_path: Path
+) -> FileCheckpointStorage:
+    """The branched run, a failed run with a long next list, a waiting run and two bad files."""
+    sig = seed.create_workflow(None).signature
+    save(
+        branched_store,
+        [
+            checkpoint("cpfail0000", "runfail001", None, 0, 40, sig),
+            checkpoint("cpfail0001", "runfail001", "cpfail0000", 1, 41, sig, next_ids=RESEARCHERS),
+            checkpoint(
+                "cpfail0002",
+                "runfail001",
+                "cpfail0001",
+                2,
+                42,
+                sig,
+                next_ids=RESEARCHERS,
+                failed=True,
+            ),
+            checkpoint("cpwait0000", "runwait001", None, 0, 50, sig),
+            checkpoint("cpwait0001", "runwait001", "cpwait0000", 1, 51, sig, waiting=True),
+        ],
+    )
+    for name in ("half-written", "foreign"):
+        (tmp_path / "checkpoints" / f"{name}.json").write_text("{not json")
+    return branched_store
+
+
+async def to_the_branch(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await highlight(pilot.app, pilot, "cpbrch0002")  # type: ignore[arg-type]
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_snapshot_of_runs_branches_and_problems(
+    snap_compare: Callable[..., bool],
+    new_app: AppFactory,
+    mixed_store: FileCheckpointStorage,
+    size: tuple[int, int],
+) -> None:
+    assert snap_compare(new_app(), terminal_size=size, run_before=to_the_branch)
