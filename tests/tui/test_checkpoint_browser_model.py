@@ -128,3 +128,10 @@ def test_every_row_fills_the_width_exactly() -> None:
         for index in range(tree.row_count):
             cells = renderer.cells(tree[index], width)
             assert sum(len(text) for text, _ in cells) == width, (width, index)
+
+
+def test_parent_links_that_loop_still_give_every_checkpoint_a_row() -> None:
+    tree = CheckpointTree()
+    tree.add_all([summary("m0", None, 0), summary("a", "b", 1), summary("b", "a", 2)])
+    keys = [tree[index].key for index in range(tree.row_count)]
+    assert sorted(keys) == ["a", "b", "m0", "run1"]

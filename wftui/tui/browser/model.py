@@ -147,6 +147,14 @@ class Run:
                 continue
             stack.append((kids[0], depth, False))  # the line goes on after its branches
             stack.extend((kid, depth + 1, True) for kid in reversed(kids[1:]))
+        if (whole or not self.collapsed_branches) and len(out) < len(self.records):
+            # Parent links that loop (a damaged store) reach no root: show those rows anyway,
+            # so every record has a row, as the row count promises.
+            shown = {flat.checkpoint_id for flat in out}
+            missing = sorted(
+                (r for r in self.records.values() if r.checkpoint_id not in shown), key=_age
+            )
+            out.extend(_Flat(r.checkpoint_id, 0, False, True) for r in missing)
         return out
 
 
@@ -160,6 +168,7 @@ def record_of(summary: CheckpointSummary, intern: dict[object, object]) -> Recor
     def shared(value: _T) -> _T:
         return intern.setdefault(value, value)  # type: ignore[return-value]
 
+    requests = summary.pending_request_ids
     return Record(
         summary.checkpoint_id,
         shared(summary.workflow_id),
@@ -168,8 +177,8 @@ def record_of(summary: CheckpointSummary, intern: dict[object, object]) -> Recor
         summary.timestamp,
         summary.iteration_count,
         summary.status,
-        shared(tuple(shared(name) for name in summary.next_executor_ids)),
-        tuple(summary.pending_request_ids),
+        shared(tuple(summary.next_executor_ids)),
+        tuple(requests) if requests else (),
         summary.pending_message_count,
         shared(summary.graph_signature),
         summary.size_bytes,
@@ -389,7 +398,12 @@ class CheckpointTree:
         return rows
 
     def _visible_count(self, run: Run) -> int:
-        return 1 + (len(self._rows_of(run)) if self._open(run) else 0)
+        """Rows of a run, its header included; laid out only when a branch is closed or filtered."""
+        if not self._open(run):
+            return 1
+        if not self._needle and not run.collapsed_branches:
+            return 1 + len(run.records)  # every checkpoint has one row
+        return 1 + len(self._rows_of(run))
 
     def _layout(self) -> tuple[list[Run], list[int]]:
         if self._order is None or self._offsets is None:
