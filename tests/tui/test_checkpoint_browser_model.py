@@ -135,3 +135,25 @@ def test_parent_links_that_loop_still_give_every_checkpoint_a_row() -> None:
     tree.add_all([summary("m0", None, 0), summary("a", "b", 1), summary("b", "a", 2)])
     keys = [tree[index].key for index in range(tree.row_count)]
     assert sorted(keys) == ["a", "b", "m0", "run1"]
+
+
+def test_the_filter_looks_inside_closed_branches_and_takes_new_checkpoints() -> None:
+    tree = CheckpointTree()
+    tree.add_all(
+        [
+            summary("m0", None, 0),
+            summary("m1", "m0", 1),
+            summary("b1", "m0", 1, second=30),
+            summary("b2", "b1", 2, second=31, next_ids=("finalize",)),
+        ]
+    )
+    assert tree.toggle(Row(RowKind.CHECKPOINT, "b1", 1, True, False), False)
+    assert tree.index_of("b2") is None  # hidden in its closed branch
+    tree.set_filter("FINAL")
+    assert [tree[index].key for index in range(tree.row_count)] == ["run1", "b2"]
+    tree.add(summary("m2", "m1", 2, second=40, next_ids=("finalize",)))
+    tree.add(summary("m3", "m2", 3, second=41, next_ids=("other",)))
+    assert [tree[index].key for index in range(tree.row_count)] == ["run1", "b2", "m2"]
+    assert tree.matched_count() == 2
+    tree.set_filter("")
+    assert tree.index_of("b2") is None  # closed again once the filter is gone

@@ -229,10 +229,6 @@ class CheckpointTree:
     def record(self, checkpoint_id: str) -> Record:
         return self.by_id[checkpoint_id].records[checkpoint_id]
 
-    def records(self) -> Iterator[Record]:
-        for run in self.runs.values():
-            yield from run.records.values()
-
     def add_all(self, summaries: Iterable[CheckpointSummary]) -> None:
         for summary in summaries:
             self._add(record_of(summary, self._intern))
@@ -251,6 +247,7 @@ class CheckpointTree:
         if run is None:
             return False
         run.remove(checkpoint_id)
+        self._filtered.pop(run.workflow_id, None)
         if not run.records:
             del self.runs[run.workflow_id]
         self._changed()
@@ -262,7 +259,7 @@ class CheckpointTree:
 
     def parent(self, checkpoint_id: str) -> Record | None:
         parent_id = self.record(checkpoint_id).parent_id
-        return self.record(parent_id) if parent_id in self.by_id and parent_id else None
+        return self.record(parent_id) if parent_id is not None and parent_id in self.by_id else None
 
     # ----- what shows -----
 
@@ -272,6 +269,7 @@ class CheckpointTree:
 
     def set_filter(self, text: str) -> None:
         self._needle = text.strip().lower()
+        self._filtered = {}
         self._changed()
 
     def toggle(self, row: Row, open_: bool | None = None) -> bool:
@@ -343,14 +341,9 @@ class CheckpointTree:
                 return head + offsets[order.index(run)] + 1 + within
         return None
 
-    def run_of(self, row: Row) -> Run | None:
-        if row.kind is RowKind.RUN:
-            return self.runs[row.key]
-        if row.kind is RowKind.CHECKPOINT:
-            return self.by_id[row.key]
-        return None
-
     def matched_count(self) -> int:
+        """Checkpoints the filter lets through, over every run."""
+        self._layout()  # filters every run
         return sum(len(rows) for rows in self._filtered.values())
 
     # ----- internals -----
@@ -361,6 +354,7 @@ class CheckpointTree:
             run = self.runs[record.workflow_id] = Run(record.workflow_id, record.timestamp)
         run.add(record)
         self.by_id[record.checkpoint_id] = run
+        self._filtered.pop(run.workflow_id, None)
 
     @staticmethod
     def _flip(collapsed: set[str], key: str, open_: bool | None) -> bool:
@@ -373,9 +367,9 @@ class CheckpointTree:
         return target != was_open
 
     def _changed(self) -> None:
+        """Row positions are stale; each run's own rows were reset where it changed."""
         self._order = None
         self._offsets = None
-        self._filtered = {}
 
     def _head_count(self) -> int:
         if not self.problems:
