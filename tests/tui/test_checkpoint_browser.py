@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from tests.tui.support import (
@@ -360,3 +361,19 @@ def test_snapshot_of_runs_branches_and_problems(
     size: tuple[int, int],
 ) -> None:
     assert snap_compare(new_app(), terminal_size=size, run_before=to_the_branch)
+
+
+async def test_enter_right_after_a_move_acts_on_the_new_row(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage, tmp_path: Path
+) -> None:
+    """Keys sent together (as a terminal or tmux does) must not resume the row left behind."""
+    (tmp_path / "checkpoints" / "broken.json").write_text("{not json")
+    app = new_app()
+    async with opened(app) as pilot:
+        assert app.main.browser.highlighted_id == "cpbbbbbb00"
+        for key in ("g", "enter"):  # both queued before either is handled
+            app.post_message(events.Key(key, None))
+        await wait_until(pilot, lambda: app.main.browser.table.row_count == 1 + 1 + 14)
+        await settle(pilot)
+        assert not app.run_active
+        assert len(app.main.browser.summaries) == 12

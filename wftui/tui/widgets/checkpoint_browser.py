@@ -367,7 +367,7 @@ class CheckpointBrowser(Vertical):
         self.clock = clock or Clock()
         self.model = CheckpointTree()
         self.summaries: Mapping[str, CheckpointSummary] = SummaryView(self.model)
-        self._highlighted: str | None = None
+        self._announced: str | None = None  # the last id a Highlighted message gave
         self._notes: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -381,7 +381,10 @@ class CheckpointBrowser(Vertical):
 
     @property
     def highlighted_id(self) -> str | None:
-        return self._highlighted
+        """The checkpoint under the cursor now (read from the table, not from a message that
+        may still be queued, so a key pressed right after a move acts on the new row)."""
+        row = self.table.cursor
+        return row.key if row is not None and row.kind is RowKind.CHECKPOINT else None
 
     def set_notes(self, notes: Sequence[str]) -> None:
         """Warnings above the tree, such as checkpoints of other pipelines left out."""
@@ -413,7 +416,7 @@ class CheckpointBrowser(Vertical):
         if self.model.add(summary):
             table = self.table
             table.rows_changed()
-            if self._highlighted is None and not table.user_moved:
+            if self.highlighted_id is None and not table.user_moved:
                 table.reset_cursor()  # the store's first checkpoint: put the cursor on it
             self._show_notes()
 
@@ -449,9 +452,9 @@ class CheckpointBrowser(Vertical):
         message.stop()
         row = message.row
         checkpoint_id = row.key if row is not None and row.kind is RowKind.CHECKPOINT else None
-        if checkpoint_id != self._highlighted:
-            moved = self._highlighted is not None
-            self._highlighted = checkpoint_id
+        if checkpoint_id != self._announced:
+            moved = self._announced is not None
+            self._announced = checkpoint_id
             self.post_message(self.Highlighted(checkpoint_id, moved))
 
     def on_checkpoint_browser_filter_opened(self, message: FilterOpened) -> None:
