@@ -65,7 +65,14 @@ class CheckpointTable(ScrollView, can_focus=True):
             id="wftui.resume",
             tooltip="Resume from the highlighted checkpoint (asks first for any pending answer)",
         ),
-        Binding("enter", "open_or_close", "Open/close", show=False),
+        Binding(
+            "enter",
+            "open_or_close",
+            "Open/close",
+            show=False,
+            id="wftui.browser.open_or_close",
+            tooltip="On a run, a branch's first row or the unreadable-files line: open or close it",
+        ),
         Binding(
             "d",
             "app.delete_checkpoint",
@@ -79,6 +86,13 @@ class CheckpointTable(ScrollView, can_focus=True):
             "Filter",
             id="wftui.browser.filter",
             tooltip="Filter the checkpoints by id, run, executor or status; Esc clears it",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="wftui.browser.filter.clear_kept",
+            tooltip="Show every checkpoint again",
         ),
         Binding(
             "left,h",
@@ -225,7 +239,12 @@ class CheckpointTable(ScrollView, can_focus=True):
     def action_filter(self) -> None:
         self.post_message(CheckpointBrowser.FilterOpened())
 
+    def action_clear_filter(self) -> None:
+        self.screen.query_one(BrowserFilter).action_clear()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.model.filter_text)
         if action != "open_or_close":
             return True
         row = self.cursor
