@@ -41,6 +41,8 @@ from wftui.tui.widgets.inspector import CheckpointInspector
 from wftui.tui.widgets.panes import Pane, PaneTabs
 from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
 
+# Checkpoints listed before the whole store, so the first rows do not wait for it.
+FIRST_ROWS = 100
 # How long the cursor must rest on a row before the inspector decodes that checkpoint.
 INSPECT_DELAY = 0.05
 
@@ -233,17 +235,19 @@ class MainScreen(Screen[None]):
         self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
 
     async def _load_store(self) -> None:
-        """List the store once; later checkpoints arrive as events, never by re-scanning."""
-        summaries = await self._storage.list_summaries()
-        mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
-        problems = self._storage.problems
-        notes = [f"skipped {p.path}: {p.reason}" for p in problems[:3]]
-        if len(problems) > 3:
-            notes.append(f"and {len(problems) - 3} more unreadable files")
+        """List the store; later checkpoints arrive as events, never by re-scanning.
+
+        The newest few come first, so a big store shows its first rows at once.
+        """
+        for limit in (FIRST_ROWS, None):
+            summaries = await self._storage.list_summaries(limit=limit)
+            mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
+            await self.browser.load(mine)
+        notes = []
         if len(mine) < len(summaries):
             notes.append(f"{len(summaries) - len(mine)} checkpoints of other pipelines not shown")
         self.browser.set_notes(notes)
-        await self.browser.load(mine)
+        self.browser.set_problems(self._storage.problems)
 
     async def _inspect(self, checkpoint_id: str) -> None:
         await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
