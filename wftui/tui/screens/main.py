@@ -94,10 +94,12 @@ class MainScreen(Screen[None]):
             )
             for index, title in enumerate(PANE_TITLES)
         ),
+        # Works from any pane, but the footer offers it only in the event log, which it filters.
         Binding(
             "slash",
             "filter_log",
             "Filter",
+            show=False,
             id="wftui.filter",
             tooltip="Filter the event log; Enter keeps the filter, Esc clears it",
         ),

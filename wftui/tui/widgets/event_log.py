@@ -40,6 +40,14 @@ class EventLog(ScrollView, can_focus=True):
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
         Binding("G", "follow", "Follow tail", show=False, id="wftui.log.follow"),
+        # The screen's filter key, shown in the footer here: one id, so a keymap moves both.
+        Binding(
+            "slash",
+            "screen.filter_log",
+            "Filter",
+            id="wftui.filter",
+            tooltip="Filter the event log; Enter keeps the filter, Esc clears it",
+        ),
     ]
     DEFAULT_CSS = """
     EventLog {
