@@ -94,3 +94,25 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class LineConfirmScreen(ModalScreen[bool]):
+    """A one-line question over the footer: Enter confirms, Esc declines.
+
+    For a quick "are you sure" that should not hide the panes (what a resume will run).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "answer(True)", "Confirm", id="wftui.dialog.confirm"),
+        Binding("escape", "answer(False)", "Cancel", id="wftui.dialog.cancel_line"),
+    ]
+
+    def __init__(self, line: str) -> None:
+        super().__init__(classes="line-confirm-screen")
+        self.line = line
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.line), classes="line-confirm")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
