@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
+from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
@@ -27,10 +28,11 @@ from wftui.engine import (
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
     RequestInfoEvent,
+    WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowStatusEvent,
 )
-from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe
+from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe, echoes_a_failure
 from wftui.tui.graph import GraphSpec
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
@@ -129,6 +131,10 @@ class MainScreen(Screen[None]):
         self._signature = signature
         self._run_active = run_active
         self._running_nodes: set[str] = set()
+        # What a failed checkpoint's file says failed, learnt when the inspector reads it.
+        self._failed: dict[str, frozenset[str]] = {}
+        self._replayed: dict[str, frozenset[str]] = {}
+        self._run_failed = False  # this run failed: its failed checkpoint gets the cursor
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -256,14 +262,43 @@ class MainScreen(Screen[None]):
             return
         if checkpoint is None:
             self.inspector.show_message(f"checkpoint {short_id(checkpoint_id)} is gone")
-        else:
-            self.inspector.show_checkpoint(checkpoint)
+            return
+        self.inspector.show_checkpoint(checkpoint)
+        if checkpoint.error is not None:
+            self._learn_failure(checkpoint)
+            self.update_preview()
+
+    def _learn_failure(self, checkpoint: WorkflowCheckpoint) -> None:
+        error = checkpoint.error or {}
+        executor = error.get("executor_id")
+        self._failed[checkpoint.checkpoint_id] = frozenset([executor] if executor else [])
+        self._replayed[checkpoint.checkpoint_id] = frozenset(checkpoint.completed_writes)
 
     async def _add_checkpoints(self, checkpoint_ids: list[str]) -> None:
         for checkpoint_id in checkpoint_ids:
             checkpoint = await self._storage.load_checkpoint(checkpoint_id)
-            if checkpoint is not None:
-                self.browser.add(checkpoint.summary())
+            if checkpoint is None:
+                continue
+            self.browser.add(checkpoint.summary())
+            if checkpoint.error is not None and self._run_failed:
+                self._run_failed = False
+                self._learn_failure(checkpoint)
+                self._show_failure(checkpoint)
+
+    def _show_failure(self, checkpoint: WorkflowCheckpoint) -> None:
+        """Failure first: the cursor on the failed checkpoint, the browser focused, a toast."""
+        error = checkpoint.error or {}
+        where = error.get("executor_id") or "the run"
+        what = f"{error.get('error_type', 'error')}: {error.get('message', '')}"
+        self.show_pane(PANE_IDS.index("checkpoints-pane"))
+        self.browser.select_checkpoint(checkpoint.checkpoint_id)
+        self.notify(
+            f"{where} failed: {one_line(what, 200)}\n"
+            f"Enter retries from {short_id(checkpoint.checkpoint_id)}.",
+            title="Run failed",
+            severity="error",
+            timeout=10,
+        )
 
     def delete(self, checkpoint_id: str) -> None:
         self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
@@ -295,8 +330,10 @@ class MainScreen(Screen[None]):
         views: tuple[PipelineGraph | PreviewLine, ...] = (self.graph, self.preview_line)
         if checkpoint_id is not None and browsing and not self._run_active():
             ran, next_ids = self.browser.preview(checkpoint_id)
+            failed = self._failed.get(checkpoint_id, frozenset())
+            replayed = self._replayed.get(checkpoint_id, frozenset())
             for view in views:
-                view.show_preview(ran, next_ids)
+                view.show_preview(ran | replayed, next_ids - replayed - failed, failed)
         else:
             for view in views:
                 view.clear_preview()
@@ -309,6 +346,7 @@ class MainScreen(Screen[None]):
         for executor_id in ran:
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
+        self._run_failed = False
         self.note("run", label, Tone.QUIET)
 
     def run_ended(self, *, cancelled: bool) -> None:
@@ -329,7 +367,9 @@ class MainScreen(Screen[None]):
         """Each event to the panes it concerns; the message then bubbles on to the App."""
         if not self.app.is_running:
             return  # shutting down: the panes are gone, and so is anyone to tell
-        self.event_log.add_records(describe(event) for event in message.events)
+        self.event_log.add_records(
+            describe(event) for event in message.events if not echoes_a_failure(event)
+        )
         self.update_log_title()
         saved: list[str] = []
         outputs: list[Any] = []
@@ -353,6 +393,8 @@ class MainScreen(Screen[None]):
                     saved.append(checkpoint_id)
                 case WorkflowOutputEvent(data=data):
                     outputs.append(data)
+                case WorkflowFailedEvent():
+                    self._run_failed = True
         if outputs:  # one toast per batch, however many outputs a flood brings
             more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
             self.notify(one_line(outputs[-1], 300) + more, title="Output")

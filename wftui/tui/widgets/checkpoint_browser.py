@@ -224,6 +224,13 @@ class CheckpointBrowser(Vertical):
             row = min(table.cursor_row, table.row_count - 1)
             self._post_highlight(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
 
+    def select_checkpoint(self, checkpoint_id: str) -> bool:
+        """Move the cursor to ``checkpoint_id`` (e.g. a run's failed checkpoint); False if absent."""
+        if checkpoint_id not in self.summaries:
+            return False
+        self.table.move_cursor(row=self.table.get_row_index(checkpoint_id))
+        return True
+
     def preview(self, checkpoint_id: str) -> tuple[set[str], set[str]]:
         """Executors that ran before ``checkpoint_id`` and those that run next if resumed there.
 

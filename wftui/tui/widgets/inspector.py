@@ -19,6 +19,8 @@ from wftui.tui.text import one_line
 # Containers show this many children; the rest are counted, not drawn.
 MAX_CHILDREN = 200
 MAX_DEPTH = 12
+# A failure shows the end of its traceback, where the cause is; the full text stays in the file.
+TRACEBACK_LINES = 12
 
 
 class CheckpointInspector(Tree[None]):
@@ -38,22 +40,51 @@ class CheckpointInspector(Tree[None]):
         self.clear()
         self.root.allow_expand = True
         self.root.set_label(Text(f"checkpoint {checkpoint.checkpoint_id}"))
+        failed = checkpoint.error is not None
+        if failed:
+            failure = self._add_failure(checkpoint)
+            self.call_after_refresh(self.move_cursor, failure)
+        # A failed checkpoint opens on the failure; its state sections start folded.
         sections: list[tuple[str, Any, bool]] = [
-            ("shared state", checkpoint.shared_state, True),
-            ("executor states", checkpoint.executor_states, True),
-            ("pending messages", _pending_messages(checkpoint), True),
+            ("shared state", checkpoint.shared_state, not failed),
+            ("executor states", checkpoint.executor_states, not failed),
+            ("pending messages", _pending_messages(checkpoint), not failed),
             ("pending requests", checkpoint.pending_requests, True),
             ("fan-in buffers", checkpoint.fan_in_buffers, False),
             ("metadata", _metadata(checkpoint), False),
         ]
-        if checkpoint.completed_writes:
-            # A failed checkpoint: what resuming it replays instead of running again.
-            sections.insert(4, ("replayed on resume", checkpoint.completed_writes, True))
         for title, value, expand in sections:
             node = _add(self.root, title, value, 0)
             if expand:
                 node.expand()
         self.root.expand()
+
+    def _add_failure(self, checkpoint: WorkflowCheckpoint) -> TreeNode[None]:
+        """What failed, where, the traceback's tail, then what a resume replays and reruns."""
+        error = checkpoint.error or {}
+        replayed = list(checkpoint.completed_writes)
+        reruns = [eid for eid in checkpoint.next_executor_ids if eid not in replayed]
+        node = self.root.add(Text("✗ failure", style="bold"), expand=True)
+        what = f"{error.get('error_type', 'error')}: {error.get('message', '')}"
+        node.add_leaf(Text.assemble(("error", "bold"), ": ", one_line(what, 300)))
+        executor = error.get("executor_id") or "(the run itself)"
+        node.add_leaf(Text.assemble(("executor", "bold"), ": ", executor))
+        trace = str(error.get("traceback") or "").rstrip().splitlines()
+        if trace:
+            tail = node.add(
+                Text.assemble(("traceback", "bold"), (f" last {TRACEBACK_LINES} lines", "dim"))
+                if len(trace) > TRACEBACK_LINES
+                else Text("traceback", style="bold"),
+                expand=True,
+            )
+            for line in trace[-TRACEBACK_LINES:]:
+                tail.add_leaf(Text(line))
+        replays = _add(node, "replayed on resume", checkpoint.completed_writes, 1)
+        replays.expand()
+        node.add_leaf(
+            Text.assemble(("rerun on resume", "bold"), ": ", ", ".join(reruns) or "nothing")
+        )
+        return node
 
     def show_message(self, message: str) -> None:
         """Say why there is nothing to show (no selection, an unreadable file)."""

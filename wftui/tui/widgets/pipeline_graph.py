@@ -90,9 +90,11 @@ class PipelineGraph(ScrollView, can_focus=True):
         self._statuses.clear()
         self._repaint()
 
-    def show_preview(self, ran: Set[str], next_ids: Set[str]) -> None:
-        """Show a checkpoint instead of live statuses: what already ran and what runs next."""
-        self._preview = Preview(frozenset(ran), frozenset(next_ids))
+    def show_preview(
+        self, ran: Set[str], next_ids: Set[str], failed: Set[str] = frozenset()
+    ) -> None:
+        """Show a checkpoint instead of live statuses: what ran, what failed, what runs next."""
+        self._preview = Preview(frozenset(ran), frozenset(next_ids), frozenset(failed))
         self._repaint()
 
     def clear_preview(self) -> None:
@@ -152,8 +154,10 @@ class PreviewLine(Static):
         super().__init__(id=id)
         self._order = node_order(graph)
 
-    def show_preview(self, ran: Set[str], next_ids: Set[str]) -> None:
-        preview = Preview(frozenset(ran), frozenset(next_ids))
+    def show_preview(
+        self, ran: Set[str], next_ids: Set[str], failed: Set[str] = frozenset()
+    ) -> None:
+        preview = Preview(frozenset(ran), frozenset(next_ids), frozenset(failed))
         self.update(Content(f"resume here: {preview_text(self._order, preview)}"))
         self.add_class("-shown")
 
