@@ -20,13 +20,15 @@ from textual.worker import Worker, WorkerState
 
 from wftui.agents.client import ChatClient, describe_chat_client
 from wftui.checkpoint.storage import CheckpointStorage
-from wftui.engine import RequestInfoEvent
+from wftui.engine import GraphMismatchError, RequestInfoEvent
 from wftui.loader import PipelineSpec
 from wftui.settings import SettingsError, load_settings
 from wftui.tui.bridge import EngineEvents, Tone
 from wftui.tui.commands import BROWSER_ACTIONS, WftuiCommands
 from wftui.tui.graph import graph_from_workflow, node_order
+from wftui.tui.graph_changes import mismatch_lines, mismatch_text
 from wftui.tui.keymap import KeymapError, parse_keymap, with_keymap
+from wftui.tui.pipeline_source import PipelineSource
 from wftui.tui.resume_plan import plan_resume
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
@@ -75,6 +77,14 @@ class WftuiApp(App[None]):
             id="wftui.copy_resume",
             tooltip="Copy the ready-to-paste `wftui resume ...` line for the highlighted checkpoint",
         ),
+        Binding(
+            "ctrl+r",
+            "reload_pipeline",
+            "Reload",
+            show=False,
+            id="wftui.reload",
+            tooltip="Import the pipeline file again now (it also reloads by itself when changed)",
+        ),
         Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
         Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
     ]
@@ -95,6 +105,7 @@ class WftuiApp(App[None]):
         self.keymap = dict(keymap or {})
         self.set_keymap(self.keymap)
         self.pipeline = pipeline
+        self.source = PipelineSource(pipeline)
         self.storage = storage
         self.chat_client = chat_client
         self.clock = clock or Clock()
@@ -142,9 +153,16 @@ class WftuiApp(App[None]):
         worker = event.worker
         if event.state is WorkerState.ERROR:
             error = worker.error
-            text = f"{type(error).__name__}: {error}"
-            self._main.note("error", text, Tone.FAILURE)
-            self.notify(one_line(text, 300), title="Error", severity="error", timeout=8)
+            if isinstance(error, GraphMismatchError):
+                # A list of what differs, one per line, instead of one long line.
+                head, lines = mismatch_lines(str(error))
+                for line in [head, *lines]:
+                    self._main.note("mismatch", line, Tone.FAILURE)
+                self.notify(mismatch_text(str(error)), title="Cannot resume", severity="error")
+            else:
+                text = f"{type(error).__name__}: {error}"
+                self._main.note("error", text, Tone.FAILURE)
+                self.notify(one_line(text, 300), title="Error", severity="error", timeout=8)
             if worker.group == ENGINE:
                 self._main.header.status = RunStatus.FAILED
         self.runs.worker_changed(worker, event.state)
@@ -160,7 +178,7 @@ class WftuiApp(App[None]):
     # ----- actions -----
 
     def action_new_run(self) -> None:
-        if self._refuse_while_running():
+        if self._refuse_while_running() or not self._fresh_pipeline():
             return
         lines = [self.pipeline.description] if self.pipeline.description else []
         lines.append("Input for the start executor:")
@@ -185,7 +203,7 @@ class WftuiApp(App[None]):
         self._resume(message.checkpoint_id)
 
     def _resume(self, checkpoint_id: str) -> None:
-        if self._refuse_while_running():
+        if self._refuse_while_running() or not self._fresh_pipeline():
             return
         browser = self._main.browser
         summary = browser.summaries[checkpoint_id]
@@ -243,6 +261,39 @@ class WftuiApp(App[None]):
         """OSC 52 through the terminal, so it reaches the clipboard over SSH too."""
         self.copy_to_clipboard(text)
         self.notify(text, title=f"Copied {what}")
+
+    def action_reload_pipeline(self) -> None:
+        if not self._refuse_while_running():
+            self._fresh_pipeline(force=True)
+
+    def _fresh_pipeline(self, *, force: bool = False) -> bool:
+        """Re-import the pipeline when its file changed (or when forced); False if that failed.
+
+        So a user fixes the code in an editor and resumes the failed checkpoint, no restart.
+        A broken edit keeps the code that was loaded and says why; nothing runs.
+        """
+        if not (force or self.source.changed()):
+            return True
+        where = self.source.path.name if self.source.path else self.pipeline.name
+        try:
+            spec = self.source.reload()
+            shape = spec.create_workflow(self.storage, self.chat_client)
+        except Exception as error:  # the user's code: any error, reported in one line
+            text = f"cannot reload {where}: {type(error).__name__}: {error}"
+            self._main.note("reload", text, Tone.FAILURE)
+            self.notify(one_line(text, 300), title="Pipeline not reloaded", severity="error")
+            return False
+        changed = shape.signature != self._shape.signature
+        self.pipeline = self.runs.pipeline = spec
+        self._shape = shape
+        if changed:
+            self._graph_spec = graph_from_workflow(shape)
+            self._order = node_order(self._graph_spec)
+            self._main.set_graph(self._graph_spec, shape.signature)
+        text = f"reloaded {where}" + (" (the graph changed)" if changed else "")
+        self._main.note("reload", text, Tone.QUIET)
+        self.notify(text)
+        return True
 
     def action_cancel_run(self) -> None:
         if not self.runs.cancel():

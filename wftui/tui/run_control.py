@@ -65,7 +65,7 @@ class RunControl:
     ) -> None:
         self._app = app
         self._main = main
-        self._pipeline = pipeline
+        self.pipeline = pipeline
         self._storage = storage
         self._chat_client = chat_client
         self._workflow: Workflow | None = None
@@ -125,7 +125,7 @@ class RunControl:
 
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
-            self._workflow = self._pipeline.create_workflow(self._storage, self._chat_client)
+            self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
         await EventBridge(self._main).pump(start.open(self._workflow, self._storage))
 
     async def _ask_live(self, event: RequestInfoEvent) -> None:

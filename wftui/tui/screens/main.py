@@ -168,6 +168,13 @@ class MainScreen(Screen[None]):
         self.set_class(compact, "-compact")
         self.query_one(Footer).compact = compact
 
+    def set_graph(self, graph: GraphSpec, signature: str) -> None:
+        """The pipeline was reloaded and its graph changed: draw the new one."""
+        self._spec = graph
+        self._signature = signature
+        self.graph.set_graph(graph)
+        self.preview_line.set_graph(graph)
+
     # ----- panes -----
 
     @property

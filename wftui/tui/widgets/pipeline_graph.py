@@ -80,6 +80,12 @@ class PipelineGraph(ScrollView, can_focus=True):
         """The drawing in use (boxes or compact), None until the pane has a size."""
         return self._layout
 
+    def set_graph(self, graph: GraphSpec) -> None:
+        """Draw another graph (the pipeline was reloaded with different executors or edges)."""
+        self._graph = graph
+        self._statuses.clear()
+        self._relayout()
+
     def set_status(self, executor_id: str, status: NodeStatus) -> None:
         """Show an executor's live status; ids not in the graph are kept but not drawn."""
         self._statuses[executor_id] = status
@@ -104,6 +110,9 @@ class PipelineGraph(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         """Pick the layout that fits the new pane size (boxes, boxes with types, or compact)."""
+        self._relayout()
+
+    def _relayout(self) -> None:
         size = self.scrollable_content_region.size
         self._layout = layout_graph(self._graph, size.width, size.height)
         self.virtual_size = Size(self._layout.width, self._layout.height)
@@ -152,6 +161,9 @@ class PreviewLine(Static):
 
     def __init__(self, graph: GraphSpec, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._order = node_order(graph)
+
+    def set_graph(self, graph: GraphSpec) -> None:
         self._order = node_order(graph)
 
     def show_preview(
