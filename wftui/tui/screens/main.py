@@ -33,7 +33,7 @@ from wftui.engine import (
     WorkflowStatusEvent,
 )
 from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe, echoes_a_failure
-from wftui.tui.graph import GraphSpec
+from wftui.tui.graph import GraphSpec, natural_size
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
@@ -48,6 +48,12 @@ INSPECT_DELAY = 0.05
 
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 32
+# The graph pane takes the width its drawing needs, between these bounds (share of the width).
+GRAPH_MIN_WIDTH = 30
+GRAPH_MAX_SHARE = 0.55
+# The event log keeps at least this many rows; on tall terminals it gets the spare ones.
+LOG_MIN_ROWS = 14
+TOP_ROW_CAP = 14  # rows of the browser and of the inspector before the log gets the rest
 PANE_TITLES = ["Graph", "Checkpoints", "Inspector", "Events"]
 PANE_IDS = ["graph-pane", "checkpoints-pane", "inspector-pane", "events-pane"]
 
@@ -167,11 +173,26 @@ class MainScreen(Screen[None]):
         compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
         self.set_class(compact, "-compact")
         self.query_one(Footer).compact = compact
+        self._share_the_screen(width, height)
+
+    def _share_the_screen(self, width: int, height: int) -> None:
+        """Size the grid to the content: the graph's width, the spare rows to the log."""
+        graph_width, graph_height = natural_size(self._spec)
+        pane_width = graph_width + 2  # the pane's border
+        columns = max(GRAPH_MIN_WIDTH, min(pane_width, int(width * GRAPH_MAX_SHARE)))
+        rows = height - 2  # header and footer
+        # Each top row holds a pane (border included); the graph spans both rows.
+        top = max(TOP_ROW_CAP, (graph_height + 2 + 1) // 2)
+        top = max(1, min(top, (rows - LOG_MIN_ROWS) // 2))
+        grid = self.query_one("#panes", Grid)
+        grid.styles.grid_columns = f"{columns} 1fr"
+        grid.styles.grid_rows = f"{top} {top} 1fr"
 
     def set_graph(self, graph: GraphSpec, signature: str) -> None:
         """The pipeline was reloaded and its graph changed: draw the new one."""
         self._spec = graph
         self._signature = signature
+        self._share_the_screen(*self.size)
         self.graph.set_graph(graph)
         self.preview_line.set_graph(graph)
 
