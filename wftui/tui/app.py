@@ -27,13 +27,14 @@ from wftui.tui.bridge import EngineEvents, Tone
 from wftui.tui.commands import BROWSER_ACTIONS, WftuiCommands
 from wftui.tui.graph import graph_from_workflow, node_order
 from wftui.tui.graph_changes import mismatch_lines, mismatch_text
-from wftui.tui.keymap import KeymapError, parse_keymap, with_keymap
+from wftui.tui.keymap import KeymapError, check_keymap, parse_keymap, with_keymap
 from wftui.tui.pipeline_source import PipelineSource
 from wftui.tui.resume_plan import plan_resume
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
-from wftui.tui.screens.main import MainScreen
+from wftui.tui.screens.main import LogFilter, MainScreen
+from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
@@ -103,6 +104,7 @@ class WftuiApp(App[None]):
         super().__init__()
         self.confirm_resume = confirm_resume
         self.keymap = dict(keymap or {})
+        check_keymap(self.keymap, self.binding_scopes())
         self.set_keymap(self.keymap)
         self.pipeline = pipeline
         self.source = PipelineSource(pipeline)
@@ -347,6 +349,25 @@ class WftuiApp(App[None]):
         if action == "cancel_run":
             return self.run_active
         return True
+
+    @classmethod
+    def binding_scopes(cls) -> list[tuple[str, list[BindingType]]]:
+        """The bindings active together: the global ones with each pane's, and each dialog's."""
+        everywhere = [*cls.BINDINGS, *MainScreen.BINDINGS]
+        panes: list[tuple[str, list[BindingType]]] = [
+            (name, [*everywhere, *widget.BINDINGS])
+            for name, widget in (
+                ("checkpoint browser", CheckpointTable),
+                ("event log", EventLog),
+                ("inspector", CheckpointInspector),
+                ("log filter", LogFilter),
+            )
+        ]
+        dialogs = [
+            (f"{screen.__name__} dialog", list(screen.BINDINGS))
+            for screen in (ConfirmScreen, LineConfirmScreen, PromptScreen, ValueViewer)
+        ]
+        return [("main screen", everywhere), *panes, *dialogs]
 
     def help_sections(self) -> list[tuple[str, list[BindingType]]]:
         """The bindings by pane, with the keys a keymap gave them."""
