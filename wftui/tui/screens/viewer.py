@@ -25,7 +25,7 @@ class ValueViewer(Screen[None]):
         #viewer-text { height: 1fr; border: none; }
         #viewer-search { display: none; height: 1; border: none; padding: 0 1; }
         #viewer-search.-shown { display: block; }
-        #viewer-status { height: 1; color: $text-muted; padding: 0 1; }
+        #viewer-status { height: 1; color: $foreground-muted; padding: 0 1; }
     }
     """
 

@@ -60,10 +60,10 @@ class EventLog(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     EventLog {
         overflow: auto auto;
-        & > .event-log--time { color: $text-muted; }
+        & > .event-log--time { color: $foreground; text-style: dim; }
         & > .event-log--executor { color: $text-secondary; }
         & > .event-log--plain { }
-        & > .event-log--quiet { color: $text-muted; }
+        & > .event-log--quiet { color: $foreground; text-style: dim; }
         & > .event-log--output { color: $text-success; text-style: bold; }
         & > .event-log--failure { color: $text-error; text-style: bold; }
         & > .event-log--request { color: $text-warning; text-style: bold; }

@@ -42,13 +42,15 @@ def _component(role: Role) -> str:
 class PipelineGraph(ScrollView, can_focus=True):
     """Executors as boxes joined by edges, each showing its status as a symbol and a colour."""
 
+    # Component styles lose a colour's alpha, so muted parts are the foreground dimmed: readable
+    # on dark and light themes alike ("auto" colours such as $text-muted turn white here).
     DEFAULT_CSS = """
     PipelineGraph {
         scrollbar-size: 1 1;
-        & > .pipeline-graph--edge { color: $text-muted; }
+        & > .pipeline-graph--edge { color: $foreground; text-style: dim; }
         & > .pipeline-graph--edge-label { color: $text-secondary; text-style: italic; }
-        & > .pipeline-graph--type-name { color: $text-muted; }
-        & > .pipeline-graph--pending { color: $text-muted; }
+        & > .pipeline-graph--type-name { color: $foreground; text-style: dim; }
+        & > .pipeline-graph--pending { color: $foreground; text-style: dim; }
         & > .pipeline-graph--running { color: $text-warning; text-style: bold; }
         & > .pipeline-graph--done { color: $text-success; }
         & > .pipeline-graph--failed { color: $text-error; text-style: bold; }
