@@ -218,7 +218,13 @@ class WftuiApp(App[None]):
             )
             return
         ran = frozenset(browser.preview(checkpoint_id)[0])
-        plan = plan_resume(self._shape, checkpoint_id, summary.next_executor_ids, self._order)
+        plan = plan_resume(
+            self._shape,
+            checkpoint_id,
+            summary.next_executor_ids,
+            self._order,
+            self._main.replayed(checkpoint_id),
+        )
         if not (self.confirm_resume and plan.calls_a_model):
             self.runs.resume(checkpoint_id, ran, waits)
             return

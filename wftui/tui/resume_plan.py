@@ -7,7 +7,7 @@ and time, so the app asks before such a resume and starts any other at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from wftui.agents.executor import AgentExecutor
@@ -34,9 +34,17 @@ class ResumePlan:
 
 
 def plan_resume(
-    workflow: Workflow, checkpoint_id: str, next_ids: Iterable[str], order: Sequence[str]
+    workflow: Workflow,
+    checkpoint_id: str,
+    next_ids: Iterable[str],
+    order: Sequence[str],
+    replayed: Set[str] = frozenset(),
 ) -> ResumePlan:
-    """Follow the edges from ``next_ids``; ``order`` is the graph's drawing order of executors."""
+    """Follow the edges from ``next_ids``; ``order`` is the graph's drawing order of executors.
+
+    ``replayed`` are a failed checkpoint's executors whose work is replayed, not run again:
+    what they sent still flows downstream, but they call no model themselves.
+    """
     downstream: dict[str, set[str]] = {}
     for edge in workflow.graph.edges:
         downstream.setdefault(edge.source_id, set()).add(edge.target_id)
@@ -48,6 +56,6 @@ def plan_resume(
             reached.add(executor_id)
             frontier.extend(downstream.get(executor_id, ()))
     rank = {eid: index for index, eid in enumerate(order)}
-    runs = tuple(sorted(reached, key=lambda eid: (rank.get(eid, len(rank)), eid)))
+    runs = tuple(sorted(reached - set(replayed), key=lambda eid: (rank.get(eid, len(rank)), eid)))
     agents = frozenset(eid for eid in runs if isinstance(workflow.executors[eid], AgentExecutor))
     return ResumePlan(checkpoint_id, runs, agents)

@@ -296,6 +296,10 @@ class MainScreen(Screen[None]):
             self._learn_failure(checkpoint)
             self.update_preview()
 
+    def replayed(self, checkpoint_id: str) -> frozenset[str]:
+        """A failed checkpoint's executors a resume replays (known once its file was read)."""
+        return self._replayed.get(checkpoint_id, frozenset())
+
     def _learn_failure(self, checkpoint: WorkflowCheckpoint) -> None:
         error = checkpoint.error or {}
         executor = error.get("executor_id")
