@@ -302,6 +302,8 @@ async def test_a_failed_checkpoint_shows_what_a_resume_replays(
     app = new_app()
     async with opened(app) as pilot:
         await highlight(app, pilot, "cpfailed00")
+        # The inspector decodes after the cursor rests: wait for its tree, not for time.
+        await wait_until(pilot, lambda: "checkpoint cpfailed00" in tree_labels(app))
         labels = tree_labels(app)
         assert "replayed on resume {1}" in labels
         assert "reverse_text_executor {2}" in labels

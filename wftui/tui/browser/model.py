@@ -341,6 +341,18 @@ class CheckpointTree:
                 return head + offsets[order.index(run)] + 1 + within
         return None
 
+    def reveal(self, checkpoint_id: str) -> int | None:
+        """The row of ``checkpoint_id``, opening its run and branches first if they are closed."""
+        run = self.by_id.get(checkpoint_id)
+        if run is None:
+            return None
+        if self.index_of(checkpoint_id) is None:
+            self.collapsed_runs.discard(run.workflow_id)
+            run.collapsed_branches.clear()
+            run.flat = None
+            self._changed()
+        return self.index_of(checkpoint_id)
+
     def matched_count(self) -> int:
         """Checkpoints the filter lets through, over every run."""
         self._layout()  # filters every run

@@ -110,12 +110,12 @@ class CheckpointTable(ScrollView, can_focus=True):
             id="wftui.browser.open",
             tooltip="Open the run or branch",
         ),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home,g", "move_to(0)", "Top", show=False),
-        Binding("end,G", "move_to(-1)", "Bottom", show=False),
+        Binding("down,j", "move(1)", "Down", show=False, id="wftui.browser.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="wftui.browser.up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="wftui.browser.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="wftui.browser.page_up"),
+        Binding("home,g", "move_to(0)", "Top", show=False, id="wftui.browser.top"),
+        Binding("end,G", "move_to(-1)", "Bottom", show=False, id="wftui.browser.bottom"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "checkpoint-table--cursor",
@@ -443,6 +443,15 @@ class CheckpointBrowser(Vertical):
         if self.model.remove(checkpoint_id):
             self.table.rows_changed()
             self._show_notes()
+
+    def select_checkpoint(self, checkpoint_id: str) -> bool:
+        """Move the cursor to ``checkpoint_id`` (e.g. a run's failed checkpoint); False if absent."""
+        row = self.table.model.reveal(checkpoint_id)
+        if row is None:
+            return False
+        self.table.rows_changed()
+        self.table.move_cursor(row)
+        return True
 
     def preview(self, checkpoint_id: str) -> tuple[set[str], set[str]]:
         """Executors that ran before ``checkpoint_id`` and those that run next if resumed there.
