@@ -230,6 +230,17 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graph(args: argparse.Namespace) -> int:
+    from wftui.tui.graph.mermaid import to_mermaid
+    from wftui.tui.graph.model import graph_from_workflow
+
+    pipeline = load_pipeline(args.pipeline)
+    # The graph needs no store and no model: building the workflow runs no executor.
+    workflow = pipeline.create_workflow(None, pipeline.default_chat_client())
+    print(to_mermaid(graph_from_workflow(workflow), title=pipeline.name), end="")
+    return 0
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return asyncio.run(_run(args))
@@ -239,4 +250,6 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_checkpoints(args))
     if args.command == "serve":
         return _serve(args)
+    if args.command == "graph":
+        return _graph(args)
     return _app(args)

@@ -12,7 +12,7 @@ from wftui.agents.backends import AUTO, chat_backend_names
 from wftui.loader import DEFAULT_PIPELINE
 
 DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
-COMMANDS = ("app", "run", "resume", "checkpoints", "serve")
+COMMANDS = ("app", "run", "resume", "checkpoints", "serve", "graph")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_chat(resume)
 
     _add_checkpoints(commands)
+
+    graph = commands.add_parser("graph", help="print a pipeline's graph (--mermaid for docs)")
+    _pipeline_argument(graph)
+    graph.add_argument(
+        "--mermaid", action="store_true", help="print a Mermaid flowchart (the only format yet)"
+    )
 
     serve = commands.add_parser("serve", help="serve the app in a browser (textual-serve)")
     _pipeline_argument(serve)
