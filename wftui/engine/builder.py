@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from wftui.checkpoint.codec import register_type
 from wftui.checkpoint.storage import CheckpointStorage
@@ -26,6 +26,19 @@ from wftui.engine.workflow import Workflow
 DEFAULT_MAX_ITERATIONS = 100
 
 
+@runtime_checkable
+class ExecutorProvider(Protocol):
+    """Something that runs as a workflow step through an executor it makes, e.g. an agent.
+
+    The builder takes these wherever it takes an executor and asks each object once, so the
+    engine need not know the agents package that implements it."""
+
+    def as_executor(self) -> Executor: ...
+
+
+Node: TypeAlias = Executor | ExecutorProvider
+
+
 def _checked_max_iterations(max_iterations: int) -> int:
     if max_iterations < 1:
         raise WorkflowDefinitionError(f"max_iterations must be at least 1, not {max_iterations}")
@@ -41,11 +54,22 @@ class WorkflowBuilder:
         self._max_iterations = _checked_max_iterations(max_iterations)
         self._name = name
         self._executors: dict[str, Executor] = {}
+        self._provided: dict[int, Executor] = {}  # id(provider) -> the executor it made
+        self._edges: set[tuple[str, str]] = set()
         self._groups: list[EdgeGroup] = []
         self._start: Executor | None = None
         self._storage: CheckpointStorage | None = None
 
-    def _add_executor(self, executor: Executor) -> str:
+    def _executor_of(self, node: Node) -> Executor:
+        if isinstance(node, Executor) or not isinstance(node, ExecutorProvider):
+            return node
+        made = self._provided.get(id(node))
+        if made is None:
+            made = self._provided[id(node)] = node.as_executor()
+        return made
+
+    def _add_executor(self, node: Node) -> str:
+        executor = self._executor_of(node)
         if not isinstance(executor, Executor):
             raise WorkflowDefinitionError(
                 f"expected an Executor, got {type(executor).__name__}: {executor!r}"
@@ -66,41 +90,37 @@ class WorkflowBuilder:
     def _add_group(
         self,
         group_class: type[EdgeGroup],
-        sources: Sequence[Executor],
-        branches: list[tuple[Executor, Condition | None]],
+        sources: Sequence[Node],
+        branches: list[tuple[Node, Condition | None]],
     ) -> WorkflowBuilder:
         source_executor_ids = tuple(self._add_executor(source) for source in sources)
         group = group_class(
             source_executor_ids,
             tuple((self._add_executor(target), condition) for target, condition in branches),
         )
-        for edge in group.edges:
-            for existing in self._groups:
-                if any(
-                    (e.source_id, e.target_id) == (edge.source_id, edge.target_id)
-                    for e in existing.edges
-                ):
-                    raise WorkflowDefinitionError(
-                        f"duplicate edge {edge.source_id} -> {edge.target_id}"
-                    )
+        pairs = [(edge.source_id, edge.target_id) for edge in group.edges]
+        for source_id, target_id in pairs:
+            if (source_id, target_id) in self._edges:
+                raise WorkflowDefinitionError(f"duplicate edge {source_id} -> {target_id}")
+        self._edges.update(pairs)
         self._groups.append(group)
         return self
 
     def add_edge(
-        self, source: Executor, target: Executor, condition: Condition | None = None
+        self, source: Node, target: Node, condition: Condition | None = None
     ) -> WorkflowBuilder:
         return self._add_group(SingleEdgeGroup, [source], [(target, condition)])
 
-    def add_fan_out_edges(self, source: Executor, targets: Sequence[Executor]) -> WorkflowBuilder:
+    def add_fan_out_edges(self, source: Node, targets: Sequence[Node]) -> WorkflowBuilder:
         """Every message from ``source`` goes to each target that can handle it."""
         if not targets:
-            raise WorkflowDefinitionError(f"fan-out from {source.id} needs at least one target")
+            raise WorkflowDefinitionError(f"fan-out from {self._executor_of(source).id} needs at least one target")
         return self._add_group(FanOutEdgeGroup, [source], [(target, None) for target in targets])
 
-    def add_fan_in_edges(self, sources: Sequence[Executor], target: Executor) -> WorkflowBuilder:
+    def add_fan_in_edges(self, sources: Sequence[Node], target: Node) -> WorkflowBuilder:
         """``target`` receives one list once every source has sent."""
         if not sources:
-            raise WorkflowDefinitionError(f"fan-in to {target.id} needs at least one source")
+            raise WorkflowDefinitionError(f"fan-in to {self._executor_of(target).id} needs at least one source")
         return self._add_group(FanInEdgeGroup, sources, [(target, None)])
 
     def add_switch_case_edge_group(
@@ -112,19 +132,18 @@ class WorkflowBuilder:
             raise WorkflowDefinitionError(
                 f"switch from {source.id}: at most one Default, and it must come last"
             )
-        branches: list[tuple[Executor, Condition | None]] = [
+        branches: list[tuple[Node, Condition | None]] = [
             (case.target, case.condition if isinstance(case, Case) else None) for case in cases
         ]
         return self._add_group(SwitchCaseEdgeGroup, [source], branches)
 
-    def add_chain(self, executors: Sequence[Executor]) -> WorkflowBuilder:
+    def add_chain(self, executors: Sequence[Node]) -> WorkflowBuilder:
         for source, target in itertools.pairwise(executors):
             self.add_edge(source, target)
         return self
 
-    def set_start_executor(self, executor: Executor) -> WorkflowBuilder:
-        self._start = executor
-        self._add_executor(executor)
+    def set_start_executor(self, executor: Node) -> WorkflowBuilder:
+        self._start = self._executors[self._add_executor(executor)]
         return self
 
     def set_max_iterations(self, max_iterations: int) -> WorkflowBuilder:

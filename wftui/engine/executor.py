@@ -67,15 +67,16 @@ class HandlerSpec:
     workflow_output_types: tuple[Any, ...] | None
 
 
-def _context_arguments(annotation: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
-    """Read ``WorkflowContext[TOut, TWorkflowOut]`` into (sent types, yielded types)."""
+def context_arguments(annotation: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """Read ``WorkflowContext[TOut, TWorkflowOut]`` into (sent types, yielded types).
+
+    A bare ``WorkflowContext`` declares nothing (None: not checked); ``WorkflowContext[Any]``
+    declares Any, which every value matches."""
     args = typing.get_args(annotation)
     if not args:
         return None, None
 
     def declared(arg: Any) -> tuple[Any, ...] | None:
-        if is_catch_all(arg):
-            return None
         if is_never(arg) or arg is None or arg is type(None):
             return ()
         return union_members(arg)
@@ -94,7 +95,7 @@ def _resolve_handler(cls: type, name: str, function: HandlerFunction) -> Handler
         ) from error
     # ``handler`` checked the shape: three parameters, the message one annotated.
     _, message_param, ctx_param = inspect.signature(function).parameters
-    sent, yielded = _context_arguments(hints.get(ctx_param))
+    sent, yielded = context_arguments(hints.get(ctx_param))
     return HandlerSpec(name, function, hints[message_param], sent, yielded)
 
 
@@ -136,9 +137,13 @@ class Executor:
                 f"a {type(self).__name__}'s id must be a non-empty string (or left out)"
             )
         self.id: str = id or type(self).__name__
-        self._handlers = handler_specs(type(self))
+        self._handlers = self._find_handlers()
         if not self._handlers:
             raise WorkflowDefinitionError(f"executor {self.id} has no @handler methods")
+
+    def _find_handlers(self) -> tuple[HandlerSpec, ...]:
+        """The ``@handler`` methods of the class; an executor made otherwise says its own."""
+        return handler_specs(type(self))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r})"
