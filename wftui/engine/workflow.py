@@ -169,7 +169,9 @@ class Workflow:
         open_stream: Callable[[], Awaitable[AsyncIterator[WorkflowEvent]]],
         raise_on_failure: bool,
     ) -> AsyncIterator[WorkflowEvent]:
-        """Refuse a second run first, then stream ``open_stream()`` and raise if it failed."""
+        """Refuse a second run first, then stream ``open_stream()`` and raise if it failed.
+
+        The first request of a run is followed by an IN_PROGRESS_PENDING_REQUESTS status."""
         if self._busy:
             raise WorkflowAlreadyRunningError(
                 "Workflow is already running. Concurrent executions are not allowed. "
@@ -177,12 +179,16 @@ class Workflow:
             )
         self._busy = True
         failure: WorkflowFailedEvent | None = None
+        asked = False
         try:
             stream: AsyncIterator[WorkflowEvent] = await open_stream()
             async for event in stream:
                 if isinstance(event, WorkflowFailedEvent):
                     failure = event
                 yield event
+                if isinstance(event, RequestInfoEvent) and not asked:
+                    asked = True  # the run goes on; the answers will be awaited at its end
+                    yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS_PENDING_REQUESTS)
         finally:
             self._busy = False
         if failure is not None and raise_on_failure and self.status is WorkflowRunState.FAILED:
