@@ -65,8 +65,11 @@ class WorkflowRunResult(list[WorkflowEvent]):
     def __init__(
         self, events: list[WorkflowEvent], lifecycle: list[WorkflowEvent] | None = None
     ) -> None:
+        """``lifecycle`` as ``collect`` kept it apart; left out, it is read from ``events``."""
         super().__init__(events)
-        self._lifecycle = list(lifecycle or [])
+        if lifecycle is None:
+            lifecycle = [event for event in events if isinstance(event, _LIFECYCLE_EVENTS)]
+        self._lifecycle = list(lifecycle)
 
     @classmethod
     async def collect(
@@ -235,8 +238,8 @@ class Workflow:
             storage = checkpoint_storage or self.checkpoint_storage
             if storage is None:
                 raise NoCheckpointStorageError(
-                    "Cannot restore from checkpoint: either provide checkpoint_storage parameter"
-                    " or build the workflow with with_checkpointing()"
+                    "Cannot restore from checkpoint: no checkpoint storage; either provide "
+                    "checkpoint_storage parameter or build with with_checkpointing()"
                 )
             try:
                 state = await self._snapshots.restore(checkpoint_id, storage)
