@@ -186,9 +186,9 @@ async def test_a_failing_executor_reports_and_leaves_resumable_checkpoints(
         assert outputs(resumed) == ["x>a>flaky>c"]
 
     # Still broken: the resumed run fails the same way and can be resumed again later.
-    again = await collect(build(failing=True).run_stream_from_checkpoint(
-        good.checkpoint_id, raise_on_failure=False
-    ))
+    again = await collect(
+        build(failing=True).run_stream_from_checkpoint(good.checkpoint_id, raise_on_failure=False)
+    )
     assert again[-1] == WorkflowStatusEvent(state=WorkflowRunState.FAILED)
 
 

@@ -138,7 +138,7 @@ class WorkflowAgent(BaseAgent):
         groups: dict[str | None, list[AgentRunResponseUpdate]] = {}
         for update in updates:
             groups.setdefault(update.response_id, []).append(update)
-        ordered = [key for key in groups if key is not None]
+        ordered: list[str | None] = [key for key in groups if key is not None]
         if None in groups:
             ordered.append(None)
         messages: list[ChatMessage] = []

@@ -56,11 +56,6 @@ from wftui.engine.request_info import (
 from wftui.engine.workflow import Workflow, WorkflowRunResult
 
 __all__ = [
-    "executor",
-    "FunctionExecutor",
-    "ExecutorProvider",
-    "WorkflowFailedError",
-    "EnvelopeInputError",
     "Case",
     "CheckpointNotFoundError",
     "CheckpointSavedEvent",
@@ -68,6 +63,7 @@ __all__ = [
     "EdgeGroup",
     "EdgeInfo",
     "EdgeKind",
+    "EnvelopeInputError",
     "Executor",
     "ExecutorCompletedEvent",
     "ExecutorEvent",
@@ -75,8 +71,10 @@ __all__ = [
     "ExecutorInfo",
     "ExecutorInvokeEvent",
     "ExecutorInvokedEvent",
+    "ExecutorProvider",
     "FanInEdgeGroup",
     "FanOutEdgeGroup",
+    "FunctionExecutor",
     "GraphMismatchError",
     "Message",
     "NoCheckpointStorageError",
@@ -98,6 +96,7 @@ __all__ = [
     "WorkflowErrorDetails",
     "WorkflowEvent",
     "WorkflowEventSource",
+    "WorkflowFailedError",
     "WorkflowFailedEvent",
     "WorkflowGraph",
     "WorkflowOutputEvent",
@@ -107,5 +106,6 @@ __all__ = [
     "WorkflowStartedEvent",
     "WorkflowStatusEvent",
     "WorkflowWarningEvent",
+    "executor",
     "handler",
 ]

@@ -114,13 +114,17 @@ class WorkflowBuilder:
     def add_fan_out_edges(self, source: Node, targets: Sequence[Node]) -> WorkflowBuilder:
         """Every message from ``source`` goes to each target that can handle it."""
         if not targets:
-            raise WorkflowDefinitionError(f"fan-out from {self._executor_of(source).id} needs at least one target")
+            raise WorkflowDefinitionError(
+                f"fan-out from {self._executor_of(source).id} needs at least one target"
+            )
         return self._add_group(FanOutEdgeGroup, [source], [(target, None) for target in targets])
 
     def add_fan_in_edges(self, sources: Sequence[Node], target: Node) -> WorkflowBuilder:
         """``target`` receives one list once every source has sent."""
         if not sources:
-            raise WorkflowDefinitionError(f"fan-in to {self._executor_of(target).id} needs at least one source")
+            raise WorkflowDefinitionError(
+                f"fan-in to {self._executor_of(target).id} needs at least one source"
+            )
         return self._add_group(FanInEdgeGroup, sources, [(target, None)])
 
     def add_switch_case_edge_group(

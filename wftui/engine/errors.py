@@ -34,9 +34,14 @@ class WorkflowFailedError(WorkflowRunError, RuntimeError):
 
     Raised at the end of the stream unless the caller passed ``raise_on_failure=False``."""
 
-    def __init__(self, details: WorkflowErrorDetails) -> None:
-        where = f" in {details.executor_id}" if details.executor_id else ""
-        super().__init__(f"workflow run failed{where}: {details.error_type}: {details.message}")
+    def __init__(self, details: WorkflowErrorDetails | None) -> None:
+        if details is None:
+            super().__init__("workflow run failed (no details were reported)")
+        else:
+            where = f" in {details.executor_id}" if details.executor_id else ""
+            super().__init__(
+                f"workflow run failed{where}: {details.error_type}: {details.message}"
+            )
         self.details = details
 
 

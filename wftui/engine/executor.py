@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from wftui.engine.typing_utils import (
-    is_catch_all,
     is_never,
     match_distance,
     type_name,

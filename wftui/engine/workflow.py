@@ -15,13 +15,13 @@ from wftui.engine.edges import INPUT_SOURCE_ID, EdgeGroup, Router
 
 # Errors are re-exported here too: ``wftui.engine.workflow`` is where callers found them first.
 from wftui.engine.errors import CheckpointNotFoundError as CheckpointNotFoundError
-from wftui.engine.errors import GraphMismatchError as GraphMismatchError
 from wftui.engine.errors import (
     EnvelopeInputError,
     NoCheckpointStorageError,
     WorkflowAlreadyRunningError,
     WorkflowFailedError,
 )
+from wftui.engine.errors import GraphMismatchError as GraphMismatchError
 from wftui.engine.errors import WorkflowRunError as WorkflowRunError
 from wftui.engine.events import (
     CheckpointSavedEvent,
