@@ -39,9 +39,7 @@ class WorkflowFailedError(WorkflowRunError, RuntimeError):
             super().__init__("workflow run failed (no details were reported)")
         else:
             where = f" in {details.executor_id}" if details.executor_id else ""
-            super().__init__(
-                f"workflow run failed{where}: {details.error_type}: {details.message}"
-            )
+            super().__init__(f"workflow run failed{where}: {details.error_type}: {details.message}")
         self.details = details
 
 
