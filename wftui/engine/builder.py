@@ -14,6 +14,7 @@ from wftui.engine.edges import (
     Condition,
     Default,
     EdgeGroup,
+    EdgeInfo,
     FanInEdgeGroup,
     FanOutEdgeGroup,
     SingleEdgeGroup,
@@ -45,6 +46,16 @@ def _checked_max_iterations(max_iterations: int) -> int:
     return max_iterations
 
 
+def _can_deliver(source: Executor, target: Executor, group: EdgeGroup) -> bool:
+    """Whether some message ``source`` declares could reach a handler of ``target``."""
+    sent = source.output_types
+    accepted = target.input_types
+    if sent is None or any(is_catch_all(t) for t in accepted):
+        return True
+    delivered = group.delivered_types(sent)
+    return any(could_match(s, a) for s in delivered for a in accepted)
+
+
 class WorkflowBuilder:
     """Fluent builder; ``build()`` raises WorkflowDefinitionError naming the executor or edge at fault."""
 
@@ -57,6 +68,7 @@ class WorkflowBuilder:
         self._provided: dict[int, Executor] = {}  # id(provider) -> the executor it made
         self._edges: set[tuple[str, str]] = set()
         self._groups: list[EdgeGroup] = []
+        self._group_edges: list[tuple[EdgeGroup, list[EdgeInfo]]] = []  # each group's, built once
         self._start: Executor | None = None
         self._storage: CheckpointStorage | None = None
 
@@ -98,12 +110,14 @@ class WorkflowBuilder:
             source_executor_ids,
             tuple((self._add_executor(target), condition) for target, condition in branches),
         )
-        pairs = [(edge.source_id, edge.target_id) for edge in group.edges]
+        edges = group.edges
+        pairs = [(edge.source_id, edge.target_id) for edge in edges]
         for source_id, target_id in pairs:
             if (source_id, target_id) in self._edges:
                 raise WorkflowDefinitionError(f"duplicate edge {source_id} -> {target_id}")
         self._edges.update(pairs)
         self._groups.append(group)
+        self._group_edges.append((group, edges))
         return self
 
     def add_edge(
@@ -160,16 +174,19 @@ class WorkflowBuilder:
         return self
 
     def _check_edge_types(self) -> None:
-        for group in self._groups:
-            for edge in group.edges:
+        # Executors of one class share their handler specs, so a big graph of few classes
+        # checks each (sender, receiver, edge kind) once.
+        fits: dict[tuple[int, int, type[EdgeGroup]], bool] = {}
+        for group, edges in self._group_edges:
+            for edge in edges:
                 source = self._executors[edge.source_id]
                 target = self._executors[edge.target_id]
-                sent = source.output_types
-                accepted = target.input_types
-                if sent is None or any(is_catch_all(t) for t in accepted):
-                    continue
-                sent = group.delivered_types(sent)
-                if not any(could_match(s, a) for s in sent for a in accepted):
+                key = (id(source.handlers), id(target.handlers), type(group))
+                if key not in fits:
+                    fits[key] = _can_deliver(source, target, group)
+                if not fits[key]:
+                    sent = group.delivered_types(source.output_types or [])
+                    accepted = target.input_types
                     raise WorkflowDefinitionError(
                         f"edge {edge.source_id} -> {edge.target_id} can never deliver: "
                         f"{edge.source_id} sends {' | '.join(type_name(t) for t in sent) or 'nothing'}"
@@ -179,8 +196,9 @@ class WorkflowBuilder:
 
     def _register_declared_types(self) -> None:
         """Only types the workflow declares may be rebuilt from a checkpoint file."""
-        for executor in self._executors.values():
-            for spec in executor.handlers:
+        specs = {id(e.handlers): e.handlers for e in self._executors.values()}  # once per class
+        for handlers in specs.values():
+            for spec in handlers:
                 declared: list[Any] = [spec.message_type]
                 declared.extend(spec.output_types or ())
                 declared.extend(spec.workflow_output_types or ())
@@ -191,8 +209,8 @@ class WorkflowBuilder:
 
     def _check_reachable(self, start_id: str) -> None:
         successors: dict[str, set[str]] = {}
-        for group in self._groups:
-            for edge in group.edges:
+        for _, edges in self._group_edges:
+            for edge in edges:
                 successors.setdefault(edge.source_id, set()).add(edge.target_id)
         reached, frontier = {start_id}, [start_id]
         while frontier:
