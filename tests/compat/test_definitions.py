@@ -128,3 +128,20 @@ def test_duplicate_edges_are_still_refused() -> None:
     builder = WorkflowBuilder().add_edge(a, b)
     with pytest.raises(ValueError, match="duplicate edge a -> b"):
         builder.add_fan_out_edges(a, [b])
+
+
+def test_the_private_handler_layout_agent_framework_code_reads_mirrors_the_specs() -> None:
+    class TwoHandlers(Executor):
+        @handler
+        async def text(self, text: str, ctx: WorkflowContext[str]) -> None: ...
+
+        @handler
+        async def number(self, number: int, ctx: WorkflowContext) -> None: ...  # type: ignore[type-arg]
+
+    two = TwoHandlers(id="two")
+    assert set(two._handlers) == {str, int}
+    assert two._handlers[str]._handler_spec == {  # type: ignore[attr-defined]
+        "name": "text", "message_type": str, "output_types": [str], "workflow_output_types": [],
+    }  # fmt: skip
+    assert two._handlers[int]._handler_spec["output_types"] == []  # type: ignore[attr-defined]
+    assert [spec["name"] for spec in two._handler_specs] == ["text", "number"]

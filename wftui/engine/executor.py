@@ -65,6 +65,15 @@ class HandlerSpec:
     output_types: tuple[Any, ...] | None
     workflow_output_types: tuple[Any, ...] | None
 
+    def as_dict(self) -> dict[str, Any]:
+        """agent-framework's description of a handler (its private ``_handler_spec``)."""
+        return {
+            "name": self.name,
+            "message_type": self.message_type,
+            "output_types": list(self.output_types or ()),
+            "workflow_output_types": list(self.workflow_output_types or ()),
+        }
+
 
 def context_arguments(annotation: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
     """Read ``WorkflowContext[TOut, TWorkflowOut]`` into (sent types, yielded types).
@@ -136,9 +145,16 @@ class Executor:
                 f"a {type(self).__name__}'s id must be a non-empty string (or left out)"
             )
         self.id: str = id or type(self).__name__
-        self._handlers = self._find_handlers()
-        if not self._handlers:
+        self._specs = self._find_handlers()
+        if not self._specs:
             raise WorkflowDefinitionError(f"executor {self.id} has no @handler methods")
+        # agent-framework's private layout, which code written for it reads: message type ->
+        # handler function (carrying ``_handler_spec``), and the specs as dicts. A view only.
+        self._handler_specs = [spec.as_dict() for spec in self._specs]
+        self._handlers: dict[Any, HandlerFunction] = {}
+        for spec, described in zip(self._specs, self._handler_specs, strict=True):
+            setattr(spec.function, "_handler_spec", described)  # noqa: B010 (mypy: a function)
+            self._handlers[spec.message_type] = spec.function
 
     def _find_handlers(self) -> tuple[HandlerSpec, ...]:
         """The ``@handler`` methods of the class; an executor made otherwise says its own."""
@@ -149,18 +165,18 @@ class Executor:
 
     @property
     def handlers(self) -> tuple[HandlerSpec, ...]:
-        return self._handlers
+        return self._specs
 
     @property
     def input_types(self) -> list[Any]:
-        return [spec.message_type for spec in self._handlers]
+        return [spec.message_type for spec in self._specs]
 
     def _declared(
         self, per_handler: Callable[[HandlerSpec], tuple[Any, ...] | None]
     ) -> list[Any] | None:
         """The union over handlers, or None when any handler leaves it undeclared."""
         found: list[Any] = []
-        for spec in self._handlers:
+        for spec in self._specs:
             declared = per_handler(spec)
             if declared is None:
                 return None
@@ -180,7 +196,7 @@ class Executor:
         """The handler whose type is most specific for ``message``."""
         best: HandlerSpec | None = None
         best_distance = 0
-        for spec in self._handlers:
+        for spec in self._specs:
             distance = match_distance(message, spec.message_type)
             if distance is not None and (best is None or distance < best_distance):
                 best, best_distance = spec, distance

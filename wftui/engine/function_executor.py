@@ -20,10 +20,11 @@ from wftui.engine.typing_utils import type_name
 _SHAPE = "(message: T) or (message: T, ctx: WorkflowContext[U])"
 
 
-def _function_spec(func: Callable[..., Any]) -> HandlerSpec:
+def _function_spec(
+    func: Callable[..., Any], parameters: list[inspect.Parameter], is_async: bool
+) -> HandlerSpec:
     """Check the function's shape and read its handler types, as ``@handler`` does for methods."""
     name = getattr(func, "__name__", "function")
-    parameters = list(inspect.signature(func).parameters.values())
     if len(parameters) not in (1, 2):
         names = ", ".join(parameter.name for parameter in parameters)
         raise WorkflowDefinitionError(f"function {name} must have {_SHAPE}, not ({names})")
@@ -54,7 +55,6 @@ def _function_spec(func: Callable[..., Any]) -> HandlerSpec:
             )
         sent, yielded = context_arguments(annotation)
     takes_context = len(parameters) == 2
-    is_async = inspect.iscoroutinefunction(func)
 
     async def call(_executor: Any, message: Any, ctx: WorkflowContext[Any, Any]) -> None:
         arguments = (message, ctx) if takes_context else (message,)
@@ -75,7 +75,11 @@ class FunctionExecutor(Executor):
     """
 
     def __init__(self, func: Callable[..., Any], id: str | None = None) -> None:
-        self._spec = _function_spec(func)
+        parameters = list(inspect.signature(func).parameters.values())
+        # agent-framework's private names for how the function is called.
+        self._is_async = inspect.iscoroutinefunction(func)
+        self._has_context = len(parameters) == 2
+        self._spec = _function_spec(func, parameters, self._is_async)
         self.function = func
         super().__init__(id=id or getattr(func, "__name__", None))
 
