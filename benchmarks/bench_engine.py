@@ -17,6 +17,7 @@ import io
 import os
 import pstats
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -247,6 +248,97 @@ async def main(profile: bool) -> None:
 
         if profile:
             await profile_file_case(folder)
+
+    print_graph_build()
+
+
+# Issue 13: building a wide graph (start -> fan-out to N-2 workers -> fan-in), N = 1,000 / 3,000.
+TARGET_BUILD_MS = 50.0  # at N = 1,000; and linear in N
+PEER_PYTHON = Path(os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python"))
+PEER_BUILD_SCRIPT = """
+import logging, sys, time
+logging.getLogger("agent_framework").setLevel(logging.ERROR)
+from agent_framework import Executor, WorkflowBuilder, WorkflowContext, handler
+
+class Worker(Executor):
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(text)
+
+class Collect(Executor):
+    @handler
+    async def join(self, texts: list[str], ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(texts[0])
+
+n, rounds = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(rounds):
+    start, end = Worker(id="start"), Collect(id="end")
+    workers = [Worker(id=f"w{i}") for i in range(n - 2)]
+    began = time.perf_counter()
+    builder = WorkflowBuilder().set_start_executor(start).add_fan_out_edges(start, workers)
+    builder.add_fan_in_edges(workers, end).build()
+    print((time.perf_counter() - began) * 1000)
+"""
+
+
+class Worker(Executor):
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(text)
+
+
+class Collect(Executor):
+    @handler
+    async def join(self, texts: list[str], ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(texts[0])
+
+
+def graph_build_ms(n: int, rounds: int) -> list[float]:
+    """wftui's build() of the wide graph, timed from the first builder call."""
+    times = []
+    for _ in range(rounds):
+        start, end = Worker(id="start"), Collect(id="end")
+        workers: list[Executor] = [Worker(id=f"w{i}") for i in range(n - 2)]
+        began = time.perf_counter()
+        builder = WorkflowBuilder().set_start_executor(start).add_fan_out_edges(start, workers)
+        builder.add_fan_in_edges(workers, end).build()
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def peer_graph_build_ms(n: int, rounds: int) -> list[float] | None:
+    """The same build on agent-framework's old API, in its own venv; None when it is absent."""
+    if not PEER_PYTHON.exists():
+        return None
+    done = subprocess.run(
+        [str(PEER_PYTHON), "-c", PEER_BUILD_SCRIPT, str(n), str(rounds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [float(line) for line in done.stdout.split()]
+
+
+def spread(times: list[float]) -> str:
+    return f"{statistics.median(times):8.1f} ms (min {min(times):.1f}, max {max(times):.1f})"
+
+
+def print_graph_build(rounds: int = 5) -> None:
+    print(f"\nBuild a wide graph (fan-out + fan-in), median of {rounds} rounds")
+    medians = {}
+    for n in (1_000, 3_000):
+        ours = graph_build_ms(n, rounds)
+        medians[n] = statistics.median(ours)
+        target = f"  target <= {TARGET_BUILD_MS} {verdict(medians[n], TARGET_BUILD_MS)}"
+        line = f"  N={n:>5}  wftui {spread(ours)}{target if n == 1_000 else ''}"
+        peer = peer_graph_build_ms(n, rounds)
+        if peer is None:
+            line += f"  (agent-framework old: {PEER_PYTHON} absent, skipped)"
+        else:
+            ratio = statistics.median(peer) / medians[n]
+            line += f"  agent-framework old {spread(peer)} = {ratio:.1f}x ours"
+        print(line)
+    print(f"  N=3,000 / N=1,000: {medians[3_000] / medians[1_000]:.1f} (linear: 3.0)")
 
 
 async def profile_file_case(folder: Path) -> None:

@@ -95,7 +95,7 @@ async def _run(args: argparse.Namespace) -> int:
         args,
         f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
     )
-    return await print_events(args, workflow.run_stream(text))
+    return await print_events(args, workflow.run_stream(text, raise_on_failure=False))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -119,7 +119,10 @@ async def _resume(args: argparse.Namespace) -> int:
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
     events = workflow.run_stream_from_checkpoint(
-        checkpoint_id, checkpoint_storage=storage, responses=responses or None
+        checkpoint_id,
+        checkpoint_storage=storage,
+        responses=responses or None,
+        raise_on_failure=False,  # print_events reports the failure and sets the exit code
     )
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
