@@ -240,12 +240,14 @@ class _Unfetched(Exception):
         self.checkpoint_id = checkpoint_id
 
 
-async def resolve_async(
+async def gather_documents(
     raw: WorkflowCheckpoint,
     load_document: Callable[[str], Awaitable[bytes | None]],
     parse: Parse,
-) -> WorkflowCheckpoint:
-    """As ``resolve``, reading documents with a store's async ``load_document``."""
+) -> DocumentSource:
+    """The documents ``raw``'s references need, read with an async ``load_document``, as the
+    ``DocumentSource`` a serializer's ``decode`` takes: the hook for a store that reads
+    asynchronously (``decode(raw, await gather_documents(raw, self.load_document, parse))``)."""
     fetched: dict[str, bytes | None] = {}
 
     def documents(checkpoint_id: str) -> bytes | None:
@@ -255,7 +257,8 @@ async def resolve_async(
 
     while True:
         try:
-            return resolve(raw, documents, parse)[0]
+            resolve(raw, documents, parse)
+            return fetched.get
         except _Unfetched as missing:
             fetched[missing.checkpoint_id] = await load_document(missing.checkpoint_id)
 
@@ -271,7 +274,8 @@ async def whole_document(
     raw = parse(data)
     document: dict[str, Any] = orjson.loads(data)
     if has_references(raw):
-        whole = await resolve_async(raw, storage.load_document, parse)
+        documents = await gather_documents(raw, storage.load_document, parse)
+        whole, _ = resolve(raw, documents, parse)
         for section in STATE_SECTIONS:
             document[section] = getattr(whole, section)
     return document

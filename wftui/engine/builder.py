@@ -20,6 +20,7 @@ from wftui.engine.edges import (
     SwitchCaseEdgeGroup,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError
+from wftui.engine.runner import Durability, checked_durability
 from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
 from wftui.engine.workflow import Workflow
 
@@ -44,6 +45,7 @@ class WorkflowBuilder:
         self._groups: list[EdgeGroup] = []
         self._start: Executor | None = None
         self._storage: CheckpointStorage | None = None
+        self._durability: Durability = "sync"
 
     def _add_executor(self, executor: Executor) -> str:
         if not isinstance(executor, Executor):
@@ -132,8 +134,13 @@ class WorkflowBuilder:
         self._max_iterations = _checked_max_iterations(max_iterations)
         return self
 
-    def with_checkpointing(self, checkpoint_storage: CheckpointStorage) -> WorkflowBuilder:
+    def with_checkpointing(
+        self, checkpoint_storage: CheckpointStorage, *, durability: Durability = "sync"
+    ) -> WorkflowBuilder:
+        """``durability``: "sync" saves each checkpoint before the next superstep; "async"
+        while it runs (see the README's Durability paragraph)."""
         self._storage = checkpoint_storage
+        self._durability = checked_durability(durability)
         return self
 
     def _check_edge_types(self) -> None:
@@ -197,4 +204,5 @@ class WorkflowBuilder:
             max_iterations=self._max_iterations,
             name=self._name or self._start.id,
             checkpoint_storage=self._storage,
+            durability=self._durability,
         )

@@ -8,6 +8,7 @@ resume uses is validated (see ``records``) before the run touches it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from wftui.checkpoint.fragments import EncodedFragments
@@ -27,6 +28,15 @@ from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
 from wftui.engine.graph import WorkflowGraph, describe_mismatch
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCheckpoint:
+    """A checkpoint ready to write, and where the run's values are held once it is written."""
+
+    checkpoint: WorkflowCheckpoint
+    encoded: EncodedFragments
+    written: dict[str, dict[str, Written]]
 
 
 class Snapshots:
@@ -49,7 +59,7 @@ class Snapshots:
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
     ) -> CheckpointSavedEvent:
-        return await self.write(storage, *self.prepare(state, graph=graph, error=error))
+        return await self.write(state, storage, self.prepare(state, graph=graph, error=error))
 
     def prepare(
         self,
@@ -57,8 +67,8 @@ class Snapshots:
         *,
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
-    ) -> tuple[WorkflowCheckpoint, EncodedFragments]:
-        """The checkpoint of the run's state as it is now, and the stored form of its state
+    ) -> PreparedCheckpoint:
+        """The checkpoint of the run's state as it is now, with the stored form of its state
         values; the state may move on before it is written (``write``)."""
         messages: dict[str, list[dict[str, Any]]] = {}
         for message in state.pending:
@@ -105,18 +115,23 @@ class Snapshots:
                 else None
             ),
         )
-        encoded = EncodedFragments(
-            executor_states=_stored_forms(state, "executor_states", checkpoint_id),
-            shared_state=_stored_forms(state, "shared_state", checkpoint_id),
+        executor_forms, executor_written = _stored_forms(state, "executor_states", checkpoint_id)
+        shared_forms, shared_written = _stored_forms(state, "shared_state", checkpoint_id)
+        return PreparedCheckpoint(
+            checkpoint,
+            EncodedFragments(executor_states=executor_forms, shared_state=shared_forms),
+            {"executor_states": executor_written, "shared_state": shared_written},
         )
-        state.last_checkpoint_id = checkpoint_id
-        return checkpoint, encoded
 
     async def write(
-        self, storage: CheckpointStorage, checkpoint: WorkflowCheckpoint, encoded: EncodedFragments
+        self, state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
     ) -> CheckpointSavedEvent:
-        """Save a prepared checkpoint; the event says it is durable."""
-        await storage.save_checkpoint(checkpoint, encoded=encoded)
+        """Save a prepared checkpoint; the event says it is durable. Only a saved checkpoint
+        becomes the run's parent and a holder later checkpoints refer to."""
+        checkpoint = prepared.checkpoint
+        await storage.save_checkpoint(checkpoint, encoded=prepared.encoded)
+        state.last_checkpoint_id = checkpoint.checkpoint_id
+        state.written = prepared.written
         return CheckpointSavedEvent(
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
         )
@@ -204,18 +219,21 @@ def _written(
     }
 
 
-def _stored_forms(state: RunState, section: str, checkpoint_id: str) -> dict[str, tuple[Any, Any]]:
-    """Each state value of ``section`` with its stored form in checkpoint ``checkpoint_id``:
-    a reference to the checkpoint that holds it when unchanged, that checkpoint's value and
-    a patch when it grew, itself when small, new or changed beyond patching."""
+def _stored_forms(
+    state: RunState, section: str, checkpoint_id: str
+) -> tuple[dict[str, tuple[Any, Any]], dict[str, Written]]:
+    """Each state value of ``section`` with its stored form in checkpoint ``checkpoint_id``
+    (a reference to the checkpoint that holds it when unchanged, that checkpoint's value and
+    a patch when it grew, itself when small, new or changed beyond patching), and where the
+    values will be held once it is saved."""
     values: dict[str, StoredValue] = getattr(state, section)
-    written = state.written.setdefault(section, {})
-    for gone in written.keys() - values.keys():
-        del written[gone]
-    return {
+    earlier = state.written.get(section, {})
+    written = {key: earlier[key] for key in values if key in earlier}
+    forms = {
         key: (stored.live, _stored_form(written, key, stored.encoded, checkpoint_id))
         for key, stored in values.items()
     }
+    return forms, written
 
 
 def _stored_form(written: dict[str, Written], key: str, encoded: Any, checkpoint_id: str) -> Any:
