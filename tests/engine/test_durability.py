@@ -1,0 +1,111 @@
+"""Durability modes of ``with_checkpointing(storage, durability=...)`` (issue 13).
+
+"sync": each checkpoint is durable before the next superstep. "async": checkpoint k is written
+while superstep k+1 runs; either way a ``CheckpointSavedEvent`` means the checkpoint can be read
+back by another storage object, a failed save fails the run, and everything is saved before the
+final status.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine.support import outputs, saved
+from tests.engine.talker import talker_workflow
+from wftui import (
+    CheckpointSavedEvent,
+    Executor,
+    FileCheckpointStorage,
+    SuperStepStartedEvent,
+    WorkflowBuilder,
+    WorkflowContext,
+    WorkflowFailedEvent,
+    WorkflowRunState,
+    WorkflowStatusEvent,
+    handler,
+)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_every_announced_checkpoint_is_readable_when_announced(
+    tmp_path: Path, durability: Any
+) -> None:
+    workflow = talker_workflow(FileCheckpointStorage(tmp_path), 8, durability)
+    events = []
+    async for event in workflow.run_stream(0):
+        if isinstance(event, CheckpointSavedEvent):
+            other = FileCheckpointStorage(tmp_path)  # as another process would read it
+            assert await other.load_checkpoint(event.checkpoint_id) is not None
+        events.append(event)
+    assert outputs(events) == [8]
+    assert [e.iteration for e in saved(events)] == list(range(9))
+    final = events.index(WorkflowStatusEvent(state=WorkflowRunState.IDLE))
+    assert final == len(events) - 1
+    assert all(events.index(e) < final for e in saved(events))
+    ids = await FileCheckpointStorage(tmp_path).list_checkpoint_ids()
+    assert ids == [e.checkpoint_id for e in saved(events)]
+
+
+async def test_async_writes_checkpoint_k_while_superstep_k_plus_1_runs(tmp_path: Path) -> None:
+    workflow = talker_workflow(FileCheckpointStorage(tmp_path), 4, "async")
+    events = [event async for event in workflow.run_stream(0)]
+    for event in saved(events)[:-1]:
+        started_next = events.index(SuperStepStartedEvent(iteration=event.iteration + 1))
+        assert started_next < events.index(event)
+    sync_events = [
+        event
+        async for event in talker_workflow(FileCheckpointStorage(tmp_path / "s"), 4).run_stream(0)
+    ]
+    for event in saved(sync_events)[:-1]:
+        started_next = sync_events.index(SuperStepStartedEvent(iteration=event.iteration + 1))
+        assert sync_events.index(event) < started_next
+
+
+class RemovesTheFolder(Executor):
+    """Removes the checkpoint folder at turn ``at``, so the next save cannot be written."""
+
+    def __init__(self, id: str, folder: Path, at: int, turns: int) -> None:
+        super().__init__(id=id)
+        self.folder, self.at, self.turns = folder, at, turns
+
+    @handler
+    async def turn(self, n: int, ctx: WorkflowContext[int, int]) -> None:
+        if n == self.at:
+            shutil.rmtree(self.folder)
+        if n + 1 < self.turns:
+            await ctx.send_message(n + 1)
+        else:
+            await ctx.yield_output(n)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+@pytest.mark.parametrize("at", [1, 3])  # mid-run, and in the last superstep
+async def test_a_failed_save_fails_the_run_loudly(tmp_path: Path, durability: Any, at: int) -> None:
+    folder = tmp_path / "store"
+    remover = RemovesTheFolder("remover", folder, at, turns=4)
+    workflow = (
+        WorkflowBuilder()
+        .add_edge(remover, remover)
+        .set_start_executor(remover)
+        .with_checkpointing(FileCheckpointStorage(folder), durability=durability)
+        .build()
+    )
+    events = [event async for event in workflow.run_stream(0)]
+    failed = [e for e in events if isinstance(e, WorkflowFailedEvent)]
+    assert failed and failed[0].details is not None
+    assert failed[0].details.error_type == "CheckpointError"
+    assert "cannot save checkpoint" in failed[0].details.message
+    assert events[-1] == WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+    # Nothing saved after the folder went is announced.
+    assert all(e.iteration <= at for e in saved(events))
+    assert not any(e.iteration == at + 1 for e in saved(events))
+
+
+def test_an_unknown_mode_is_refused_by_name(tmp_path: Path) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    with pytest.raises(ValueError, match="durability must be 'sync' or 'async', not 'fast'"):
+        WorkflowBuilder().with_checkpointing(storage, durability="fast")  # type: ignore[arg-type]
