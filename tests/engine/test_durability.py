@@ -8,7 +8,6 @@ final status.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,8 @@ async def test_async_writes_checkpoint_k_while_superstep_k_plus_1_runs(tmp_path:
 
 
 class RemovesTheFolder(Executor):
-    """Removes the checkpoint folder at turn ``at``, so the next save cannot be written."""
+    """Moves the checkpoint folder away at turn ``at`` (atomically, whatever a save in flight
+    is doing), so the next save cannot be written."""
 
     def __init__(self, id: str, folder: Path, at: int, turns: int) -> None:
         super().__init__(id=id)
@@ -75,7 +75,7 @@ class RemovesTheFolder(Executor):
     @handler
     async def turn(self, n: int, ctx: WorkflowContext[int, int]) -> None:
         if n == self.at:
-            shutil.rmtree(self.folder)
+            self.folder.rename(self.folder.with_name("gone"))
         if n + 1 < self.turns:
             await ctx.send_message(n + 1)
         else:
