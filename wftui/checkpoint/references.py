@@ -315,6 +315,14 @@ async def referrers(storage: CheckpointStorage, checkpoint_id: str, parse: Parse
 async def delete_alone(storage: CheckpointStorage, checkpoint_id: str, parse: Parse) -> bool:
     """Delete one checkpoint, refusing when a later checkpoint of its run refers to it (its
     values would be lost to that one); deleting whole runs (prune) needs no such check."""
+    await refuse_if_referenced(storage, checkpoint_id, parse)
+    return await storage.delete_checkpoint(checkpoint_id)
+
+
+async def refuse_if_referenced(
+    storage: CheckpointStorage, checkpoint_id: str, parse: Parse
+) -> None:
+    """``CheckpointReferencedError`` naming the checkpoints that refer to ``checkpoint_id``."""
     using = await referrers(storage, checkpoint_id, parse)
     if using:
         shown = ", ".join(using[:3]) + (f" and {len(using) - 3} more" if len(using) > 3 else "")
@@ -322,4 +330,3 @@ async def delete_alone(storage: CheckpointStorage, checkpoint_id: str, parse: Pa
             f"checkpoint {checkpoint_id} holds values that {len(using)} later checkpoint(s) of "
             f"its run refer to ({shown}); delete those first, or prune the whole run"
         )
-    return await storage.delete_checkpoint(checkpoint_id)
