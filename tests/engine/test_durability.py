@@ -8,11 +8,16 @@ final status.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.support import saved_ids
 from tests.engine.support import outputs, saved
 from tests.engine.talker import talker_workflow
 from wftui import (
@@ -27,6 +32,8 @@ from wftui import (
     WorkflowStatusEvent,
     handler,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("durability", ["sync", "async"])
@@ -109,3 +116,76 @@ def test_an_unknown_mode_is_refused_by_name(tmp_path: Path) -> None:
     storage = FileCheckpointStorage(tmp_path)
     with pytest.raises(ValueError, match="durability must be 'sync' or 'async', not 'fast'"):
         WorkflowBuilder().with_checkpointing(storage, durability="fast")  # type: ignore[arg-type]
+
+
+KILLED_PIPELINE = '''
+"""A chain a,b,slow,d in async durability; each step adds 1 KB to a shared log (so later
+checkpoints refer to earlier ones), and "slow" waits forever at its gate."""
+
+import asyncio
+from typing import Any
+
+from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+
+class Step(Executor):
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        log = await ctx.get_shared_state("log") if self.id != "a" else []
+        await ctx.set_shared_state("log", [*log, self.id * 1000])
+        if self.id == "slow":
+            await asyncio.Event().wait()
+        await ctx.send_message(f"{text}>{self.id}")
+
+
+class Out(Executor):
+    @handler
+    async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+        await ctx.yield_output(text)
+
+
+def create_workflow(checkpoint_storage, chat_client=None):
+    steps = [Step(id=name) for name in ("a", "b", "slow", "d")]
+    builder = WorkflowBuilder(name="async_chain").add_chain([*steps, Out(id="out")])
+    builder.set_start_executor(steps[0])
+    return builder.with_checkpointing(checkpoint_storage, durability="async").build()
+'''
+
+
+async def test_sigkill_in_async_mode_keeps_every_announced_checkpoint(tmp_path: Path) -> None:
+    pipeline = tmp_path / "async_pipeline.py"
+    pipeline.write_text(KILLED_PIPELINE)
+    store = tmp_path / "checkpoints"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wftui", "run", str(pipeline),
+        "--checkpoint-dir", str(store), "--chat", "local",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
+                line = await process.stdout.readline()
+                assert line, f"the run ended early: {lines}"
+                lines.append(line.decode().strip())
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    announced = saved_ids("\n".join(lines))
+    # Checkpoint 2 was being written beside "slow": it was never announced.
+    assert len(announced) == 2
+    storage = FileCheckpointStorage(store)
+    checkpoints = await storage.list_checkpoints()
+    # At most the save cut short by the kill, left as a temp file and never served.
+    assert all("interrupted save" in problem.reason for problem in storage.problems)
+    assert len(storage.problems) <= 1
+    assert [cp.checkpoint_id for cp in checkpoints][: len(announced)] == announced
+    for checkpoint in checkpoints:
+        assert checkpoint.shared_state.get("log", []) == [
+            name * 1000 for name in ("a", "b")[: checkpoint.iteration_count]
+        ]
