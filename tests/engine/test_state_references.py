@@ -253,3 +253,18 @@ async def test_old_documents_without_references_still_load(tmp_path: Path) -> No
 )
 def test_patches_cover_appends_and_keys_only(old: Any, new: Any, patch: Any) -> None:
     assert make_patch(old, new) == patch
+
+
+async def test_saving_to_another_store_refers_to_nothing_of_the_first(tmp_path: Path) -> None:
+    """A run resumed from store A but saving to store B writes whole values into B."""
+    first = FileCheckpointStorage(tmp_path / "a")
+    events = await collect(talker_workflow(first, 6).run_stream(0))
+    middle = next(e for e in saved(events) if e.iteration == 3).checkpoint_id
+    other = InMemoryCheckpointStorage()
+    workflow = talker_workflow(other, 6)
+    state = await workflow._snapshots.restore(middle, first)
+    event = await workflow._snapshots.save(state, other)
+    document = await other.load_document(event.checkpoint_id)
+    assert document is not None and not has_references(parse_checkpoint(document))
+    loaded = await other.load_checkpoint(event.checkpoint_id)
+    assert loaded is not None and loaded.shared_state == {"document": BLOB}

@@ -82,7 +82,7 @@ class _Saves:
         if self._durability == "sync":
             done.append(await self._snapshots.save(state, self._storage, graph=graph, error=error))
         else:
-            prepared = self._snapshots.prepare(state, graph=graph, error=error)
+            prepared = self._snapshots.prepare(state, self._storage, graph=graph, error=error)
             self._pending = asyncio.create_task(
                 self._snapshots.write(state, self._storage, prepared)
             )

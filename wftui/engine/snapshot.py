@@ -59,17 +59,21 @@ class Snapshots:
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
     ) -> CheckpointSavedEvent:
-        return await self.write(state, storage, self.prepare(state, graph=graph, error=error))
+        return await self.write(
+            state, storage, self.prepare(state, storage, graph=graph, error=error)
+        )
 
     def prepare(
         self,
         state: RunState,
+        storage: CheckpointStorage,
         *,
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
     ) -> PreparedCheckpoint:
         """The checkpoint of the run's state as it is now, with the stored form of its state
-        values; the state may move on before it is written (``write``)."""
+        values; the state may move on before it is written (``write``). Values refer only to
+        checkpoints of ``storage``."""
         messages: dict[str, list[dict[str, Any]]] = {}
         for message in state.pending:
             messages.setdefault(message.source_id, []).append(message.as_checkpoint_entry())
@@ -115,8 +119,11 @@ class Snapshots:
                 else None
             ),
         )
-        executor_forms, executor_written = _stored_forms(state, "executor_states", checkpoint_id)
-        shared_forms, shared_written = _stored_forms(state, "shared_state", checkpoint_id)
+        earlier = state.written if state.written_in is storage else {}
+        executor_forms, executor_written = _stored_forms(
+            state, "executor_states", earlier, checkpoint_id
+        )
+        shared_forms, shared_written = _stored_forms(state, "shared_state", earlier, checkpoint_id)
         return PreparedCheckpoint(
             checkpoint,
             EncodedFragments(executor_states=executor_forms, shared_state=shared_forms),
@@ -132,6 +139,7 @@ class Snapshots:
         await storage.save_checkpoint(checkpoint, encoded=prepared.encoded)
         state.last_checkpoint_id = checkpoint.checkpoint_id
         state.written = prepared.written
+        state.written_in = storage
         return CheckpointSavedEvent(
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
         )
@@ -182,6 +190,7 @@ class Snapshots:
                 )
                 for executor_id, writes in checkpoint.completed_writes.items()
             },
+            written_in=storage,
             written={
                 "shared_state": _written(shared_state, fragments.holders.get("shared_state")),
                 "executor_states": _written(
@@ -220,14 +229,17 @@ def _written(
 
 
 def _stored_forms(
-    state: RunState, section: str, checkpoint_id: str
+    state: RunState,
+    section: str,
+    earlier_sections: dict[str, dict[str, Written]],
+    checkpoint_id: str,
 ) -> tuple[dict[str, tuple[Any, Any]], dict[str, Written]]:
     """Each state value of ``section`` with its stored form in checkpoint ``checkpoint_id``
     (a reference to the checkpoint that holds it when unchanged, that checkpoint's value and
     a patch when it grew, itself when small, new or changed beyond patching), and where the
     values will be held once it is saved."""
     values: dict[str, StoredValue] = getattr(state, section)
-    earlier = state.written.get(section, {})
+    earlier = earlier_sections.get(section, {})
     written = {key: earlier[key] for key in values if key in earlier}
     forms = {
         key: (stored.live, _stored_form(written, key, stored.encoded, checkpoint_id))

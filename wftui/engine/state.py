@@ -108,6 +108,8 @@ class RunState:
     routed: Routed | None = None
     # {"executor_states" | "shared_state": {key: Written}}: what earlier checkpoints hold.
     written: dict[str, dict[str, Written]] = field(default_factory=dict)
+    # The storage holding those checkpoints: a save to another one refers to none of them.
+    written_in: object | None = None
 
     def routing(self, router: Router) -> Routed:
         if self.routed is None:
