@@ -74,6 +74,8 @@ def stored_size(encoded: Any) -> int:
 
 # --- patches -------------------------------------------------------------------------------
 
+_GONE = object()
+
 
 def make_patch(old: Any, new: Any) -> dict[str, Any] | None:
     """What turns typed JSON ``old`` into ``new``: ``{}`` when equal, None when ``new`` did not
@@ -132,9 +134,6 @@ def _apply(base: Any, patch: Any, where: str) -> Any:
             raise CheckpointDecodingError(f"{where}: the patch changes a key the value lacks")
         out[key] = _apply(out[key], sub, where + key_segment(key))
     return out
-
-
-_GONE = object()
 
 
 # --- resolving -----------------------------------------------------------------------------
