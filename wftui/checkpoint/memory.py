@@ -38,19 +38,22 @@ class InMemoryCheckpointStorage:
         self._saved[checkpoint_id] = (data, checkpoint.summary(len(data)))
         return checkpoint_id
 
-    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
-        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
-        return None if saved is None else self.serializer.loads(saved[0])
-
-    async def load_document(self, checkpoint_id: str) -> bytes | None:
+    def _document(self, checkpoint_id: str) -> bytes | None:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
         return None if saved is None else saved[0]
 
+    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
+        data = self._document(checkpoint_id)
+        return None if data is None else self.serializer.loads(data, self._document)
+
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
+        return self._document(checkpoint_id)
+
     async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
-        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
-        if saved is None:
+        data = self._document(checkpoint_id)
+        if data is None:
             return None
-        return self.serializer.decode_with_fragments(self.serializer.parse(saved[0]))
+        return self.serializer.decode_with_fragments(self.serializer.parse(data), self._document)
 
     def _summaries(self, workflow_id: str | None) -> list[CheckpointSummary]:
         return _newest_first(
@@ -75,7 +78,9 @@ class InMemoryCheckpointStorage:
         checkpoints, problems = [], []
         for summary in reversed(self._summaries(workflow_id)):
             try:
-                checkpoints.append(self.serializer.loads(self._saved[summary.checkpoint_id][0]))
+                checkpoints.append(
+                    self.serializer.loads(self._saved[summary.checkpoint_id][0], self._document)
+                )
             except CheckpointDecodingError as error:
                 problems.append(ListingProblem(path=summary.checkpoint_id, reason=str(error)))
         self._problems = problems

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.checkpoint.references import refuse_if_referenced, whole_document
 from wftui.checkpoint.storage import validate_checkpoint_id
 from wftui.cli.errors import CliError
 from wftui.cli.output import (
@@ -199,8 +201,10 @@ async def _checkpoints(args: argparse.Namespace) -> int:
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
     if action == "show":
         document = stored_document(storage.storage_path, checkpoint_id)
+        document.update(await whole_document(storage, checkpoint_id, parse_checkpoint) or {})
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
+    await refuse_if_referenced(storage, checkpoint_id, parse_checkpoint)
     await _delete(storage, checkpoint_id)
     print(f"deleted {checkpoint_id}")
     return 0

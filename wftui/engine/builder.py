@@ -21,6 +21,7 @@ from wftui.engine.edges import (
     SwitchCaseEdgeGroup,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError
+from wftui.engine.runner import Durability, checked_durability
 from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
 from wftui.engine.workflow import Workflow
 
@@ -71,6 +72,7 @@ class WorkflowBuilder:
         self._group_edges: list[tuple[EdgeGroup, list[EdgeInfo]]] = []  # each group's, built once
         self._start: Executor | None = None
         self._storage: CheckpointStorage | None = None
+        self._durability: Durability = "sync"
 
     def _executor_of(self, node: Node) -> Executor:
         if isinstance(node, Executor) or not isinstance(node, ExecutorProvider):
@@ -169,8 +171,13 @@ class WorkflowBuilder:
         self._max_iterations = _checked_max_iterations(max_iterations)
         return self
 
-    def with_checkpointing(self, checkpoint_storage: CheckpointStorage) -> WorkflowBuilder:
+    def with_checkpointing(
+        self, checkpoint_storage: CheckpointStorage, *, durability: Durability = "sync"
+    ) -> WorkflowBuilder:
+        """``durability``: "sync" saves each checkpoint before the next superstep; "async"
+        while it runs (see the README's Durability paragraph)."""
         self._storage = checkpoint_storage
+        self._durability = checked_durability(durability)
         return self
 
     def _check_edge_types(self) -> None:
@@ -238,4 +245,5 @@ class WorkflowBuilder:
             max_iterations=self._max_iterations,
             name=self._name or self._start.id,
             checkpoint_storage=self._storage,
+            durability=self._durability,
         )

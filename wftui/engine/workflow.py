@@ -38,7 +38,7 @@ from wftui.engine.events import (
 from wftui.engine.executor import Executor
 from wftui.engine.graph import WorkflowGraph
 from wftui.engine.records import Message
-from wftui.engine.runner import Runner
+from wftui.engine.runner import Durability, Runner
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState
 
@@ -122,6 +122,7 @@ class Workflow:
         max_iterations: int,
         name: str,
         checkpoint_storage: CheckpointStorage | None,
+        durability: Durability = "sync",
     ) -> None:
         self.executors = executors
         self.name = name
@@ -141,6 +142,7 @@ class Workflow:
             router=router,
             snapshots=self._snapshots,
             max_iterations=max_iterations,
+            durability=durability,
         )
         self._busy = False
 

@@ -139,9 +139,12 @@ class FileCheckpointStorage:
         return None if loaded is None else loaded.checkpoint
 
     async def load_document(self, checkpoint_id: str) -> bytes | None:
+        return await asyncio.to_thread(self._document, checkpoint_id)
+
+    def _document(self, checkpoint_id: str) -> bytes | None:
         path = self._path(checkpoint_id)
         try:
-            data, _ = await asyncio.to_thread(osio.read_regular, path, self.max_file_size)
+            data, _ = osio.read_regular(path, self.max_file_size)
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -158,7 +161,7 @@ class FileCheckpointStorage:
         try:
             raw = self.serializer.parse(data)
             _check_identity(raw, checkpoint_id)
-            return self.serializer.decode_with_fragments(raw)
+            return self.serializer.decode_with_fragments(raw, self._document)
         except CheckpointDecodingError as error:
             raise CheckpointDecodingError(f"checkpoint {checkpoint_id} ({path}): {error}") from None
 
@@ -228,7 +231,7 @@ class FileCheckpointStorage:
         checkpoints, problems = [], []
         for raw in sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id)):
             try:
-                checkpoints.append(self.serializer.decode(raw))
+                checkpoints.append(self.serializer.decode(raw, self._document))
             except CheckpointDecodingError as error:
                 path = os.path.join(self._dir, raw.checkpoint_id + _SUFFIX)
                 problems.append(ListingProblem(path=path, reason=str(error)))
@@ -254,7 +257,7 @@ class FileCheckpointStorage:
                     self._adopt([(name, raw.summary(size), size, changed)])  # choose again
                     continue
                 break
-        return self.serializer.decode(raw)
+        return self.serializer.decode(raw, self._document)
 
     # ----- reconciling the cache with the folder -----
 
