@@ -40,7 +40,7 @@ def test_memory() -> None:
 
 def test_read_only_opening_never_creates_a_folder(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here"
-    with pytest.raises(StoreUrlError, match=f"^no checkpoint folder at {missing}$"):
+    with pytest.raises(StoreUrlError, match=f"^checkpoint folder {missing} does not exist$"):
         open_store(f"file:{missing}", create=False)
     assert not missing.exists()
 
@@ -49,7 +49,9 @@ def test_a_file_where_the_folder_should_be_is_one_clear_line(tmp_path: Path) -> 
     stray = tmp_path / "stray"
     stray.write_text("not a folder")
     for create in (True, False):
-        with pytest.raises(StoreUrlError, match=f"^{stray} is a file, not a checkpoint folder$"):
+        with pytest.raises(
+            StoreUrlError, match=f"^checkpoint folder {stray} is a file, not a folder$"
+        ):
             open_store(stray, create=create)
 
 

@@ -42,9 +42,9 @@ def _open_file(
 ) -> CheckpointStorage:
     folder = Path(location.removeprefix("//") or ".")
     if folder.exists() and not folder.is_dir():
-        raise StoreUrlError(f"{folder} is a file, not a checkpoint folder")
+        raise StoreUrlError(f"checkpoint folder {folder} is a file, not a folder")
     if not create and not folder.is_dir():
-        raise StoreUrlError(f"no checkpoint folder at {folder}")
+        raise StoreUrlError(f"checkpoint folder {folder} does not exist")
     return FileCheckpointStorage(folder, serializer=serializer)
 
 

@@ -81,7 +81,7 @@ class WftuiApp(App[None]):
         self.clock = clock or Clock()
         # Built once for the graph and its signature; every run builds a fresh one.
         shape = pipeline.create_workflow(storage, chat_client)
-        folder = checkpoint_label or str(getattr(storage, "storage_path", type(storage).__name__))
+        folder = checkpoint_label or type(storage).__name__
         chat = describe_chat_client(chat_client) if chat_client else "the pipeline's own"
         short = chat_client.backend_name if chat_client else chat
         self._main = MainScreen(
@@ -262,11 +262,16 @@ def make_app(
 
 
 def run_app(
-    pipeline: PipelineSpec, storage: CheckpointStorage, chat_client: ChatClient | None = None
+    pipeline: PipelineSpec,
+    storage: CheckpointStorage,
+    chat_client: ChatClient | None = None,
+    *,
+    store_label: str | None = None,
 ) -> None:
-    """Run the app in this terminal until the user quits; ``WFTUI_KEYMAP`` remaps keys."""
+    """Run the app in this terminal until the user quits; ``WFTUI_KEYMAP`` remaps keys.
+    ``store_label`` is the store as the header shows it (a URL without its password)."""
     keymap = parse_keymap(os.environ.get(KEYMAP_VARIABLE, ""))
-    make_app(pipeline, storage, chat_client, keymap=keymap).run()
+    make_app(pipeline, storage, chat_client, checkpoint_label=store_label, keymap=keymap).run()
 
 
 __all__ = ["KeymapError", "WftuiApp", "make_app", "run_app"]
