@@ -50,6 +50,7 @@ class FolderChanges:
         self._offset = 0
         self._seq = 0
         self._listed_mtime: int | None = None
+        self._writable = True  # False once the log could only be opened for reading
 
     def poll(self) -> list[Change]:
         """The log entries this watcher has not returned yet, after logging what changed."""
@@ -91,8 +92,6 @@ class FolderChanges:
             yield fd
         finally:
             os.close(fd)
-
-    _writable = True
 
     def _read_tail(self, fd: int | None) -> list[Change]:
         if fd is None:
