@@ -139,8 +139,9 @@ async def watch_latency(make: Make) -> list[float]:
             inner.append((time.perf_counter() - start) * 1000)
         samples.append(statistics.median(inner))
     await watcher.aclose()
-    await writer.close()
-    await watched.close()
+    for storage in (writer, watched):
+        if hasattr(storage, "close"):  # the file store holds no connection
+            await storage.close()
     return samples
 
 
@@ -276,7 +277,10 @@ async def main(rows: int | None) -> None:
                 f"\nWatch latency, save -> change seen by another storage (target < {TARGET_WATCH_MS:g} ms)"
             )
             watched_db = Path(folder) / "watched.db"
-            watchers: dict[str, Make] = {"sqlite": lambda: SqliteCheckpointStorage(watched_db)}
+            watchers: dict[str, Make] = {
+                "file (polled)": lambda: FileCheckpointStorage(Path(folder) / "watched"),
+                "sqlite": lambda: SqliteCheckpointStorage(watched_db),
+            }
             if url is not None:
                 schemas.append(f"wftui_bench_{secrets.token_hex(4)}")
                 watchers["postgresql"] = postgres
