@@ -23,7 +23,7 @@ from wftui.checkpoint.references import (
 )
 from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.edges import Router, RoutingError
-from wftui.engine.errors import CheckpointNotFoundError, GraphMismatchError
+from wftui.engine.errors import CheckpointNotFoundError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
 from wftui.engine.graph import WorkflowGraph, describe_mismatch
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
@@ -155,17 +155,13 @@ class Snapshots:
                 None,
             )
             if summary is not None and summary.graph_signature != self.signature:
-                raise GraphMismatchError(
-                    await describe_mismatch(self.graph, self.name, summary, storage)
-                ) from None
+                raise await describe_mismatch(self.graph, self.name, summary, storage) from None
             raise
         if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
         checkpoint, fragments = loaded
         if checkpoint.graph_signature != self.signature:
-            raise GraphMismatchError(
-                await describe_mismatch(self.graph, self.name, checkpoint, storage)
-            )
+            raise await describe_mismatch(self.graph, self.name, checkpoint, storage)
         where = f"checkpoint {checkpoint.checkpoint_id}: "
         shared_state = _stored(checkpoint, "shared_state", fragments)
         executor_states = _stored(checkpoint, "executor_states", fragments)
