@@ -34,13 +34,8 @@ from wftui.agents.replies import (
     llm_timeout,
     transport_failure,
 )
-from wftui.agents.types import (
-    AgentRunResponse,
-    AgentRunResponseUpdate,
-    ChatMessage,
-    Role,
-    UsageDetails,
-)
+from wftui.agents.types import AgentRunResponse, AgentRunResponseUpdate, ChatMessage, Role
+from wftui.agents.usage import usage_from_sdk
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 # Key-looking text a server might echo back (OpenAI echoes part of a wrong key), and JWTs.
@@ -81,6 +76,9 @@ class OpenAIBackendBase(ChatClientBase):
         self._timeout = llm_timeout(timeout)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        # Ask streams for their token counts until the server refuses the option (some
+        # OpenAI-compatible servers do); its streams are then counted as unknown.
+        self._stream_usage = True
 
     # -- what subclasses provide -------------------------------------------------------------
 
@@ -148,15 +146,22 @@ class OpenAIBackendBase(ChatClientBase):
             raise self._translate(error, options) from None
         if choice is None:
             raise ChatClientError(f"{self.backend_name} returned no reply for {self._model!r}")
-        usage = None
-        counts = getattr(completion, "usage", None)
-        if counts is not None:
-            usage = UsageDetails(
-                input_tokens=counts.prompt_tokens,
-                output_tokens=counts.completion_tokens,
-                total_tokens=counts.total_tokens,
-            )
+        usage = usage_from_sdk(getattr(completion, "usage", None))
         return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=choice[0])], usage=usage)
+
+    async def _open_stream(self, messages: Sequence[ChatMessage], options: ChatOptions) -> Any:
+        create = self._sdk().chat.completions.create
+        request = self._request(messages, options)
+        if self._stream_usage:
+            try:
+                return await create(
+                    stream=True, stream_options={"include_usage": True}, **request
+                )
+            except openai.BadRequestError as error:
+                if "stream_options" not in str(error):
+                    raise
+                self._stream_usage = False
+        return await create(stream=True, **request)
 
     async def get_streaming_response(
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
@@ -164,9 +169,7 @@ class OpenAIBackendBase(ChatClientBase):
         """Chunks as they arrive. A stream is an answer only if it says it finished (a finish
         reason): one that ends or breaks before that fails, whatever text came first."""
         try:
-            stream = await self._sdk().chat.completions.create(
-                stream=True, **self._request(messages, options)
-            )
+            stream = await self._open_stream(messages, options)
         except Exception as error:
             raise self._translate(error, options) from None
         received = 0
@@ -174,6 +177,9 @@ class OpenAIBackendBase(ChatClientBase):
         try:
             async with stream:
                 async for chunk in stream:
+                    usage = usage_from_sdk(getattr(chunk, "usage", None))
+                    if usage is not None:  # its own chunk, after the finish reason
+                        yield AgentRunResponseUpdate(text="", usage=usage)
                     # Azure sends a first chunk with no choices (content-filter results).
                     choice = first_choice(chunk, streamed=True)
                     if choice is None:

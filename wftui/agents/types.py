@@ -6,6 +6,8 @@ a conversation or a pending agent request can be rebuilt in a fresh process.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -46,6 +48,9 @@ class UsageDetails:
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
+    # Parts of the input served from the prompt cache, and of the output spent reasoning.
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def __init__(
         self,
@@ -56,10 +61,14 @@ class UsageDetails:
         input_token_count: int | None = None,
         output_token_count: int | None = None,
         total_token_count: int | None = None,
+        cached_input_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
     ) -> None:
         self.input_tokens = input_tokens if input_tokens is not None else input_token_count
         self.output_tokens = output_tokens if output_tokens is not None else output_token_count
         self.total_tokens = total_tokens if total_tokens is not None else total_token_count
+        self.cached_input_tokens = cached_input_tokens
+        self.reasoning_tokens = reasoning_tokens
 
     @property
     def input_token_count(self) -> int | None:
@@ -81,6 +90,8 @@ class UsageDetails:
             add(self.input_tokens, other.input_tokens),
             add(self.output_tokens, other.output_tokens),
             add(self.total_tokens, other.total_tokens),
+            cached_input_tokens=add(self.cached_input_tokens, other.cached_input_tokens),
+            reasoning_tokens=add(self.reasoning_tokens, other.reasoning_tokens),
         )
 
 
@@ -104,16 +115,21 @@ class AgentRunResponse:
         """Join streamed chunks into the reply a non-streamed call would have returned."""
         text = "".join(update.text for update in updates)
         author = next((u.author_name for u in updates if u.author_name), None)
-        return cls(messages=[ChatMessage(Role.ASSISTANT, text=text, author_name=author)])
+        counted = [update.usage for update in updates if update.usage is not None]
+        usage = functools.reduce(operator.add, counted) if counted else None
+        message = ChatMessage(Role.ASSISTANT, text=text, author_name=author)
+        return cls(messages=[message], usage=usage)
 
 
 @dataclass
 class AgentRunResponseUpdate:
-    """One streamed chunk of a reply, in arrival order."""
+    """One streamed chunk of a reply, in arrival order; the server's token counts come on a
+    chunk of their own (``usage``), usually the last, when the server sends them at all."""
 
     text: str
     role: Role = Role.ASSISTANT
     author_name: str | None = None
+    usage: UsageDetails | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from wftui.engine.events import (
     WorkflowOutputEvent,
     WorkflowWarningEvent,
 )
+from wftui.engine.ledger import Counts, RunLedger, checked_counts
 from wftui.engine.records import Message, PendingRequest
 from wftui.engine.state import StoredValue, SuperstepScope
 from wftui.engine.typing_utils import match_distance, type_name
@@ -37,6 +38,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         committed_state: StoredValue | None,
         source_id: str,
         spec: HandlerSpec | None = None,
+        ledger: RunLedger | None = None,
     ) -> None:
         self.executor_id = executor_id
         self.source_id = source_id
@@ -44,6 +46,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         self._committed_shared_state = committed_shared_state
         self._committed_state = committed_state
         self._spec = spec
+        self._ledger = ledger if ledger is not None else RunLedger()
 
     def _check_declared(self, value: Any, declared: tuple[Any, ...] | None, verb: str) -> None:
         if declared is None or self._spec is None:
@@ -125,3 +128,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         )
         self._scope.new_requests[request_id] = pending
         self._scope.events.put_nowait(pending.event())
+
+    def record_usage(self, counts: Mapping[str, Any]) -> None:
+        """Add what this executor spent (whole numbers by name, nested: see ``engine.ledger``)
+        to the run's ledger, which checkpoints keep."""
+        self._ledger.record(self.executor_id, checked_counts(counts, "usage"))
+
+    def run_usage(self) -> Counts:
+        """What the whole run has spent so far, across resumes (a copy)."""
+        return self._ledger.as_metadata()["totals"]  # type: ignore[no-any-return]

@@ -16,6 +16,7 @@ from wftui.engine.edges import Router, RoutingError
 from wftui.engine.errors import CheckpointNotFoundError, GraphMismatchError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
 from wftui.engine.graph import WorkflowGraph, describe_mismatch
+from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue
 
@@ -52,7 +53,7 @@ class Snapshots:
         checkpoint = WorkflowCheckpoint.model_construct(
             checkpoint_id=new_checkpoint_id(),
             timestamp=utc_timestamp(),
-            metadata={},
+            metadata={LEDGER_KEY: state.ledger.as_metadata()},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
@@ -138,6 +139,12 @@ class Snapshots:
                 )
                 for executor_id, writes in checkpoint.completed_writes.items()
             },
+            ledger=RunLedger.resumed(
+                checkpoint.metadata.get(LEDGER_KEY),
+                iteration=checkpoint.iteration_count,
+                replayed=checkpoint.completed_writes,
+                where=f"{where}metadata.{LEDGER_KEY}",
+            ),
         )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftui.checkpoint.codec import decode_value, encode_value, needs_decoding
+from wftui.engine.ledger import RunLedger
 from wftui.engine.records import ExecutorWrites, Message, PendingRequest
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ class RunState:
     completed_writes: dict[str, ExecutorWrites] = field(default_factory=dict)
     # Routing of ``pending``, computed once for both the checkpoint and the next delivery.
     routed: Routed | None = None
+    # What the run spent (tokens, time) and what resuming saved; see ``ledger``.
+    ledger: RunLedger = field(default_factory=RunLedger)
 
     def routing(self, router: Router) -> Routed:
         if self.routed is None:
