@@ -56,12 +56,13 @@ class Budget:
             )
 
 
-_BUDGET: ContextVar[Budget] = ContextVar("wftui_budget", default=Budget())
+NO_LIMITS = Budget()
+_BUDGET: ContextVar[Budget | None] = ContextVar("wftui_budget", default=None)
 
 
 def current_budget() -> Budget:
     """The limits of the run being driven here (none unless a caller set them)."""
-    return _BUDGET.get()
+    return _BUDGET.get() or NO_LIMITS
 
 
 @contextlib.contextmanager

@@ -34,11 +34,11 @@ class Price:
     cached: float | None = None
 
     def cost(self, counts: Mapping[str, Any]) -> float:
-        cached = counts.get("cached_input_tokens", 0)
-        fresh = counts.get("input_tokens", 0) - cached
+        cached = int(counts.get("cached_input_tokens", 0))
+        fresh = int(counts.get("input_tokens", 0)) - cached
+        output = int(counts.get("output_tokens", 0))
         cached_price = self.input if self.cached is None else self.cached
-        spent = fresh * self.input + cached * cached_price
-        return (spent + counts.get("output_tokens", 0) * self.output) / PER_TOKENS
+        return (fresh * self.input + cached * cached_price + output * self.output) / PER_TOKENS
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,9 @@ def money(amount: float) -> str:
     return f"${amount:.4f}" if amount < 1 else f"${amount:,.2f}"
 
 
-def ledger_totals(metadata: Mapping[str, Any] | None, prices: Prices | None = None) -> dict[str, Any]:
+def ledger_totals(
+    metadata: Mapping[str, Any] | None, prices: Prices | None = None
+) -> dict[str, Any]:
     """A checkpoint's ledger summed for display and JSON (pass ``checkpoint.metadata``):
     the run's totals, what resuming saved, per executor so far, and this superstep's."""
     ledger = ledger_of(metadata)

@@ -154,9 +154,7 @@ class OpenAIBackendBase(ChatClientBase):
         request = self._request(messages, options)
         if self._stream_usage:
             try:
-                return await create(
-                    stream=True, stream_options={"include_usage": True}, **request
-                )
+                return await create(stream=True, stream_options={"include_usage": True}, **request)
             except openai.BadRequestError as error:
                 if "stream_options" not in str(error):
                     raise

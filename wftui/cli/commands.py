@@ -12,6 +12,7 @@ from typing import Any
 
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.storage import validate_checkpoint_id
+from wftui.cli.costs import cost_flags, report_spending, with_ledger
 from wftui.cli.errors import CliError
 from wftui.cli.output import (
     print_events,
@@ -95,7 +96,7 @@ async def _run(args: argparse.Namespace) -> int:
         args,
         f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
     )
-    return await print_events(args, workflow.run_stream(text))
+    return await print_events(args, report_spending(args, storage, workflow.run_stream(text)))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -121,6 +122,7 @@ async def _resume(args: argparse.Namespace) -> int:
     events = workflow.run_stream_from_checkpoint(
         checkpoint_id, checkpoint_storage=storage, responses=responses or None
     )
+    events = report_spending(args, storage, events)
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
     except GraphMismatchError as error:
@@ -195,7 +197,7 @@ async def _checkpoints(args: argparse.Namespace) -> int:
         return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
     if action == "show":
-        document = stored_document(storage.storage_path, checkpoint_id)
+        document = with_ledger(stored_document(storage.storage_path, checkpoint_id), args)
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
     await _delete(storage, checkpoint_id)
@@ -226,6 +228,7 @@ def _serve(args: argparse.Namespace) -> int:
         command.append(args.pipeline)
     if args.env_file:
         command += ["--env-file", args.env_file]
+    command += cost_flags(args)
     serve(command, host=args.host, port=args.port)
     return 0
 
