@@ -32,6 +32,7 @@ from wftui.engine import (
 )
 from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe
 from wftui.tui.graph import GraphSpec
+from wftui.tui.spending import LiveSpending, app_prices, run_spending
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
@@ -129,6 +130,7 @@ class MainScreen(Screen[None]):
         self._signature = signature
         self._run_active = run_active
         self._running_nodes: set[str] = set()
+        self._spending = LiveSpending(app_prices())
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -266,6 +268,7 @@ class MainScreen(Screen[None]):
             checkpoint = await self._storage.load_checkpoint(checkpoint_id)
             if checkpoint is not None:
                 self.browser.add(checkpoint.summary())
+                self.header.spending = run_spending(checkpoint.metadata, self._spending.prices)
 
     def delete(self, checkpoint_id: str) -> None:
         self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
@@ -308,6 +311,7 @@ class MainScreen(Screen[None]):
     def run_started(self, label: str, ran: Set[str]) -> None:
         """A run starts: live statuses from scratch, except what a resume will not run again."""
         self.graph.reset_statuses()
+        self._spending.reset()
         for executor_id in ran:
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
@@ -337,6 +341,8 @@ class MainScreen(Screen[None]):
         outputs: list[Any] = []
         graph = self.graph
         for event in message.events:
+            if (spender := self._spending.feed(event)) is not None:
+                graph.set_note(spender, self._spending.note(spender))
             match event:
                 case ExecutorInvokedEvent(executor_id=executor_id):
                     graph.set_status(executor_id, NodeStatus.RUNNING)
