@@ -383,7 +383,6 @@ def test_random_graphs_draw_every_node_once_within_the_width(seed: int) -> None:
             assert sum(line.count(f"○ {name} ") for line in lines) == 1
 
 
-
 def test_a_box_shows_its_spending_on_its_top_border_dropping_what_does_not_fit() -> None:
     note = {"agent": "1,234 tok $0.0021 3.2s"}
 
