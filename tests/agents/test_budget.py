@@ -164,3 +164,17 @@ def test_a_prices_file_is_read_and_a_bad_one_is_one_clear_error(tmp_path: Path) 
     assert read_prices_file(good).models == {"gpt-4o-mini": Price(0.15, 0.6, 0.075)}
     with pytest.raises(ConfigurationError, match=r"prices\.gpt-4o-mini\.input must be a number"):
         read_prices_file(bad)
+
+
+async def test_a_local_functions_calls_spend_no_tokens_so_budgets_let_them_be() -> None:
+    from tests.agents.test_agent_executor import agent_workflow, lower_agent
+    from wftui import InMemoryCheckpointStorage
+
+    storage = InMemoryCheckpointStorage()
+    with spending_limits(Budget(max_tokens=1, max_cost=0.01, prices=PRICES)):
+        first = await agent_workflow(lower_agent(), storage).run("Text: ONE")
+
+    assert [str(o.agent_run_response.text) for o in first.get_outputs()] == ["one"]
+    newest = max(await storage.list_checkpoints(), key=lambda c: c.iteration_count)
+    spend = Spend.of(newest.metadata["ledger"]["totals"], PRICES)
+    assert (spend.calls, spend.tokens, spend.unknown_calls, spend.cost) == (1, 0, 0, 0.0)

@@ -78,7 +78,7 @@ class Prices:
             price = self.models.get(model)
             if price is not None:
                 total += price.cost(counts)
-            elif counts.get("total_tokens", 0):
+            elif counts.get("total_tokens", 0) or counts.get("unknown_calls", 0):
                 unpriced.append(model)
         return total, unpriced
 

@@ -89,13 +89,19 @@ class AgentExecutor(Executor):
         client = getattr(self.agent, "chat_client", None)
         return str(getattr(client, "model_name", None) or UNKNOWN_MODEL)
 
+    @property
+    def spends_tokens(self) -> bool:
+        """False for a local function's agent: it has no budget to keep."""
+        return bool(getattr(getattr(self.agent, "chat_client", None), "spends_tokens", True))
+
     async def _run(
         self, conversation: list[ChatMessage], ctx: WorkflowContext[AgentExecutorResponse]
     ) -> AgentRunResponse:
         """One model call, made only while the run is within its budget, and recorded in the
         run's ledger (tokens, model, time) once answered."""
-        model = self.model_name
-        current_budget().check(ctx.run_usage(), model)
+        model, spends = self.model_name, self.spends_tokens
+        if spends:
+            current_budget().check(ctx.run_usage(), model)
         started = time.monotonic()
         if not self.streaming:
             response = await self.agent.run(conversation)
@@ -107,7 +113,8 @@ class AgentExecutor(Executor):
                     await ctx.add_event(AgentRunUpdateEvent(executor_id=self.id, data=update.text))
             response = AgentRunResponse.from_updates(updates)
         duration = time.monotonic() - started
-        ctx.record_usage(call_counts(model, response.usage, round(duration * 1000)))
+        elapsed_ms = round(duration * 1000)
+        ctx.record_usage(call_counts(model, response.usage, elapsed_ms, spends_tokens=spends))
         await ctx.add_event(
             AgentRunEvent(
                 executor_id=self.id,

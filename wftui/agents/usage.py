@@ -45,16 +45,20 @@ def usage_from_sdk(counts: object) -> UsageDetails | None:
     )
 
 
-def call_counts(model: str, usage: UsageDetails | None, elapsed_ms: int) -> Counts:
-    """One model call as ledger counts, filed under its model so prices can apply later."""
+def call_counts(
+    model: str, usage: UsageDetails | None, elapsed_ms: int, *, spends_tokens: bool = True
+) -> Counts:
+    """One model call as ledger counts, filed under its model so prices can apply later; a
+    call without counts is one of unknown size, unless it spends no tokens (local functions)."""
     per_model: dict[str, Any] = {"calls": 1, "ms": elapsed_ms}
-    if usage is None or (usage.input_tokens is None and usage.output_tokens is None):
-        per_model["unknown_calls"] = 1
-    else:
+    counted = usage is not None and not (usage.input_tokens is None and usage.output_tokens is None)
+    if usage is not None and counted:
         for name in TOKEN_COUNTS:
             value = getattr(usage, name)
             if value:
                 per_model[name] = value
         if usage.total_tokens is None:
             per_model["total_tokens"] = (usage.input_tokens or 0) + (usage.output_tokens or 0)
+    elif spends_tokens:
+        per_model["unknown_calls"] = 1
     return {"calls": 1, "models": {model: per_model}}
