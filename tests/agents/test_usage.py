@@ -47,8 +47,8 @@ async def test_a_stream_asks_for_counts_and_gets_them_on_its_last_chunk(
 
     updates = [update async for update in agent.run_stream("Text: ONE TWO")]
 
-    assert "".join(update.text for update in updates) == "one two"
-    assert [update.usage for update in updates if update.usage] == [FULL_USAGE]
+    assert [update.text for update in updates] == ["one ", "two"]
+    assert [update.usage for update in updates] == [None, FULL_USAGE]  # on the last chunk
     assert llm_server.requests[0].body["stream_options"] == {"include_usage": True}
 
 

@@ -34,7 +34,13 @@ from wftui.agents.replies import (
     llm_timeout,
     transport_failure,
 )
-from wftui.agents.types import AgentRunResponse, AgentRunResponseUpdate, ChatMessage, Role
+from wftui.agents.types import (
+    AgentRunResponse,
+    AgentRunResponseUpdate,
+    ChatMessage,
+    Role,
+    UsageDetails,
+)
 from wftui.agents.usage import usage_from_sdk
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
@@ -165,19 +171,23 @@ class OpenAIBackendBase(ChatClientBase):
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AsyncIterator[AgentRunResponseUpdate]:
         """Chunks as they arrive. A stream is an answer only if it says it finished (a finish
-        reason): one that ends or breaks before that fails, whatever text came first."""
+        reason): one that ends or breaks before that fails, whatever text came first.
+
+        The token counts come after the text, so the last text chunk is held until the stream
+        ends and carries them (``usage``); a reply without text gets a chunk of its own.
+        """
         try:
             stream = await self._open_stream(messages, options)
         except Exception as error:
             raise self._translate(error, options) from None
         received = 0
         finished = False
+        held = AgentRunResponseUpdate(text="")
+        usage: UsageDetails | None = None
         try:
             async with stream:
                 async for chunk in stream:
-                    usage = usage_from_sdk(getattr(chunk, "usage", None))
-                    if usage is not None:  # its own chunk, after the finish reason
-                        yield AgentRunResponseUpdate(text="", usage=usage)
+                    usage = usage_from_sdk(getattr(chunk, "usage", None)) or usage
                     # Azure sends a first chunk with no choices (content-filter results).
                     choice = first_choice(chunk, streamed=True)
                     if choice is None:
@@ -186,7 +196,9 @@ class OpenAIBackendBase(ChatClientBase):
                     finished = finished or finish is not None
                     if text:
                         received += len(text)
-                        yield AgentRunResponseUpdate(text=text)
+                        if held.text:
+                            yield held
+                        held = AgentRunResponseUpdate(text=text)
         except (MalformedReply, ValueError) as error:
             raise ChatClientError(
                 f"{self._subject} sent a malformed stream ({self._scrub(str(error))})"
@@ -213,6 +225,9 @@ class OpenAIBackendBase(ChatClientBase):
                 if received
                 else f"{self._subject} sent no reply for {self._model!r} (the stream had no choices)"
             )
+        held.usage = usage
+        if held.text or usage is not None:
+            yield held
 
     async def close(self) -> None:
         """Release the connection pool; optional, the pool is also dropped with the client."""
