@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, Never
 
@@ -136,4 +137,4 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
 
     def run_usage(self) -> Counts:
         """What the whole run has spent so far, across resumes (a copy)."""
-        return self._ledger.as_metadata()["totals"]  # type: ignore[no-any-return]
+        return copy.deepcopy(self._ledger.totals)
