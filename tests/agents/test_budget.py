@@ -178,3 +178,24 @@ async def test_a_local_functions_calls_spend_no_tokens_so_budgets_let_them_be() 
     newest = max(await storage.list_checkpoints(), key=lambda c: c.iteration_count)
     spend = Spend.of(newest.metadata["ledger"]["totals"], PRICES)
     assert (spend.calls, spend.tokens, spend.unknown_calls, spend.cost) == (1, 0, 0, 0.0)
+
+
+def test_settings_come_from_pyproject_then_the_environment_then_flags(tmp_path: Path) -> None:
+    from wftui.agents.costs import load_cost_settings
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.wftui]\nmax_tokens = 500\nmax_cost = 2.5\n[tool.wftui.prices."gpt-test"]\n'
+        "input = 1.0\noutput = 4.0\n"
+    )
+    inner = tmp_path / "pipelines"
+    inner.mkdir()
+
+    from_file = load_cost_settings(start=inner, environ={})
+    from_env = load_cost_settings(start=inner, environ={"WFTUI_MAX_TOKENS": "70"})
+    from_flag = load_cost_settings(start=inner, environ={"WFTUI_MAX_TOKENS": "70"}, max_tokens=9)
+
+    assert from_file.prices.models == {"gpt-test": Price(1.0, 4.0)}
+    assert (from_file.max_tokens, from_file.max_cost) == (500, 2.5)
+    assert from_env.max_tokens == 70 and from_flag.max_tokens == 9
+    with pytest.raises(ConfigurationError, match="WFTUI_MAX_COST must be an amount"):
+        load_cost_settings(start=inner, environ={"WFTUI_MAX_COST": "lots"})
