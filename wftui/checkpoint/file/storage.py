@@ -2,7 +2,9 @@
 
 Layout of the folder:
 
-- ``<checkpoint_id>.json``: the checkpoints, the only truth.
+- ``<checkpoint_id>.json``: the checkpoints, what every reader reads.
+- ``.wftui-commit.log``: the same bytes, appended and ``fdatasync``'d before a save is announced;
+  the truth after a power cut, replayed on the first open in a later boot (``commitlog.py``).
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``).
@@ -19,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import threading
 from pathlib import Path
 
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
+from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.cache import (
     CHANGED,
     LENGTH,
@@ -50,7 +52,7 @@ DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
 _INTERNAL_PREFIX = ".wftui-"
 _SUFFIX = ".json"
-_FILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}\.json")
+_FILE_NAME = osio.CHECKPOINT_FILE
 
 Checked = tuple[WorkflowCheckpoint, int, int]  # structure-validated checkpoint, size, ctime_ns
 _log = logging.getLogger(__name__)
@@ -60,8 +62,8 @@ class FileCheckpointStorage:
     """A ``CheckpointStorage`` keeping one JSON file per checkpoint in ``storage_path``.
 
     The folder is created here, as agent-framework's storage does. A save is one worker-thread
-    hop: temp file, write, fsync, rename, fsync of the folder (so the rename itself survives a
-    power cut), then the cache rows. Listings also run in one hop.
+    hop: temp file, write, rename (no sync), the bytes appended to the commit log and the log
+    ``fdatasync``'d, then the cache rows. Listings also run in one hop.
     """
 
     def __init__(
@@ -84,6 +86,8 @@ class FileCheckpointStorage:
         self.max_file_size = max_file_size
         self._dir = os.fspath(self.storage_path)
         self._cache = IndexCache(self._dir)
+        self._log = CommitLog(self._dir, max_file_size)
+        self._recovered = False
         self._lock = threading.Lock()  # guards the cache below; saves do not need it
         self._summary_cache: dict[str, tuple[Row, CheckpointSummary]] = {}
         self._bad: dict[str, tuple[int, int, str]] = {}  # name -> size, ctime_ns, reason
@@ -110,7 +114,8 @@ class FileCheckpointStorage:
 
     def _write(self, path: str, data: bytes, summary: CheckpointSummary) -> None:
         try:
-            written = osio.write_durably(path, data)
+            written = osio.write_visible(path, data)
+            self._commit(path, summary.checkpoint_id, data)
         except OSError as error:
             raise CheckpointError(
                 f"cannot save checkpoint {summary.checkpoint_id} to {self._dir}: "
@@ -119,6 +124,28 @@ class FileCheckpointStorage:
         entry = (os.path.basename(path), summary, written.st_size, written.st_ctime_ns)
         self._cache.append([entry])
         self._sweep_once()
+
+    def _commit(self, path: str, checkpoint_id: str, data: bytes) -> None:
+        """Durable before announced: through the commit log, or (if the log is unusable, e.g.
+        a link was put in its place) by syncing the file and the folder themselves."""
+        try:
+            self._log.commit_save(checkpoint_id, data)
+        except osio.UnsafeFileError:
+            osio.sync_file(path)
+        except OSError:
+            osio.discard(path)  # not durable: never leave it to look saved
+            raise
+
+    def _recover_once(self) -> None:
+        """Replay the commit log if a power cut may have lost files (first use of this object);
+        a folder this process cannot write is read as it is."""
+        if self._recovered:
+            return
+        self._recovered = True
+        try:
+            self._log.recover()
+        except OSError as error:
+            _log.debug("commit log of %s not opened: %s", self._dir, error)
 
     def _sweep_once(self) -> None:
         """Remove temp files of saves interrupted over a minute ago (never the newest), at the
@@ -141,7 +168,7 @@ class FileCheckpointStorage:
     async def load_document(self, checkpoint_id: str) -> bytes | None:
         path = self._path(checkpoint_id)
         try:
-            data, _ = await asyncio.to_thread(osio.read_regular, path, self.max_file_size)
+            data, _ = await asyncio.to_thread(self._read, path)
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -149,6 +176,10 @@ class FileCheckpointStorage:
                 f"cannot read checkpoint {checkpoint_id}: {error.strerror or error}"
             ) from error
         return data
+
+    def _read(self, path: str) -> tuple[bytes, os.stat_result]:
+        self._recover_once()
+        return osio.read_regular(path, self.max_file_size)
 
     async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
         data = await self.load_document(checkpoint_id)
@@ -167,6 +198,7 @@ class FileCheckpointStorage:
 
     def _delete(self, path: str) -> bool:
         name = os.path.basename(path)
+        self._recover_once()
         self._sweep_once()
         with self._lock:
             self._cache.rows.discard(name)
@@ -181,6 +213,10 @@ class FileCheckpointStorage:
                     f"cannot delete checkpoint {name[: -len(_SUFFIX)]} in {self._dir}: "
                     f"{error.strerror or error}"
                 ) from error
+            try:
+                self._log.record_delete(name[: -len(_SUFFIX)])
+            except OSError as error:  # only a replay after a power cut could bring it back
+                _log.warning("deletion of %s not noted in the commit log: %s", name, error)
             return True
 
     # ----- listing -----
@@ -264,6 +300,7 @@ class FileCheckpointStorage:
     def _scan(self) -> None:
         """Reconcile the cache with the folder: drop rows of gone files, add unindexed files."""
         self._problems = []
+        self._recover_once()
         names = set(os.listdir(self._dir))
         self._cache.read()
         for cache_file, reason in self._cache.unsafe.items():
