@@ -26,7 +26,6 @@ from pathlib import Path
 
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
-from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.cache import (
     CHANGED,
     LENGTH,
@@ -43,6 +42,7 @@ from wftui.checkpoint.file.cache import (
     SummaryReader,
     parse_summary,
 )
+from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
