@@ -176,18 +176,19 @@ class CommitLog:
         if not locked:
             fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            data = osio.pread_all(fd, 0, os.fstat(fd).st_size)
-            if replay:
-                self._replay(data)
-            self._sync_files(data)
+            last = self._last_records(osio.pread_all(fd, 0, os.fstat(fd).st_size))
+            if last:  # a new or empty log needs only its header
+                if replay:
+                    self._replay(last)
+                self._sync_files(last)
             os.ftruncate(fd, 0)
-            osio.write_all(fd, _header())
-            os.fdatasync(fd)
+            osio.write_all(fd, _header())  # synced by the next commit's fdatasync
         finally:
             if not locked:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _last_records(self, data: bytes) -> dict[str, tuple[bool, bytes]]:
+    @staticmethod
+    def _last_records(data: bytes) -> dict[str, tuple[bool, bytes]]:
         """Each logged checkpoint's last word: saved (with its bytes) or deleted."""
         last: dict[str, tuple[bool, bytes]] = {}
         for head, body in _records(data):
@@ -203,8 +204,8 @@ class CommitLog:
             return None
         return os.path.join(self._folder, checkpoint_id + ".json")
 
-    def _replay(self, data: bytes) -> None:
-        for checkpoint_id, (saved, body) in self._last_records(data).items():
+    def _replay(self, last: dict[str, tuple[bool, bytes]]) -> None:
+        for checkpoint_id, (saved, body) in last.items():
             path = self._file(checkpoint_id)
             if path is None:
                 continue
@@ -220,7 +221,7 @@ class CommitLog:
             if current != body:
                 osio.replace(path, body)
 
-    def _sync_files(self, data: bytes) -> None:
+    def _sync_files(self, last: dict[str, tuple[bool, bytes]]) -> None:
         """Make the files (and names) the log covers durable: one ``syncfs`` where there is one."""
         if _SYNCFS is not None:
             fd = os.open(self._folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -229,7 +230,7 @@ class CommitLog:
                     return
             finally:
                 os.close(fd)
-        for checkpoint_id in self._last_records(data):
+        for checkpoint_id in last:
             path = self._file(checkpoint_id)
             if path is None:
                 continue
