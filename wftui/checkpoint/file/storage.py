@@ -26,6 +26,7 @@ from pathlib import Path
 
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
+from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.cache import (
     CHANGED,
     LENGTH,
@@ -85,6 +86,7 @@ class FileCheckpointStorage:
         self.serializer = serializer
         self.max_file_size = max_file_size
         self._dir = os.fspath(self.storage_path)
+        self._prefix = os.path.join(self._dir, "")  # + a name: a path in the folder
         self._cache = IndexCache(self._dir)
         self._log = CommitLog(self._dir, max_file_size)
         self._recovered = False
@@ -254,20 +256,22 @@ class FileCheckpointStorage:
             return [row[NAME][: -len(_SUFFIX)] for row in self._current_rows(workflow_id)]
 
     def _list_checkpoints(self, workflow_id: str | None) -> list[WorkflowCheckpoint]:
-        with self._lock:
+        with self._lock, no_cyclic_collection():
             self._scan()
+            # Every file is read whole below, which checks it better than its row could.
+            rows = self._current_rows(workflow_id) if workflow_id else self._cache.rows.live()
             raws = []
-            for row in self._current_rows(workflow_id):
-                checked = self._check_file(row[NAME])
+            for row in rows:
+                checked = self._check_file(row[NAME]) if _FILE_NAME.fullmatch(row[NAME]) else None
                 if checked is not None:
                     raws.append(checked[0])
-        checkpoints, problems = [], []
-        for raw in sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id)):
-            try:
-                checkpoints.append(self.serializer.decode(raw))
-            except CheckpointDecodingError as error:
-                path = os.path.join(self._dir, raw.checkpoint_id + _SUFFIX)
-                problems.append(ListingProblem(path=path, reason=str(error)))
+            checkpoints, problems = [], []
+            for raw in sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id)):
+                try:
+                    checkpoints.append(self.serializer.decode(raw))
+                except CheckpointDecodingError as error:
+                    path = os.path.join(self._dir, raw.checkpoint_id + _SUFFIX)
+                    problems.append(ListingProblem(path=path, reason=str(error)))
         self._problems.extend(problems)
         return checkpoints
 
@@ -341,7 +345,7 @@ class FileCheckpointStorage:
 
     def _check_file(self, name: str) -> Checked | None:
         """Parse a checkpoint file's structure (not its values); record why if it is unusable."""
-        path = os.path.join(self._dir, name)
+        path = self._prefix + name
         try:
             info = os.lstat(path)
             known = self._bad.get(name)
@@ -370,7 +374,7 @@ class FileCheckpointStorage:
             self._cache.rows.discard(name)
             return None
         try:
-            info = os.lstat(os.path.join(self._dir, name))
+            info = os.lstat(self._prefix + name)
         except OSError:
             self._cache.rows.discard(name)
             return None
