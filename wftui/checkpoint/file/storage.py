@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
@@ -51,6 +52,7 @@ from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
+_SETTLED_NS = 200_000_000  # a folder mtime this old is past any file system clock tick
 _INTERNAL_PREFIX = ".wftui-"
 _SUFFIX = ".json"
 _FILE_NAME = osio.CHECKPOINT_FILE
@@ -95,6 +97,9 @@ class FileCheckpointStorage:
         self._bad: dict[str, tuple[int, int, str]] = {}  # name -> size, ctime_ns, reason
         self._problems: list[ListingProblem] = []
         self._swept = False
+        self._folder_stamp: tuple[int, int] | None = None  # of the last full scan, if settled
+        self._name_problems: list[ListingProblem] = []
+        self._unindexed: list[str] = []
 
     @property
     def problems(self) -> list[ListingProblem]:
@@ -226,6 +231,8 @@ class FileCheckpointStorage:
     async def list_summaries(
         self, workflow_id: str | None = None, limit: int | None = None
     ) -> list[CheckpointSummary]:
+        """Newest first. The summaries are the ones this storage keeps between listings (a
+        copy each took half the time of a listing): read them, do not change them."""
         return await asyncio.to_thread(self._list_summaries, workflow_id, limit)
 
     async def list_checkpoint_ids(self, workflow_id: str | None = None) -> list[str]:
@@ -248,7 +255,7 @@ class FileCheckpointStorage:
                     found = self._all_summaries(workflow_id, reader)
                 else:
                     found = self._newest_summaries(workflow_id, limit, reader)
-            return [summary.model_copy() for summary in found]
+            return found  # shared with the cache (a copy each was half the time): read-only
 
     def _list_ids(self, workflow_id: str | None) -> list[str]:
         with self._lock:
@@ -305,26 +312,15 @@ class FileCheckpointStorage:
         """Reconcile the cache with the folder: drop rows of gone files, add unindexed files."""
         self._problems = []
         self._recover_once()
-        names = set(os.listdir(self._dir))
+        names = self._names_if_changed()
         self._cache.read()
         for cache_file, reason in self._cache.unsafe.items():
             self._problem(cache_file, f"listing cache is {reason}")
-        rows = self._cache.rows
-        for gone in rows.names() - names:
-            rows.discard(gone)
-            self._summary_cache.pop(gone, None)
-        for gone in self._bad.keys() - names:
-            del self._bad[gone]
-        unindexed = []
-        for name in sorted(names.difference(rows.names())):
-            if name.startswith(_INTERNAL_PREFIX):
-                continue
-            if name.startswith(".") and name.endswith(osio.TEMP_SUFFIX):
-                self._problem(name, "temporary file of an unfinished or interrupted save; ignored")
-            elif _FILE_NAME.fullmatch(name):
-                unindexed.append(name)
-            elif name.endswith(_SUFFIX):
-                self._problem(name, "not a checkpoint: the file name is not a checkpoint id")
+        if names is None:  # no name added or removed since the last full scan
+            self._problems.extend(self._name_problems)
+            unindexed = [name for name in self._unindexed if self._cache.rows.row(name) is None]
+        else:
+            unindexed = self._reconcile(names)
         entries = []
         for name in unindexed:
             checked = self._check_file(name)
@@ -335,6 +331,45 @@ class FileCheckpointStorage:
             self._adopt(entries)
         if self._cache.wants_compaction():
             self._cache.compact()
+
+    def _names_if_changed(self) -> set[str] | None:
+        """The folder's names, or None when it is known unchanged since the last listing.
+
+        A folder's mtime changes with every name added or removed, but only to the clock's
+        coarse tick: it is trusted only once it is older than any tick, so a change in the
+        same tick as the listing is not missed.
+        """
+        info = os.stat(self._dir)
+        stamp = (info.st_ino, info.st_mtime_ns)
+        if stamp == self._folder_stamp:
+            return None
+        names = set(os.listdir(self._dir))
+        settled = time.time_ns() - info.st_mtime_ns > _SETTLED_NS
+        self._folder_stamp = stamp if settled else None
+        return names
+
+    def _reconcile(self, names: set[str]) -> list[str]:
+        """Drop rows of gone files; the checkpoint files without a row; other names reported."""
+        rows = self._cache.rows
+        for gone in rows.names() - names:
+            rows.discard(gone)
+            self._summary_cache.pop(gone, None)
+        for gone in self._bad.keys() - names:
+            del self._bad[gone]
+        unindexed = []
+        found = len(self._problems)
+        for name in sorted(names.difference(rows.names())):
+            if name.startswith(_INTERNAL_PREFIX):
+                continue
+            if name.startswith(".") and name.endswith(osio.TEMP_SUFFIX):
+                self._problem(name, "temporary file of an unfinished or interrupted save; ignored")
+            elif _FILE_NAME.fullmatch(name):
+                unindexed.append(name)
+            elif name.endswith(_SUFFIX):
+                self._problem(name, "not a checkpoint: the file name is not a checkpoint id")
+        self._name_problems = self._problems[found:]
+        self._unindexed = unindexed
+        return unindexed
 
     def _adopt(self, entries: list[Entry]) -> None:
         rows = self._cache.append(entries)
