@@ -7,8 +7,8 @@ figures differ only in the library. Each prints one JSON line of samples in ms.
         a chain of N executors, each keeping a small state and passing a 64-character text on,
         checkpointed to a file store in a fresh folder per run: ms per superstep of each run
     python benchmarks/peer_workloads.py wftui|agent_framework list COUNT ROUNDS FOLDER
-        COUNT checkpoints of five small executor states saved, then ``list_checkpoints()`` of
-        them all by a fresh storage object (nothing cached in memory) ROUNDS times
+        COUNT checkpoints of five small executor states saved (unless FOLDER exists), then
+        ``list_checkpoints()`` of them all by a fresh storage object, ROUNDS times
 """
 
 import asyncio
@@ -78,9 +78,11 @@ def history_checkpoint(index: int) -> Any:
 
 
 async def list_all(count: int, rounds: int, folder: Path) -> list[float]:
-    writer = api.FileCheckpointStorage(str(folder))
-    for index in range(count):
-        await writer.save_checkpoint(history_checkpoint(index))
+    """Fills ``folder`` with ``count`` checkpoints on first use; later calls only list."""
+    if not folder.exists():
+        writer = api.FileCheckpointStorage(str(folder))
+        for index in range(count):
+            await writer.save_checkpoint(history_checkpoint(index))
     samples = []
     for _ in range(rounds):
         storage = api.FileCheckpointStorage(str(folder))

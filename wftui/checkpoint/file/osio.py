@@ -38,6 +38,11 @@ def _kind(mode: int) -> str:
 
 def open_regular(path: str, flags: int, mode: int = 0o644) -> int:
     """A descriptor for a regular file at ``path`` itself; ``UnsafeFileError`` for anything else."""
+    return open_with_status(path, flags, mode)[0]
+
+
+def open_with_status(path: str, flags: int, mode: int = 0o644) -> tuple[int, os.stat_result]:
+    """As ``open_regular``, with the status it checked (no second ``fstat`` for the size)."""
     try:
         fd = os.open(path, flags | _SAFE, mode)
     except OSError as error:
@@ -55,7 +60,7 @@ def open_regular(path: str, flags: int, mode: int = 0o644) -> int:
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info
 
 
 def irregular(path: str) -> str | None:
@@ -69,9 +74,8 @@ def irregular(path: str) -> str | None:
 
 def read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result]:
     """A regular file's bytes and its status; ``UnsafeFileError`` (by size) past ``limit``."""
-    fd = open_regular(path, os.O_RDONLY)
+    fd, info = open_with_status(path, os.O_RDONLY)
     try:
-        info = os.fstat(fd)
         if info.st_size > limit:
             raise UnsafeFileError(
                 0, f"{info.st_size} bytes, over the {limit}-byte limit; not read", path

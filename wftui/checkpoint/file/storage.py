@@ -382,11 +382,12 @@ class FileCheckpointStorage:
         """Parse a checkpoint file's structure (not its values); record why if it is unusable."""
         path = self._prefix + name
         try:
-            info = os.lstat(path)
             known = self._bad.get(name)
-            if known is not None and known[:2] == (info.st_size, info.st_ctime_ns):
-                self._problem(name, known[2])
-                return None
+            if known is not None:
+                info = os.lstat(path)
+                if known[:2] == (info.st_size, info.st_ctime_ns):
+                    self._problem(name, known[2])
+                    return None
             data, info = osio.read_regular(path, self.max_file_size)
         except FileNotFoundError:
             return None
