@@ -138,3 +138,21 @@ async def test_a_log_left_by_another_boot_is_replayed_once_then_started_afresh(
     (folder / f"{saved[0].checkpoint_id}.json").unlink()  # removed by hand in the new boot
     ids, _ = await ids_and_problems(folder)
     assert ids == [saved[1].checkpoint_id]
+
+
+async def test_a_record_torn_by_a_killed_writer_does_not_hide_the_records_after_it(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = FileCheckpointStorage(folder)
+    [first] = await save_history(storage, 1)
+    log = folder / LOG_NAME
+    with log.open("ab") as handle:  # a writer killed halfway through its record
+        handle.write(b'{"save":"0123","size":5000,"crc":1}\n{\n  "format_ver')
+    later = make_checkpoint(iteration=9, timestamp=stamp(9))
+    await FileCheckpointStorage(folder).save_checkpoint(later)
+    for cp in (first, later):
+        (folder / f"{cp.checkpoint_id}.json").unlink()
+    reboot(monkeypatch)
+    ids, problems = await ids_and_problems(folder)
+    assert ids == [first.checkpoint_id, later.checkpoint_id]
+    assert problems == []

@@ -67,27 +67,46 @@ def _header() -> bytes:
     return orjson.dumps({"commit_log": 1, "boot": BOOT_ID}) + b"\n"
 
 
+def _record_at(data: bytes, at: int) -> tuple[dict[str, Any], bytes, int] | None:
+    """The record starting at ``at`` (its head, body and end), if it is whole and checks out."""
+    end = data.find(b"\n", at, at + _MAX_HEADER)
+    if end < 0:
+        return None
+    try:
+        head = orjson.loads(data[at:end])
+    except orjson.JSONDecodeError:
+        return None
+    if type(head) is not dict:
+        return None
+    size = head.get("size", 0)
+    if type(size) is not int or size < 0:
+        return None
+    body = data[end + 1 : end + 1 + size]
+    if len(body) != size or zlib.crc32(body) != head.get("crc", 0):
+        return None
+    return head, body, end + 1 + size
+
+
+_OPENINGS = (b'{"save":', b'{"delete":')  # as orjson writes a record's head
+
+
+def _next_opening(data: bytes, start: int) -> int:
+    """Where the next thing that looks like a record head starts (-1 if none)."""
+    found = [at for at in (data.find(opening, start) for opening in _OPENINGS) if at >= 0]
+    return min(found, default=-1)
+
+
 def _records(data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """The whole records after the header line; stops at the first torn or damaged one."""
+    """The whole records after the header line. A record torn by a killed writer is skipped:
+    the search goes on where the next record head seems to start (each is checked by its CRC)."""
     at = data.find(b"\n") + 1
-    while at < len(data):
-        end = data.find(b"\n", at, at + _MAX_HEADER)
-        if end < 0:
-            return
-        try:
-            head = orjson.loads(data[at:end])
-        except orjson.JSONDecodeError:
-            return
-        if type(head) is not dict:
-            return
-        size = head.get("size", 0)
-        if type(size) is not int or size < 0:
-            return
-        body = data[end + 1 : end + 1 + size]
-        if len(body) != size or zlib.crc32(body) != head.get("crc", 0):
-            return
+    while 0 < at < len(data):
+        record = _record_at(data, at)
+        if record is None:
+            at = _next_opening(data, at + 1)
+            continue
+        head, body, at = record
         yield head, body
-        at = end + 1 + size
 
 
 class CommitLog:
