@@ -25,6 +25,7 @@ import ctypes.util
 import fcntl
 import os
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -40,12 +41,13 @@ _MAX_HEADER = 4096
 
 
 def _boot_id() -> str:
-    """This boot's id; a fixed word where the system has none (then a reopen always replays)."""
+    """This boot's id (Linux); elsewhere the boot time to ten seconds, from the clocks (a clock
+    that stops in sleep makes a replay after waking, which also restores files removed by hand)."""
     try:
         with open(_BOOT_ID_PATH, "rb") as source:
             return source.read().decode("ascii").strip()
     except OSError:
-        return "unknown"
+        return f"booted-{round(time.time() - time.monotonic(), -1):.0f}"
 
 
 BOOT_ID = _boot_id()
