@@ -75,3 +75,20 @@ async def test_a_bad_file_mended_in_place_is_listed_though_the_folder_is_unchang
     path.write_bytes(checkpoint_to_json(cp))  # rewritten in place: no name added or removed
     assert await newest_ids(storage, 5) == [cp.checkpoint_id]
     assert storage.problems == []
+
+
+async def test_a_large_index_loaded_out_of_time_order_is_ranked_by_time(tmp_path: Path) -> None:
+    """A fresh storage loads many rows at once and sorts them; ties in time go by id."""
+    storage = FileCheckpointStorage(tmp_path)
+    seconds = [(7 * i) % 80 for i in range(80)]  # every second 0-79 once, out of order
+    saved = {}
+    for second in seconds:
+        cp = make_checkpoint(
+            timestamp=f"2024-01-01T00:{second // 60:02d}:{second % 60:02d}.000000Z"
+        )
+        await storage.save_checkpoint(cp)
+        saved[second] = cp.checkpoint_id
+    twin = make_checkpoint(timestamp="2024-01-01T00:01:19.000000Z")  # ties with the newest
+    await storage.save_checkpoint(twin)
+    expected = [*sorted([saved[79], twin.checkpoint_id], reverse=True), saved[78], saved[77]]
+    assert await newest_ids(FileCheckpointStorage(tmp_path), 4) == expected

@@ -37,6 +37,7 @@ PLACE = itemgetter(TS, WF)  # what decides whether a row is listed, and where
 _MAX_SUMMARY = 1 << 20
 
 _SNAPSHOT_PREFIX = b'{"snapshot":'
+_CHECKED_BATCH = 64  # rows added at once that are checked for time order, not re-sorted
 _MIN_APPENDED = 256  # rows appended after the snapshot before a listing compacts them into it
 
 Row = tuple[Any, ...]
@@ -203,13 +204,13 @@ class Rows:
         positions = range(start, start + len(names))
         self._at.update(zip(names, positions, strict=True))
         self.merged += len(names)
-        if self._ordered:
+        if self._ordered and len(names) <= _CHECKED_BATCH:  # a save's rows: still in order?
             keys = [self._key(self._order[-1])] if self._order else []
             keys += zip(columns[TS], names, strict=True)
             if all(a <= b for a, b in pairwise(keys)):
                 self._order.extend(positions)
-            else:
-                self._ordered = False
+                return
+        self._ordered = False  # sorted again when next asked (a loaded index: at once)
 
     def _key(self, position: int) -> tuple[str, str]:
         return self._columns[TS][position], self._columns[NAME][position]
@@ -224,8 +225,11 @@ class Rows:
 
     def newest(self, workflow_id: str | None, limit: int) -> list[Row]:
         """The ``limit`` newest live rows, newest first: a walk back along the time order."""
-        if not self._ordered:
-            self._order = sorted(range(len(self._columns[NAME])), key=self._key)
+        if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
+            self._order = sorted(
+                range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__
+            )
+            self._order.sort(key=self._columns[TS].__getitem__)
             self._ordered = True
         names, workflows, at = self._columns[NAME], self._columns[WF], self._at
         found: list[Row] = []
