@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from tests.checkpoint.support import make_checkpoint
-from wftui.checkpoint import FileCheckpointStorage
+from wftui.checkpoint import CheckpointDecodingError, FileCheckpointStorage
 from wftui.checkpoint.document import checkpoint_from_json, checkpoint_to_json
 
 
@@ -35,3 +37,11 @@ def test_a_tag_written_with_an_escaped_key_is_still_decoded() -> None:
 def test_a_tag_like_string_value_does_not_confuse_plain_detection() -> None:
     cp = make_checkpoint(shared_state={"note": "$t", "when": dt.date(2024, 1, 2)})
     assert checkpoint_from_json(checkpoint_to_json(cp)).shared_state == cp.shared_state
+
+
+def test_a_deeply_nested_tagged_value_is_one_clear_error_not_a_crash() -> None:
+    data = checkpoint_to_json(make_checkpoint(shared_state={"deep": "PLACEHOLDER"}))
+    deep = b"[" * 900 + b'{"$t": "date", "v": "2024-01-02"}' + b"]" * 900
+    hostile = data.replace(b'"PLACEHOLDER"', deep)
+    with pytest.raises(CheckpointDecodingError, match=r"shared_state\.deep"):
+        checkpoint_from_json(hostile)

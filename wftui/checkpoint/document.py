@@ -234,7 +234,11 @@ _TAG_BYTES = orjson.dumps(TAG)
 def _decoded(value: Any, section: str, *where: str | int) -> Any:
     """A parsed value decoded. Plain JSON (no type tag) is its own value and is kept as parsed:
     nothing but the checkpoint holds it. The path is built only for values decoded."""
-    if not needs_decoding(value):
+    try:
+        plain = not needs_decoding(value)
+    except RecursionError:  # decode_value says so, with the path
+        plain = False
+    if plain:
         return value
     return decode_value(value, section + "".join(map(key_segment, where)))
 
