@@ -93,6 +93,9 @@ class RunState:
     completed_writes: dict[str, ExecutorWrites] = field(default_factory=dict)
     # Routing of ``pending``, computed once for both the checkpoint and the next delivery.
     routed: Routed | None = None
+    # The metadata of the checkpoints this execution saves: ``execution`` (engine.execution),
+    # and on a fork what it was forked from.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def routing(self, router: Router) -> Routed:
         if self.routed is None:
