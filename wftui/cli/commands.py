@@ -20,6 +20,8 @@ from wftui.cli.output import (
     summary_header,
     summary_row,
 )
+from wftui.cli.travel import TRAVEL_COMMANDS, diff_command, pipeline_for, run_travel, tree_lines
+from wftui.engine.execution import recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
 from wftui.loader import PipelineSpec, load_pipeline
 
@@ -111,15 +113,18 @@ def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
 async def _resume(args: argparse.Namespace) -> int:
     responses = _parse_responses(args.respond)
     storage = _storage(args)
-    pipeline = load_pipeline(args.pipeline)
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
     client = _chat_client(args, pipeline)
     workflow = pipeline.create_workflow(storage, client)
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
     events = workflow.run_stream_from_checkpoint(
-        checkpoint_id, checkpoint_storage=storage, responses=responses or None
+        checkpoint_id,
+        checkpoint_storage=storage,
+        responses=responses or None,
+        max_supersteps=args.steps,
     )
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
@@ -137,8 +142,7 @@ def _whose(args: argparse.Namespace, storage: FileCheckpointStorage, checkpoint_
     """
     document = stored_document(storage.storage_path, checkpoint_id)
     metadata = document.get("metadata")
-    recorded = metadata.get("pipeline") if isinstance(metadata, dict) else None
-    pipeline = recorded if isinstance(recorded, str) and recorded else "PIPELINE"
+    pipeline = recorded_pipeline(metadata) or "PIPELINE"
     name = document.get("workflow_name") or "(unnamed)"
     return (
         f"the checkpoint belongs to workflow {name!r}, not the default pipeline's; "
@@ -170,7 +174,9 @@ async def _list(storage: FileCheckpointStorage, args: argparse.Namespace) -> int
     summaries = await storage.list_summaries()
     if args.run:
         summaries = [s for s in summaries if s.workflow_id.startswith(args.run)]
-    if args.json:
+    if args.tree:
+        print("\n".join(await tree_lines(storage, summaries)) or "(no checkpoints)")
+    elif args.json:
         print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     else:
         print(summary_header())
@@ -191,6 +197,8 @@ async def _checkpoints(args: argparse.Namespace) -> int:
     storage = _storage(args)
     if action == "list":
         return await _list(storage, args)
+    if action == "diff":
+        return await diff_command(storage, args)
     if action == "prune":
         return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
@@ -235,6 +243,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_run(args))
     if args.command == "resume":
         return asyncio.run(_resume(args))
+    if args.command in TRAVEL_COMMANDS:
+        return asyncio.run(run_travel(args))
     if args.command == "checkpoints":
         return asyncio.run(_checkpoints(args))
     if args.command == "serve":

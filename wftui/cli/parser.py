@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.cli.travel import TRAVEL_COMMANDS, add_checkpoint_actions, add_travel_commands
 from wftui.loader import DEFAULT_PIPELINE
 
 DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
-COMMANDS = ("app", "run", "resume", "checkpoints", "serve")
+COMMANDS = ("app", "run", "resume", "checkpoints", "serve", *TRAVEL_COMMANDS)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +89,7 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     listing.add_argument("--json", action="store_true", help="print JSON summaries")
     listing.add_argument("--run", help="only this run (workflow id or prefix)")
     _add_common(listing)
+    add_checkpoint_actions(checkpoint_commands, listing, _add_common)
     show = checkpoint_commands.add_parser("show", help="print one checkpoint in full")
     show.add_argument("checkpoint_id")
     _add_common(show)
@@ -142,11 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REQUEST_ID=VALUE",
         help="answer a pending human request (repeatable)",
     )
+    resume.add_argument(
+        "--steps", type=int, metavar="N", help="run N supersteps, then pause (resumable)"
+    )
     _add_json_events(resume)
     _add_common(resume)
     _add_chat(resume)
 
     _add_checkpoints(commands)
+    add_travel_commands(commands, _add_common, _add_chat)
 
     serve = commands.add_parser("serve", help="serve the app in a browser (textual-serve)")
     _pipeline_argument(serve)
