@@ -89,28 +89,31 @@ class Forks:
         for path, value in changes:
             sections.set(path, value)
         sections.store(state)
-        self._check_handlers(state)
+        self._check_handlers(state, sections.touched["messages"])
         state.routed = None
         return [format_path(path) for path, _ in changes]
 
-    def _check_handlers(self, state: RunState) -> None:
-        """Each pending message must still reach an executor that has a handler for it."""
+    def _check_handlers(self, state: RunState, sources: set[str]) -> None:
+        """Each edited pending message must still reach an executor with a handler for it."""
         positions: dict[str, int] = {}
         for message in state.pending:
             index = positions.get(message.source_id, 0)
             positions[message.source_id] = index + 1
+            if message.source_id not in sources:
+                continue
             where = format_path(["messages", message.source_id, index, "data"])
             try:
                 routed = self._router.route([message], {})
             except RoutingError as error:
                 raise ForkError(f"{where}: {error}") from None
-            for target, delivered in routed.deliveries.items():
-                executor = self._executors[target]
-                for item in delivered:
-                    if executor.find_handler(item.data) is None:
-                        raise ForkError(
-                            f"{where}: {target} has no handler for {type_name(type(item.data))}"
-                        )
+            if not routed.deliveries and not routed.fan_in_buffers:
+                kind = type_name(type(message.data))
+                problem = (
+                    f"{message.target_id} has no handler for {kind}"
+                    if message.target_id
+                    else f"no executor after {message.source_id} has a handler for {kind}"
+                )
+                raise ForkError(f"{where}: {problem}")
 
 
 class _Sections:
