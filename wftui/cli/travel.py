@@ -211,33 +211,36 @@ async def tree_lines(
     newest_first = sorted(runs.values(), key=lambda nodes: max(n.summary.timestamp for n in nodes))
     lines: list[str] = []
     for nodes in reversed(newest_first):
-        lines.append(_run_header(nodes))
-        lines.extend(_run_lines(nodes))
+        body, last = _run_lines(nodes)
+        lines.append(_run_header(nodes, last))
+        lines.extend(body)
     return lines
 
 
-def _run_header(nodes: list[_Node]) -> str:
+def _run_header(nodes: list[_Node], last: _Node) -> str:
+    """The run's id, name, start, outcome (where its main line ended) and size."""
     from wftui.tui.status import CHECKPOINT_LOOK  # the app's own words for a status
 
     first = nodes[0].summary
     started = min(n.summary.timestamp for n in nodes)[:19].replace("T", " ")
-    latest = max(nodes, key=lambda n: n.summary.timestamp).summary
-    outcome = CHECKPOINT_LOOK[latest.status][0]
+    outcome = CHECKPOINT_LOOK[last.summary.status][0]
     count = len(nodes)
     name = first.workflow_name or "(unnamed)"
     return (
-        f"run {first.workflow_id[-8:]}  {name}  started {started}  {outcome}  "
+        f"run {first.workflow_id[-8:]}  {name}  started {started} UTC  {outcome}  "
         f"{count} checkpoint{'' if count == 1 else 's'}"
     )
 
 
-def _run_lines(nodes: list[_Node]) -> list[str]:
+def _run_lines(nodes: list[_Node]) -> tuple[list[str], _Node]:
+    """The run's lines, and the last checkpoint of its main line (its outcome)."""
     by_id = {node.summary.checkpoint_id: node for node in nodes}
     roots: list[_Node] = []
     for node in nodes:
         parent = by_id.get(node.summary.parent_checkpoint_id or "")
         (parent.children if parent is not None else roots).append(node)
     lines: list[str] = []
+    last = roots[0]
     # (node, depth, parent, starts a branch): iterative, so a run of thousands of supersteps
     # cannot overflow; a node's branches are printed before the line it continues.
     stack: list[tuple[_Node, int, _Node | None, bool]] = [
@@ -246,13 +249,15 @@ def _run_lines(nodes: list[_Node]) -> list[str]:
     while stack:
         node, depth, parent, starts = stack.pop()
         lines.append(_node_line(node, depth, parent, starts=starts))
+        if depth == 1:
+            last = node
         ordered = sorted(node.children, key=lambda child: child.summary.timestamp)
         line = ordered[0] if ordered and ordered[0].kind not in _ALWAYS_BRANCH else None
         if line is not None:
             stack.append((line, depth, node, False))
         branches = [child for child in ordered if child is not line]
         stack.extend((child, depth + 1, node, True) for child in reversed(branches))
-    return lines
+    return lines, last
 
 
 # A fork or a rerun holds state no run reached, so it branches even from the newest checkpoint.
@@ -261,7 +266,8 @@ _ALWAYS_BRANCH = ("fork", "rerun")
 
 def _node_line(node: _Node, depth: int, parent: _Node | None, *, starts: bool) -> str:
     summary = node.summary
-    indent = "  " * depth + ("└ " if starts else "")
+    # A branch's first line is marked; the lines continuing it align with its text.
+    indent = "  " * depth + ("└ " if starts else "  " if depth > 1 else "")
     # The kind shows where a new execution took over (a resume, step, fork, rerun).
     new_execution = parent is not None and node.kind and node.execution != parent.execution
     kind = f"[{node.kind}] " if new_execution else ""
