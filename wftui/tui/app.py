@@ -31,13 +31,14 @@ from wftui.tui.screens.help import HelpScreen
 from wftui.tui.screens.main import MainScreen
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line, short_id
+from wftui.tui.travel import TravelActions
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.event_log import EventLog
 from wftui.tui.widgets.header import StatusHeader
 from wftui.tui.widgets.inspector import CheckpointInspector
 
 
-class WftuiApp(App[None]):
+class WftuiApp(TravelActions):
     """One pipeline, one checkpoint store, one run at a time."""
 
     CSS_PATH = "app.tcss"

@@ -36,6 +36,8 @@ class RunStart:
     checkpoint_id: str | None = None
     responses: Mapping[str, Any] = field(default_factory=dict)
     ran: frozenset[str] = frozenset()
+    steps: int | None = None  # stop after this many supersteps (PAUSED)
+    rerun: str | None = None  # run only this executor at the checkpoint
 
     @property
     def continues_current(self) -> bool:
@@ -43,9 +45,14 @@ class RunStart:
         return self.checkpoint_id is None and bool(self.responses)
 
     def open(self, workflow: Workflow, storage: CheckpointStorage) -> AsyncIterator[WorkflowEvent]:
+        if self.checkpoint_id is not None and self.rerun is not None:
+            return workflow.rerun_stream(self.checkpoint_id, self.rerun, checkpoint_storage=storage)
         if self.checkpoint_id is not None:
             return workflow.run_stream_from_checkpoint(
-                self.checkpoint_id, checkpoint_storage=storage, responses=self.responses or None
+                self.checkpoint_id,
+                checkpoint_storage=storage,
+                responses=self.responses or None,
+                max_supersteps=self.steps,
             )
         if self.responses:
             return workflow.send_responses_streaming(self.responses)

@@ -211,6 +211,10 @@ class CheckpointBrowser(Vertical):
         else:
             self._sort()
 
+    def select(self, checkpoint_id: str) -> None:
+        """Move the cursor to a checkpoint's row (a step's or a fork's new child)."""
+        self.table.move_cursor(row=self.table.get_row_index(checkpoint_id))
+
     def drop(self, checkpoint_id: str) -> None:
         if self.summaries.pop(checkpoint_id, None) is None:
             return
