@@ -177,9 +177,9 @@ class TravelActions(App[None]):
 
         Read from the store, not from the run's events, which may arrive after the run's end.
         """
-        children = [
-            s for s in await self.storage.list_summaries() if s.parent_checkpoint_id == parent_id
-        ]
+        parent = self.main.browser.summaries.get(parent_id)
+        run = await self.storage.list_summaries(parent.workflow_id if parent else None)
+        children = [summary for summary in run if summary.parent_checkpoint_id == parent_id]
         if children:
             newest = max(children, key=lambda summary: (summary.timestamp, summary.checkpoint_id))
             await self._show_checkpoint(newest.checkpoint_id)
