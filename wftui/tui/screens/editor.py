@@ -132,6 +132,9 @@ class EditorScreen(Screen[str | None]):
         if not self.roots:
             tree.root.add_leaf("this checkpoint holds no values to edit")
         tree.focus()
+        first = next(iter(self._tree_nodes.values()), None)
+        if first is not None:
+            self.call_after_refresh(tree.move_cursor, first)
 
     def _add(
         self, parent: TreeNode[Path], path: Path, value: Any, *, depth: int, label: str
