@@ -212,13 +212,13 @@ async def _checkpoints(args: argparse.Namespace) -> int:
 
 
 def _app(args: argparse.Namespace) -> int:
-    from wftui.tui.app import KeymapError, run_app
+    from wftui.tui.app import KeymapError, SettingsError, run_app
 
     pipeline = load_pipeline(args.pipeline)
     client = _chat_client(args, pipeline)
     try:
         run_app(pipeline, _storage(args, create=True), client)
-    except KeymapError as error:
+    except (KeymapError, SettingsError) as error:
         raise CliError(str(error)) from error
     return 0
 

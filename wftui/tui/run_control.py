@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from wftui.agents.client import ChatClient
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import RequestInfoEvent, Workflow, WorkflowEvent
+from wftui.engine.request_info import expected_answer_type
 from wftui.loader import PipelineSpec
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
@@ -72,7 +73,7 @@ class RunControl:
     ) -> None:
         self._app = app
         self._main = main
-        self._pipeline = pipeline
+        self.pipeline = pipeline
         self._storage = storage
         self._chat_client = chat_client
         self._workflow: Workflow | None = None
@@ -132,14 +133,15 @@ class RunControl:
 
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
-            self._workflow = self._pipeline.create_workflow(self._storage, self._chat_client)
+            self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
         await EventBridge(self._main).pump(start.open(self._workflow, self._storage))
 
     async def _ask_live(self, event: RequestInfoEvent) -> None:
         asking = self._workflow
         self._open_requests += 1
         try:
-            answer = await self._app.push_screen_wait(request_prompt(event))
+            prompt = request_prompt(event, self._expected_answer(asking, event))
+            answer = await self._app.push_screen_wait(prompt)
         finally:
             self._open_requests -= 1
         if answer is None:
@@ -158,19 +160,29 @@ class RunControl:
             self._app.notify(f"Checkpoint {short_id(checkpoint_id)} is gone", severity="warning")
             return
         answers: dict[str, Any] = {}
-        for record in checkpoint.pending_requests.values():
+        shape = self.pipeline.create_workflow(None, self._chat_client)
+        records = list(checkpoint.pending_requests.values())
+        for number, record in enumerate(records, start=1):
             event = RequestInfoEvent(
                 request_id=record["request_id"],
                 source_executor_id=record.get("source_executor_id", ""),
                 request_type=record.get("request_type", ""),
                 data=record.get("data"),
             )
-            answer = await self._app.push_screen_wait(request_prompt(event))
+            expected = self._expected_answer(shape, event)
+            prompt = request_prompt(event, expected, (number, len(records)))
+            answer = await self._app.push_screen_wait(prompt)
             if answer is None:
                 self._app.notify("Resume cancelled; the request stays pending.")
                 return
             answers[event.request_id] = answer
         self.start(RunStart(f"resume {short_id(checkpoint_id)}", None, checkpoint_id, answers, ran))
+
+    @staticmethod
+    def _expected_answer(workflow: Workflow | None, event: RequestInfoEvent) -> Any:
+        """The answer type the asking executor declares, so the dialog can check an answer."""
+        asker = workflow.executors.get(event.source_executor_id) if workflow else None
+        return expected_answer_type(asker, event.data) if asker else Any
 
     def _continue_with_answers(self) -> None:
         """Continue the run that asked once it has stopped and every open question is closed."""
