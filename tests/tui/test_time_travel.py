@@ -158,7 +158,7 @@ async def test_s_twice_steps_two_supersteps_and_the_cursor_follows(
         at = ids[0]
         for superstep in (1, 2):
             await pilot.press("s")
-            await wait_until(pilot, lambda: browser.highlighted_id not in (at, None))
+            await wait_until(pilot, lambda at=at: browser.highlighted_id not in (at, None))
             await settle(pilot)
             child = browser.highlighted_id
             assert child is not None

@@ -192,6 +192,6 @@ class TravelActions(App[None]):
             if checkpoint is None:
                 return
             browser.add(checkpoint.summary())
-        browser.select(checkpoint_id)
+        browser.select_checkpoint(checkpoint_id)
         browser.table.focus()
         self.main.update_preview()

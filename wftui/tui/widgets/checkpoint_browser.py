@@ -439,10 +439,6 @@ class CheckpointBrowser(Vertical):
                 table.reset_cursor()  # the store's first checkpoint: put the cursor on it
             self._show_notes()
 
-    def select(self, checkpoint_id: str) -> None:
-        """Move the cursor to a checkpoint's row (a step's or a fork's new child)."""
-        self.table.move_cursor(row=self.table.get_row_index(checkpoint_id))
-
     def drop(self, checkpoint_id: str) -> None:
         if self.model.remove(checkpoint_id):
             self.table.rows_changed()
