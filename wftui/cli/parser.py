@@ -9,7 +9,12 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
-from wftui.cli.travel import TRAVEL_COMMANDS, add_checkpoint_actions, add_travel_commands
+from wftui.cli.travel import (
+    TRAVEL_COMMANDS,
+    add_checkpoint_actions,
+    add_travel_commands,
+    steps_count,
+)
 from wftui.loader import DEFAULT_PIPELINE
 
 DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
@@ -145,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer a pending human request (repeatable)",
     )
     resume.add_argument(
-        "--steps", type=int, metavar="N", help="run N supersteps, then pause (resumable)"
+        "--steps", type=steps_count, metavar="N", help="run N supersteps, then pause (resumable)"
     )
     _add_json_events(resume)
     _add_common(resume)

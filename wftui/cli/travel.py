@@ -68,6 +68,13 @@ def add_travel_commands(
     chat(rerun)
 
 
+def steps_count(text: str) -> int:
+    """``--steps N``: a whole number of supersteps, at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def _pipeline_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "pipeline",
