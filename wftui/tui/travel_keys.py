@@ -1,5 +1,6 @@
 """The time-travel keys, on the main screen so a screen or dialog on top turns them off; the
-actions they call are ``travel.TravelActions`` on the App."""
+actions they call are ``travel.TravelActions`` on the App. Kept out of the footer, which has no
+room left at 80 columns; help (?) and the command palette list them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ TRAVEL_BINDINGS: list[BindingType] = [
         "c",
         "app.compare",
         "Compare",
+        show=False,
         id="wftui.compare",
         tooltip="Compare the highlighted checkpoint with the marked one (m), else with its parent",
     ),
@@ -25,6 +27,7 @@ TRAVEL_BINDINGS: list[BindingType] = [
         "e",
         "app.edit",
         "Edit",
+        show=False,
         id="wftui.edit",
         tooltip="Edit the highlighted checkpoint's values and save them as a fork (ctrl+s)",
     ),
@@ -32,6 +35,7 @@ TRAVEL_BINDINGS: list[BindingType] = [
         "s",
         "app.step",
         "Step",
+        show=False,
         id="wftui.step",
         tooltip="Run one superstep from the highlighted checkpoint; the cursor follows",
     ),
