@@ -247,7 +247,9 @@ async def test_a_rerun_child_differs_only_by_that_executors_work(
     assert parent is not None
     assert sorted(parent.next_executor_ids) == ["longest_word", "vowel_ratio", "word_count"]
 
-    rerun = await fan_out.create_workflow(storage).rerun(split, "word_count")
+    rerun = await fan_out.create_workflow(storage).rerun(
+        split, "word_count", include_status_events=True
+    )
 
     assert invoked(rerun) == ["word_count"]
     assert rerun.get_final_state() is WorkflowRunState.PAUSED

@@ -38,7 +38,7 @@ def fan_out() -> PipelineSpec:
 
 async def run_once(pipeline: PipelineSpec, storage: CheckpointStorage, text: str) -> list[str]:
     """A whole run through the API; its checkpoint ids by superstep."""
-    result = await pipeline.create_workflow(storage).run(text)
+    result = await pipeline.create_workflow(storage).run(text, include_status_events=True)
     return [event.checkpoint_id for event in result if isinstance(event, CheckpointSavedEvent)]
 
 

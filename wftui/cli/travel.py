@@ -15,9 +15,10 @@ from typing import Any
 
 import orjson
 
+from wftui.checkpoint.codec import parse_checkpoint
 from wftui.checkpoint.diff import diff
-from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointSummary
+from wftui.checkpoint.references import whole_document
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.cli.errors import CliError
 from wftui.engine.execution import recorded_pipeline
@@ -104,11 +105,10 @@ def add_checkpoint_actions(
 
 
 async def document_of(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, Any]:
-    """A checkpoint's stored typed-JSON document (values not decoded)."""
-    data = await storage.load_document(checkpoint_id)
-    if data is None:
+    """A checkpoint's typed-JSON document, values referred to elsewhere filled in (not decoded)."""
+    document = await whole_document(storage, checkpoint_id, parse_checkpoint)
+    if document is None:
         raise CliError(f"no checkpoint {checkpoint_id!r}")
-    document: dict[str, Any] = orjson.loads(data)
     return document
 
 
@@ -139,11 +139,19 @@ def _parse_edits(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 async def fork_command(args: argparse.Namespace) -> int:
-    from wftui.cli.commands import _chat_client, _resolve_id, _storage
+    from wftui.cli.stores import opened
 
     edits = _parse_edits(args.edits)
-    storage = _storage(args)
-    checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    async with opened(args, create=False) as storage:
+        return await _fork_in(args, storage, edits)
+
+
+async def _fork_in(
+    args: argparse.Namespace, storage: CheckpointStorage, edits: dict[str, Any]
+) -> int:
+    from wftui.cli.commands import _chat_client, _resolve_id
+
+    checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
     workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline))
     new_id = await workflow.fork(checkpoint_id, edits=edits, note=args.note)
@@ -152,29 +160,35 @@ async def fork_command(args: argparse.Namespace) -> int:
 
 
 async def rerun_command(args: argparse.Namespace) -> int:
-    from wftui.cli.commands import _chat_client, _header, _resolve_id, _storage
+    from wftui.cli.stores import opened
+
+    async with opened(args, create=False) as storage:
+        return await _rerun_in(args, storage)
+
+
+async def _rerun_in(args: argparse.Namespace, storage: CheckpointStorage) -> int:
+    from wftui.cli.commands import _chat_client, _header, _resolve_id
     from wftui.cli.output import print_events
 
-    storage = _storage(args)
-    checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
     workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline))
     _header(args, f"pipeline: {pipeline.name} | rerunning {args.executor} at {checkpoint_id}")
-    events = workflow.rerun_stream(checkpoint_id, args.executor)
+    events = workflow.rerun_stream(checkpoint_id, args.executor, raise_on_failure=False)
     return await print_events(args, events, resumed_from=checkpoint_id)
 
 
-async def diff_command(storage: FileCheckpointStorage, args: argparse.Namespace) -> int:
+async def diff_command(storage: CheckpointStorage, args: argparse.Namespace) -> int:
     from wftui.cli.commands import _resolve_id
 
-    first = await document_of(storage, await _resolve_id(storage, args.a))
+    first = await document_of(storage, await _resolve_id(args, storage, args.a))
     if args.b is None:
         parent = first.get("parent_checkpoint_id")
         if not isinstance(parent, str):
             raise CliError(f"checkpoint {first.get('checkpoint_id')} has no parent; name B")
         before, after = await document_of(storage, parent), first
     else:
-        before, after = first, await document_of(storage, await _resolve_id(storage, args.b))
+        before, after = first, await document_of(storage, await _resolve_id(args, storage, args.b))
     result = diff(before, after)
     print(result.to_json() if args.json else str(result))
     return 0

@@ -80,9 +80,17 @@ async def describe_mismatch(
     checkpoint: WorkflowCheckpoint | CheckpointSummary,
     storage: CheckpointStorage,
 ) -> str:
-    """Say what differs, using the graph kept on the run's first checkpoint."""
+    """Say what differs, using the graph kept on the run's first checkpoint.
+
+    The message starts with agent-framework's words, which code written for it matches on."""
+    if not checkpoint.graph_signature:
+        return (
+            f"checkpoint {checkpoint.checkpoint_id} has no graph signature (it was not written"
+            " by a wftui run), so it cannot be checked against this workflow's graph; resume"
+            " only from checkpoints a run saved"
+        )
     head = (
-        f"checkpoint {checkpoint.checkpoint_id} was written by a different graph "
+        f"Workflow graph has changed: checkpoint {checkpoint.checkpoint_id} was written by a different graph "
         f"(workflow {checkpoint.workflow_name!r}) than {name!r}"
     )
     source = checkpoint

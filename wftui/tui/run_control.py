@@ -46,6 +46,7 @@ class RunStart:
         return self.checkpoint_id is None and bool(self.responses)
 
     def open(self, workflow: Workflow, storage: CheckpointStorage) -> AsyncIterator[WorkflowEvent]:
+        # The app shows a failed run from its events, so the stream must not raise at its end.
         if self.checkpoint_id is not None and self.rerun is not None:
             return workflow.rerun_stream(self.checkpoint_id, self.rerun, checkpoint_storage=storage)
         if self.checkpoint_id is not None:
@@ -54,10 +55,11 @@ class RunStart:
                 checkpoint_storage=storage,
                 responses=self.responses or None,
                 max_supersteps=self.steps,
+                raise_on_failure=False,
             )
         if self.responses:
-            return workflow.send_responses_streaming(self.responses)
-        return workflow.run_stream(self.message)
+            return workflow.send_responses_streaming(self.responses, raise_on_failure=False)
+        return workflow.run_stream(self.message, raise_on_failure=False)
 
 
 class RunControl:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from textual.app import App
 from textual.worker import Worker
 
 from wftui.agents.client import ChatClient
+from wftui.checkpoint.codec import parse_checkpoint
 from wftui.checkpoint.diff import diff
+from wftui.checkpoint.references import whole_document
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.loader import PipelineSpec
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
@@ -91,11 +92,11 @@ class TravelActions(App[None]):
     async def _compare(self, before: str, after: str) -> None:
         documents = []
         for checkpoint_id in (before, after):
-            data = await self.storage.load_document(checkpoint_id)
-            if data is None:
+            document = await whole_document(self.storage, checkpoint_id, parse_checkpoint)
+            if document is None:
                 self.notify(f"Checkpoint {short_id(checkpoint_id)} is gone.", severity="warning")
                 return
-            documents.append(orjson.loads(data))
+            documents.append(document)
         await self.push_screen(CompareScreen(diff(documents[0], documents[1])))
 
     # ----- edit and fork -----

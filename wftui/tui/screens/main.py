@@ -20,7 +20,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
+from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
@@ -342,7 +344,11 @@ class MainScreen(Screen[None]):
         self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
 
     async def _delete(self, checkpoint_id: str) -> None:
-        await self._storage.delete_checkpoint(checkpoint_id)
+        try:
+            await delete_alone(self._storage, checkpoint_id, parse_checkpoint)
+        except CheckpointReferencedError as error:
+            self.notify(str(error), severity="error")
+            return
         self.browser.drop(checkpoint_id)
         self.notify(f"Deleted checkpoint {short_id(checkpoint_id)}")
 
