@@ -378,10 +378,6 @@ def peer_graph_build_ms(n: int, rounds: int) -> list[float] | None:
     return [float(line) for line in done.stdout.split()]
 
 
-def spread(times: list[float]) -> str:
-    return f"{statistics.median(times):8.1f} ms (min {min(times):.1f}, max {max(times):.1f})"
-
-
 def print_graph_build(rounds: int = 5) -> None:
     print(f"\nBuild a wide graph (fan-out + fan-in), median of {rounds} rounds")
     medians = {}
@@ -389,13 +385,13 @@ def print_graph_build(rounds: int = 5) -> None:
         ours = graph_build_ms(n, rounds)
         medians[n] = statistics.median(ours)
         target = f"  target <= {TARGET_BUILD_MS} {verdict(medians[n], TARGET_BUILD_MS)}"
-        line = f"  N={n:>5}  wftui {spread(ours)}{target if n == 1_000 else ''}"
+        line = f"  N={n:>5}  wftui {spread(ours)} ms{target if n == 1_000 else ''}"
         peer = peer_graph_build_ms(n, rounds)
         if peer is None:
             line += f"  (agent-framework old: {PEER_PYTHON} absent, skipped)"
         else:
             ratio = statistics.median(peer) / medians[n]
-            line += f"  agent-framework old {spread(peer)} = {ratio:.1f}x ours"
+            line += f"  agent-framework old {spread(peer)} ms = {ratio:.1f}x ours"
         print(line)
     print(f"  N=3,000 / N=1,000: {medians[3_000] / medians[1_000]:.1f} (linear: 3.0)")
 

@@ -569,8 +569,8 @@ class SurrogateSerializer(JsonCheckpointSerializer):
     def parse(self, data: bytes) -> WorkflowCheckpoint:
         return WorkflowCheckpoint.model_validate(json.loads(data))
 
-    def loads(self, data: bytes) -> WorkflowCheckpoint:
-        return self.decode(self.parse(data))
+    def loads(self, data: bytes, documents: Any = None) -> WorkflowCheckpoint:
+        return self.decode(self.parse(data), documents)
 
 
 async def test_the_serializer_is_handed_to_the_store_and_its_bytes_are_kept(

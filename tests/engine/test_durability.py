@@ -101,7 +101,7 @@ async def test_a_failed_save_fails_the_run_loudly(tmp_path: Path, durability: An
         .with_checkpointing(FileCheckpointStorage(folder), durability=durability)
         .build()
     )
-    events = [event async for event in workflow.run_stream(0)]
+    events = [event async for event in workflow.run_stream(0, raise_on_failure=False)]
     failed = [e for e in events if isinstance(e, WorkflowFailedEvent)]
     assert failed and failed[0].details is not None
     assert failed[0].details.error_type == "CheckpointError"

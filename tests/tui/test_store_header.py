@@ -20,7 +20,7 @@ async def test_the_app_over_a_sqlite_store(tmp_path: Path) -> None:
         await storage.save_checkpoint(checkpoint)
     app = make_app(seed, storage, checkpoint_label=display_url(url), clock=FIXED_CLOCK)
     async with opened(app, size=(200, 40)) as pilot:
-        await wait_until(pilot, lambda: app.main.browser.table.row_count == len(runs))
+        await wait_until(pilot, lambda: len(app.main.browser.summaries) == len(runs))
         assert app.main.header.folder == url
         assert url in str(app.main.header.render())
     await storage.close()  # type: ignore[attr-defined]

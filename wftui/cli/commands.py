@@ -15,6 +15,7 @@ from wftui.checkpoint.capabilities import BulkDeletingStorage
 from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.references import refuse_if_referenced, whole_document
 from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
+from wftui.cli.costs import cost_flags, report_spending, with_ledger
 from wftui.cli.errors import CliError
 from wftui.cli.output import (
     print_events,
@@ -81,7 +82,9 @@ async def _run(args: argparse.Namespace) -> int:
             f"pipeline: {pipeline.name} | chat: {_describe(client)} | "
             f"checkpoints: {choose_store(args).display}",
         )
-        return await print_events(args, workflow.run_stream(text, raise_on_failure=False))
+        return await print_events(
+            args, report_spending(args, storage, workflow.run_stream(text, raise_on_failure=False))
+        )
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -117,6 +120,7 @@ async def _resume_in(
         max_supersteps=args.steps,
         raise_on_failure=False,  # print_events reports the failure and sets the exit code
     )
+    events = report_spending(args, storage, events)
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
     except GraphMismatchError as error:
@@ -212,7 +216,7 @@ async def _checkpoint_action(
         return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     if action == "show":
-        document = await stored_document(storage, checkpoint_id)
+        document = with_ledger(await stored_document(storage, checkpoint_id), args)
         document.update(await whole_document(storage, checkpoint_id, parse_checkpoint) or {})
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
@@ -250,6 +254,7 @@ def _serve(args: argparse.Namespace) -> int:
         command.append(args.pipeline)
     if args.env_file:
         command += ["--env-file", args.env_file]
+    command += cost_flags(args)
     serve(command, host=args.host, port=args.port)
     return 0
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.cli.costs import add_cost_options
 from wftui.cli.stores import add_store_options
 from wftui.cli.travel import (
     TRAVEL_COMMANDS,
@@ -52,6 +53,7 @@ def _add_chat(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="retries of a model call that failed before answering (default %(default)s)",
     )
+    add_cost_options(parser)
 
 
 def _positive_seconds(text: str) -> float:
@@ -96,6 +98,7 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     add_checkpoint_actions(checkpoint_commands, listing, _add_common)
     show = checkpoint_commands.add_parser("show", help="print one checkpoint in full")
     show.add_argument("checkpoint_id")
+    add_cost_options(show, limits=False)
     _add_common(show)
     delete = checkpoint_commands.add_parser("delete", help="delete one checkpoint")
     delete.add_argument("checkpoint_id")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wftui.engine.events import WorkflowErrorDetails
 
 
@@ -18,7 +20,16 @@ class CheckpointNotFoundError(WorkflowRunError, RuntimeError):
 
 
 class GraphMismatchError(WorkflowRunError, ValueError):
-    """The checkpoint was written by a different graph than this workflow's."""
+    """The checkpoint was written by a different graph than this workflow's.
+
+    ``head`` says which checkpoint and graphs; ``differences`` lists what differs, one entry each,
+    so a UI can show a list without parsing the message.
+    """
+
+    def __init__(self, head: str, differences: Sequence[str] = ()) -> None:
+        self.head = head
+        self.differences = list(differences)
+        super().__init__(f"{head}: {'; '.join(self.differences)}" if self.differences else head)
 
 
 class NoCheckpointStorageError(WorkflowRunError, ValueError):

@@ -23,9 +23,10 @@ from wftui.checkpoint.references import (
 )
 from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.edges import Router, RoutingError
-from wftui.engine.errors import CheckpointNotFoundError, GraphMismatchError
+from wftui.engine.errors import CheckpointNotFoundError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
 from wftui.engine.graph import WorkflowGraph, describe_mismatch
+from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
 
@@ -87,7 +88,7 @@ class Snapshots:
         checkpoint = WorkflowCheckpoint.model_construct(
             checkpoint_id=checkpoint_id,
             timestamp=utc_timestamp(),
-            metadata=dict(state.metadata),
+            metadata={**state.metadata, LEDGER_KEY: state.ledger.as_metadata()},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
@@ -154,17 +155,13 @@ class Snapshots:
                 None,
             )
             if summary is not None and summary.graph_signature != self.signature:
-                raise GraphMismatchError(
-                    await describe_mismatch(self.graph, self.name, summary, storage)
-                ) from None
+                raise await describe_mismatch(self.graph, self.name, summary, storage) from None
             raise
         if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
         checkpoint, fragments = loaded
         if checkpoint.graph_signature != self.signature:
-            raise GraphMismatchError(
-                await describe_mismatch(self.graph, self.name, checkpoint, storage)
-            )
+            raise await describe_mismatch(self.graph, self.name, checkpoint, storage)
         where = f"checkpoint {checkpoint.checkpoint_id}: "
         shared_state = _stored(checkpoint, "shared_state", fragments)
         executor_states = _stored(checkpoint, "executor_states", fragments)
@@ -196,6 +193,12 @@ class Snapshots:
                     executor_states, fragments.holders.get("executor_states")
                 ),
             },
+            ledger=RunLedger.resumed(
+                checkpoint.metadata.get(LEDGER_KEY),
+                iteration=checkpoint.iteration_count,
+                replayed=checkpoint.completed_writes,
+                where=f"{where}metadata.{LEDGER_KEY}",
+            ),
         )
 
 

@@ -158,10 +158,10 @@ class WftuiApp(TravelActions):
             error = worker.error
             if isinstance(error, GraphMismatchError):
                 # A list of what differs, one per line, instead of one long line.
-                head, lines = mismatch_lines(str(error))
+                head, lines = mismatch_lines(error)
                 for line in [head, *lines]:
                     self._main.note("mismatch", line, Tone.FAILURE)
-                self.notify(mismatch_text(str(error)), title="Cannot resume", severity="error")
+                self.notify(mismatch_text(error), title="Cannot resume", severity="error")
             else:
                 text = f"{type(error).__name__}: {error}"
                 self._main.note("error", text, Tone.FAILURE)
