@@ -34,11 +34,14 @@ class PipelineSpec:
     description: str
     default_input: str
     module: ModuleType
+    # The module name or file path as given, recorded in checkpoints to load it again.
+    reference: str | None = None
 
     def create_workflow(
         self, checkpoint_storage: CheckpointStorage | None, chat_client: ChatClient | None = None
     ) -> Workflow:
         workflow: Workflow = self.module.create_workflow(checkpoint_storage, chat_client)
+        workflow.pipeline = self.reference
         return workflow
 
     def default_chat_client(self) -> ChatClient | None:
@@ -112,7 +115,8 @@ def _where(error: BaseException) -> str:
 
 def load_pipeline(reference: str | None = None) -> PipelineSpec:
     """Import a pipeline; errors say what is missing in one line."""
-    module = _import(reference or DEFAULT_PIPELINE)
+    reference = reference or DEFAULT_PIPELINE
+    module = _import(reference)
     if not callable(getattr(module, "create_workflow", None)):
         raise PipelineLoadError(
             f"{module.__name__} has no create_workflow(checkpoint_storage, chat_client=None)"
@@ -123,4 +127,5 @@ def load_pipeline(reference: str | None = None) -> PipelineSpec:
         description=str(attributes.get("DESCRIPTION", "")),
         default_input=str(attributes.get("DEFAULT_INPUT", "")),
         module=module,
+        reference=reference,
     )

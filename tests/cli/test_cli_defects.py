@@ -4,6 +4,7 @@ without the pipeline that says which pipeline the checkpoint needs."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shlex
 from pathlib import Path
@@ -70,9 +71,25 @@ def test_the_waiting_hint_is_the_real_command(tmp_path: Path) -> None:
     assert invoked(answered.stdout) == ["drafter"]
 
 
-def test_resume_without_the_pipeline_names_the_checkpoints_workflow(tmp_path: Path) -> None:
+def test_resume_without_the_pipeline_loads_the_one_the_checkpoint_records(tmp_path: Path) -> None:
     done = wftui("run", APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     paused = saved_ids(done.stdout)[-1]
+
+    resumed = wftui("resume", paused, "--checkpoint-dir", "c", cwd=tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert "pipeline: approval" in resumed.stdout
+    assert "waiting for human input" in resumed.stderr
+
+
+def test_resume_without_the_pipeline_names_the_checkpoints_workflow(tmp_path: Path) -> None:
+    # Built in code, the workflow records no pipeline, as checkpoints from before it did.
+    from pipelines.approval import create_workflow
+    from wftui.checkpoint.file import FileCheckpointStorage
+
+    storage = FileCheckpointStorage(tmp_path / "c")
+    asyncio.run(create_workflow(storage).run("draft a release note"))
+    paused = asyncio.run(storage.list_summaries())[0].checkpoint_id  # newest first
 
     wrong = wftui("resume", paused, "--checkpoint-dir", "c", cwd=tmp_path)
 

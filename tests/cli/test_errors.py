@@ -132,7 +132,11 @@ def test_resuming_with_the_wrong_pipeline_says_the_graphs_differ(tmp_path: Path)
     """The checkpoint names types the default pipeline never declared: the graph is the news."""
     done = wftui("run", APPROVAL_PIPELINE, "--checkpoint-dir", "c", cwd=tmp_path)
     paused = saved_ids(done.stdout)[-1]
-    wrong = wftui("resume", paused, "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
+    # Named on the command line: without it, resume loads the pipeline the checkpoint records.
+    wrong = wftui(
+        "resume", paused, "pipelines.text_processing", "--checkpoint-dir", "c", "--chat", "local",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert wrong.returncode == 2
     line = one_error_line(wrong.stderr)
     assert f"checkpoint {paused} was written by a different graph" in line

@@ -25,6 +25,8 @@ from wftui.cli.output import (
     summary_row,
 )
 from wftui.cli.stores import DIR_VARIABLE, STORE_VARIABLE, choose_store, open_chosen, opened
+from wftui.cli.travel import TRAVEL_COMMANDS, diff_command, pipeline_for, run_travel, tree_lines
+from wftui.engine.execution import recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
 from wftui.loader import PipelineSpec, load_pipeline
 
@@ -104,8 +106,8 @@ async def _resume(args: argparse.Namespace) -> int:
 async def _resume_in(
     args: argparse.Namespace, storage: CheckpointStorage, responses: dict[str, str]
 ) -> int:
-    pipeline = load_pipeline(args.pipeline)
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
+    pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
     client = _chat_client(args, pipeline)
     workflow = pipeline.create_workflow(storage, client)
     _header(
@@ -115,6 +117,7 @@ async def _resume_in(
         checkpoint_id,
         checkpoint_storage=storage,
         responses=responses or None,
+        max_supersteps=args.steps,
         raise_on_failure=False,  # print_events reports the failure and sets the exit code
     )
     events = report_spending(args, storage, events)
@@ -134,8 +137,7 @@ async def _whose(args: argparse.Namespace, storage: CheckpointStorage, checkpoin
     """
     document = await stored_document(storage, checkpoint_id)
     metadata = document.get("metadata")
-    recorded = metadata.get("pipeline") if isinstance(metadata, dict) else None
-    pipeline = recorded if isinstance(recorded, str) and recorded else "PIPELINE"
+    pipeline = recorded_pipeline(metadata) or "PIPELINE"
     name = document.get("workflow_name") or "(unnamed)"
     return (
         f"the checkpoint belongs to workflow {name!r}, not the default pipeline's; "
@@ -181,7 +183,9 @@ async def _list(storage: CheckpointStorage, args: argparse.Namespace) -> int:
     summaries = await storage.list_summaries()
     if args.run:
         summaries = [s for s in summaries if s.workflow_id.startswith(args.run)]
-    if args.json:
+    if args.tree:
+        print("\n".join(await tree_lines(storage, summaries)) or "(no checkpoints)")
+    elif args.json:
         print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
     else:
         print(summary_header())
@@ -212,6 +216,8 @@ async def _checkpoint_action(
 ) -> int:
     if action == "list":
         return await _list(storage, args)
+    if action == "diff":
+        return await diff_command(storage, args)
     if action == "prune":
         return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
@@ -275,6 +281,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_run(args))
     if args.command == "resume":
         return asyncio.run(_resume(args))
+    if args.command in TRAVEL_COMMANDS:
+        return asyncio.run(run_travel(args))
     if args.command == "checkpoints":
         return asyncio.run(_checkpoints(args))
     if args.command == "serve":

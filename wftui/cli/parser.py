@@ -10,9 +10,15 @@ from importlib.metadata import PackageNotFoundError, version
 from wftui.agents.backends import AUTO, chat_backend_names
 from wftui.cli.costs import add_cost_options
 from wftui.cli.stores import add_store_options
+from wftui.cli.travel import (
+    TRAVEL_COMMANDS,
+    add_checkpoint_actions,
+    add_travel_commands,
+    steps_count,
+)
 from wftui.loader import DEFAULT_PIPELINE
 
-COMMANDS = ("app", "run", "resume", "checkpoints", "serve", "graph")
+COMMANDS = ("app", "run", "resume", "checkpoints", "serve", "graph", *TRAVEL_COMMANDS)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +95,7 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     listing.add_argument("--json", action="store_true", help="print JSON summaries")
     listing.add_argument("--run", help="only this run (workflow id or prefix)")
     _add_common(listing)
+    add_checkpoint_actions(checkpoint_commands, listing, _add_common)
     show = checkpoint_commands.add_parser("show", help="print one checkpoint in full")
     show.add_argument("checkpoint_id")
     add_cost_options(show, limits=False)
@@ -153,11 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="REQUEST_ID=VALUE",
         help="answer a pending human request (repeatable)",
     )
+    resume.add_argument(
+        "--steps", type=steps_count, metavar="N", help="run N supersteps, then pause (resumable)"
+    )
     _add_json_events(resume)
     _add_common(resume)
     _add_chat(resume)
 
     _add_checkpoints(commands)
+    add_travel_commands(commands, _add_common, _add_chat)
 
     graph = commands.add_parser("graph", help="print a pipeline's graph (--mermaid for docs)")
     _pipeline_argument(graph)

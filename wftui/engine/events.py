@@ -23,6 +23,8 @@ class WorkflowRunState(StrEnum):
     IDLE_WITH_PENDING_REQUESTS = "IDLE_WITH_PENDING_REQUESTS"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+    # Stopped after the supersteps asked for (max_supersteps); the last checkpoint resumes it.
+    PAUSED = "PAUSED"
 
 
 class WorkflowEventSource(StrEnum):

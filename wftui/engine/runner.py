@@ -134,7 +134,9 @@ class Runner:
         *,
         save_initial: bool,
         announce_requests: bool = False,
+        max_supersteps: int | None = None,
     ) -> AsyncIterator[WorkflowEvent]:
+        """Run supersteps until nothing is pending, or pause after ``max_supersteps``."""
         if self._running:
             raise WorkflowAlreadyRunningError(f"workflow {self._name!r} is already running")
         self._running = True
@@ -150,7 +152,9 @@ class Runner:
             if save_initial and saves is not None:
                 for saved in await saves.save(state, graph=True):
                     yield saved
-            while state.pending:
+            steps = 0
+            while state.pending and steps != max_supersteps:
+                steps += 1
                 limit_failure = self._iteration_limit_failure(state)
                 failure = limit_failure
                 if limit_failure is None:
@@ -174,11 +178,12 @@ class Runner:
                     async for event in self._fail(state, saves, failed):
                         yield event
                     return
-            final = (
-                WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
-                if state.pending_requests
-                else WorkflowRunState.IDLE
-            )
+            if state.pending:  # stopped after max_supersteps, with work left
+                final = WorkflowRunState.PAUSED
+            elif state.pending_requests:
+                final = WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
+            else:
+                final = WorkflowRunState.IDLE
             self.status = final
             yield WorkflowStatusEvent(state=final)
         except asyncio.CancelledError:
@@ -187,6 +192,52 @@ class Runner:
         finally:
             if saves is not None:
                 await saves.settle()
+            self._running = False
+
+    async def rerun(
+        self, state: RunState, storage: CheckpointStorage, executor_id: str
+    ) -> AsyncIterator[WorkflowEvent]:
+        """Run only ``executor_id`` on the messages pending for it and save its work as a
+        partial superstep (``completed_writes``, as a failed superstep keeps it); a resume of
+        that checkpoint replays the work and runs the rest of the superstep."""
+        if self._running:
+            raise WorkflowAlreadyRunningError(f"workflow {self._name!r} is already running")
+        messages = state.routing(self._router).deliveries.get(executor_id)
+        if not messages:
+            waiting = ", ".join(state.routing(self._router).deliveries) or "none"
+            raise WorkflowRunError(
+                f"no messages are pending for {executor_id!r} (executors with messages: {waiting})"
+            )
+        self._running = True
+        self.state = state
+        self.status = WorkflowRunState.IN_PROGRESS
+        try:
+            yield WorkflowStartedEvent()
+            yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS)
+            events: asyncio.Queue[Any] = asyncio.Queue()
+            scope = SuperstepScope(events=events, checkpointed=True)
+            task = asyncio.create_task(self._run_executor(executor_id, messages, scope, state))
+            try:
+                while not isinstance(item := await events.get(), _ExecutorDone):
+                    yield item
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            if item.error is not None:
+                details = WorkflowErrorDetails.from_exception(item.error, executor_id)
+                yield ExecutorFailedEvent(executor_id=executor_id, details=details)
+                yield WorkflowFailedEvent(details=details)
+                self.status = WorkflowRunState.FAILED
+                yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+                return
+            state.completed_writes[executor_id] = scope.writes_of(executor_id)
+            yield await self._snapshots.save(state, storage)
+            self.status = WorkflowRunState.PAUSED
+            yield WorkflowStatusEvent(state=WorkflowRunState.PAUSED)
+        except asyncio.CancelledError:
+            self.status = WorkflowRunState.CANCELLED
+            raise
+        finally:
             self._running = False
 
     async def _fail(

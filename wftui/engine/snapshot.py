@@ -88,7 +88,7 @@ class Snapshots:
         checkpoint = WorkflowCheckpoint.model_construct(
             checkpoint_id=checkpoint_id,
             timestamp=utc_timestamp(),
-            metadata={LEDGER_KEY: state.ledger.as_metadata()},
+            metadata={**state.metadata, LEDGER_KEY: state.ledger.as_metadata()},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
@@ -103,11 +103,10 @@ class Snapshots:
             },
             fan_in_buffers=state.fan_in_buffers,
             next_executor_ids=next_ids,
-            completed_writes=(
-                {eid: writes.as_record() for eid, writes in state.completed_writes.items()}
-                if error is not None
-                else {}
-            ),
+            # Set after a failed superstep, or by a rerun of one executor; empty otherwise.
+            completed_writes={
+                eid: writes.as_record() for eid, writes in state.completed_writes.items()
+            },
             graph_signature=self.signature,
             graph=self.graph.describe() if graph else None,
             error=(

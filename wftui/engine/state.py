@@ -107,6 +107,9 @@ class RunState:
     completed_writes: dict[str, ExecutorWrites] = field(default_factory=dict)
     # Routing of ``pending``, computed once for both the checkpoint and the next delivery.
     routed: Routed | None = None
+    # The metadata of the checkpoints this execution saves: ``execution`` (engine.execution),
+    # and on a fork what it was forked from.
+    metadata: dict[str, Any] = field(default_factory=dict)
     # {"executor_states" | "shared_state": {key: Written}}: what earlier checkpoints hold.
     written: dict[str, dict[str, Written]] = field(default_factory=dict)
     # The storage holding those checkpoints: a save to another one refers to none of them.

@@ -35,7 +35,9 @@ from wftui.engine.events import (
     WorkflowStartedEvent,
     WorkflowStatusEvent,
 )
+from wftui.engine.execution import ExecutionInfo, ExecutionKind
 from wftui.engine.executor import Executor
+from wftui.engine.fork import Forks
 from wftui.engine.graph import WorkflowGraph
 from wftui.engine.records import Message
 from wftui.engine.runner import Durability, Runner
@@ -130,6 +132,9 @@ class Workflow:
         self.checkpoint_storage = checkpoint_storage
         self.start_executor_id = start_executor_id
         self.edge_groups = groups
+        # The module or file this workflow was loaded from, recorded in every checkpoint's
+        # ``metadata["execution"]`` so commands that take a checkpoint can load it again.
+        self.pipeline: str | None = None
         self.graph = WorkflowGraph.of(executors, groups, start_executor_id)
         router = Router(groups, executors)
         self._snapshots = Snapshots(
@@ -145,6 +150,7 @@ class Workflow:
             durability=durability,
         )
         self._busy = False
+        self._forks = Forks(self._snapshots, router, executors)
 
     @property
     def id(self) -> str:
@@ -199,8 +205,25 @@ class Workflow:
         if failure is not None and raise_on_failure and self.status is WorkflowRunState.FAILED:
             raise WorkflowFailedError(failure.details)
 
+    def _metadata(self, kind: ExecutionKind, execution: ExecutionInfo | None) -> dict[str, Any]:
+        info = (execution or ExecutionInfo(pipeline=self.pipeline)).as_kind(kind)
+        return {"execution": info.as_metadata()}
+
+    def _storage(self, checkpoint_storage: CheckpointStorage | None) -> CheckpointStorage:
+        storage = checkpoint_storage or self.checkpoint_storage
+        if storage is None:
+            raise NoCheckpointStorageError(
+                "Cannot restore from checkpoint: no checkpoint storage; either provide "
+                "checkpoint_storage parameter or build with with_checkpointing()"
+            )
+        return storage
+
     def run_stream(
-        self, message: Any, *, raise_on_failure: bool = True
+        self,
+        message: Any,
+        *,
+        raise_on_failure: bool = True,
+        execution: ExecutionInfo | None = None,
     ) -> AsyncIterator[WorkflowEvent]:
         """Start a new run with ``message`` for the start executor; yield events as they happen."""
 
@@ -211,6 +234,7 @@ class Workflow:
                     f"(here a {type(message.data).__name__})"
                 )
             state = RunState(workflow_id=uuid.uuid4().hex)
+            state.metadata = self._metadata(ExecutionKind.RUN, execution)
             state.pending.append(Message(message, INPUT_SOURCE_ID, self.start_executor_id))
             return self._runner.drive(state, self.checkpoint_storage, save_initial=True)
 
@@ -233,25 +257,36 @@ class Workflow:
         responses: Mapping[str, Any] | None = None,
         *,
         raise_on_failure: bool = True,
+        max_supersteps: int | None = None,
+        execution: ExecutionInfo | None = None,
     ) -> AsyncIterator[WorkflowEvent]:
-        """Continue from a saved checkpoint: only the work not yet done runs."""
+        """Continue from a saved checkpoint: only the work not yet done runs.
+
+        With ``max_supersteps`` the run stops after that many supersteps with status
+        ``PAUSED`` (when work is left), its last checkpoint resumable as usual.
+        """
+        if max_supersteps is not None and max_supersteps < 1:
+            raise ValueError(f"max_supersteps must be at least 1, not {max_supersteps}")
 
         async def open_stream() -> AsyncIterator[WorkflowEvent]:
-            storage = checkpoint_storage or self.checkpoint_storage
-            if storage is None:
-                raise NoCheckpointStorageError(
-                    "Cannot restore from checkpoint: no checkpoint storage; either provide "
-                    "checkpoint_storage parameter or build with with_checkpointing()"
-                )
+            storage = self._storage(checkpoint_storage)
             try:
                 state = await self._snapshots.restore(checkpoint_id, storage)
             except CheckpointNotFoundError as error:
                 raise CheckpointNotFoundError(
                     f"Failed to restore from checkpoint: {error}"
                 ) from None
+            kind = ExecutionKind.RESUME if max_supersteps is None else ExecutionKind.STEP
+            state.metadata = self._metadata(kind, execution)
             if responses:
                 self._runner.answer(state, responses)
-            return self._runner.drive(state, storage, save_initial=False, announce_requests=True)
+            return self._runner.drive(
+                state,
+                storage,
+                save_initial=False,
+                announce_requests=True,
+                max_supersteps=max_supersteps,
+            )
 
         return self._guarded(open_stream, raise_on_failure)
 
@@ -263,9 +298,16 @@ class Workflow:
         *,
         raise_on_failure: bool = True,
         include_status_events: bool = False,
+        max_supersteps: int | None = None,
+        execution: ExecutionInfo | None = None,
     ) -> WorkflowRunResult:
         stream = self.run_stream_from_checkpoint(
-            checkpoint_id, checkpoint_storage, responses, raise_on_failure=raise_on_failure
+            checkpoint_id,
+            checkpoint_storage,
+            responses,
+            raise_on_failure=raise_on_failure,
+            max_supersteps=max_supersteps,
+            execution=execution,
         )
         return await WorkflowRunResult.collect(stream, include_status_events=include_status_events)
 
@@ -279,6 +321,7 @@ class Workflow:
             if state is None or not state.pending_requests:
                 raise WorkflowRunError("this workflow has no pending requests to answer")
             self._runner.answer(state, responses)
+            state.metadata = self._metadata(ExecutionKind.ANSWER, None)
             return self._runner.drive(state, self.checkpoint_storage, save_initial=False)
 
         return self._guarded(open_stream, raise_on_failure)
@@ -291,4 +334,77 @@ class Workflow:
         include_status_events: bool = False,
     ) -> WorkflowRunResult:
         stream = self.send_responses_streaming(responses, raise_on_failure=raise_on_failure)
+        return await WorkflowRunResult.collect(stream, include_status_events=include_status_events)
+
+    async def fork(
+        self,
+        checkpoint_id: str,
+        *,
+        checkpoint_storage: CheckpointStorage | None = None,
+        shared_state: Mapping[str, Any] | None = None,
+        executor_states: Mapping[str, dict[str, Any]] | None = None,
+        messages: Mapping[str, list[Any]] | None = None,
+        pending_requests: Mapping[str, Any] | None = None,
+        edits: Mapping[str, Any] | None = None,
+        note: str | None = None,
+        execution: ExecutionInfo | None = None,
+    ) -> str:
+        """Save a child of ``checkpoint_id`` holding its state with these replacements and
+        ``edits`` ({value path: new value}); returns the new id. See ``engine.fork``."""
+        replacements = {
+            "shared_state": shared_state,
+            "executor_states": executor_states,
+            "messages": messages,
+            "pending_requests": pending_requests,
+        }
+        return await self._forks.fork(
+            checkpoint_id,
+            self._storage(checkpoint_storage),
+            replacements=replacements,
+            edits=edits,
+            note=note,
+            execution=execution or ExecutionInfo(pipeline=self.pipeline),
+        )
+
+    def rerun_stream(
+        self,
+        checkpoint_id: str,
+        executor_id: str,
+        *,
+        checkpoint_storage: CheckpointStorage | None = None,
+        raise_on_failure: bool = True,
+        execution: ExecutionInfo | None = None,
+    ) -> AsyncIterator[WorkflowEvent]:
+        """Run only ``executor_id`` on its pending messages and save a child checkpoint that
+        records its work as a partial superstep; then stop (status ``PAUSED``)."""
+
+        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+            if executor_id not in self.executors:
+                raise WorkflowRunError(
+                    f"no executor {executor_id!r} (executors: {', '.join(self.executors)})"
+                )
+            storage = self._storage(checkpoint_storage)
+            state = await self._snapshots.restore(checkpoint_id, storage)
+            state.metadata = self._metadata(ExecutionKind.RERUN, execution)
+            return self._runner.rerun(state, storage, executor_id)
+
+        return self._guarded(open_stream, raise_on_failure)
+
+    async def rerun(
+        self,
+        checkpoint_id: str,
+        executor_id: str,
+        *,
+        checkpoint_storage: CheckpointStorage | None = None,
+        raise_on_failure: bool = True,
+        include_status_events: bool = False,
+        execution: ExecutionInfo | None = None,
+    ) -> WorkflowRunResult:
+        stream = self.rerun_stream(
+            checkpoint_id,
+            executor_id,
+            checkpoint_storage=checkpoint_storage,
+            raise_on_failure=raise_on_failure,
+            execution=execution,
+        )
         return await WorkflowRunResult.collect(stream, include_status_events=include_status_events)

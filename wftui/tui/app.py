@@ -37,13 +37,14 @@ from wftui.tui.screens.main import LogFilter, MainScreen
 from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line, short_id
+from wftui.tui.travel import TravelActions
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.event_log import EventLog
 from wftui.tui.widgets.header import StatusHeader
 from wftui.tui.widgets.inspector import CheckpointInspector
 
 
-class WftuiApp(App[None]):
+class WftuiApp(TravelActions):
     """One pipeline, one checkpoint store, one run at a time."""
 
     CSS_PATH = "app.tcss"

@@ -37,6 +37,8 @@ class RunStart:
     checkpoint_id: str | None = None
     responses: Mapping[str, Any] = field(default_factory=dict)
     ran: frozenset[str] = frozenset()
+    steps: int | None = None  # stop after this many supersteps (PAUSED)
+    rerun: str | None = None  # run only this executor at the checkpoint
 
     @property
     def continues_current(self) -> bool:
@@ -45,11 +47,14 @@ class RunStart:
 
     def open(self, workflow: Workflow, storage: CheckpointStorage) -> AsyncIterator[WorkflowEvent]:
         # The app shows a failed run from its events, so the stream must not raise at its end.
+        if self.checkpoint_id is not None and self.rerun is not None:
+            return workflow.rerun_stream(self.checkpoint_id, self.rerun, checkpoint_storage=storage)
         if self.checkpoint_id is not None:
             return workflow.run_stream_from_checkpoint(
                 self.checkpoint_id,
                 checkpoint_storage=storage,
                 responses=self.responses or None,
+                max_supersteps=self.steps,
                 raise_on_failure=False,
             )
         if self.responses:

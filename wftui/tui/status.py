@@ -22,6 +22,7 @@ class Mark(StrEnum):
     FAILED = "✗"
     WAITING = "?"
     CANCELLED = "■"
+    PAUSED = "‖"
     IN_PROGRESS = "▸"
     NEXT = "▶"
     LOOP = "↺"
@@ -36,6 +37,7 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PAUSED = "paused"
 
     @property
     def symbol(self) -> str:
@@ -68,6 +70,7 @@ _RUN_MARKS: Mapping[RunStatus, Mark] = {
     RunStatus.COMPLETED: Mark.DONE,
     RunStatus.FAILED: Mark.FAILED,
     RunStatus.CANCELLED: Mark.CANCELLED,
+    RunStatus.PAUSED: Mark.PAUSED,
 }
 
 _FROM_RUN_STATE: Mapping[WorkflowRunState, RunStatus] = {
@@ -77,6 +80,7 @@ _FROM_RUN_STATE: Mapping[WorkflowRunState, RunStatus] = {
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: RunStatus.WAITING,
     WorkflowRunState.FAILED: RunStatus.FAILED,
     WorkflowRunState.CANCELLED: RunStatus.CANCELLED,
+    WorkflowRunState.PAUSED: RunStatus.PAUSED,
 }
 
 # The browser's status column: mark, words and a Rich style per checkpoint status.

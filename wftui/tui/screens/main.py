@@ -39,6 +39,7 @@ from wftui.tui.graph import GraphSpec, natural_size
 from wftui.tui.spending import LiveSpending, app_prices, run_spending
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
+from wftui.tui.travel_keys import TRAVEL_BINDINGS
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.event_log import EventLog
 from wftui.tui.widgets.header import StatusHeader
@@ -116,6 +117,7 @@ class MainScreen(Screen[None]):
             id="wftui.filter",
             tooltip="Filter the event log; Enter keeps the filter, Esc clears it",
         ),
+        *TRAVEL_BINDINGS,
     ]
 
     graph = getters.query_one(PipelineGraph)
