@@ -1,5 +1,6 @@
-"""The folder-of-JSON-files store: OS primitives (``osio``), the listing cache (``cache``) and
-the storage class (``storage``)."""
+"""The folder-of-JSON-files store: OS primitives (``osio``), the commit log (``commitlog``), the
+listing cache (``cache``) and its reconciliation with the folder (``listing``), change watching
+(``watch``) and the storage class (``storage``)."""
 
 from wftui.checkpoint.file.cache import INDEX_NAME, SUMMARIES_NAME
 from wftui.checkpoint.file.storage import DEFAULT_MAX_FILE_SIZE, FileCheckpointStorage

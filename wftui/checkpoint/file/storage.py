@@ -1,4 +1,4 @@
-"""Checkpoints as one readable JSON file each, written atomically and durably.
+"""Checkpoints as one readable JSON file each: the storage class, written atomically and durably.
 
 Layout of the folder:
 
@@ -7,13 +7,11 @@ Layout of the folder:
   the truth after a power cut, replayed on the first open in a later boot (``commitlog.py``).
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
-- ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``).
+- ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
+  to the files at every listing (``listing.py``).
 
-Every listing reconciles the cache with the folder: rows whose file is gone are dropped, files
-without a row (a crash between rename and append, a lost index, a copied-in file) are parsed and
-added, and a file whose size or ctime differ from its row is parsed again before it is shown, so a
-corrupt file is never reported as valid. Only regular files are read, never through a link, and
-none over ``max_file_size``; anything else is reported and skipped.
+This module is the ``CheckpointStorage`` facade: saving, loading and deleting (with the commit
+log and the sweep of stale temp files), and decoding what the listing parsed.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import asyncio
 import logging
 import os
 import threading
-import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -30,23 +27,8 @@ from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.bulk import no_cyclic_collection
-from wftui.checkpoint.file.cache import (
-    CHANGED,
-    LENGTH,
-    NAME,
-    OFFSET,
-    ORDER,
-    PLACE,
-    SIZE,
-    TS,
-    WF,
-    Entry,
-    IndexCache,
-    Row,
-    SummaryReader,
-    parse_summary,
-)
 from wftui.checkpoint.file.commitlog import CommitLog
+from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.watch import watch_folder
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
@@ -55,12 +37,6 @@ from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
-_SETTLED_NS = 200_000_000  # a folder mtime this old is past any file system clock tick
-_INTERNAL_PREFIX = ".wftui-"
-_SUFFIX = ".json"
-_FILE_NAME = osio.CHECKPOINT_FILE
-
-Checked = tuple[WorkflowCheckpoint, int, int]  # structure-validated checkpoint, size, ctime_ns
 _log = logging.getLogger(__name__)
 
 
@@ -91,26 +67,19 @@ class FileCheckpointStorage:
         self.serializer = serializer
         self.max_file_size = max_file_size
         self._dir = os.fspath(self.storage_path)
-        self._prefix = os.path.join(self._dir, "")  # + a name: a path in the folder
-        self._cache = IndexCache(self._dir)
         self._log = CommitLog(self._dir, max_file_size)
         self._recovered = False
-        self._lock = threading.Lock()  # guards the cache below; saves do not need it
-        self._summary_cache: dict[str, tuple[Row, CheckpointSummary]] = {}
-        self._bad: dict[str, tuple[int, int, str]] = {}  # name -> size, ctime_ns, reason
-        self._problems: list[ListingProblem] = []
+        self._lock = threading.Lock()  # guards the listing; saves do not need it
+        self._listing = FolderListing(self._dir, serializer, max_file_size, self._recover_once)
         self._swept = False
-        self._folder_stamp: tuple[int, int] | None = None  # of the last full scan, if settled
-        self._name_problems: list[ListingProblem] = []
-        self._unindexed: list[str] = []
 
     @property
     def problems(self) -> list[ListingProblem]:
         """Files the last listing skipped, with the reason."""
-        return list(self._problems)
+        return list(self._listing.problems)
 
     def _path(self, checkpoint_id: str) -> str:
-        return os.path.join(self._dir, validate_checkpoint_id(checkpoint_id) + _SUFFIX)
+        return os.path.join(self._dir, validate_checkpoint_id(checkpoint_id) + SUFFIX)
 
     # ----- saving -----
 
@@ -143,7 +112,7 @@ class FileCheckpointStorage:
                 f"{error.strerror or error}"
             ) from error
         entry = (os.path.basename(path), summary, written.st_size, written.st_ctime_ns)
-        self._cache.append([entry])
+        self._listing.saved(entry)
         self._sweep_once()
 
     def _commit(self, path: str, checkpoint_id: str, data: bytes) -> None:
@@ -212,7 +181,7 @@ class FileCheckpointStorage:
         path = self._path(checkpoint_id)
         try:
             raw = self.serializer.parse(data)
-            _check_identity(raw, checkpoint_id)
+            check_identity(raw, checkpoint_id)
             return self.serializer.decode_with_fragments(raw, self._document)
         except CheckpointDecodingError as error:
             raise CheckpointDecodingError(f"checkpoint {checkpoint_id} ({path}): {error}") from None
@@ -229,20 +198,18 @@ class FileCheckpointStorage:
         self._recover_once()
         self._sweep_once()
         with self._lock:
-            self._cache.rows.discard(name)
-            self._summary_cache.pop(name, None)
-            self._bad.pop(name, None)
+            self._listing.forget(name)
             try:
                 os.unlink(path)
             except FileNotFoundError:
                 return False
             except OSError as error:
                 raise CheckpointError(
-                    f"cannot delete checkpoint {name[: -len(_SUFFIX)]} in {self._dir}: "
+                    f"cannot delete checkpoint {name[: -len(SUFFIX)]} in {self._dir}: "
                     f"{error.strerror or error}"
                 ) from error
             try:
-                self._log.record_delete(name[: -len(_SUFFIX)])
+                self._log.record_delete(name[: -len(SUFFIX)])
             except OSError as error:  # only a replay after a power cut could bring it back
                 _log.warning("deletion of %s not noted in the commit log: %s", name, error)
             return True
@@ -270,246 +237,26 @@ class FileCheckpointStorage:
         self, workflow_id: str | None, limit: int | None
     ) -> list[CheckpointSummary]:
         with self._lock:
-            self._scan()
-            with SummaryReader(self._cache.summaries_path, whole=limit is None) as reader:
-                if limit is None:
-                    found = self._all_summaries(workflow_id, reader)
-                else:
-                    found = self._newest_summaries(workflow_id, limit, reader)
-            return found  # shared with the cache (a copy each was half the time): read-only
+            return self._listing.summaries(workflow_id, limit)
 
     def _list_ids(self, workflow_id: str | None) -> list[str]:
         with self._lock:
-            self._scan()
-            return [row[NAME][: -len(_SUFFIX)] for row in self._current_rows(workflow_id)]
+            return self._listing.ids(workflow_id)
 
     def _list_checkpoints(self, workflow_id: str | None) -> list[WorkflowCheckpoint]:
         with self._lock, no_cyclic_collection():
-            self._scan()
-            # Every file is read whole below, which checks it better than its row could.
-            rows = self._current_rows(workflow_id) if workflow_id else self._cache.rows.live()
-            raws = []
-            for row in rows:
-                checked = self._check_file(row[NAME]) if _FILE_NAME.fullmatch(row[NAME]) else None
-                if checked is not None:
-                    raws.append(checked[0])
             checkpoints, problems = [], []
-            for raw in sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id)):
+            for raw in self._listing.parsed_checkpoints(workflow_id):
                 try:
                     checkpoints.append(self.serializer.decode(raw, self._document))
                 except CheckpointDecodingError as error:
-                    path = os.path.join(self._dir, raw.checkpoint_id + _SUFFIX)
-                    problems.append(ListingProblem(path=path, reason=str(error)))
-        self._problems.extend(problems)
+                    problems.append((raw.checkpoint_id + SUFFIX, str(error)))
+        for name, reason in problems:
+            self._listing.problem(name, reason)
         return checkpoints
 
     def _latest(self, workflow_id: str | None) -> WorkflowCheckpoint | None:
         """Read the newest candidate whole; skip it only if it is corrupt (and say so)."""
         with self._lock:
-            self._scan()
-            while True:
-                newest = self._cache.rows.newest(workflow_id, 1)
-                if not newest:
-                    return None
-                row = newest[0]
-                name = row[NAME]
-                checked = self._check_file(name) if _FILE_NAME.fullmatch(name) else None
-                if checked is None:
-                    self._cache.rows.discard(name)
-                    continue
-                raw, size, changed = checked
-                if (raw.timestamp, raw.workflow_id, size, changed) != row[TS : CHANGED + 1]:
-                    self._adopt([(name, raw.summary(size), size, changed)])  # choose again
-                    continue
-                break
-        return self.serializer.decode(raw, self._document)
-
-    # ----- reconciling the cache with the folder -----
-
-    def _problem(self, name: str, reason: str) -> None:
-        self._problems.append(ListingProblem(path=os.path.join(self._dir, name), reason=reason))
-
-    def _scan(self) -> None:
-        """Reconcile the cache with the folder: drop rows of gone files, add unindexed files."""
-        self._problems = []
-        self._recover_once()
-        names = self._names_if_changed()
-        self._cache.read()
-        for cache_file, reason in self._cache.unsafe.items():
-            self._problem(cache_file, f"listing cache is {reason}")
-        if names is None:  # no name added or removed since the last full scan
-            self._problems.extend(self._name_problems)
-            unindexed = [name for name in self._unindexed if self._cache.rows.row(name) is None]
-        else:
-            unindexed = self._reconcile(names)
-        entries = []
-        for name in unindexed:
-            checked = self._check_file(name)
-            if checked is not None:
-                raw, size, changed = checked
-                entries.append((name, raw.summary(size), size, changed))
-        if entries:
-            self._adopt(entries)
-        if self._cache.wants_compaction():
-            self._cache.compact()
-
-    def _names_if_changed(self) -> set[str] | None:
-        """The folder's names, or None when it is known unchanged since the last listing.
-
-        A folder's mtime changes with every name added or removed, but only to the clock's
-        coarse tick: it is trusted only once it is older than any tick, so a change in the
-        same tick as the listing is not missed.
-        """
-        info = os.stat(self._dir)
-        stamp = (info.st_ino, info.st_mtime_ns)
-        if stamp == self._folder_stamp:
-            return None
-        names = set(os.listdir(self._dir))
-        settled = time.time_ns() - info.st_mtime_ns > _SETTLED_NS
-        self._folder_stamp = stamp if settled else None
-        return names
-
-    def _reconcile(self, names: set[str]) -> list[str]:
-        """Drop rows of gone files; the checkpoint files without a row; other names reported."""
-        rows = self._cache.rows
-        for gone in rows.names() - names:
-            rows.discard(gone)
-            self._summary_cache.pop(gone, None)
-        for gone in self._bad.keys() - names:
-            del self._bad[gone]
-        unindexed = []
-        found = len(self._problems)
-        for name in sorted(names.difference(rows.names())):
-            if name.startswith(_INTERNAL_PREFIX):
-                continue
-            if name.startswith(".") and name.endswith(osio.TEMP_SUFFIX):
-                self._problem(name, "temporary file of an unfinished or interrupted save; ignored")
-            elif _FILE_NAME.fullmatch(name):
-                unindexed.append(name)
-            elif name.endswith(_SUFFIX):
-                self._problem(name, "not a checkpoint: the file name is not a checkpoint id")
-        self._name_problems = self._problems[found:]
-        self._unindexed = unindexed
-        return unindexed
-
-    def _adopt(self, entries: list[Entry]) -> None:
-        rows = self._cache.append(entries)
-        self._cache.rows.add(rows)
-        for row, (name, summary, _, _) in zip(rows, entries, strict=True):
-            self._summary_cache[name] = (row, summary)
-            self._bad.pop(name, None)
-
-    def _check_file(self, name: str) -> Checked | None:
-        """Parse a checkpoint file's structure (not its values); record why if it is unusable."""
-        path = self._prefix + name
-        try:
-            known = self._bad.get(name)
-            if known is not None:
-                info = os.lstat(path)
-                if known[:2] == (info.st_size, info.st_ctime_ns):
-                    self._problem(name, known[2])
-                    return None
-            data, info = osio.read_regular(path, self.max_file_size)
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            self._problem(name, f"cannot read: {error.strerror or error}")
-            return None
-        try:
-            raw = self.serializer.parse(data)
-            _check_identity(raw, name[: -len(_SUFFIX)])
-        except CheckpointDecodingError as error:
-            self._bad[name] = (info.st_size, info.st_ctime_ns, str(error))
-            self._problem(name, str(error))
-            return None
-        return raw, len(data), info.st_ctime_ns
-
-    def _verify(self, row: Row) -> Row | None:
-        """The row if its file is unchanged since indexed; re-read (or dropped) if not."""
-        name = row[NAME]
-        if _FILE_NAME.fullmatch(name) is None:
-            self._cache.rows.discard(name)
-            return None
-        try:
-            info = os.lstat(self._prefix + name)
-        except OSError:
-            self._cache.rows.discard(name)
-            return None
-        if info.st_size == row[SIZE] and info.st_ctime_ns == row[CHANGED]:
-            return row
-        return self._reindex(name)
-
-    def _reindex(self, name: str) -> Row | None:
-        self._cache.rows.discard(name)
-        self._summary_cache.pop(name, None)
-        checked = self._check_file(name)
-        if checked is None:
-            return None
-        raw, size, changed = checked
-        self._adopt([(name, raw.summary(size), size, changed)])
-        return self._cache.rows.row(name)
-
-    def _summary(self, row: Row, reader: SummaryReader) -> tuple[Row, CheckpointSummary] | None:
-        """A verified row and its summary: from memory, the summaries file, or the file itself."""
-        current = self._verify(row)
-        if current is None:
-            return None
-        name = current[NAME]
-        cached = self._summary_cache.get(name)
-        if cached is not None and cached[0] == current:
-            return current, cached[1]
-        summary = parse_summary(reader.read(current[OFFSET], current[LENGTH]))
-        if (
-            summary is None
-            or summary.checkpoint_id + _SUFFIX != name
-            or summary.size_bytes != current[SIZE]
-        ):
-            current = self._reindex(name)
-            if current is None:
-                return None
-            return current, self._summary_cache[name][1]
-        self._summary_cache[name] = (current, summary)
-        return current, summary
-
-    def _current_rows(self, workflow_id: str | None) -> list[Row]:
-        """Every row whose file is unchanged (or re-read), oldest first."""
-        current = []
-        for row in self._cache.rows.live():
-            checked = self._verify(row)
-            if checked is not None and (workflow_id is None or checked[WF] == workflow_id):
-                current.append(checked)
-        current.sort(key=ORDER)
-        return current
-
-    def _all_summaries(
-        self, workflow_id: str | None, reader: SummaryReader
-    ) -> list[CheckpointSummary]:
-        found = []
-        for row in self._cache.rows.live():
-            checked = self._summary(row, reader)
-            if checked is not None and (workflow_id is None or checked[0][WF] == workflow_id):
-                found.append(checked)
-        found.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
-        return [summary for _, summary in found]
-
-    def _newest_summaries(
-        self, workflow_id: str | None, limit: int, reader: SummaryReader
-    ) -> list[CheckpointSummary]:
-        """Rank by the rows, then verify only the winners; re-rank if one changed or vanished."""
-        while True:
-            found = []
-            for row in self._cache.rows.newest(workflow_id, limit):
-                checked = self._summary(row, reader)
-                if checked is None or PLACE(checked[0]) != PLACE(row):
-                    break
-                found.append(checked[1])
-            else:
-                return found
-
-
-def _check_identity(raw: WorkflowCheckpoint, checkpoint_id: str) -> None:
-    if raw.checkpoint_id != checkpoint_id:
-        raise CheckpointDecodingError(
-            f"the file holds checkpoint {raw.checkpoint_id!r}, not {checkpoint_id!r} "
-            "(renamed or copied by hand?)"
-        )
+            raw = self._listing.latest(workflow_id)
+        return None if raw is None else self.serializer.decode(raw, self._document)

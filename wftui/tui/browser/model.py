@@ -1,58 +1,35 @@
 """The checkpoint browser's tree of runs and branches, without Textual.
 
 A store can hold 50,000 checkpoints, so nothing here is a widget or a rich object: each
-checkpoint is one compact ``Record`` tuple, each run keeps its records by id and a flat list
-of its visible rows that is rebuilt only when that run changes. The widget asks for row ``i``
-and gets a small tuple back; rows off screen are never built into text.
-
-Inside a run the rows follow the parent links: a checkpoint's oldest child continues its line,
-and any later child (a resume, step or fork from an older checkpoint) starts a branch, shown
-indented right under the checkpoint it came from.
+checkpoint is one compact ``Record`` tuple (``records.py``), each run keeps its records by id
+and a flat list of its visible rows (``run.py``), and the filter (``filtering.py``) is applied
+per run. This module lays the runs out as numbered rows: the widget asks for row ``i`` and gets
+a small tuple back; rows off screen are never built into text.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
-from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary, ListingProblem
+from wftui.checkpoint.model import CheckpointSummary, ListingProblem
+from wftui.tui.browser.filtering import matches, matching_rows
+from wftui.tui.browser.records import Record, record_of
+from wftui.tui.browser.run import Flat, Run
 
-
-class Record(NamedTuple):
-    """What the browser keeps of one checkpoint summary (a tuple: about 120 bytes plus strings)."""
-
-    checkpoint_id: str
-    workflow_id: str
-    workflow_name: str
-    parent_id: str | None
-    timestamp: str
-    iteration: int
-    status: CheckpointStatus
-    next_ids: tuple[str, ...]
-    request_ids: tuple[str, ...]
-    message_count: int
-    graph_signature: str
-    size_bytes: int
-
-    def summary(self) -> CheckpointSummary:
-        """The summary again, for callers that want the storage's own type."""
-        return CheckpointSummary.model_construct(
-            checkpoint_id=self.checkpoint_id,
-            workflow_id=self.workflow_id,
-            workflow_name=self.workflow_name,
-            parent_checkpoint_id=self.parent_id,
-            timestamp=self.timestamp,
-            iteration_count=self.iteration,
-            status=self.status,
-            pending_message_count=self.message_count,
-            next_executor_ids=list(self.next_ids),
-            pending_request_ids=list(self.request_ids),
-            graph_signature=self.graph_signature,
-            size_bytes=self.size_bytes,
-        )
+__all__ = [
+    "PROBLEMS_KEY",
+    "CheckpointTree",
+    "Record",
+    "Row",
+    "RowKind",
+    "Run",
+    "SummaryView",
+    "matches",
+    "record_of",
+]
 
 
 class RowKind(Enum):
@@ -72,131 +49,7 @@ class Row(NamedTuple):
     leaf: bool = False  # no checkpoint continues from it
 
 
-class _Flat(NamedTuple):
-    checkpoint_id: str
-    depth: int
-    branch: bool
-    leaf: bool
-
-
-_T = TypeVar("_T")
-
 PROBLEMS_KEY = "\x00problems"  # cannot clash with a run id, a checkpoint id or a path
-
-
-@dataclass
-class Run:
-    """One run's checkpoints; ``flat`` is its visible rows, None until asked after a change."""
-
-    workflow_id: str
-    start: str
-    records: dict[str, Record] = field(default_factory=dict)
-    children: dict[str, list[str]] = field(default_factory=dict)  # parent id -> child ids
-    collapsed_branches: set[str] = field(default_factory=set)
-    flat: list[_Flat] | None = None
-    newest: Record | None = None
-
-    @property
-    def end(self) -> str:
-        return self.newest.timestamp if self.newest else self.start
-
-    def add(self, record: Record) -> None:
-        self.records[record.checkpoint_id] = record
-        if record.parent_id is not None:
-            siblings = self.children.setdefault(record.parent_id, [])
-            siblings.append(record.checkpoint_id)
-            if len(siblings) > 1 and _age(self.records[siblings[-2]]) > _age(record):
-                siblings.sort(key=lambda cid: _age(self.records[cid]))
-        self.start = min(self.start, record.timestamp)
-        if self.newest is None or _age(record) >= _age(self.newest):
-            self.newest = record
-        self.flat = None
-
-    def remove(self, checkpoint_id: str) -> None:
-        record = self.records.pop(checkpoint_id)
-        if record.parent_id is not None:
-            siblings = self.children.get(record.parent_id, [])
-            if checkpoint_id in siblings:
-                siblings.remove(checkpoint_id)
-        self.collapsed_branches.discard(checkpoint_id)
-        if self.newest is record:
-            self.newest = max(self.records.values(), key=_age, default=None)
-        self.flat = None
-
-    def rows(self) -> list[_Flat]:
-        if self.flat is None:
-            self.flat = self.flatten()
-        return self.flat
-
-    def flatten(self, *, whole: bool = False) -> list[_Flat]:
-        """Depth first without recursion (a run may be thousands of supersteps long).
-
-        ``whole`` ignores closed branches: a filter looks inside them too.
-        """
-        roots = sorted(
-            (r for r in self.records.values() if r.parent_id not in self.records), key=_age
-        )
-        out: list[_Flat] = []
-        # (id, depth, starts a branch); the stack pops the last pushed first.
-        stack = [(r.checkpoint_id, 0, False) for r in reversed(roots)]
-        while stack:
-            checkpoint_id, depth, branch = stack.pop()
-            kids = [k for k in self.children.get(checkpoint_id, ()) if k in self.records]
-            out.append(_Flat(checkpoint_id, depth, branch, not kids))
-            if not kids or (checkpoint_id in self.collapsed_branches and not whole):
-                continue
-            stack.append((kids[0], depth, False))  # the line goes on after its branches
-            stack.extend((kid, depth + 1, True) for kid in reversed(kids[1:]))
-        if (whole or not self.collapsed_branches) and len(out) < len(self.records):
-            # Parent links that loop (a damaged store) reach no root: show those rows anyway,
-            # so every record has a row, as the row count promises.
-            shown = {flat.checkpoint_id for flat in out}
-            missing = sorted(
-                (r for r in self.records.values() if r.checkpoint_id not in shown), key=_age
-            )
-            out.extend(_Flat(r.checkpoint_id, 0, False, True) for r in missing)
-        return out
-
-
-def _age(record: Record) -> tuple[str, str]:
-    return record.timestamp, record.checkpoint_id
-
-
-def record_of(summary: CheckpointSummary, intern: dict[object, object]) -> Record:
-    """A compact record; equal strings and executor lists are shared across records."""
-
-    def shared(value: _T) -> _T:
-        return intern.setdefault(value, value)  # type: ignore[return-value]
-
-    requests = summary.pending_request_ids
-    return Record(
-        summary.checkpoint_id,
-        shared(summary.workflow_id),
-        shared(summary.workflow_name),
-        summary.parent_checkpoint_id,
-        summary.timestamp,
-        summary.iteration_count,
-        summary.status,
-        shared(tuple(summary.next_executor_ids)),
-        tuple(requests) if requests else (),
-        summary.pending_message_count,
-        shared(summary.graph_signature),
-        summary.size_bytes,
-    )
-
-
-def matches(record: Record, needle: str) -> bool:
-    """The filter: id, run id, pipeline name, next executors, status (case-insensitive)."""
-    return any(
-        needle in text.lower()
-        for text in (
-            record.checkpoint_id,
-            record.workflow_id,
-            record.workflow_name,
-            record.status.value.replace("_", " "),
-            *record.next_ids,
-        )
-    )
 
 
 class CheckpointTree:
@@ -215,7 +68,7 @@ class CheckpointTree:
         self._needle = ""
         self._order: list[Run] | None = None  # newest run first
         self._offsets: list[int] | None = None  # first row of each run in _order
-        self._filtered: dict[str, list[_Flat]] = {}  # run id -> its matching rows
+        self._filtered: dict[str, list[Flat]] = {}  # run id -> its matching rows
         self._intern: dict[object, object] = {}
 
     # ----- content -----
@@ -391,16 +244,12 @@ class CheckpointTree:
     def _open(self, run: Run) -> bool:
         return bool(self._needle) or run.workflow_id not in self.collapsed_runs
 
-    def _rows_of(self, run: Run) -> list[_Flat]:
+    def _rows_of(self, run: Run) -> list[Flat]:
         if not self._needle:
             return run.rows()
         rows = self._filtered.get(run.workflow_id)
         if rows is None:
-            rows = self._filtered[run.workflow_id] = [
-                flat
-                for flat in run.flatten(whole=True)
-                if matches(run.records[flat.checkpoint_id], self._needle)
-            ]
+            rows = self._filtered[run.workflow_id] = matching_rows(run, self._needle)
         return rows
 
     def _visible_count(self, run: Run) -> int:
