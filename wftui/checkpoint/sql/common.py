@@ -216,7 +216,9 @@ class SqlCheckpointStorage(ABC):
         """Rows the last listing skipped, with the reason."""
         return list(self._problems)
 
-    async def save_checkpoint(self, checkpoint: WorkflowCheckpoint) -> str:
+    async def save_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: object = None
+    ) -> str:
         checkpoint_id = validate_checkpoint_id(checkpoint.checkpoint_id)
         document = self._serializer.encode(checkpoint)
         await self._save(summary_values(checkpoint, len(document)), document)
