@@ -119,7 +119,8 @@ def event_fields(event: WorkflowEvent) -> dict[str, Any]:
     details = getattr(event, "details", None)
     if details is not None:
         fields["error"] = details.one_line()
-    return json.loads(json.dumps(fields, default=str, ensure_ascii=False))
+    plain: dict[str, Any] = json.loads(json.dumps(fields, default=str, ensure_ascii=False))
+    return plain
 
 
 def event_json(event: WorkflowEvent) -> str:

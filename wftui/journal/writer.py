@@ -1,0 +1,132 @@
+"""Journaling an execution: events are read off the stream the caller already consumes, so the
+engine never knows; entries are written per superstep, with a heartbeat while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from wftui.checkpoint.storage import CheckpointStorage
+from wftui.engine import (
+    CheckpointSavedEvent,
+    RequestInfoEvent,
+    SuperStepCompletedEvent,
+    WorkflowEvent,
+    WorkflowFailedEvent,
+    WorkflowRunState,
+    WorkflowStatusEvent,
+)
+from wftui.events_text import describe, event_fields
+from wftui.journal.model import Entry, Execution, Journal
+from wftui.journal.redact import Redactor
+
+# Written at once rather than at the superstep's end: someone may be waiting to see them.
+_FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)
+_OUTCOMES = {
+    WorkflowRunState.IDLE: "completed",
+    WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
+    WorkflowRunState.FAILED: "failed",
+    WorkflowRunState.CANCELLED: "cancelled",
+}
+
+
+async def run_of(storage: CheckpointStorage, checkpoint_id: str) -> str | None:
+    """The run (workflow id) a stored checkpoint belongs to, read without decoding values."""
+    document = await storage.load_document(checkpoint_id)
+    if document is None:
+        return None
+    run = json.loads(document).get("workflow_id")
+    return run if isinstance(run, str) else None
+
+
+class JournalWriter:
+    """Collects one execution's entries and writes them in batches, plus its heartbeat."""
+
+    def __init__(self, journal: Journal, execution: Execution, storage: CheckpointStorage) -> None:
+        self.journal = journal
+        self.execution = execution
+        self._storage = storage
+        self._redact = Redactor()
+        self._pending: list[Entry] = []
+        self._seq = 0
+        self._heart: asyncio.Task[None] | None = None
+        self.outcome = "cancelled"  # until a final status says otherwise
+
+    async def open(self) -> None:
+        if self.execution.input is not None:
+            self.execution.input = self._redact.text(self.execution.input)
+        await self.journal.begin(self.execution)
+        self._heart = asyncio.create_task(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.execution.beat_every)
+            # A missed beat is only a late one; the next tries again.
+            with contextlib.suppress(Exception):
+                await self.journal.beat(self.execution.id, time.time())
+
+    async def add(self, event: WorkflowEvent) -> None:
+        record = describe(event)
+        self._seq += 1
+        fields = self._redact.value(event_fields(event))
+        text = self._redact.text(record.text)
+        entry = Entry(
+            self._seq, record.time, record.kind, record.executor, text, record.tone.value, fields
+        )
+        self._pending.append(entry)
+        if isinstance(event, WorkflowStatusEvent):
+            self.outcome = _OUTCOMES.get(event.state, self.outcome)
+        elif isinstance(event, WorkflowFailedEvent):
+            self.outcome = "failed"
+        if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
+            run = await run_of(self._storage, event.checkpoint_id)
+            if run is not None:
+                self.execution.run = run
+                await self.journal.set_run(self.execution.id, run)
+        if isinstance(event, _FLUSH_NOW):
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            await self.journal.append(self.execution.id, batch)
+
+    async def close(self, outcome: str) -> None:
+        if self._heart is not None:
+            self._heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heart
+        await self.flush()
+        await self.journal.end(self.execution.id, outcome, time.time())
+
+
+async def journaled(
+    events: AsyncIterator[WorkflowEvent],
+    journal: Journal,
+    execution: Execution,
+    storage: CheckpointStorage,
+) -> AsyncIterator[WorkflowEvent]:
+    """``events`` unchanged, journaled on the way; the execution's end is written however the
+    stream stops (finished, failed, cancelled)."""
+    writer = JournalWriter(journal, execution, storage)
+    await writer.open()
+    outcome = "cancelled"
+    try:
+        async for event in events:
+            await writer.add(event)
+            yield event
+        outcome = writer.outcome
+    except Exception:
+        outcome = "failed"
+        raise
+    finally:
+        await asyncio.shield(writer.close(outcome))
+
+
+def answers_for(requests: dict[str, Any], posted: dict[str, str]) -> dict[str, str]:
+    """The posted answers that match requests still open."""
+    return {request_id: posted[request_id] for request_id in requests if request_id in posted}
