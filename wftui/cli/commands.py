@@ -13,6 +13,7 @@ from typing import Any
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.storage import validate_checkpoint_id
 from wftui.cli.errors import CliError
+from wftui.cli.journal_commands import journal_command, journal_stream, posted_answers
 from wftui.cli.output import (
     print_events,
     resume_command,
@@ -21,7 +22,9 @@ from wftui.cli.output import (
     summary_row,
 )
 from wftui.engine.workflow import GraphMismatchError
+from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tui.text import one_line
 
 
 def _storage(args: argparse.Namespace, *, create: bool = False) -> FileCheckpointStorage:
@@ -95,7 +98,8 @@ async def _run(args: argparse.Namespace) -> int:
         args,
         f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
     )
-    return await print_events(args, workflow.run_stream(text))
+    execution = Execution.here("run", args.pipeline, input=one_line(text, 500))
+    return await print_events(args, journal_stream(storage, workflow.run_stream(text), execution))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -118,8 +122,13 @@ async def _resume(args: argparse.Namespace) -> int:
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
-    events = workflow.run_stream_from_checkpoint(
-        checkpoint_id, checkpoint_storage=storage, responses=responses or None
+    responses = await posted_answers(storage, checkpoint_id) | responses
+    events = journal_stream(
+        storage,
+        workflow.run_stream_from_checkpoint(
+            checkpoint_id, checkpoint_storage=storage, responses=responses or None
+        ),
+        Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id)),
     )
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
@@ -237,6 +246,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_resume(args))
     if args.command == "checkpoints":
         return asyncio.run(_checkpoints(args))
+    if args.command in ("runs", "attach"):
+        return asyncio.run(journal_command(args, _storage(args)))
     if args.command == "serve":
         return _serve(args)
     return _app(args)

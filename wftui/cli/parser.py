@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.cli.journal_commands import add_journal_commands
 from wftui.loader import DEFAULT_PIPELINE
 
 DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
-COMMANDS = ("app", "run", "resume", "checkpoints", "serve")
+COMMANDS = ("app", "run", "resume", "checkpoints", "serve", "runs", "attach")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_chat(resume)
 
     _add_checkpoints(commands)
+    for journal_parser in add_journal_commands(commands):
+        _add_common(journal_parser)
 
     serve = commands.add_parser("serve", help="serve the app in a browser (textual-serve)")
     _pipeline_argument(serve)

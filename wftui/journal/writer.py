@@ -35,7 +35,11 @@ _OUTCOMES = {
 
 
 async def run_of(storage: CheckpointStorage, checkpoint_id: str) -> str | None:
-    """The run (workflow id) a stored checkpoint belongs to, read without decoding values."""
+    """The run (workflow id) a stored checkpoint belongs to, read without decoding values
+    where the storage can hand over the document."""
+    if not hasattr(storage, "load_document"):  # SQL stores until they gain it
+        checkpoint = await storage.load_checkpoint(checkpoint_id)
+        return None if checkpoint is None else checkpoint.workflow_id
     document = await storage.load_document(checkpoint_id)
     if document is None:
         return None
