@@ -14,7 +14,7 @@ _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGN
 _SECRET_SHAPES = re.compile(
     r"\bsk-[A-Za-z0-9_-]{12,}"  # OpenAI-style keys
     r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}"
-    r"|(?<=://)[^\s/@:]*:[^\s/@]+(?=@)",  # user:password@ in URLs
+    r"|(?<=:)[^\s/@:]+(?=@[^\s/@]+/)",  # the password of user:password@host/ in URLs
 )
 _MIN_SECRET = 6  # shorter values ("1", "yes") would blank out ordinary words
 
