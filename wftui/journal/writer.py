@@ -24,6 +24,8 @@ from wftui.events_text import describe, event_fields
 from wftui.journal.model import Entry, Execution, Journal
 from wftui.journal.redact import Redactor
 
+# Entries wait for their superstep's end at most this long, so a slow step shows while it runs.
+FLUSH_SECONDS = 0.25
 # Written at once rather than at the superstep's end: someone may be waiting to see them.
 _FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)
 _OUTCOMES = {
@@ -57,14 +59,15 @@ class JournalWriter:
         self._redact = Redactor()
         self._pending: list[Entry] = []
         self._seq = 0
-        self._heart: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()  # batches reach the journal in order
+        self._tasks: list[asyncio.Task[None]] = []
         self.outcome = "cancelled"  # until a final status says otherwise
 
     async def open(self) -> None:
         if self.execution.input is not None:
             self.execution.input = self._redact.text(self.execution.input)
         await self.journal.begin(self.execution)
-        self._heart = asyncio.create_task(self._beat())
+        self._tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self._drain())]
 
     async def _beat(self) -> None:
         while True:
@@ -72,6 +75,12 @@ class JournalWriter:
             # A missed beat is only a late one; the next tries again.
             with contextlib.suppress(Exception):
                 await self.journal.beat(self.execution.id, time.time())
+
+    async def _drain(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            with contextlib.suppress(Exception):  # the next flush (or the end) retries
+                await self.flush()
 
     async def add(self, event: WorkflowEvent) -> None:
         record = describe(event)
@@ -95,15 +104,21 @@ class JournalWriter:
             await self.flush()
 
     async def flush(self) -> None:
-        if self._pending:
+        async with self._writing:
             batch, self._pending = self._pending, []
-            await self.journal.append(self.execution.id, batch)
+            if not batch:
+                return
+            try:
+                await self.journal.append(self.execution.id, batch)
+            except BaseException:
+                self._pending[:0] = batch  # kept for the next flush, still in order
+                raise
 
     async def close(self, outcome: str) -> None:
-        if self._heart is not None:
-            self._heart.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._heart
+                await task
         await self.flush()
         await self.journal.end(self.execution.id, outcome, time.time())
 

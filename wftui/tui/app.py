@@ -25,6 +25,7 @@ from wftui.tui.bridge import EngineEvents, Tone
 from wftui.tui.commands import WftuiCommands
 from wftui.tui.graph import graph_from_workflow
 from wftui.tui.keymap import KEYMAP_VARIABLE, KeymapError, parse_keymap, with_keymap
+from wftui.tui.remote import RemoteRuns
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
@@ -57,6 +58,14 @@ class WftuiApp(App[None]):
             "Cancel",
             id="wftui.cancel",
             tooltip="Cancel the running run; its last checkpoint stays resumable",
+        ),
+        Binding(
+            "J",
+            "replay_journal",
+            "Journal",
+            show=False,
+            id="wftui.journal",
+            tooltip="Replay the highlighted run's journal into the event log",
         ),
         Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
         Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
@@ -93,6 +102,7 @@ class WftuiApp(App[None]):
             run_active=lambda: self.run_active,
         )
         self.runs = RunControl(self, self._main, pipeline, storage, chat_client)
+        self.remote = RemoteRuns(self, self._main, storage)
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -112,6 +122,8 @@ class WftuiApp(App[None]):
 
     def on_ready(self) -> None:
         self._main.load_store()
+        watching = self.remote.watch(local_run_active=lambda: self.run_active)
+        self.run_worker(watching, group="remote", exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors are reported; also notices when a run ends."""
@@ -133,7 +145,7 @@ class WftuiApp(App[None]):
             return
         for event in message.events:
             if isinstance(event, RequestInfoEvent):
-                self.runs.ask(event)
+                (self.remote if self.remote.owns(event.request_id) else self.runs).ask(event)
 
     # ----- actions -----
 
@@ -189,6 +201,11 @@ class WftuiApp(App[None]):
 
         self.push_screen(ConfirmScreen("Delete checkpoint", question), confirmed)
 
+    def action_replay_journal(self) -> None:
+        checkpoint_id = self._main.browser.highlighted_id
+        if checkpoint_id is not None:
+            self.run_worker(self.remote.replay(checkpoint_id), group="journal", exit_on_error=False)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 
@@ -238,7 +255,15 @@ class WftuiApp(App[None]):
         return self._main.browser.highlighted_id is not None
 
 
-_OWN_ACTIONS = {"new_run", "resume", "cancel_run", "delete_checkpoint", "help", "quit"}
+_OWN_ACTIONS = {
+    "new_run",
+    "resume",
+    "cancel_run",
+    "delete_checkpoint",
+    "replay_journal",
+    "help",
+    "quit",
+}
 
 
 def make_app(

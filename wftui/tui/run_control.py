@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from wftui.agents.client import ChatClient
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import RequestInfoEvent, Workflow, WorkflowEvent
+from wftui.journal import Execution, journal_for, journaled, run_of
 from wftui.loader import PipelineSpec
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
@@ -72,6 +73,7 @@ class RunControl:
         self._worker: Worker[None] | None = None
         self._answers: dict[str, Any] = {}
         self._open_requests = 0  # live request dialogs not yet closed
+        self._run: str | None = None  # the run answers continue (journaled per execution)
 
     @property
     def active(self) -> bool:
@@ -126,7 +128,17 @@ class RunControl:
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
             self._workflow = self._pipeline.create_workflow(self._storage, self._chat_client)
-        await EventBridge(self._main).pump(start.open(self._workflow, self._storage))
+        kind = "resume" if start.checkpoint_id else "answer" if start.responses else "run"
+        execution = Execution.here(kind, self._pipeline.name)
+        if start.checkpoint_id is not None:
+            execution.run = await run_of(self._storage, start.checkpoint_id)
+        elif start.responses:
+            execution.run = self._run
+        events = start.open(self._workflow, self._storage)
+        await EventBridge(self._main).pump(
+            journaled(events, journal_for(self._storage), execution, self._storage)
+        )
+        self._run = execution.run
 
     async def _ask_live(self, event: RequestInfoEvent) -> None:
         asking = self._workflow
