@@ -122,8 +122,7 @@ class WftuiApp(App[None]):
 
     def on_ready(self) -> None:
         self._main.load_store()
-        watching = self.remote.watch(local_run_active=lambda: self.run_active)
-        self.run_worker(watching, group="remote", exit_on_error=False)
+        self.remote.start(lambda: self.run_active)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors are reported; also notices when a run ends."""

@@ -9,13 +9,14 @@ A finished run's journal replays into the log on request.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
+from textual.worker import Worker
 
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.checkpoint.storage import CheckpointStorage
@@ -69,6 +70,7 @@ class RemoteRuns:
         self._host = socket.gethostname()
         self._seen: dict[str, int] = {}  # execution id -> last entry shown
         self._requests: dict[str, str] = {}  # open request id -> its run
+        self._looking: Worker[None] | None = None
 
     def is_mine(self, execution: Execution) -> bool:
         return execution.host == self._host and execution.pid == os.getpid()
@@ -77,12 +79,19 @@ class RemoteRuns:
         """Whether a request came from a run followed here (so it is answered through the store)."""
         return request_id in self._requests
 
-    async def watch(self, *, local_run_active: Any) -> None:
-        """Poll the journal for as long as the app runs (a worker)."""
-        while True:
-            if not local_run_active():  # the panes belong to a local run while one runs
-                await self.catch_up()
-            await asyncio.sleep(POLL_SECONDS)
+    def start(self, local_run_active: Callable[[], bool]) -> None:
+        """Look at the journal every ``POLL_SECONDS`` while no local run holds the panes.
+
+        Each look is a short worker, so waiting for "no worker runs" still means idle.
+        """
+
+        def look() -> None:
+            if not local_run_active() and (self._looking is None or self._looking.is_finished):
+                self._looking = self._app.run_worker(
+                    self.catch_up(), group="remote", exit_on_error=False
+                )
+
+        self._app.set_interval(POLL_SECONDS, look)
 
     async def catch_up(self) -> None:
         for execution in await self._journal.executions():
