@@ -20,7 +20,7 @@ from wftui.engine import (
     WorkflowRunState,
     WorkflowStatusEvent,
 )
-from wftui.events_text import describe, event_fields
+from wftui.events_text import data_text, describe, event_fields
 from wftui.journal.model import Entry, Execution, Journal
 from wftui.journal.redact import Redactor
 
@@ -85,7 +85,10 @@ class JournalWriter:
     async def add(self, event: WorkflowEvent) -> None:
         record = describe(event)
         self._seq += 1
-        fields = self._redact.value(event_fields(event))
+        fields = event_fields(event)
+        if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
+            fields["data"] = data_text(event.data)
+        fields = self._redact.value(fields)
         text = self._redact.text(record.text)
         entry = Entry(
             self._seq, record.time, record.kind, record.executor, text, record.tone.value, fields

@@ -1,6 +1,7 @@
 """Runs other processes drive, seen live in this app through the store's run journal.
 
-While this app runs nothing itself, executions running elsewhere are followed: their journal
+While this app runs nothing itself, executions running elsewhere (or started elsewhere since
+the app opened) are followed: their journal
 entries become engine events again and go to the main screen like a local run's, so the graph,
 the header, the log and the checkpoint list follow them. Their human requests are answered by
 posting the answer to the journal, where the process that waits (or a later resume) finds it.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +73,8 @@ class RemoteRuns:
         self._seen: dict[str, int] = {}  # execution id -> last entry shown
         self._requests: dict[str, str] = {}  # open request id -> its run
         self._looking: Worker[None] | None = None
+        # Executions that start after the app opened are shown even if they end between looks.
+        self._opened = time.time()
 
     def is_mine(self, execution: Execution) -> bool:
         return execution.host == self._host and execution.pid == os.getpid()
@@ -95,9 +99,8 @@ class RemoteRuns:
 
     async def catch_up(self) -> None:
         for execution in await self._journal.executions():
-            if self.is_mine(execution) or not (
-                execution.id in self._seen or execution.status() == RUNNING
-            ):
+            news = execution.started >= self._opened or execution.status() == RUNNING
+            if self.is_mine(execution) or not (execution.id in self._seen or news):
                 continue
             if execution.id not in self._seen:
                 self._seen[execution.id] = 0
