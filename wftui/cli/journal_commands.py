@@ -14,7 +14,16 @@ from typing import Any
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.cli.errors import EXIT_FAILED_RUN, CliError
 from wftui.engine.events import WorkflowEvent
-from wftui.journal import RUNNING, Entry, Execution, Journal, journal_for, journaled, run_of
+from wftui.journal import (
+    RUNNING,
+    Entry,
+    Execution,
+    Journal,
+    journal_for,
+    journaled,
+    run_of,
+    stored_fields,
+)
 from wftui.tui.text import Clock, one_line, short_id
 
 ATTACH_POLL_SECONDS = 0.1
@@ -50,11 +59,12 @@ def journal_stream(
 
 async def posted_answers(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, str]:
     """Answers other terminals posted for the checkpoint's open requests (a resume takes them)."""
-    checkpoint = await storage.load_checkpoint(checkpoint_id)
-    if checkpoint is None or not checkpoint.pending_requests:
+    fields = await stored_fields(storage, checkpoint_id)
+    run, pending = fields.get("workflow_id"), fields.get("pending_requests")
+    if not isinstance(run, str) or not isinstance(pending, dict) or not pending:
         return {}
-    posted = await journal_for(storage).answers(checkpoint.workflow_id)
-    return {key: posted[key] for key in checkpoint.pending_requests if key in posted}
+    posted = await journal_for(storage).answers(run)
+    return {key: posted[key] for key in pending if key in posted}
 
 
 # ----- wftui runs -----

@@ -15,7 +15,7 @@ from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.journal.files import FileJournal
 from wftui.journal.memory import MemoryJournal
 from wftui.journal.model import HEARTBEAT_SECONDS, LOST, RUNNING, Entry, Execution, Journal
-from wftui.journal.writer import JournalWriter, answers_for, journaled, run_of
+from wftui.journal.writer import JournalWriter, journaled, run_of, stored_fields
 
 _memory_journals: weakref.WeakKeyDictionary[InMemoryCheckpointStorage, MemoryJournal] = (
     weakref.WeakKeyDictionary()
@@ -46,8 +46,8 @@ __all__ = [
     "Execution",
     "Journal",
     "JournalWriter",
-    "answers_for",
     "journal_for",
     "journaled",
     "run_of",
+    "stored_fields",
 ]

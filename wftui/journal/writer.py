@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from wftui.checkpoint.storage import CheckpointStorage
+from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
     RequestInfoEvent,
@@ -36,16 +36,29 @@ _OUTCOMES = {
 }
 
 
-async def run_of(storage: CheckpointStorage, checkpoint_id: str) -> str | None:
-    """The run (workflow id) a stored checkpoint belongs to, read without decoding values
-    where the storage can hand over the document."""
+async def stored_fields(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, Any]:
+    """A stored checkpoint's top-level fields, values left as typed JSON (nothing decoded, so
+    no pipeline's types are needed); empty when it is missing or unreadable."""
     if not hasattr(storage, "load_document"):  # SQL stores until they gain it
-        checkpoint = await storage.load_checkpoint(checkpoint_id)
-        return None if checkpoint is None else checkpoint.workflow_id
+        with contextlib.suppress(CheckpointError):
+            checkpoint = await storage.load_checkpoint(checkpoint_id)
+            if checkpoint is not None:
+                return {
+                    "workflow_id": checkpoint.workflow_id,
+                    "pending_requests": checkpoint.pending_requests,
+                }
+        return {}
     document = await storage.load_document(checkpoint_id)
-    if document is None:
-        return None
-    run = json.loads(document).get("workflow_id")
+    try:
+        fields = json.loads(document) if document is not None else {}
+    except ValueError:
+        return {}
+    return fields if isinstance(fields, dict) else {}
+
+
+async def run_of(storage: CheckpointStorage, checkpoint_id: str) -> str | None:
+    """The run (workflow id) a stored checkpoint belongs to."""
+    run = (await stored_fields(storage, checkpoint_id)).get("workflow_id")
     return run if isinstance(run, str) else None
 
 
@@ -147,8 +160,3 @@ async def journaled(
         raise
     finally:
         await asyncio.shield(writer.close(outcome))
-
-
-def answers_for(requests: dict[str, Any], posted: dict[str, str]) -> dict[str, str]:
-    """The posted answers that match requests still open."""
-    return {request_id: posted[request_id] for request_id in requests if request_id in posted}
