@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import pytest
 
-from tests.cli.support import GATED_PIPELINE, REPO, environment
+from tests.cli.support import APPROVAL_PIPELINE, GATED_PIPELINE, REPO, environment
 from tests.journal.workers import open_storage
 from tests.postgres_support import scratch_schema, store_url
 from wftui.checkpoint.file import FileCheckpointStorage
@@ -217,3 +217,30 @@ class _no_schema:
 
     async def __aexit__(self, *_: object) -> None:
         return None
+
+
+def test_an_answer_posted_by_attach_is_taken_by_the_next_resume(tmp_path: Path) -> None:
+    def wftui(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "wftui", *args, "--checkpoint-dir", "store"],
+            cwd=tmp_path,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=PATIENCE,
+        )
+
+    asked = wftui("run", APPROVAL_PIPELINE)
+    assert asked.returncode == 0, asked.stderr
+    request_id = re.findall(r"id=(\w+)$", asked.stdout, re.M)[-1]
+    checkpoint_id = re.findall(r"checkpoint +(\w+) superstep", asked.stdout)[-1]
+    [row] = json.loads(wftui("runs", "--json").stdout)
+    assert row["status"] == "waiting"
+    posted = wftui("attach", row["run"][-5:], "--respond", f"{request_id}=far away")
+    assert posted.returncode == 0 and "answer to" in posted.stderr, posted.stderr
+    resumed = wftui("resume", checkpoint_id, APPROVAL_PIPELINE)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "output: HELLO:far away" in resumed.stdout
+    [row] = json.loads(wftui("runs", "--json").stdout)
+    assert [e["kind"] for e in row["executions"]] == ["run", "resume"]
+    assert row["status"] == "completed"

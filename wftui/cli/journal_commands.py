@@ -172,6 +172,15 @@ async def _attach(args: argparse.Namespace, storage: CheckpointStorage) -> int:
         executions = await journal.executions()
         runs = [e.run for e in executions if e.run]
         run = resolve_id(args.run, reversed(runs), "run")
+        for pair in args.respond:
+            request_id, separator, value = pair.partition("=")
+            if not separator or not request_id:
+                raise CliError(f"--respond takes REQUEST_ID=VALUE, not {pair!r}")
+            await journal.post_answer(run, request_id, value)
+            print(
+                f"answer to {request_id} posted; the waiting run or its resume takes it",
+                file=sys.stderr,
+            )
         clock = Clock()
         last: Execution | None = None
         async for execution, entry in follow(journal, run):
@@ -208,6 +217,13 @@ def add_journal_commands(
     )
     attach.add_argument("run", help="run id (a unique prefix, or a suffix of 4+ characters)")
     attach.add_argument("--json", action="store_true", help="print each entry as JSON")
+    attach.add_argument(
+        "--respond",
+        action="append",
+        default=[],
+        metavar="REQUEST_ID=VALUE",
+        help="post an answer to the run's pending request for whoever resumes it (repeatable)",
+    )
     return [runs, attach]
 
 
