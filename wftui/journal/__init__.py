@@ -10,24 +10,25 @@ from __future__ import annotations
 import weakref
 
 from wftui.checkpoint.file import FileCheckpointStorage
-from wftui.checkpoint.memory import InMemoryCheckpointStorage
-from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.checkpoint.storage import CheckpointStorage
 from wftui.journal.files import FileJournal
 from wftui.journal.memory import MemoryJournal
 from wftui.journal.model import HEARTBEAT_SECONDS, LOST, RUNNING, Entry, Execution, Journal
 from wftui.journal.writer import JournalWriter, journaled, run_of, stored_fields
 
-_memory_journals: weakref.WeakKeyDictionary[InMemoryCheckpointStorage, MemoryJournal] = (
+_memory_journals: weakref.WeakKeyDictionary[CheckpointStorage, MemoryJournal] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def journal_for(storage: CheckpointStorage) -> Journal:
-    """The journal that lives beside ``storage``'s checkpoints."""
+    """The journal that lives beside ``storage``'s checkpoints.
+
+    A storage of another kind (a third party's) gets one in this process's memory: its runs
+    still run and show here, but other processes cannot see them.
+    """
     if isinstance(storage, FileCheckpointStorage):
         return FileJournal(storage.storage_path / "journal")
-    if isinstance(storage, InMemoryCheckpointStorage):
-        return _memory_journals.setdefault(storage, MemoryJournal())
     from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
     from wftui.journal.sql import PostgresJournal, SqliteJournal
 
@@ -35,7 +36,7 @@ def journal_for(storage: CheckpointStorage) -> Journal:
         return SqliteJournal(storage)
     if isinstance(storage, PostgresCheckpointStorage):
         return PostgresJournal(storage)
-    raise CheckpointError(f"{type(storage).__name__} keeps no run journal")
+    return _memory_journals.setdefault(storage, MemoryJournal())
 
 
 __all__ = [
