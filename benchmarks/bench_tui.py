@@ -2,14 +2,16 @@
 
 - key latency during a flood: 20,000 engine events in 2 s from a real workflow while keys move the
   browser cursor every 50 ms; latency = key posted -> cursor moved (target < 100 ms)
-- a store of 10,000 checkpoints: app start -> browser usable (rows shown, a key answered;
-  target < 1 s), and -> every row loaded
+- stores of 10,000 and 50,000 checkpoints, each round a fresh process: app start -> first rows
+  (target < 0.5 s), -> a key answered, -> every row listed, then ``G`` to the last row, and
+  resident memory once all is in (target <= 150 MB)
 - memory on a long run: resident memory after each 100,000 events (the log keeps 50,000 lines)
 - startup to first screen: ``python -m wftui`` in a pseudo-terminal until the footer is drawn
   (target < 1 s), and in-process ``make_app`` -> first screen
 
-    python benchmarks/bench_tui.py            # about a minute, most of it writing 10,000 files
-    python benchmarks/bench_tui.py --quick    # smaller store and run, for a smoke test
+    python benchmarks/bench_tui.py               # minutes, most of it writing 60,000 files
+    python benchmarks/bench_tui.py --quick       # smaller stores and run, for a smoke test
+    python benchmarks/bench_tui.py --only-store  # only the store figures (--rounds N, default 3)
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import pty
+import resource
 import select
 import statistics
 import subprocess
@@ -52,7 +56,8 @@ from wftui.tui.screens.dialogs import PromptScreen
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_KEY_MS = 100.0
-TARGET_USABLE_S = 1.0
+TARGET_FIRST_ROWS_S = 0.5
+TARGET_RSS_MB = 150.0
 TARGET_STARTUP_S = 1.0
 
 DESCRIPTION = "Emits a flood of events at a steady rate."
@@ -192,27 +197,69 @@ async def write_store(path: Path, size: int, runs: int) -> FileCheckpointStorage
     return storage
 
 
-async def bench_store(size: int) -> None:
+async def store_round(path: Path, size: int) -> dict[str, float]:
+    """One fresh app on the store: seconds to the first rows, to a key answered, to every row
+    listed, then to the last row (``G``), and resident memory once everything is in."""
+    start = time.perf_counter()
+    app = make_app(load_pipeline(), FileCheckpointStorage(path))
+    async with app.run_test(size=(120, 40)):
+        browser = app.main.browser
+        while browser.table.row_count == 0:
+            await asyncio.sleep(0.001)
+        first_rows = time.perf_counter() - start
+        await press_and_wait(app, "j")
+        usable = time.perf_counter() - start
+        while len(browser.summaries) < size:
+            await asyncio.sleep(0.001)
+        loaded = time.perf_counter() - start
+        last_row = await press_and_wait(app, "G")
+        assert browser.table.cursor_row == browser.table.row_count - 1
+        gc.collect()
+        rss = rss_mb()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "first_rows": first_rows,
+        "usable": usable,
+        "loaded": loaded,
+        "last_row": last_row,
+        "rss": rss,
+        "peak": peak,
+    }
+
+
+def spread(values: list[float], unit: str, scale: float = 1.0) -> str:
+    """Median and range, as every figure in these benchmarks is printed."""
+    scaled = [value * scale for value in values]
+    low, high = min(scaled), max(scaled)
+    return f"{statistics.median(scaled):.0f} {unit} (range {low:.0f}-{high:.0f})"
+
+
+def bench_store(size: int, rounds: int) -> None:
+    """Each round is a fresh process, so its memory is the app's alone."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "store"
         start = time.perf_counter()
-        await write_store(path, size, runs=size // 50)
-        print(f"== a store of {size} checkpoints (written in {time.perf_counter() - start:.1f} s)")
-        start = time.perf_counter()
-        app = make_app(load_pipeline(), FileCheckpointStorage(path))
-        async with app.run_test(size=(120, 40)):
-            table = app.main.browser.table
-            while table.row_count == 0:
-                await asyncio.sleep(0.001)
-            await press_and_wait(app, "j")
-            usable = time.perf_counter() - start
-            while table.row_count < size:
-                await asyncio.sleep(0.001)
-            loaded = time.perf_counter() - start
-            keys = [await press_and_wait(app, "j") for _ in range(20)]
-    print(f"  browser usable after {usable * 1000:.0f} ms: {verdict(usable, TARGET_USABLE_S)}")
-    print(f"  all {size} rows in after {loaded * 1000:.0f} ms")
-    print(f"  then a key moves the cursor in {statistics.median(keys) * 1000:.1f} ms (median)")
+        asyncio.run(write_store(path, size, runs=size // 50))
+        written = time.perf_counter() - start
+        print(f"== a store of {size} checkpoints in {size // 50} runs (written in {written:.0f} s)")
+        samples = []
+        for _ in range(rounds):
+            command = [sys.executable, __file__, "--store-round", str(path), str(size)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            samples.append(json.loads(out.splitlines()[-1]))
+
+    def figure(key: str, unit: str = "ms", scale: float = 1000.0) -> str:
+        return spread([sample[key] for sample in samples], unit, scale)
+
+    first = statistics.median(sample["first_rows"] for sample in samples)
+    rss = statistics.median(sample["rss"] for sample in samples)
+    print(f"  {rounds} rounds, median (range):")
+    print(f"  first rows after {figure('first_rows')}: {verdict(first, TARGET_FIRST_ROWS_S)}")
+    print(f"  a key answered after {figure('usable')}")
+    print(f"  every row listed after {figure('loaded')}")
+    print(f"  then G reaches the last row in {figure('last_row')}")
+    print(f"  resident memory {figure('rss', 'MB', 1.0)}: {verdict(rss, TARGET_RSS_MB)}")
+    print(f"  peak resident memory {figure('peak', 'MB', 1.0)}")
 
 
 async def bench_memory(total: int) -> None:
@@ -293,13 +340,26 @@ async def in_process_startup() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller store and run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the store figures")
+    parser.add_argument("--only-store", action="store_true", help="only the store figures")
+    parser.add_argument("--store-round", nargs=2, metavar=("PATH", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    bench_startup(repeat=3 if args.quick else 5)
+    if args.store_round:
+        path, size = args.store_round
+        print(json.dumps(asyncio.run(store_round(Path(path), int(size)))))
+        return
+    if not args.only_store:
+        run_app_figures(args.quick)
+    for size in (1_000, 5_000) if args.quick else (10_000, 50_000):
+        bench_store(size, args.rounds)
+
+
+def run_app_figures(quick: bool) -> None:
+    bench_startup(repeat=3 if quick else 5)
     # Memory first, so the figures are this app's and not what earlier sections left behind.
-    asyncio.run(bench_memory(200_000 if args.quick else 300_000))
+    asyncio.run(bench_memory(200_000 if quick else 300_000))
     asyncio.run(bench_flood(20_000, paced=True))
     asyncio.run(bench_flood(20_000, paced=False))
-    asyncio.run(bench_store(1_000 if args.quick else 10_000))
 
 
 if __name__ == "__main__":

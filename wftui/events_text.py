@@ -103,6 +103,19 @@ def describe(event: WorkflowEvent) -> LogRecord:
     return record(type(event).__name__.removesuffix("Event").lower(), one_line(event.data, 500))
 
 
+def echoes_a_failure(event: WorkflowEvent) -> bool:
+    """The run's failure event repeating an executor's: the log already has its FAILED line.
+
+    The engine reports an executor that raised twice (the executor's failure, then the run's);
+    a run failure with no executor (a routing error, a failed save) is its own line.
+    """
+    return (
+        isinstance(event, WorkflowFailedEvent)
+        and event.details is not None
+        and bool(event.details.executor_id)
+    )
+
+
 def data_text(value: object) -> str:
     """A request's payload as ``field=value`` pairs, the way a person reads it."""
     fields = getattr(value, "__dataclass_fields__", None)

@@ -28,8 +28,13 @@ def new_app(storage: FileCheckpointStorage, seed: PipelineSpec) -> AppFactory:
     """``new_app()`` opens the seed pipeline; ``new_app(pipeline)`` another one."""
 
     def build(pipeline: PipelineSpec | None = None) -> WftuiApp:
+        # Tests about the question before a model-calling resume build their own app with it on.
         return make_app(
-            pipeline or seed, storage, checkpoint_label="checkpoints", clock=FIXED_CLOCK
+            pipeline or seed,
+            storage,
+            checkpoint_label="checkpoints",
+            clock=FIXED_CLOCK,
+            confirm_resume=False,
         )
 
     return build

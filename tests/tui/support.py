@@ -13,6 +13,7 @@ from textual.widgets import Static
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp
+from wftui.tui.browser.model import Row
 from wftui.tui.screens.dialogs import PromptScreen
 from wftui.tui.text import Clock
 
@@ -40,6 +41,19 @@ def graph_text(app: WftuiApp) -> str:
     """What the graph pane shows, through the Line API the compositor draws with."""
     graph = app.main.graph
     return "\n".join(graph.render_line(y).text for y in range(graph.size.height))
+
+
+def shown_rows(app: WftuiApp) -> list[Row]:
+    """The checkpoint browser's visible rows (runs, checkpoints, problems), top to bottom."""
+    model = app.main.browser.model
+    return [model[index] for index in range(model.row_count)]
+
+
+def row_text(app: WftuiApp, index: int) -> str:
+    """Row ``index`` of the checkpoint browser as drawn, whether or not it is scrolled into view."""
+    table = app.main.browser.table
+    width = table.scrollable_content_region.width - 1
+    return "".join(text for text, _ in table.renderer.cells(table.model[index], width))
 
 
 def dialog_text(app: WftuiApp) -> str:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
-from textual.coordinate import Coordinate
 
 from tests.tui.support import (
     AppFactory,
@@ -14,7 +13,9 @@ from tests.tui.support import (
     graph_text,
     highlight,
     opened,
+    row_text,
     settle,
+    shown_rows,
     start_run,
     wait_until,
 )
@@ -22,6 +23,7 @@ from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec
 from wftui.tui.app import WftuiApp, make_app
+from wftui.tui.browser.model import RowKind
 from wftui.tui.commands import action_commands
 from wftui.tui.keymap import parse_keymap
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -52,13 +54,10 @@ async def test_rows_are_grouped_by_run_newest_run_first(
 ) -> None:
     app = new_app()
     async with opened(app):
-        table = app.main.browser.table
-        order = [
-            table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value for row in range(12)
-        ]
-        assert order == [f"cpbbbbbb{step:02d}" for step in range(6)] + [
-            f"cpaaaaaa{step:02d}" for step in range(6)
-        ]
+        order = [row.key for row in shown_rows(app)]
+        assert order == ["runbbbbbb"] + [f"cpbbbbbb{step:02d}" for step in range(6)] + [
+            "runaaaaaa"
+        ] + [f"cpaaaaaa{step:02d}" for step in range(6)]
         assert isinstance(app.focused, CheckpointTable)
 
 
@@ -141,7 +140,8 @@ async def test_delete_asks_then_removes_the_row_and_the_file(
         await pilot.press("y")
         await settle(pilot)
         assert "cpbbbbbb01" not in app.main.browser.summaries
-        assert app.main.browser.table.row_count == 11
+        assert [row.key for row in shown_rows(app)].count("cpbbbbbb01") == 0
+        assert app.main.browser.table.row_count == 2 + 11  # two run rows, eleven checkpoints
         assert app.main.browser.highlighted_id == "cpbbbbbb02"  # the cursor stays in place
     assert await fixed_store.load_checkpoint("cpbbbbbb01") is None
 
@@ -151,11 +151,14 @@ async def test_unreadable_files_show_as_a_warning_line(
 ) -> None:
     (tmp_path / "checkpoints" / "broken.json").write_text("{not json")
     app = new_app()
-    async with opened(app):
-        notes = str(app.main.browser.query_one("#checkpoint-notes").render())
-        assert "⚠ skipped" in notes
-        assert "broken.json" in notes
-        assert app.main.browser.table.row_count == 12
+    async with opened(app) as pilot:
+        rows = shown_rows(app)
+        assert rows[0].kind is RowKind.PROBLEMS
+        assert "⚠ 1 unreadable file" in row_text(app, 0)
+        assert app.main.browser.table.row_count == 1 + 2 + 12
+        await pilot.press("home", "enter")  # the problems line opens the list
+        await wait_until(pilot, lambda: app.main.browser.table.row_count == 1 + 1 + 2 + 12)
+        assert "broken.json" in row_text(app, 1)
 
 
 async def test_an_empty_store_says_how_to_start(new_app: AppFactory) -> None:
@@ -173,6 +176,8 @@ async def test_slash_filters_the_log_and_escape_clears_it(new_app: AppFactory) -
         await start_run(app, pilot)
         await settle(pilot)
         everything = app.main.event_log.line_count
+        await pilot.press("4")  # in the checkpoint browser, / filters the checkpoints instead
+        await wait_until(pilot, lambda: isinstance(app.focused, EventLog))
         await pilot.press("slash")
         await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "log-filter")
         await pilot.press(*"output")
@@ -297,6 +302,8 @@ async def test_a_failed_checkpoint_shows_what_a_resume_replays(
     app = new_app()
     async with opened(app) as pilot:
         await highlight(app, pilot, "cpfailed00")
+        # The inspector decodes after the cursor rests: wait for its tree, not for time.
+        await wait_until(pilot, lambda: "checkpoint cpfailed00" in tree_labels(app))
         labels = tree_labels(app)
         assert "replayed on resume {1}" in labels
         assert "reverse_text_executor {2}" in labels

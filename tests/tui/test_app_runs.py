@@ -134,7 +134,8 @@ async def test_human_request_opens_a_dialog_and_the_answer_continues_the_run(
     async with opened(app) as pilot:
         await start_run(app, pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
-        assert "draft='HELLO'" in dialog_text(app)
+        # The request's fields as a form: name, type, current value (issue #10).
+        assert "draft (str): 'HELLO'" in dialog_text(app)
         await pilot.press(*"yes", "enter")
         await settle(pilot)
         assert outputs(app) == ["HELLO:yes"]

@@ -159,3 +159,19 @@ def test_no_color(
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(new_app(), terminal_size=WIDE, run_before=browse_second_row)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+def test_themes(
+    snap_compare: SnapCompare,
+    new_app: AppFactory,
+    fixed_store: FileCheckpointStorage,
+    theme: str,
+) -> None:
+    """The graph's class names and the pane borders read on a dark and a light theme."""
+
+    async def themed(pilot: Pilot[Any]) -> None:
+        pilot.app.theme = theme
+        await browse_second_row(pilot)
+
+    assert snap_compare(new_app(), terminal_size=WIDE, run_before=themed)

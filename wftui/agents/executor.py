@@ -34,7 +34,11 @@ class AgentExecutor(Executor):
     def __init__(self, agent: BaseAgent, *, id: str | None = None, streaming: bool = False) -> None:
         super().__init__(id=id or agent.name or "agent")
         self.agent = agent
-        self.streaming = streaming
+        self._streaming = streaming  # agent-framework's attribute name, which its users read
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
 
     @handler
     async def handle_request(
@@ -58,14 +62,26 @@ class AgentExecutor(Executor):
     ) -> None:
         await self._receive(messages, True, ctx)
 
+    @handler
+    async def handle_response(
+        self, prior: AgentExecutorResponse, ctx: WorkflowContext[AgentExecutorResponse]
+    ) -> None:
+        """Take over another agent's conversation, so agents chain by plain edges."""
+        conversation = prior.full_conversation or prior.agent_run_response.messages
+        await self._receive(list(conversation), True, ctx, continues=False)
+
     async def _receive(
         self,
         messages: list[ChatMessage],
         should_respond: bool,
         ctx: WorkflowContext[AgentExecutorResponse],
+        *,
+        continues: bool = True,
     ) -> None:
+        """Add ``messages`` to this agent's history (or start it from them) and answer."""
         state: dict[str, Any] = await ctx.get_state() or {}
-        conversation: list[ChatMessage] = [*state.get(_CONVERSATION, []), *messages]
+        earlier = state.get(_CONVERSATION, []) if continues else []
+        conversation: list[ChatMessage] = [*earlier, *messages]
         if not should_respond:
             await ctx.set_state({**state, _CONVERSATION: conversation})
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from wftui.checkpoint.codec import register_type
 
@@ -29,10 +30,15 @@ class ChatMessage:
     role: Role
     text: str = ""
     author_name: str | None = None
+    # agent-framework's richer pieces (TextContent, FunctionCallContent...), when given; a
+    # message made from text alone keeps it in ``text`` only, so checkpoints hold it once.
+    contents: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Accept "user" as well as Role.USER, so messages built from JSON or by hand both work.
         self.role = Role(self.role)
+        if not self.text:
+            self.text = text_of(self.contents)
 
 
 @dataclass(init=False)
@@ -88,11 +94,20 @@ class UsageDetails:
 class AgentRunResponse:
     """A whole reply: the new messages (usually one assistant message) and token usage.
 
-    Chat clients and agents share this type, so an agent needs no conversion step.
+    Chat clients and agents share this type, so an agent needs no conversion step. The ids,
+    time and extra properties are agent-framework's, set by agents that have them.
     """
 
     messages: list[ChatMessage] = field(default_factory=list)
     usage: UsageDetails | None = None
+    response_id: str | None = None
+    created_at: str | None = None
+    additional_properties: dict[str, Any] | None = None
+
+    @property
+    def usage_details(self) -> UsageDetails | None:
+        """agent-framework's name for ``usage``."""
+        return self.usage
 
     @property
     def text(self) -> str:
@@ -109,11 +124,26 @@ class AgentRunResponse:
 
 @dataclass
 class AgentRunResponseUpdate:
-    """One streamed chunk of a reply, in arrival order."""
+    """One streamed chunk of a reply, in arrival order (agent-framework's ids and contents
+    optional)."""
 
-    text: str
+    text: str = ""
     role: Role = Role.ASSISTANT
     author_name: str | None = None
+    contents: list[Any] = field(default_factory=list)
+    message_id: str | None = None
+    response_id: str | None = None
+    created_at: str | None = None
+    additional_properties: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            self.text = text_of(self.contents)
+
+
+def text_of(contents: Sequence[Any]) -> str:
+    """The text pieces of ``contents`` joined (other kinds of content carry no text)."""
+    return "".join(text for text in (getattr(c, "text", None) for c in contents) if text)
 
 
 @dataclass

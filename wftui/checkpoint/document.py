@@ -23,6 +23,7 @@ from wftui.checkpoint.errors import (
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import FORMAT_VERSION, WorkflowCheckpoint
+from wftui.checkpoint.references import DocumentSource, resolve
 from wftui.checkpoint.values import decode_value, encode, key_segment
 
 _REQUIRED_FIELDS = ("checkpoint_id", "workflow_id", "timestamp", "iteration_count")
@@ -225,8 +226,15 @@ def _decode_map(values: dict[str, Any], path: str) -> dict[str, Any]:
     return {key: decode_value(item, path + key_segment(key)) for key, item in values.items()}
 
 
-def decode_checkpoint(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
-    """Decode the values of a :func:`parse_checkpoint` result."""
+def decode_checkpoint(
+    raw: WorkflowCheckpoint, documents: DocumentSource | None = None
+) -> WorkflowCheckpoint:
+    """Decode the values of a :func:`parse_checkpoint` result; references to other checkpoints
+    of its run are read from ``documents`` (its store's)."""
+    return _decode_resolved(resolve(raw, documents, parse_checkpoint)[0])
+
+
+def _decode_resolved(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
     decoded: dict[str, Any] = {
         "messages": {
             source: [
@@ -253,19 +261,25 @@ def decode_checkpoint(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
     return raw.model_copy(update=decoded)
 
 
-def decode_with_fragments(raw: WorkflowCheckpoint) -> LoadedCheckpoint:
-    """Decode, keeping each state value's stored typed JSON tied to the object it became."""
-    checkpoint = decode_checkpoint(raw)
+def decode_with_fragments(
+    raw: WorkflowCheckpoint, documents: DocumentSource | None = None
+) -> LoadedCheckpoint:
+    """Decode, keeping each state value's stored typed JSON tied to the object it became, and
+    where each value's stored form lives."""
+    whole, holders = resolve(raw, documents, parse_checkpoint)
+    checkpoint = _decode_resolved(whole)
     sections = {
         section: {
-            key: (value, getattr(raw, section)[key])
+            key: (value, getattr(whole, section)[key])
             for key, value in getattr(checkpoint, section).items()
         }
         for section in _STATE_SECTIONS
     }
-    return LoadedCheckpoint(checkpoint, EncodedFragments(**sections))
+    return LoadedCheckpoint(checkpoint, EncodedFragments(**sections, holders=holders))
 
 
-def checkpoint_from_json(data: bytes) -> WorkflowCheckpoint:
+def checkpoint_from_json(
+    data: bytes, documents: DocumentSource | None = None
+) -> WorkflowCheckpoint:
     """Parse, validate and decode a checkpoint document's bytes."""
-    return decode_checkpoint(parse_checkpoint(data))
+    return decode_checkpoint(parse_checkpoint(data), documents)

@@ -8,12 +8,13 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.cli.errors import EXIT_FAILED_RUN, CliError
 from wftui.engine.events import WorkflowEvent
+from wftui.ids import IdError, resolve_id
 from wftui.journal import (
     RUNNING,
     Entry,
@@ -28,21 +29,6 @@ from wftui.tui.text import Clock, one_line, short_id
 
 ATTACH_POLL_SECONDS = 0.1
 ID_WIDTH = 8
-
-
-def resolve_id(given: str, known: Iterable[str], what: str) -> str:
-    """The one id rule: a whole id, a unique suffix of 4 or more characters, or a unique prefix;
-    an ambiguous one lists the candidates. (Stand-in until wftui/ids.py is shared.)"""
-    ids = list(dict.fromkeys(known))
-    if given in ids:
-        return given
-    matches = [i for i in ids if (len(given) >= 4 and i.endswith(given)) or i.startswith(given)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise CliError(f"no {what} {given!r}")
-    shown = ", ".join(short_id(match, ID_WIDTH) for match in matches[:10])
-    raise CliError(f"{given!r} matches {len(matches)} {what}s ({shown}); give more of the id")
 
 
 # ----- journaling the headless commands -----
@@ -171,7 +157,10 @@ async def _attach(args: argparse.Namespace, storage: CheckpointStorage) -> int:
     try:
         executions = await journal.executions()
         runs = [e.run for e in executions if e.run]
-        run = resolve_id(args.run, reversed(runs), "run")
+        try:
+            run = resolve_id(args.run, reversed(runs), kind="run")
+        except IdError as error:
+            raise CliError(str(error)) from None
         for pair in args.respond:
             request_id, separator, value = pair.partition("=")
             if not separator or not request_id:

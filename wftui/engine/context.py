@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, Never
 from typing_extensions import TypeVar
 
 from wftui.checkpoint.codec import encode_value
+from wftui.checkpoint.document import text_problem
 from wftui.engine.events import (
     WorkflowEvent,
     WorkflowEventSource,
@@ -110,7 +111,17 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         return stored.read()
 
     async def set_shared_state(self, key: str, value: Any) -> None:
-        """Staged now, visible to other executors from the next superstep."""
+        """Staged now, visible to other executors from the next superstep.
+
+        A key a checkpoint cannot store is refused here, failing this executor at the call
+        rather than the save after the superstep."""
+        problem = text_problem(key)
+        if problem is not None:
+            error = TypeError if not isinstance(key, str) else ValueError
+            raise error(
+                f"{self.executor_id}: the shared state key {key!r} {problem}; "
+                "keys are saved as text in checkpoints"
+            )
         stored = StoredValue.of(value, f"shared_state.{key}")
         self._scope.shared_state.setdefault(self.executor_id, {})[key] = stored
 

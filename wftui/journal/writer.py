@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
     RequestInfoEvent,
@@ -39,15 +39,6 @@ _OUTCOMES = {
 async def stored_fields(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, Any]:
     """A stored checkpoint's top-level fields, values left as typed JSON (nothing decoded, so
     no pipeline's types are needed); empty when it is missing or unreadable."""
-    if not hasattr(storage, "load_document"):  # SQL stores until they gain it
-        with contextlib.suppress(CheckpointError):
-            checkpoint = await storage.load_checkpoint(checkpoint_id)
-            if checkpoint is not None:
-                return {
-                    "workflow_id": checkpoint.workflow_id,
-                    "pending_requests": checkpoint.pending_requests,
-                }
-        return {}
     document = await storage.load_document(checkpoint_id)
     try:
         fields = json.loads(document) if document is not None else {}

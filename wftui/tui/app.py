@@ -8,8 +8,9 @@ the one place their errors are reported.
 
 from __future__ import annotations
 
-import os
+import shlex
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -19,17 +20,22 @@ from textual.worker import Worker, WorkerState
 
 from wftui.agents.client import ChatClient, describe_chat_client
 from wftui.checkpoint.storage import CheckpointStorage
-from wftui.engine import RequestInfoEvent
+from wftui.engine import GraphMismatchError, RequestInfoEvent
 from wftui.loader import PipelineSpec
+from wftui.settings import SettingsError, load_settings
 from wftui.tui.bridge import EngineEvents, Tone
-from wftui.tui.commands import WftuiCommands
-from wftui.tui.graph import graph_from_workflow
-from wftui.tui.keymap import KEYMAP_VARIABLE, KeymapError, parse_keymap, with_keymap
+from wftui.tui.commands import BROWSER_ACTIONS, WftuiCommands
+from wftui.tui.graph import graph_from_workflow, node_order
+from wftui.tui.graph_changes import mismatch_lines, mismatch_text
+from wftui.tui.keymap import KeymapError, check_keymap, parse_keymap, with_keymap
+from wftui.tui.pipeline_source import PipelineSource
 from wftui.tui.remote import RemoteRuns
+from wftui.tui.resume_plan import plan_resume
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
-from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
-from wftui.tui.screens.main import MainScreen
+from wftui.tui.screens.main import LogFilter, MainScreen
+from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
@@ -60,6 +66,28 @@ class WftuiApp(App[None]):
             tooltip="Cancel the running run; its last checkpoint stays resumable",
         ),
         Binding(
+            "y",
+            "copy_id",
+            "Copy id",
+            id="wftui.copy_id",
+            tooltip="Copy the highlighted checkpoint's id (OSC 52: works over SSH)",
+        ),
+        Binding(
+            "Y",
+            "copy_resume_command",
+            "Copy resume",
+            id="wftui.copy_resume",
+            tooltip="Copy the ready-to-paste `wftui resume ...` line for the highlighted checkpoint",
+        ),
+        Binding(
+            "ctrl+r",
+            "reload_pipeline",
+            "Reload",
+            show=False,
+            id="wftui.reload",
+            tooltip="Import the pipeline file again now (it also reloads by itself when changed)",
+        ),
+        Binding(
             "J",
             "replay_journal",
             "Journal",
@@ -80,22 +108,29 @@ class WftuiApp(App[None]):
         checkpoint_label: str | None = None,
         clock: Clock | None = None,
         keymap: Mapping[str, str] | None = None,
+        confirm_resume: bool = True,
     ) -> None:
         super().__init__()
+        self.confirm_resume = confirm_resume
         self.keymap = dict(keymap or {})
+        check_keymap(self.keymap, self.binding_scopes())
         self.set_keymap(self.keymap)
         self.pipeline = pipeline
+        self.source = PipelineSource(pipeline)
         self.storage = storage
         self.chat_client = chat_client
         self.clock = clock or Clock()
         # Built once for the graph and its signature; every run builds a fresh one.
         shape = pipeline.create_workflow(storage, chat_client)
-        folder = checkpoint_label or str(getattr(storage, "storage_path", type(storage).__name__))
+        self._shape = shape
+        self._graph_spec = graph_from_workflow(shape)
+        self._order = node_order(self._graph_spec)
+        folder = checkpoint_label or type(storage).__name__
         chat = describe_chat_client(chat_client) if chat_client else "the pipeline's own"
         short = chat_client.backend_name if chat_client else chat
         self._main = MainScreen(
             StatusHeader(pipeline.name, chat, folder, short),
-            graph_from_workflow(shape),
+            self._graph_spec,
             self.clock,
             storage,
             signature=shape.signature,
@@ -131,9 +166,16 @@ class WftuiApp(App[None]):
         worker = event.worker
         if event.state is WorkerState.ERROR:
             error = worker.error
-            text = f"{type(error).__name__}: {error}"
-            self._main.note("error", text, Tone.FAILURE)
-            self.notify(one_line(text, 300), title="Error", severity="error", timeout=8)
+            if isinstance(error, GraphMismatchError):
+                # A list of what differs, one per line, instead of one long line.
+                head, lines = mismatch_lines(error)
+                for line in [head, *lines]:
+                    self._main.note("mismatch", line, Tone.FAILURE)
+                self.notify(mismatch_text(error), title="Cannot resume", severity="error")
+            else:
+                text = f"{type(error).__name__}: {error}"
+                self._main.note("error", text, Tone.FAILURE)
+                self.notify(one_line(text, 300), title="Error", severity="error", timeout=8)
             if worker.group == ENGINE:
                 self._main.header.status = RunStatus.FAILED
         self.runs.worker_changed(worker, event.state)
@@ -149,7 +191,7 @@ class WftuiApp(App[None]):
     # ----- actions -----
 
     def action_new_run(self) -> None:
-        if self._refuse_while_running():
+        if self._refuse_while_running() or not self._fresh_pipeline():
             return
         lines = [self.pipeline.description] if self.pipeline.description else []
         lines.append("Input for the start executor:")
@@ -174,11 +216,103 @@ class WftuiApp(App[None]):
         self._resume(message.checkpoint_id)
 
     def _resume(self, checkpoint_id: str) -> None:
-        if self._refuse_while_running():
+        if self._refuse_while_running() or not self._fresh_pipeline():
             return
         browser = self._main.browser
-        waits = bool(browser.summaries[checkpoint_id].pending_request_ids)
-        self.runs.resume(checkpoint_id, frozenset(browser.preview(checkpoint_id)[0]), waits)
+        summary = browser.summaries[checkpoint_id]
+        waits = bool(summary.pending_request_ids)
+        if not waits and not summary.next_executor_ids:
+            self.notify(
+                f"Checkpoint {short_id(checkpoint_id)} is the end of its run: "
+                "nothing is left to run from it.",
+                title="Nothing to resume",
+            )
+            return
+        ran = frozenset(browser.preview(checkpoint_id)[0])
+        plan = plan_resume(
+            self._shape,
+            checkpoint_id,
+            summary.next_executor_ids,
+            self._order,
+            self._main.replayed(checkpoint_id),
+        )
+        if not (self.confirm_resume and plan.calls_a_model):
+            self.runs.resume(checkpoint_id, ran, waits)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and not self._refuse_while_running():
+                self.runs.resume(checkpoint_id, ran, waits)
+
+        self.push_screen(LineConfirmScreen(plan.confirm_line()), confirmed)
+
+    def resume_command(self, checkpoint_id: str) -> str:
+        """The ``wftui resume ...`` line a user pastes into a shell to resume headless."""
+        words = ["wftui", "resume", checkpoint_id, self.pipeline_reference]
+        folder = getattr(self.storage, "storage_path", None)
+        if folder is not None:
+            words += ["--checkpoint-dir", str(folder)]
+        return shlex.join(words)
+
+    @property
+    def pipeline_reference(self) -> str:
+        """The pipeline as the CLI takes it: its file relative to here when it has one."""
+        source = getattr(self.pipeline.module, "__file__", None)
+        if not source:
+            return self.pipeline.module.__name__
+        path = Path(source).resolve()
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def action_copy_id(self) -> None:
+        checkpoint_id = self._main.browser.highlighted_id
+        if checkpoint_id is not None:
+            self._copy(checkpoint_id, "checkpoint id")
+
+    def action_copy_resume_command(self) -> None:
+        checkpoint_id = self._main.browser.highlighted_id
+        if checkpoint_id is not None:
+            self._copy(self.resume_command(checkpoint_id), "resume command")
+
+    def _copy(self, text: str, what: str) -> None:
+        """OSC 52 through the terminal, so it reaches the clipboard over SSH too."""
+        self.copy_to_clipboard(text)
+        self.notify(text, title=f"Copied {what}")
+
+    def action_reload_pipeline(self) -> None:
+        if not self._refuse_while_running():
+            self._fresh_pipeline(force=True)
+
+    def _fresh_pipeline(self, *, force: bool = False) -> bool:
+        """Re-import the pipeline when its file changed (or when forced); False if that failed.
+
+        So a user fixes the code in an editor and resumes the failed checkpoint, no restart.
+        A broken edit keeps the code that was loaded and says why; nothing runs.
+        """
+        if not (force or self.source.changed()):
+            return True
+        where = self.source.path.name if self.source.path else self.pipeline.name
+        try:
+            spec = self.source.reload()
+            shape = spec.create_workflow(self.storage, self.chat_client)
+        except Exception as error:  # the user's code: any error, reported in one line
+            text = f"cannot reload {where}: {type(error).__name__}: {error}"
+            self._main.note("reload", text, Tone.FAILURE)
+            self.notify(one_line(text, 300), title="Pipeline not reloaded", severity="error")
+            return False
+        changed = shape.signature != self._shape.signature
+        self.pipeline = self.runs.pipeline = spec
+        self._shape = shape
+        if changed:
+            self._graph_spec = graph_from_workflow(shape)
+            self._order = node_order(self._graph_spec)
+            self._main.set_graph(self._graph_spec, shape.signature)
+        text = f"reloaded {where}" + (" (the graph changed)" if changed else "")
+        self._main.note("reload", text, Tone.QUIET)
+        self.notify(text)
+        return True
 
     def action_cancel_run(self) -> None:
         if not self.runs.cancel():
@@ -225,10 +359,12 @@ class WftuiApp(App[None]):
         """Hide what cannot apply; dim what must wait for the run to end."""
         if action in _OWN_ACTIONS and self.screen is not self._main:
             return False  # a dialog is open: its keys win
-        highlighted = action in ("resume", "delete_checkpoint") and self._has_highlight()
+        if action in BROWSER_ACTIONS and not isinstance(self.focused, CheckpointTable):
+            return False  # browser keys work, and show, only in the browser
+        highlighted = action in BROWSER_ACTIONS and self._has_highlight()
         if action == "resume":
             return None if self.run_active else highlighted
-        if action == "delete_checkpoint":
+        if action in ("delete_checkpoint", "copy_id", "copy_resume_command"):
             return highlighted
         if action == "new_run":
             return None if self.run_active else True
@@ -236,11 +372,32 @@ class WftuiApp(App[None]):
             return self.run_active
         return True
 
+    @classmethod
+    def binding_scopes(cls) -> list[tuple[str, list[BindingType]]]:
+        """The bindings active together: the global ones with each pane's, and each dialog's."""
+        everywhere = [*cls.BINDINGS, *MainScreen.BINDINGS]
+        panes: list[tuple[str, list[BindingType]]] = [
+            (name, [*everywhere, *widget.BINDINGS])
+            for name, widget in (
+                ("checkpoint browser", CheckpointTable),
+                ("event log", EventLog),
+                ("inspector", CheckpointInspector),
+                ("log filter", LogFilter),
+            )
+        ]
+        dialogs = [
+            (f"{screen.__name__} dialog", list(screen.BINDINGS))
+            for screen in (ConfirmScreen, LineConfirmScreen, PromptScreen, ValueViewer)
+        ]
+        return [("main screen", everywhere), *panes, *dialogs]
+
     def help_sections(self) -> list[tuple[str, list[BindingType]]]:
         """The bindings by pane, with the keys a keymap gave them."""
+        browser = [b for b in self.BINDINGS if _action_of(b) in BROWSER_ACTIONS]
+        everywhere = [b for b in self.BINDINGS if _action_of(b) not in BROWSER_ACTIONS]
         return [
-            ("Anywhere", with_keymap([*self.BINDINGS, *MainScreen.BINDINGS], self.keymap)),
-            ("Checkpoint browser", with_keymap(CheckpointTable.BINDINGS, self.keymap)),
+            ("Anywhere", with_keymap([*everywhere, *MainScreen.BINDINGS], self.keymap)),
+            ("Checkpoint browser", with_keymap([*CheckpointTable.BINDINGS, *browser], self.keymap)),
             ("Event log", with_keymap(EventLog.BINDINGS, self.keymap)),
             ("Inspector", with_keymap(CheckpointInspector.BINDINGS, self.keymap)),
         ]
@@ -254,15 +411,11 @@ class WftuiApp(App[None]):
         return self._main.browser.highlighted_id is not None
 
 
-_OWN_ACTIONS = {
-    "new_run",
-    "resume",
-    "cancel_run",
-    "delete_checkpoint",
-    "replay_journal",
-    "help",
-    "quit",
-}
+def _action_of(binding: BindingType) -> str:
+    return binding.action if isinstance(binding, Binding) else str(binding[1])
+
+
+_OWN_ACTIONS = {"new_run", "cancel_run", "replay_journal", "help", "quit", *BROWSER_ACTIONS}
 
 
 def make_app(
@@ -273,6 +426,7 @@ def make_app(
     checkpoint_label: str | None = None,
     clock: Clock | None = None,
     keymap: Mapping[str, str] | None = None,
+    confirm_resume: bool = True,
 ) -> WftuiApp:
     """The app for ``pipeline`` over ``storage``; the CLI and the tests both start here."""
     return WftuiApp(
@@ -282,15 +436,34 @@ def make_app(
         checkpoint_label=checkpoint_label,
         clock=clock,
         keymap=keymap,
+        confirm_resume=confirm_resume,
     )
 
 
 def run_app(
-    pipeline: PipelineSpec, storage: CheckpointStorage, chat_client: ChatClient | None = None
+    pipeline: PipelineSpec,
+    storage: CheckpointStorage,
+    chat_client: ChatClient | None = None,
+    *,
+    store_label: str | None = None,
 ) -> None:
-    """Run the app in this terminal until the user quits; ``WFTUI_KEYMAP`` remaps keys."""
-    keymap = parse_keymap(os.environ.get(KEYMAP_VARIABLE, ""))
-    make_app(pipeline, storage, chat_client, keymap=keymap).run()
+    """Run the app in this terminal until the user quits, with the settings (``wftui.settings``).
+
+    ``WFTUI_KEYMAP`` (or ``keymap`` in the settings) remaps keys; ``WFTUI_CONFIRM_RESUME``
+    (``confirm_resume``) turns off the question before a resume that calls a model.
+    ``store_label`` is the store as the header shows it (a URL without its password).
+    """
+    settings = load_settings()
+    keymap = parse_keymap(settings.keymap)
+    app = make_app(
+        pipeline,
+        storage,
+        chat_client,
+        checkpoint_label=store_label,
+        keymap=keymap,
+        confirm_resume=settings.confirm_resume,
+    )
+    app.run()
 
 
-__all__ = ["KeymapError", "WftuiApp", "make_app", "run_app"]
+__all__ = ["KeymapError", "SettingsError", "WftuiApp", "make_app", "run_app"]

@@ -22,6 +22,7 @@ from wftui.events_text import LogRecord as LogRecord
 from wftui.events_text import Tone as Tone
 from wftui.events_text import data_text as data_text
 from wftui.events_text import describe as describe
+from wftui.events_text import echoes_a_failure as echoes_a_failure
 
 FLUSH_INTERVAL = 1 / 30
 

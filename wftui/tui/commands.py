@@ -23,13 +23,28 @@ class ActionCommand:
     run: IgnoreReturnCallbackType
 
 
+# Actions on the highlighted checkpoint: their keys work only in the browser.
+BROWSER_ACTIONS = frozenset({"resume", "delete_checkpoint", "copy_id", "copy_resume_command"})
+
+
 def action_commands(*nodes: DOMNode) -> Iterator[ActionCommand]:
     """A command per wftui binding (one with an id) of ``nodes``; quit is a system command."""
     for node in nodes:
         for binding in node.BINDINGS:
             if isinstance(binding, Binding) and binding.id and binding.action != "quit":
-                run = partial(node.app.run_action, binding.action, node)
+                run: IgnoreReturnCallbackType = (
+                    partial(_in_the_browser, node, binding.action)
+                    if binding.action.rpartition(".")[2] in BROWSER_ACTIONS
+                    else partial(node.app.run_action, binding.action, node)
+                )
                 yield ActionCommand(binding.description, binding.tooltip, run)
+
+
+def _in_the_browser(node: DOMNode, action: str) -> None:
+    """From any pane, the palette acts on the highlighted checkpoint: the browser takes focus."""
+    app = node.app
+    app.screen_stack[0].query_one(CheckpointTable).focus()
+    app.call_after_refresh(app.run_action, action, node)
 
 
 class WftuiCommands(Provider):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from textual.binding import Binding, BindingType
 
@@ -32,3 +32,41 @@ def with_keymap(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> l
         else binding
         for binding in bindings
     ]
+
+
+Scope = tuple[str, Sequence[BindingType]]
+
+
+def check_keymap(keymap: Mapping[str, str], scopes: Iterable[Scope]) -> None:
+    """Refuse a keymap naming an unknown binding, or giving a key another binding already has.
+
+    ``scopes`` are the bindings active together (the global ones plus one pane's, or one
+    dialog's); two different bindings with one key in one scope would shadow each other.
+    """
+    scopes = list(scopes)
+    known = {
+        binding.id
+        for _name, bindings in scopes
+        for binding in bindings
+        if isinstance(binding, Binding) and binding.id
+    }
+    for binding_id in keymap:
+        if binding_id not in known:
+            raise KeymapError(
+                f"{KEYMAP_VARIABLE}: unknown binding id {binding_id!r} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+    for name, bindings in scopes:
+        owners: dict[str, str] = {}
+        for binding in with_keymap(bindings, keymap):
+            if not isinstance(binding, Binding):
+                continue
+            owner = binding.id or f"{binding.action} ({binding.description or 'no id'})"
+            for key in (part.strip() for part in binding.key.split(",")):
+                other = owners.setdefault(key, owner)
+                if other != owner and (binding.id in keymap or other in keymap):
+                    mapped, taken = (owner, other) if binding.id in keymap else (other, owner)
+                    raise KeymapError(
+                        f"{KEYMAP_VARIABLE}: {mapped} would take {key!r}, which {taken} "
+                        f"already has in the {name}"
+                    )

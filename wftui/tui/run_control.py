@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from wftui.agents.client import ChatClient
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import RequestInfoEvent, Workflow, WorkflowEvent
+from wftui.engine.request_info import expected_answer_type
 from wftui.journal import Execution, journal_for, journaled, run_of
 from wftui.loader import PipelineSpec
 from wftui.tui.bridge import EventBridge, Tone
@@ -44,13 +45,17 @@ class RunStart:
         return self.checkpoint_id is None and bool(self.responses)
 
     def open(self, workflow: Workflow, storage: CheckpointStorage) -> AsyncIterator[WorkflowEvent]:
+        # The app shows a failed run from its events, so the stream must not raise at its end.
         if self.checkpoint_id is not None:
             return workflow.run_stream_from_checkpoint(
-                self.checkpoint_id, checkpoint_storage=storage, responses=self.responses or None
+                self.checkpoint_id,
+                checkpoint_storage=storage,
+                responses=self.responses or None,
+                raise_on_failure=False,
             )
         if self.responses:
-            return workflow.send_responses_streaming(self.responses)
-        return workflow.run_stream(self.message)
+            return workflow.send_responses_streaming(self.responses, raise_on_failure=False)
+        return workflow.run_stream(self.message, raise_on_failure=False)
 
 
 class RunControl:
@@ -66,7 +71,7 @@ class RunControl:
     ) -> None:
         self._app = app
         self._main = main
-        self._pipeline = pipeline
+        self.pipeline = pipeline
         self._storage = storage
         self._chat_client = chat_client
         self._workflow: Workflow | None = None
@@ -127,9 +132,9 @@ class RunControl:
 
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
-            self._workflow = self._pipeline.create_workflow(self._storage, self._chat_client)
+            self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
         kind = "resume" if start.checkpoint_id else "answer" if start.responses else "run"
-        execution = Execution.here(kind, self._pipeline.name)
+        execution = Execution.here(kind, self.pipeline.name)
         if start.checkpoint_id is not None:
             execution.run = await run_of(self._storage, start.checkpoint_id)
         elif start.responses:
@@ -144,7 +149,8 @@ class RunControl:
         asking = self._workflow
         self._open_requests += 1
         try:
-            answer = await self._app.push_screen_wait(request_prompt(event))
+            prompt = request_prompt(event, self._expected_answer(asking, event))
+            answer = await self._app.push_screen_wait(prompt)
         finally:
             self._open_requests -= 1
         if answer is None:
@@ -163,19 +169,29 @@ class RunControl:
             self._app.notify(f"Checkpoint {short_id(checkpoint_id)} is gone", severity="warning")
             return
         answers: dict[str, Any] = {}
-        for record in checkpoint.pending_requests.values():
+        shape = self.pipeline.create_workflow(None, self._chat_client)
+        records = list(checkpoint.pending_requests.values())
+        for number, record in enumerate(records, start=1):
             event = RequestInfoEvent(
                 request_id=record["request_id"],
                 source_executor_id=record.get("source_executor_id", ""),
                 request_type=record.get("request_type", ""),
                 data=record.get("data"),
             )
-            answer = await self._app.push_screen_wait(request_prompt(event))
+            expected = self._expected_answer(shape, event)
+            prompt = request_prompt(event, expected, (number, len(records)))
+            answer = await self._app.push_screen_wait(prompt)
             if answer is None:
                 self._app.notify("Resume cancelled; the request stays pending.")
                 return
             answers[event.request_id] = answer
         self.start(RunStart(f"resume {short_id(checkpoint_id)}", None, checkpoint_id, answers, ran))
+
+    @staticmethod
+    def _expected_answer(workflow: Workflow | None, event: RequestInfoEvent) -> Any:
+        """The answer type the asking executor declares, so the dialog can check an answer."""
+        asker = workflow.executors.get(event.source_executor_id) if workflow else None
+        return expected_answer_type(asker, event.data) if asker else Any
 
     def _continue_with_answers(self) -> None:
         """Continue the run that asked once it has stopped and every open question is closed."""

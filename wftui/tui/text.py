@@ -8,12 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from wftui.ids import DISPLAY_WIDTH, display_id
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def short_id(value: str, width: int = 8) -> str:
-    """The tail of an id: checkpoint ids start with their time, so the head rarely differs."""
-    return value[-width:] if len(value) > width else value
+def short_id(value: str, width: int = DISPLAY_WIDTH) -> str:
+    """The tail of an id, by the one id rule (``wftui.ids``)."""
+    return display_id(value, width)
 
 
 def one_line(value: object, limit: int = 200) -> str:

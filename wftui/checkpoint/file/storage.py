@@ -21,8 +21,10 @@ import logging
 import os
 import re
 import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.cache import (
@@ -41,6 +43,7 @@ from wftui.checkpoint.file.cache import (
     SummaryReader,
     parse_summary,
 )
+from wftui.checkpoint.file.watch import watch_folder
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
@@ -108,6 +111,17 @@ class FileCheckpointStorage:
         await asyncio.to_thread(self._write, path, data, checkpoint.summary(len(data)))
         return checkpoint.checkpoint_id
 
+    async def save_document(self, data: bytes) -> str:
+        """Keep another store's document verbatim, once it parses (the copy path)."""
+        parsed = self.serializer.parse(data)
+        path = self._path(parsed.checkpoint_id)
+        await asyncio.to_thread(self._write, path, data, parsed.summary(len(data)))
+        return parsed.checkpoint_id
+
+    def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
+        """Saves and deletes by any process, derived by polling the folder (``watch.py``)."""
+        return watch_folder(self._dir, self.serializer, after_seq)
+
     def _write(self, path: str, data: bytes, summary: CheckpointSummary) -> None:
         try:
             written = osio.write_durably(path, data)
@@ -139,9 +153,12 @@ class FileCheckpointStorage:
         return None if loaded is None else loaded.checkpoint
 
     async def load_document(self, checkpoint_id: str) -> bytes | None:
+        return await asyncio.to_thread(self._document, checkpoint_id)
+
+    def _document(self, checkpoint_id: str) -> bytes | None:
         path = self._path(checkpoint_id)
         try:
-            data, _ = await asyncio.to_thread(osio.read_regular, path, self.max_file_size)
+            data, _ = osio.read_regular(path, self.max_file_size)
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -158,12 +175,16 @@ class FileCheckpointStorage:
         try:
             raw = self.serializer.parse(data)
             _check_identity(raw, checkpoint_id)
-            return self.serializer.decode_with_fragments(raw)
+            return self.serializer.decode_with_fragments(raw, self._document)
         except CheckpointDecodingError as error:
             raise CheckpointDecodingError(f"checkpoint {checkpoint_id} ({path}): {error}") from None
 
     async def delete_checkpoint(self, checkpoint_id: str) -> bool:
         return await asyncio.to_thread(self._delete, self._path(checkpoint_id))
+
+    async def delete_checkpoints(self, checkpoint_ids: Sequence[str]) -> int:
+        paths = list(dict.fromkeys(map(self._path, checkpoint_ids)))
+        return sum([await asyncio.to_thread(self._delete, path) for path in paths])
 
     def _delete(self, path: str) -> bool:
         name = os.path.basename(path)
@@ -228,7 +249,7 @@ class FileCheckpointStorage:
         checkpoints, problems = [], []
         for raw in sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id)):
             try:
-                checkpoints.append(self.serializer.decode(raw))
+                checkpoints.append(self.serializer.decode(raw, self._document))
             except CheckpointDecodingError as error:
                 path = os.path.join(self._dir, raw.checkpoint_id + _SUFFIX)
                 problems.append(ListingProblem(path=path, reason=str(error)))
@@ -254,7 +275,7 @@ class FileCheckpointStorage:
                     self._adopt([(name, raw.summary(size), size, changed)])  # choose again
                     continue
                 break
-        return self.serializer.decode(raw)
+        return self.serializer.decode(raw, self._document)
 
     # ----- reconciling the cache with the folder -----
 

@@ -19,7 +19,7 @@ from wftui.tui.graph.model import (
     Run,
     graph_from_workflow,
 )
-from wftui.tui.graph.placement import layout_boxes, layout_compact, layout_graph
+from wftui.tui.graph.placement import layout_boxes, layout_compact, layout_graph, natural_size
 from wftui.tui.graph.render import plain_text, preview_text, render
 from wftui.tui.status import NodeStatus
 
@@ -40,6 +40,7 @@ __all__ = [
     "layout_boxes",
     "layout_compact",
     "layout_graph",
+    "natural_size",
     "node_order",
     "plain_text",
     "preview_text",

@@ -89,6 +89,8 @@ class Preview:
 
     ran: frozenset[str]
     next_ids: frozenset[str]
+    # A failed checkpoint's failed executors: they run again on resume, drawn as failed.
+    failed: frozenset[str] = frozenset()
 
 
 class LayoutMode(StrEnum):

@@ -216,3 +216,13 @@ def layout_graph(spec: GraphSpec, width: int, height: int) -> GraphLayout:
             layout_boxes(spec, width, show_types=True, tight=True),
         ]
     return next((layout for layout in candidates if layout.fits(width, height)), tight)
+
+
+# Wider than any pane: the width at which nothing is cut.
+_UNBOUNDED = 10_000
+
+
+def natural_size(spec: GraphSpec) -> tuple[int, int]:
+    """Width and height of the richest drawing (boxes with type names) with no label cut."""
+    richest = layout_boxes(spec, _UNBOUNDED, show_types=any(n.type_name for n in spec.nodes))
+    return richest.width, richest.height

@@ -32,6 +32,8 @@ _HEAVY = _BoxChars("┏", "┓", "┗", "┛", "━", "┃", "┯", "┠", "┹"
 
 def _look(node_id: str, statuses: Mapping[str, NodeStatus], preview: Preview | None) -> Run:
     if preview is not None:
+        if node_id in preview.failed:
+            return Run(Mark.FAILED.value, Role.FAILED)
         if node_id in preview.next_ids:
             return Run(Mark.NEXT.value, Role.NEXT)
         if node_id in preview.ran:

@@ -20,6 +20,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
+from wftui.checkpoint.document import parse_checkpoint
+from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
@@ -27,11 +30,12 @@ from wftui.engine import (
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
     RequestInfoEvent,
+    WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowStatusEvent,
 )
-from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe
-from wftui.tui.graph import GraphSpec
+from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe, echoes_a_failure
+from wftui.tui.graph import GraphSpec, natural_size
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
@@ -41,11 +45,19 @@ from wftui.tui.widgets.inspector import CheckpointInspector
 from wftui.tui.widgets.panes import Pane, PaneTabs
 from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
 
+# Checkpoints listed before the whole store, so the first rows do not wait for it.
+FIRST_ROWS = 100
 # How long the cursor must rest on a row before the inspector decodes that checkpoint.
 INSPECT_DELAY = 0.05
 
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 32
+# The graph pane takes the width its drawing needs, between these bounds (share of the width).
+GRAPH_MIN_WIDTH = 30
+GRAPH_MAX_SHARE = 0.55
+# The event log keeps at least this many rows; on tall terminals it gets the spare ones.
+LOG_MIN_ROWS = 14
+TOP_ROW_CAP = 14  # rows of the browser and of the inspector before the log gets the rest
 PANE_TITLES = ["Graph", "Checkpoints", "Inspector", "Events"]
 PANE_IDS = ["graph-pane", "checkpoints-pane", "inspector-pane", "events-pane"]
 
@@ -94,10 +106,12 @@ class MainScreen(Screen[None]):
             )
             for index, title in enumerate(PANE_TITLES)
         ),
+        # Works from any pane, but the footer offers it only in the event log, which it filters.
         Binding(
             "slash",
             "filter_log",
             "Filter",
+            show=False,
             id="wftui.filter",
             tooltip="Filter the event log; Enter keeps the filter, Esc clears it",
         ),
@@ -127,6 +141,10 @@ class MainScreen(Screen[None]):
         self._signature = signature
         self._run_active = run_active
         self._running_nodes: set[str] = set()
+        # What a failed checkpoint's file says failed, learnt when the inspector reads it.
+        self._failed: dict[str, frozenset[str]] = {}
+        self._replayed: dict[str, frozenset[str]] = {}
+        self._run_failed = False  # this run failed: its failed checkpoint gets the cursor
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -159,6 +177,28 @@ class MainScreen(Screen[None]):
         compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
         self.set_class(compact, "-compact")
         self.query_one(Footer).compact = compact
+        self._share_the_screen(width, height)
+
+    def _share_the_screen(self, width: int, height: int) -> None:
+        """Size the grid to the content: the graph's width, the spare rows to the log."""
+        graph_width, graph_height = natural_size(self._spec)
+        pane_width = graph_width + 2  # the pane's border
+        columns = max(GRAPH_MIN_WIDTH, min(pane_width, int(width * GRAPH_MAX_SHARE)))
+        rows = height - 2  # header and footer
+        # Each top row holds a pane (border included); the graph spans both rows.
+        top = max(TOP_ROW_CAP, (graph_height + 2 + 1) // 2)
+        top = max(1, min(top, (rows - LOG_MIN_ROWS) // 2))
+        grid = self.query_one("#panes", Grid)
+        grid.styles.grid_columns = f"{columns} 1fr"
+        grid.styles.grid_rows = f"{top} {top} 1fr"
+
+    def set_graph(self, graph: GraphSpec, signature: str) -> None:
+        """The pipeline was reloaded and its graph changed: draw the new one."""
+        self._spec = graph
+        self._signature = signature
+        self._share_the_screen(*self.size)
+        self.graph.set_graph(graph)
+        self.preview_line.set_graph(graph)
 
     # ----- panes -----
 
@@ -233,17 +273,19 @@ class MainScreen(Screen[None]):
         self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
 
     async def _load_store(self) -> None:
-        """List the store once; later checkpoints arrive as events, never by re-scanning."""
-        summaries = await self._storage.list_summaries()
-        mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
-        problems = self._storage.problems
-        notes = [f"skipped {p.path}: {p.reason}" for p in problems[:3]]
-        if len(problems) > 3:
-            notes.append(f"and {len(problems) - 3} more unreadable files")
+        """List the store; later checkpoints arrive as events, never by re-scanning.
+
+        The newest few come first, so a big store shows its first rows at once.
+        """
+        for limit in (FIRST_ROWS, None):
+            summaries = await self._storage.list_summaries(limit=limit)
+            mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
+            await self.browser.load(mine)
+        notes = []
         if len(mine) < len(summaries):
             notes.append(f"{len(summaries) - len(mine)} checkpoints of other pipelines not shown")
         self.browser.set_notes(notes)
-        await self.browser.load(mine)
+        self.browser.set_problems(self._storage.problems)
 
     async def _inspect(self, checkpoint_id: str) -> None:
         await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
@@ -254,20 +296,57 @@ class MainScreen(Screen[None]):
             return
         if checkpoint is None:
             self.inspector.show_message(f"checkpoint {short_id(checkpoint_id)} is gone")
-        else:
-            self.inspector.show_checkpoint(checkpoint)
+            return
+        self.inspector.show_checkpoint(checkpoint)
+        if checkpoint.error is not None:
+            self._learn_failure(checkpoint)
+            self.update_preview()
+
+    def replayed(self, checkpoint_id: str) -> frozenset[str]:
+        """A failed checkpoint's executors a resume replays (known once its file was read)."""
+        return self._replayed.get(checkpoint_id, frozenset())
+
+    def _learn_failure(self, checkpoint: WorkflowCheckpoint) -> None:
+        error = checkpoint.error or {}
+        executor = error.get("executor_id")
+        self._failed[checkpoint.checkpoint_id] = frozenset([executor] if executor else [])
+        self._replayed[checkpoint.checkpoint_id] = frozenset(checkpoint.completed_writes)
 
     async def _add_checkpoints(self, checkpoint_ids: list[str]) -> None:
         for checkpoint_id in checkpoint_ids:
             checkpoint = await self._storage.load_checkpoint(checkpoint_id)
-            if checkpoint is not None:
-                self.browser.add(checkpoint.summary())
+            if checkpoint is None:
+                continue
+            self.browser.add(checkpoint.summary())
+            if checkpoint.error is not None and self._run_failed:
+                self._run_failed = False
+                self._learn_failure(checkpoint)
+                self._show_failure(checkpoint)
+
+    def _show_failure(self, checkpoint: WorkflowCheckpoint) -> None:
+        """Failure first: the cursor on the failed checkpoint, the browser focused, a toast."""
+        error = checkpoint.error or {}
+        where = error.get("executor_id") or "the run"
+        what = f"{error.get('error_type', 'error')}: {error.get('message', '')}"
+        self.show_pane(PANE_IDS.index("checkpoints-pane"))
+        self.browser.select_checkpoint(checkpoint.checkpoint_id)
+        self.notify(
+            f"{where} failed: {one_line(what, 200)}\n"
+            f"Enter retries from {short_id(checkpoint.checkpoint_id)}.",
+            title="Run failed",
+            severity="error",
+            timeout=10,
+        )
 
     def delete(self, checkpoint_id: str) -> None:
         self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
 
     async def _delete(self, checkpoint_id: str) -> None:
-        await self._storage.delete_checkpoint(checkpoint_id)
+        try:
+            await delete_alone(self._storage, checkpoint_id, parse_checkpoint)
+        except CheckpointReferencedError as error:
+            self.notify(str(error), severity="error")
+            return
         self.browser.drop(checkpoint_id)
         self.notify(f"Deleted checkpoint {short_id(checkpoint_id)}")
 
@@ -293,8 +372,10 @@ class MainScreen(Screen[None]):
         views: tuple[PipelineGraph | PreviewLine, ...] = (self.graph, self.preview_line)
         if checkpoint_id is not None and browsing and not self._run_active():
             ran, next_ids = self.browser.preview(checkpoint_id)
+            failed = self._failed.get(checkpoint_id, frozenset())
+            replayed = self._replayed.get(checkpoint_id, frozenset())
             for view in views:
-                view.show_preview(ran, next_ids)
+                view.show_preview(ran | replayed, next_ids - replayed - failed, failed)
         else:
             for view in views:
                 view.clear_preview()
@@ -307,6 +388,7 @@ class MainScreen(Screen[None]):
         for executor_id in ran:
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
+        self._run_failed = False
         self.note("run", label, Tone.QUIET)
 
     def run_ended(self, *, cancelled: bool) -> None:
@@ -327,7 +409,9 @@ class MainScreen(Screen[None]):
         """Each event to the panes it concerns; the message then bubbles on to the App."""
         if not self.app.is_running:
             return  # shutting down: the panes are gone, and so is anyone to tell
-        self.event_log.add_records(describe(event) for event in message.events)
+        self.event_log.add_records(
+            describe(event) for event in message.events if not echoes_a_failure(event)
+        )
         self.update_log_title()
         saved: list[str] = []
         outputs: list[Any] = []
@@ -351,6 +435,8 @@ class MainScreen(Screen[None]):
                     saved.append(checkpoint_id)
                 case WorkflowOutputEvent(data=data):
                     outputs.append(data)
+                case WorkflowFailedEvent():
+                    self._run_failed = True
         if outputs:  # one toast per batch, however many outputs a flood brings
             more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
             self.notify(one_line(outputs[-1], 300) + more, title="Output")

@@ -1,64 +1,59 @@
-"""The checkpoint browser: the store's checkpoints grouped by run, newest run first.
+"""The checkpoint browser: a tree of runs and branches, drawn with the Line API.
 
-Rows are added, never rebuilt: a new checkpoint is appended and moved into its group, and the
-cursor stays on the checkpoint it was on. A big store is added in chunks so the table is usable
-as soon as the newest rows are in.
+Only the lines on screen are turned into text, and the store's checkpoints are kept as compact
+tuples (``wftui.tui.browser.model``), so a store of 50,000 checkpoints opens as fast as one of
+50 and every row is reachable as soon as the listing is in. New checkpoints go into their run
+without rebuilding the others, and the cursor stays on the row it was on.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.coordinate import Coordinate
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Static
 
-from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary
-from wftui.tui.status import CHECKPOINT_LOOK
-from wftui.tui.text import Clock, parse_timestamp, short_id
+from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary, ListingProblem
+from wftui.tui.browser.model import CheckpointTree, Row, RowKind, SummaryView
+from wftui.tui.browser.render import RowRenderer
+from wftui.tui.text import Clock
 
-FIRST_CHUNK = 200
-CHUNK = 250
-
-
-class _IdCell:
-    """The id cell. It carries the row's place, because ``DataTable.sort`` only sees cells."""
-
-    __slots__ = ("order", "text")
-
-    def __init__(self, text: str, order: tuple[int, str]) -> None:
-        self.text = Text(text)
-        self.order = order
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self.text
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return self.text.__rich_measure__(console, options)
-
-
-@dataclass
-class _Run:
-    rank: int  # higher is newer
-    start: str
+# Summaries added between two yields to the event loop while a big store loads.
+LOAD_CHUNK = 5_000
+TONES = (
+    "tree",
+    "id",
+    "step",
+    "next",
+    "time",
+    "run",
+    "run-info",
+    "problem",
+    "status",
+    "waiting",
+    "completed",
+    "failed",
+)
 
 
-class CheckpointTable(DataTable[object]):
-    """A row-cursor table with vim keys; resuming and deleting are keys of this pane only.
+class CheckpointTable(ScrollView, can_focus=True):
+    """The rows of the tree, a cursor, and the browser's keys.
 
-    Enter resumes (the app's action), so it works only while the browser has focus. A click
-    only moves the cursor: a second single click on the highlighted row does nothing, a
-    double click selects the row, which resumes from it.
+    Enter resumes from a checkpoint row (the app's action, so only while the browser has
+    focus) and opens or closes a run, a branch or the problems line. A click only moves the
+    cursor; a double click on a checkpoint resumes from it.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -71,47 +66,295 @@ class CheckpointTable(DataTable[object]):
             tooltip="Resume from the highlighted checkpoint (asks first for any pending answer)",
         ),
         Binding(
+            "enter",
+            "open_or_close",
+            "Open/close",
+            show=False,
+            id="wftui.browser.open_or_close",
+            tooltip="On a run, a branch's first row or the unreadable-files line: open or close it",
+        ),
+        Binding(
             "d",
             "app.delete_checkpoint",
             "Delete",
             id="wftui.delete",
             tooltip="Delete the highlighted checkpoint (asks first)",
         ),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="wftui.browser.filter",
+            tooltip="Filter the checkpoints by id, run, executor or status; Esc clears it",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="wftui.browser.filter.clear_kept",
+            tooltip="Show every checkpoint again",
+        ),
+        Binding(
+            "left,h",
+            "close",
+            "Close",
+            show=False,
+            id="wftui.browser.close",
+            tooltip="Close the run or branch (or go to the row that holds this one)",
+        ),
+        Binding(
+            "right,l",
+            "open",
+            "Open",
+            show=False,
+            id="wftui.browser.open",
+            tooltip="Open the run or branch",
+        ),
+        Binding("down,j", "move(1)", "Down", show=False, id="wftui.browser.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="wftui.browser.up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="wftui.browser.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="wftui.browser.page_up"),
+        Binding("home,g", "move_to(0)", "Top", show=False, id="wftui.browser.top"),
+        Binding("end,G", "move_to(-1)", "Bottom", show=False, id="wftui.browser.bottom"),
     ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "checkpoint-table--cursor",
+        *(f"checkpoint-table--{tone}" for tone in TONES),
+    }
+    DEFAULT_CSS = """
+    CheckpointTable {
+        height: 1fr;
+        overflow: hidden auto;
+        & > .checkpoint-table--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .checkpoint-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+        & > .checkpoint-table--tree { color: $text-muted; }
+        & > .checkpoint-table--id { color: $text-primary; }
+        & > .checkpoint-table--step { }
+        & > .checkpoint-table--next { }
+        & > .checkpoint-table--time { color: $text-muted; }
+        & > .checkpoint-table--run { text-style: bold; }
+        & > .checkpoint-table--run-info { color: $text-muted; }
+        & > .checkpoint-table--problem { color: $text-warning; }
+        & > .checkpoint-table--status { color: $text-muted; }
+        & > .checkpoint-table--waiting { color: $text-warning; text-style: bold; }
+        & > .checkpoint-table--completed { color: $text-success; }
+        & > .checkpoint-table--failed { color: $text-error; text-style: bold; }
+    }
+    """
 
-    _clicks = 0  # the click chain of the click being handled: 2 is a double click
+    def __init__(self, model: CheckpointTree, clock: Clock, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model = model
+        self.renderer = RowRenderer(model, clock)
+        self.cursor_row = 0
+        self.user_moved = False  # until then, loading keeps the cursor on the newest run
+        self._cursor_key: str | None = None
+        self._styles: dict[str, Style] = {}
+
+    # ----- what the browser asks -----
+
+    @property
+    def row_count(self) -> int:
+        return self.model.row_count
+
+    @property
+    def cursor(self) -> Row | None:
+        return self.model[self.cursor_row] if self.cursor_row < self.model.row_count else None
+
+    def rows_changed(self) -> None:
+        """The tree changed: keep the cursor on its row and that row where it was on screen."""
+        count = self.model.row_count
+        before = self.cursor_row
+        found = self.model.index_of(self._cursor_key) if self._cursor_key is not None else None
+        after = found if found is not None else min(before, max(count - 1, 0))
+        self.virtual_size = Size(self.scrollable_content_region.width, count)
+        if after != before and found is not None:
+            self.scroll_to(y=self.scroll_y + after - before, animate=False, immediate=True)
+        self._place(after)
+        self.refresh()
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on ``row`` (clamped) and bring it into view."""
+        self._place(max(0, min(row, self.model.row_count - 1)))
+        self.scroll_to_region(
+            Region(0, self.cursor_row, 1, 1),
+            animate=False,
+            immediate=True,
+        )
+        self.refresh()
+
+    def reset_cursor(self) -> None:
+        """The first checkpoint row, as when the store has just been opened."""
+        self._cursor_key = None
+        first = next(
+            (
+                index
+                for index in range(min(self.model.row_count, 64))
+                if self.model[index].kind is RowKind.CHECKPOINT
+            ),
+            0,
+        )
+        self.move_cursor(first)
+
+    # ----- keys and mouse -----
+
+    def action_move(self, step: int) -> None:
+        self.user_moved = True
+        self.move_cursor(self.cursor_row + step)
+
+    def action_page(self, direction: int) -> None:
+        page = max(self.scrollable_content_region.height - 1, 1)
+        self.action_move(direction * page)
+
+    def action_move_to(self, row: int) -> None:
+        self.user_moved = True
+        self.move_cursor(row if row >= 0 else self.model.row_count - 1)
+
+    def action_open_or_close(self) -> None:
+        row = self.cursor
+        if row is not None and self.model.toggle(row):
+            self.rows_changed()
+
+    def action_open(self) -> None:
+        row = self.cursor
+        if row is not None and self.model.toggle(row, True):
+            self.rows_changed()
+
+    def action_close(self) -> None:
+        """Close the row's group; on a row inside one, go to the row that holds it."""
+        row = self.cursor
+        if row is None:
+            return
+        if self.model.is_open(row) and self.model.toggle(row, False):
+            self.rows_changed()
+            return
+        holder = self._holder(row)
+        if holder is not None:
+            self.move_cursor(holder)
+
+    def action_filter(self) -> None:
+        self.post_message(CheckpointBrowser.FilterOpened())
+
+    def action_clear_filter(self) -> None:
+        self.screen.query_one(BrowserFilter).action_clear()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.model.filter_text)
+        if action != "open_or_close":
+            return True
+        row = self.cursor
+        if row is None or row.kind is RowKind.PROBLEM:
+            return False
+        return row.kind is not RowKind.CHECKPOINT or (row.branch and not row.leaf)
 
     async def _on_click(self, event: events.Click) -> None:
-        self._clicks = event.chain
-        try:
-            await super()._on_click(event)
-        finally:
-            self._clicks = 0
+        row = int(self.scroll_y) + event.y
+        if not 0 <= row < self.model.row_count:
+            return
+        self.user_moved = True
+        self.move_cursor(row)
+        if event.chain >= 2:
+            target = self.cursor
+            if target is None:
+                return
+            if target.kind is RowKind.CHECKPOINT:
+                self.post_message(CheckpointBrowser.Selected(target.key))
+            elif self.model.toggle(target):
+                self.rows_changed()
 
-    def _post_selected_message(self) -> None:
-        """DataTable selects on any click on the cursor's row; only a double click counts here."""
-        if self._clicks >= 2:
-            super()._post_selected_message()  # type: ignore[no-untyped-call]
+    # ----- drawing -----
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        if index >= self.model.row_count or width <= 0:
+            return Strip.blank(width, self.rich_style)
+        row = self.model[index]
+        base = self.rich_style
+        at_cursor = index == self.cursor_row
+        if at_cursor:
+            base = base + self._style("cursor")
+        segments = [Segment("›" if at_cursor else " ", base)]
+        for text, tone in self.renderer.cells(row, width - 1):
+            style = base + self._style(tone) if tone else base
+            if at_cursor:
+                style += self._style("cursor")
+            segments.append(Segment(text, style))
+        return Strip(segments, width)
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.model.row_count)
+
+    # ----- internals -----
+
+    def _style(self, tone: str) -> Style:
+        style = self._styles.get(tone)
+        if style is None:
+            style = self._styles[tone] = self.get_component_rich_style(
+                f"checkpoint-table--{tone}", partial=True
+            )
+        return style
+
+    def _place(self, row: int) -> None:
+        self.cursor_row = row
+        current = self.cursor
+        self._cursor_key = current.key if current else None
+        self.post_message(CheckpointBrowser.Moved(current))
+
+    def _holder(self, row: Row) -> int | None:
+        """The run header or branch start above ``row``."""
+        if row.kind is RowKind.PROBLEM:
+            return 0
+        if row.kind is not RowKind.CHECKPOINT:
+            return None
+        for index in range(self.cursor_row - 1, -1, -1):
+            above = self.model[index]
+            if above.kind is RowKind.RUN:
+                return index
+            if row.branch and above.depth < row.depth:
+                return index  # the checkpoint the branch came from
+            if not row.branch and above.branch and above.depth == row.depth:
+                return index  # the start of the branch this row is on
+        return None
+
+
+class BrowserFilter(Input):
+    """The ``/`` line under the checkpoints; Enter keeps the filter, Esc clears it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear filter", id="wftui.browser.filter.clear"),
+    ]
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.remove_class("-shown")
+        self.screen.query_one(CheckpointTable).focus()
 
 
 class CheckpointBrowser(Vertical):
-    """Checkpoint rows plus a notes line for skipped files and hidden checkpoints."""
+    """The tree of checkpoints, a notes line (other pipelines, an empty store) and a filter."""
 
     DEFAULT_CSS = """
     CheckpointBrowser {
         height: 1fr;
         #checkpoint-notes { color: $text-warning; display: none; }
         #checkpoint-notes.-shown { display: block; }
-        CheckpointTable { height: 1fr; }
+        #browser-filter { display: none; height: 1; border: none; padding: 0 1; }
+        #browser-filter.-shown { display: block; }
     }
     """
 
     class Highlighted(Message):
-        """The cursor moved to a checkpoint (None when the table is empty).
+        """The cursor moved to a checkpoint (None on a run or problems row, or when empty).
 
         ``moved`` is False when the first row of an empty table got the cursor by itself.
         """
@@ -122,37 +365,34 @@ class CheckpointBrowser(Vertical):
             self.moved = moved
 
     class Selected(Message):
-        """A double click on a row: resume from it."""
+        """A double click on a checkpoint row: resume from it."""
 
         def __init__(self, checkpoint_id: str) -> None:
             super().__init__()
             self.checkpoint_id = checkpoint_id
 
+    class Moved(Message):
+        """The table's cursor is on ``row`` (internal: the browser turns it into Highlighted)."""
+
+        def __init__(self, row: Row | None) -> None:
+            super().__init__()
+            self.row = row
+
+    class FilterOpened(Message):
+        """``/`` in the table: show the filter line."""
+
     def __init__(self, clock: Clock | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock or Clock()
-        self.summaries: dict[str, CheckpointSummary] = {}
-        self._runs: dict[str, _Run] = {}
-        self._children: dict[str, int] = {}  # parent id -> checkpoints resumed from it
-        self._highlighted: str | None = None
+        self.model = CheckpointTree()
+        self.summaries: Mapping[str, CheckpointSummary] = SummaryView(self.model)
+        self._announced: str | None = None  # the last id a Highlighted message gave
         self._notes: list[str] = []
-        self._loading = False
-        self._unsorted = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="checkpoint-notes")
-        table = CheckpointTable(cursor_type="row", zebra_stripes=True, id="checkpoint-table")
-        for label, key in (
-            ("id", "id"),
-            ("run", "run"),
-            ("step", "step"),
-            ("next", "next"),
-            ("msgs", "msgs"),
-            ("status", "status"),
-            ("time", "time"),
-        ):
-            table.add_column(label, key=key)
-        yield table
+        yield CheckpointTable(self.model, self.clock, id="checkpoint-table")
+        yield BrowserFilter(placeholder="filter by id, run, executor, status", id="browser-filter")
 
     @property
     def table(self) -> CheckpointTable:
@@ -160,69 +400,58 @@ class CheckpointBrowser(Vertical):
 
     @property
     def highlighted_id(self) -> str | None:
-        return self._highlighted
+        """The checkpoint under the cursor now (read from the table, not from a message that
+        may still be queued, so a key pressed right after a move acts on the new row)."""
+        row = self.table.cursor
+        return row.key if row is not None and row.kind is RowKind.CHECKPOINT else None
 
     def set_notes(self, notes: Sequence[str]) -> None:
-        """Warnings above the table: files the store skipped, checkpoints of other pipelines."""
+        """Warnings above the tree, such as checkpoints of other pipelines left out."""
         self._notes = list(notes)
         self._show_notes()
 
+    def set_problems(self, problems: Iterable[ListingProblem]) -> None:
+        """Files the store could not read: one ``⚠ N unreadable files`` row that opens the list."""
+        self.model.set_problems(problems)
+        self.table.rows_changed()
+
     async def load(self, summaries: Sequence[CheckpointSummary]) -> None:
-        """Fill the table, newest run first; yields between chunks so keys stay responsive."""
-        by_run: dict[str, list[CheckpointSummary]] = {}
-        for summary in summaries:
-            by_run.setdefault(summary.workflow_id, []).append(summary)
-        starts = {run: min(s.timestamp for s in group) for run, group in by_run.items()}
-        for rank, run in enumerate(sorted(by_run, key=lambda r: starts[r])):
-            self._runs[run] = _Run(rank, starts[run])
-        ordered = [
-            summary
-            for run in sorted(by_run, key=lambda r: -self._runs[r].rank)
-            for summary in sorted(by_run[run], key=lambda s: (s.timestamp, s.checkpoint_id))
-        ]
-        chunks = [ordered[:FIRST_CHUNK]] + [
-            ordered[start : start + CHUNK] for start in range(FIRST_CHUNK, len(ordered), CHUNK)
-        ]
-        self._loading = True
-        try:
-            for chunk in chunks:
-                for summary in chunk:
-                    self.table.add_row(*self._row(summary), key=summary.checkpoint_id)
-                self._show_notes()
-                # Lets the table measure this chunk and the app handle keys before the next.
-                await asyncio.sleep(0.01)
-        finally:
-            self._loading = False
-        if self._unsorted:
-            self._sort()
+        """Add a listing (any order); yields between chunks so keys stay answered meanwhile.
+
+        Until the user moves, the cursor rests on the newest run's first checkpoint.
+        """
+        for start in range(0, len(summaries), LOAD_CHUNK):
+            self.model.add_all(
+                s
+                for s in summaries[start : start + LOAD_CHUNK]
+                if s.checkpoint_id not in self.model
+            )
+            self._after_load()
+            await asyncio.sleep(0)
+        self._after_load()
 
     def add(self, summary: CheckpointSummary) -> None:
-        """A checkpoint the engine just saved: a new row in its run's group."""
-        if summary.checkpoint_id in self.summaries:
-            return
-        run = self._runs.get(summary.workflow_id)
-        if run is None:
-            newest = max((r.rank for r in self._runs.values()), default=-1)
-            self._runs[summary.workflow_id] = _Run(newest + 1, summary.timestamp)
-        self.table.add_row(*self._row(summary), key=summary.checkpoint_id)
-        self._show_notes()
-        if self._loading:
-            self._unsorted = True
-        else:
-            self._sort()
+        """A checkpoint the engine just saved: a new row in its run, the cursor unmoved."""
+        if self.model.add(summary):
+            table = self.table
+            table.rows_changed()
+            if self.highlighted_id is None and not table.user_moved:
+                table.reset_cursor()  # the store's first checkpoint: put the cursor on it
+            self._show_notes()
 
     def drop(self, checkpoint_id: str) -> None:
-        if self.summaries.pop(checkpoint_id, None) is None:
-            return
-        table = self.table
-        table.remove_row(checkpoint_id)
-        self._show_notes()
-        # The cursor keeps its place, so it now rests on the next row; say so.
-        if table.row_count == 0:
-            self._post_highlight(None)
-        else:
-            row = min(table.cursor_row, table.row_count - 1)
-            self._post_highlight(table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value)
+        if self.model.remove(checkpoint_id):
+            self.table.rows_changed()
+            self._show_notes()
+
+    def select_checkpoint(self, checkpoint_id: str) -> bool:
+        """Move the cursor to ``checkpoint_id`` (e.g. a run's failed checkpoint); False if absent."""
+        row = self.table.model.reveal(checkpoint_id)
+        if row is None:
+            return False
+        self.table.rows_changed()
+        self.table.move_cursor(row)
+        return True
 
     def preview(self, checkpoint_id: str) -> tuple[set[str], set[str]]:
         """Executors that ran before ``checkpoint_id`` and those that run next if resumed there.
@@ -230,78 +459,66 @@ class CheckpointBrowser(Vertical):
         What ran is read from the ancestors: each one's "next" ran in the superstep after it. A
         failed checkpoint holds its parent's state, so its parent's "next" did not finish.
         """
-        summary = self.summaries[checkpoint_id]
-        node: CheckpointSummary | None = summary
-        if summary.status is CheckpointStatus.FAILED:
-            node = self._parent_of(summary)
+        tree = self.model
+        record = tree.record(checkpoint_id)
+        node: str | None = checkpoint_id
+        if record.status is CheckpointStatus.FAILED:
+            parent = tree.parent(checkpoint_id)
+            node = parent.checkpoint_id if parent else None
         ran: set[str] = set()
-        for _ in range(len(self.summaries)):
-            parent = self._parent_of(node) if node else None
+        for _ in range(len(tree)):
+            parent = tree.parent(node) if node else None
             if parent is None:
                 break
-            ran.update(parent.next_executor_ids)
-            node = parent
-        return ran, set(summary.next_executor_ids)
+            ran.update(parent.next_ids)
+            node = parent.checkpoint_id
+        return ran, set(record.next_ids)
+
+    # ----- messages -----
+
+    def on_checkpoint_browser_moved(self, message: Moved) -> None:
+        message.stop()
+        row = message.row
+        checkpoint_id = row.key if row is not None and row.kind is RowKind.CHECKPOINT else None
+        if checkpoint_id != self._announced:
+            moved = self._announced is not None
+            self._announced = checkpoint_id
+            self.post_message(self.Highlighted(checkpoint_id, moved))
+
+    def on_checkpoint_browser_filter_opened(self, message: FilterOpened) -> None:
+        message.stop()
+        box = self.query_one(BrowserFilter)
+        box.add_class("-shown")
+        self.call_after_refresh(box.focus)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, BrowserFilter):
+            event.stop()
+            self.model.set_filter(event.value)
+            self.table.rows_changed()
+            self._show_notes()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, BrowserFilter):
+            event.stop()
+            self.table.focus()
 
     # ----- internals -----
 
-    def _parent_of(self, summary: CheckpointSummary) -> CheckpointSummary | None:
-        parent_id = summary.parent_checkpoint_id
-        return self.summaries.get(parent_id) if parent_id else None
-
-    def _row(self, summary: CheckpointSummary) -> tuple[object, ...]:
-        self.summaries[summary.checkpoint_id] = summary
-        run = self._runs[summary.workflow_id]
-        label, style = CHECKPOINT_LOOK[summary.status]
-        # A second child of the same parent is a resume of an older checkpoint: a branch.
-        step = str(summary.iteration_count)
-        parent = summary.parent_checkpoint_id
-        if parent is not None:
-            if self._children.get(parent, 0):
-                step = f"↳ {step}"
-            self._children[parent] = self._children.get(parent, 0) + 1
-        return (
-            _IdCell(short_id(summary.checkpoint_id), (-run.rank, summary.timestamp)),
-            Text(short_id(summary.workflow_id, 6), style="dim"),
-            Text(step, justify="right"),
-            Text(", ".join(summary.next_executor_ids) or "-"),
-            Text(str(summary.pending_message_count), justify="right"),
-            Text(label, style=style),
-            Text(self.clock.when(parse_timestamp(summary.timestamp))),
-        )
-
-    def _sort(self) -> None:
-        """Move rows into their groups, keeping the cursor on its checkpoint."""
-        self._unsorted = False
+    def _after_load(self) -> None:
         table = self.table
-        keep = self._highlighted
-        before = table.cursor_row
-        table.sort("id", key=lambda cell: cell.order)
-        if keep is not None and keep in self.summaries:
-            after = table.get_row_index(keep)
-            if after != before:
-                table.move_cursor(row=after, scroll=False)
-                table.scroll_to(y=table.scroll_y + after - before, animate=False)
+        table.rows_changed()
+        if not table.user_moved:
+            table.reset_cursor()
+        self._show_notes()
 
     def _show_notes(self) -> None:
         lines = [f"⚠ {note}" for note in self._notes]
-        if not self.summaries:
+        if not len(self.model):
             lines.append("No checkpoints yet: press n to start a run.")
+        if self.model.filter_text:
+            count = self.model.matched_count()
+            lines.append(f"{count} of {len(self.model)} match “{self.model.filter_text}”")
         widget = self.query_one("#checkpoint-notes", Static)
         widget.update(Text("\n".join(lines)))
         widget.set_class(bool(lines), "-shown")
-
-    def _post_highlight(self, checkpoint_id: str | None) -> None:
-        if checkpoint_id != self._highlighted:
-            moved = self._highlighted is not None
-            self._highlighted = checkpoint_id
-            self.post_message(self.Highlighted(checkpoint_id, moved))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        self._post_highlight(event.row_key.value)
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.Selected(event.row_key.value))

@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wftui.tui.bridge import LogRecord, Tone
+from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.text import Clock
 
 MAX_LINES = 50_000
@@ -40,14 +41,29 @@ class EventLog(ScrollView, can_focus=True):
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
         Binding("G", "follow", "Follow tail", show=False, id="wftui.log.follow"),
+        Binding(
+            "v",
+            "view_log",
+            "View",
+            id="wftui.log.view",
+            tooltip="Open the log's shown lines full screen: wrapped, scrollable, searchable",
+        ),
+        # The screen's filter key, shown in the footer here: one id, so a keymap moves both.
+        Binding(
+            "slash",
+            "screen.filter_log",
+            "Filter",
+            id="wftui.filter",
+            tooltip="Filter the event log; Enter keeps the filter, Esc clears it",
+        ),
     ]
     DEFAULT_CSS = """
     EventLog {
         overflow: auto auto;
-        & > .event-log--time { color: $text-muted; }
+        & > .event-log--time { color: $foreground; text-style: dim; }
         & > .event-log--executor { color: $text-secondary; }
         & > .event-log--plain { }
-        & > .event-log--quiet { color: $text-muted; }
+        & > .event-log--quiet { color: $foreground; text-style: dim; }
         & > .event-log--output { color: $text-success; text-style: bold; }
         & > .event-log--failure { color: $text-error; text-style: bold; }
         & > .event-log--request { color: $text-warning; text-style: bold; }
@@ -119,6 +135,13 @@ class EventLog(ScrollView, can_focus=True):
                 if self._matches(record)
             ]
         self._update_size(True)
+
+    def action_view_log(self) -> None:
+        """Long lines whole: the shown lines, wrapped, in the searchable viewer."""
+        title = f"event log ({self.line_count} lines" + (
+            f" matching “{self._filter}”)" if self._filter else ")"
+        )
+        self.app.push_screen(ValueViewer(title, "\n".join(self.visible_text()), at_end=True))
 
     def action_follow(self) -> None:
         self._scroll_to_tail()

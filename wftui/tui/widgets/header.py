@@ -24,7 +24,7 @@ class StatusHeader(Widget):
         background: $panel;
         color: $foreground;
         & > .status-header--name { background: $primary; color: $text; text-style: bold; }
-        & > .status-header--idle { color: $text-muted; }
+        & > .status-header--idle { color: $foreground; text-style: dim; }
         & > .status-header--running { color: $text-success; text-style: bold; }
         & > .status-header--waiting { background: $warning; color: $background; text-style: bold; }
         & > .status-header--completed { color: $text-success; text-style: bold; }

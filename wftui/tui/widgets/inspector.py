@@ -8,25 +8,36 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
+from rich.pretty import pretty_repr
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.text import one_line
 
 # Containers show this many children; the rest are counted, not drawn.
 MAX_CHILDREN = 200
 MAX_DEPTH = 12
+# A failure shows the end of its traceback, where the cause is; the full text stays in the file.
+TRACEBACK_LINES = 12
 
 
-class CheckpointInspector(Tree[None]):
+class CheckpointInspector(Tree[object]):
     """Shared state, executor states, pending messages and requests, metadata."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding(
+            "v",
+            "view_value",
+            "View",
+            id="wftui.inspector.view",
+            tooltip="Open the highlighted value full screen: wrapped, scrollable, searchable",
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -38,28 +49,87 @@ class CheckpointInspector(Tree[None]):
         self.clear()
         self.root.allow_expand = True
         self.root.set_label(Text(f"checkpoint {checkpoint.checkpoint_id}"))
+        failed = checkpoint.error is not None
+        if failed:
+            failure = self._add_failure(checkpoint)
+            self.call_after_refresh(self.move_cursor, failure)
+        # A failed checkpoint opens on the failure; its state sections start folded.
         sections: list[tuple[str, Any, bool]] = [
-            ("shared state", checkpoint.shared_state, True),
-            ("executor states", checkpoint.executor_states, True),
-            ("pending messages", _pending_messages(checkpoint), True),
+            ("shared state", checkpoint.shared_state, not failed),
+            ("executor states", checkpoint.executor_states, not failed),
+            ("pending messages", _pending_messages(checkpoint), not failed),
             ("pending requests", checkpoint.pending_requests, True),
             ("fan-in buffers", checkpoint.fan_in_buffers, False),
             ("metadata", _metadata(checkpoint), False),
         ]
-        if checkpoint.completed_writes:
-            # A failed checkpoint: what resuming it replays instead of running again.
-            sections.insert(4, ("replayed on resume", checkpoint.completed_writes, True))
         for title, value, expand in sections:
             node = _add(self.root, title, value, 0)
             if expand:
                 node.expand()
         self.root.expand()
 
+    def _add_failure(self, checkpoint: WorkflowCheckpoint) -> TreeNode[object]:
+        """What failed, where, the traceback's tail, then what a resume replays and reruns."""
+        error = checkpoint.error or {}
+        replayed = list(checkpoint.completed_writes)
+        reruns = [eid for eid in checkpoint.next_executor_ids if eid not in replayed]
+        node = self.root.add(Text("✗ failure", style="bold"), expand=True)
+        what = f"{error.get('error_type', 'error')}: {error.get('message', '')}"
+        node.add_leaf(Text.assemble(("error", "bold"), ": ", one_line(what, 300)), data=what)
+        executor = error.get("executor_id") or "(the run itself)"
+        node.add_leaf(Text.assemble(("executor", "bold"), ": ", executor), data=executor)
+        trace = str(error.get("traceback") or "").rstrip().splitlines()
+        if trace:
+            tail = node.add(
+                Text.assemble(("traceback", "bold"), (f" last {TRACEBACK_LINES} lines", "dim"))
+                if len(trace) > TRACEBACK_LINES
+                else Text("traceback", style="bold"),
+                data="\n".join(trace),
+                expand=True,
+            )
+            for line in trace[-TRACEBACK_LINES:]:
+                tail.add_leaf(Text(line))
+        replays = _add(node, "replayed on resume", checkpoint.completed_writes, 1)
+        replays.expand()
+        node.add_leaf(
+            Text.assemble(("rerun on resume", "bold"), ": ", ", ".join(reruns) or "nothing")
+        )
+        return node
+
+    def action_view_value(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return
+        title = str(node.label).partition(":")[0]
+        self.app.push_screen(ValueViewer(title, _full_text(node.data)))
+
     def show_message(self, message: str) -> None:
         """Say why there is nothing to show (no selection, an unreadable file)."""
         self.clear()
         self.root.allow_expand = False
         self.root.set_label(Text(message))
+
+
+class _NoneValue:
+    """Stands for a value that is None, since a node without data has no value to view."""
+
+
+_NONE = _NoneValue()
+
+
+def _stored(value: Any) -> object:
+    return _NONE if value is None else value
+
+
+def _full_text(value: object) -> str:
+    """A value whole, as the viewer shows it: strings as they are, the rest pretty-printed."""
+    if value is _NONE:
+        return "None"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _Labelled):
+        value = value.value
+    return pretty_repr(value, max_width=100)
 
 
 def _pending_messages(checkpoint: WorkflowCheckpoint) -> list[Any]:
@@ -123,12 +193,17 @@ def _summary(value: Any, count: int) -> str:
     return type(value).__name__
 
 
-def _add(parent: TreeNode[None], label: str, value: Any, depth: int) -> TreeNode[None]:
+def _add(parent: TreeNode[object], label: str, value: Any, depth: int) -> TreeNode[object]:
     parts = _children(value)
     if parts is None or depth >= MAX_DEPTH:
         shown = value.name if isinstance(value, Enum) else value
-        return parent.add_leaf(Text.assemble((label, "bold"), ": ", one_line(shown, 300)))
-    node = parent.add(Text.assemble((label, "bold"), " ", (_summary(value, len(parts)), "dim")))
+        return parent.add_leaf(
+            Text.assemble((label, "bold"), ": ", one_line(shown, 300)), data=_stored(value)
+        )
+    node = parent.add(
+        Text.assemble((label, "bold"), " ", (_summary(value, len(parts)), "dim")),
+        data=_stored(value),
+    )
     for child_label, child in parts[:MAX_CHILDREN]:
         _add(node, child_label, child, depth + 1)
     if len(parts) > MAX_CHILDREN:

@@ -42,13 +42,15 @@ def _component(role: Role) -> str:
 class PipelineGraph(ScrollView, can_focus=True):
     """Executors as boxes joined by edges, each showing its status as a symbol and a colour."""
 
+    # Component styles lose a colour's alpha, so muted parts are the foreground dimmed: readable
+    # on dark and light themes alike ("auto" colours such as $text-muted turn white here).
     DEFAULT_CSS = """
     PipelineGraph {
         scrollbar-size: 1 1;
-        & > .pipeline-graph--edge { color: $text-muted; }
+        & > .pipeline-graph--edge { color: $foreground; text-style: dim; }
         & > .pipeline-graph--edge-label { color: $text-secondary; text-style: italic; }
-        & > .pipeline-graph--type-name { color: $text-muted; }
-        & > .pipeline-graph--pending { color: $text-muted; }
+        & > .pipeline-graph--type-name { color: $foreground; text-style: dim; }
+        & > .pipeline-graph--pending { color: $foreground; text-style: dim; }
         & > .pipeline-graph--running { color: $text-warning; text-style: bold; }
         & > .pipeline-graph--done { color: $text-success; }
         & > .pipeline-graph--failed { color: $text-error; text-style: bold; }
@@ -80,6 +82,12 @@ class PipelineGraph(ScrollView, can_focus=True):
         """The drawing in use (boxes or compact), None until the pane has a size."""
         return self._layout
 
+    def set_graph(self, graph: GraphSpec) -> None:
+        """Draw another graph (the pipeline was reloaded with different executors or edges)."""
+        self._graph = graph
+        self._statuses.clear()
+        self._relayout()
+
     def set_status(self, executor_id: str, status: NodeStatus) -> None:
         """Show an executor's live status; ids not in the graph are kept but not drawn."""
         self._statuses[executor_id] = status
@@ -90,9 +98,11 @@ class PipelineGraph(ScrollView, can_focus=True):
         self._statuses.clear()
         self._repaint()
 
-    def show_preview(self, ran: Set[str], next_ids: Set[str]) -> None:
-        """Show a checkpoint instead of live statuses: what already ran and what runs next."""
-        self._preview = Preview(frozenset(ran), frozenset(next_ids))
+    def show_preview(
+        self, ran: Set[str], next_ids: Set[str], failed: Set[str] = frozenset()
+    ) -> None:
+        """Show a checkpoint instead of live statuses: what ran, what failed, what runs next."""
+        self._preview = Preview(frozenset(ran), frozenset(next_ids), frozenset(failed))
         self._repaint()
 
     def clear_preview(self) -> None:
@@ -102,6 +112,9 @@ class PipelineGraph(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         """Pick the layout that fits the new pane size (boxes, boxes with types, or compact)."""
+        self._relayout()
+
+    def _relayout(self) -> None:
         size = self.scrollable_content_region.size
         self._layout = layout_graph(self._graph, size.width, size.height)
         self.virtual_size = Size(self._layout.width, self._layout.height)
@@ -152,8 +165,13 @@ class PreviewLine(Static):
         super().__init__(id=id)
         self._order = node_order(graph)
 
-    def show_preview(self, ran: Set[str], next_ids: Set[str]) -> None:
-        preview = Preview(frozenset(ran), frozenset(next_ids))
+    def set_graph(self, graph: GraphSpec) -> None:
+        self._order = node_order(graph)
+
+    def show_preview(
+        self, ran: Set[str], next_ids: Set[str], failed: Set[str] = frozenset()
+    ) -> None:
+        preview = Preview(frozenset(ran), frozenset(next_ids), frozenset(failed))
         self.update(Content(f"resume here: {preview_text(self._order, preview)}"))
         self.add_class("-shown")
 

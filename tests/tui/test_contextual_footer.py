@@ -1,0 +1,51 @@
+"""The footer offers the keys of the focused pane (lazygit's contextual footer), plus the global ones."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+from tests.tui.support import AppFactory, opened, wait_until
+from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.tui.app import WftuiApp
+from wftui.tui.widgets.checkpoint_browser import CheckpointTable
+from wftui.tui.widgets.event_log import EventLog
+from wftui.tui.widgets.inspector import CheckpointInspector
+from wftui.tui.widgets.pipeline_graph import PipelineGraph
+
+GLOBAL = {"new_run", "help", "quit"}
+
+
+def shown_actions(app: WftuiApp) -> set[str]:
+    """The actions the footer draws: shown bindings the app does not hide."""
+    shown = set()
+    for node, binding, _enabled, _tooltip in app.screen.active_bindings.values():
+        if binding.show and node.check_action(binding.action, ()) is not False:
+            shown.add(binding.action.rpartition(".")[2])
+    return shown
+
+
+async def focus_pane(app: WftuiApp, pilot: Pilot[None], key: str, pane: type[Widget]) -> None:
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.focused, pane))
+
+
+async def test_each_pane_shows_its_own_keys_and_the_global_ones(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with opened(app) as pilot:
+        await focus_pane(app, pilot, "2", CheckpointTable)
+        await wait_until(pilot, lambda: app.main.browser.highlighted_id is not None)
+        browser = shown_actions(app)
+        assert {"resume", "delete_checkpoint"} <= browser
+        assert "filter_log" not in browser
+        await focus_pane(app, pilot, "4", EventLog)
+        log = shown_actions(app)
+        assert "filter_log" in log
+        assert not {"resume", "delete_checkpoint"} & log
+        for key, pane in (("1", PipelineGraph), ("3", CheckpointInspector)):
+            await focus_pane(app, pilot, key, pane)
+            shown = shown_actions(app)
+            assert shown >= GLOBAL
+            assert not {"resume", "delete_checkpoint", "filter_log"} & shown

@@ -1,0 +1,448 @@
+"""The checkpoint browser's tree of runs and branches, without Textual.
+
+A store can hold 50,000 checkpoints, so nothing here is a widget or a rich object: each
+checkpoint is one compact ``Record`` tuple, each run keeps its records by id and a flat list
+of its visible rows that is rebuilt only when that run changes. The widget asks for row ``i``
+and gets a small tuple back; rows off screen are never built into text.
+
+Inside a run the rows follow the parent links: a checkpoint's oldest child continues its line,
+and any later child (a resume, step or fork from an older checkpoint) starts a branch, shown
+indented right under the checkpoint it came from.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import NamedTuple, TypeVar
+
+from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary, ListingProblem
+
+
+class Record(NamedTuple):
+    """What the browser keeps of one checkpoint summary (a tuple: about 120 bytes plus strings)."""
+
+    checkpoint_id: str
+    workflow_id: str
+    workflow_name: str
+    parent_id: str | None
+    timestamp: str
+    iteration: int
+    status: CheckpointStatus
+    next_ids: tuple[str, ...]
+    request_ids: tuple[str, ...]
+    message_count: int
+    graph_signature: str
+    size_bytes: int
+
+    def summary(self) -> CheckpointSummary:
+        """The summary again, for callers that want the storage's own type."""
+        return CheckpointSummary.model_construct(
+            checkpoint_id=self.checkpoint_id,
+            workflow_id=self.workflow_id,
+            workflow_name=self.workflow_name,
+            parent_checkpoint_id=self.parent_id,
+            timestamp=self.timestamp,
+            iteration_count=self.iteration,
+            status=self.status,
+            pending_message_count=self.message_count,
+            next_executor_ids=list(self.next_ids),
+            pending_request_ids=list(self.request_ids),
+            graph_signature=self.graph_signature,
+            size_bytes=self.size_bytes,
+        )
+
+
+class RowKind(Enum):
+    PROBLEMS = "problems"  # the one "⚠ N unreadable files" line
+    PROBLEM = "problem"  # one unreadable file, shown when that line is open
+    RUN = "run"
+    CHECKPOINT = "checkpoint"
+
+
+class Row(NamedTuple):
+    """One visible line. ``key`` is a checkpoint id, a run id, or a problem's path."""
+
+    kind: RowKind
+    key: str
+    depth: int = 0
+    branch: bool = False  # the first checkpoint of a branch
+    leaf: bool = False  # no checkpoint continues from it
+
+
+class _Flat(NamedTuple):
+    checkpoint_id: str
+    depth: int
+    branch: bool
+    leaf: bool
+
+
+_T = TypeVar("_T")
+
+PROBLEMS_KEY = "\x00problems"  # cannot clash with a run id, a checkpoint id or a path
+
+
+@dataclass
+class Run:
+    """One run's checkpoints; ``flat`` is its visible rows, None until asked after a change."""
+
+    workflow_id: str
+    start: str
+    records: dict[str, Record] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)  # parent id -> child ids
+    collapsed_branches: set[str] = field(default_factory=set)
+    flat: list[_Flat] | None = None
+    newest: Record | None = None
+
+    @property
+    def end(self) -> str:
+        return self.newest.timestamp if self.newest else self.start
+
+    def add(self, record: Record) -> None:
+        self.records[record.checkpoint_id] = record
+        if record.parent_id is not None:
+            siblings = self.children.setdefault(record.parent_id, [])
+            siblings.append(record.checkpoint_id)
+            if len(siblings) > 1 and _age(self.records[siblings[-2]]) > _age(record):
+                siblings.sort(key=lambda cid: _age(self.records[cid]))
+        self.start = min(self.start, record.timestamp)
+        if self.newest is None or _age(record) >= _age(self.newest):
+            self.newest = record
+        self.flat = None
+
+    def remove(self, checkpoint_id: str) -> None:
+        record = self.records.pop(checkpoint_id)
+        if record.parent_id is not None:
+            siblings = self.children.get(record.parent_id, [])
+            if checkpoint_id in siblings:
+                siblings.remove(checkpoint_id)
+        self.collapsed_branches.discard(checkpoint_id)
+        if self.newest is record:
+            self.newest = max(self.records.values(), key=_age, default=None)
+        self.flat = None
+
+    def rows(self) -> list[_Flat]:
+        if self.flat is None:
+            self.flat = self.flatten()
+        return self.flat
+
+    def flatten(self, *, whole: bool = False) -> list[_Flat]:
+        """Depth first without recursion (a run may be thousands of supersteps long).
+
+        ``whole`` ignores closed branches: a filter looks inside them too.
+        """
+        roots = sorted(
+            (r for r in self.records.values() if r.parent_id not in self.records), key=_age
+        )
+        out: list[_Flat] = []
+        # (id, depth, starts a branch); the stack pops the last pushed first.
+        stack = [(r.checkpoint_id, 0, False) for r in reversed(roots)]
+        while stack:
+            checkpoint_id, depth, branch = stack.pop()
+            kids = [k for k in self.children.get(checkpoint_id, ()) if k in self.records]
+            out.append(_Flat(checkpoint_id, depth, branch, not kids))
+            if not kids or (checkpoint_id in self.collapsed_branches and not whole):
+                continue
+            stack.append((kids[0], depth, False))  # the line goes on after its branches
+            stack.extend((kid, depth + 1, True) for kid in reversed(kids[1:]))
+        if (whole or not self.collapsed_branches) and len(out) < len(self.records):
+            # Parent links that loop (a damaged store) reach no root: show those rows anyway,
+            # so every record has a row, as the row count promises.
+            shown = {flat.checkpoint_id for flat in out}
+            missing = sorted(
+                (r for r in self.records.values() if r.checkpoint_id not in shown), key=_age
+            )
+            out.extend(_Flat(r.checkpoint_id, 0, False, True) for r in missing)
+        return out
+
+
+def _age(record: Record) -> tuple[str, str]:
+    return record.timestamp, record.checkpoint_id
+
+
+def record_of(summary: CheckpointSummary, intern: dict[object, object]) -> Record:
+    """A compact record; equal strings and executor lists are shared across records."""
+
+    def shared(value: _T) -> _T:
+        return intern.setdefault(value, value)  # type: ignore[return-value]
+
+    requests = summary.pending_request_ids
+    return Record(
+        summary.checkpoint_id,
+        shared(summary.workflow_id),
+        shared(summary.workflow_name),
+        summary.parent_checkpoint_id,
+        summary.timestamp,
+        summary.iteration_count,
+        summary.status,
+        shared(tuple(summary.next_executor_ids)),
+        tuple(requests) if requests else (),
+        summary.pending_message_count,
+        shared(summary.graph_signature),
+        summary.size_bytes,
+    )
+
+
+def matches(record: Record, needle: str) -> bool:
+    """The filter: id, run id, pipeline name, next executors, status (case-insensitive)."""
+    return any(
+        needle in text.lower()
+        for text in (
+            record.checkpoint_id,
+            record.workflow_id,
+            record.workflow_name,
+            record.status.value.replace("_", " "),
+            *record.next_ids,
+        )
+    )
+
+
+class CheckpointTree:
+    """Runs newest first, each collapsible, plus an optional line of listing problems.
+
+    Row lookups are O(log runs): a prefix sum of each run's visible row count, rebuilt only
+    after a change. Adding a checkpoint touches its own run only.
+    """
+
+    def __init__(self) -> None:
+        self.runs: dict[str, Run] = {}
+        self.by_id: dict[str, Run] = {}  # checkpoint id -> its run
+        self.problems: list[ListingProblem] = []
+        self.problems_open = False
+        self.collapsed_runs: set[str] = set()
+        self._needle = ""
+        self._order: list[Run] | None = None  # newest run first
+        self._offsets: list[int] | None = None  # first row of each run in _order
+        self._filtered: dict[str, list[_Flat]] = {}  # run id -> its matching rows
+        self._intern: dict[object, object] = {}
+
+    # ----- content -----
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def __contains__(self, checkpoint_id: object) -> bool:
+        return checkpoint_id in self.by_id
+
+    def record(self, checkpoint_id: str) -> Record:
+        return self.by_id[checkpoint_id].records[checkpoint_id]
+
+    def add_all(self, summaries: Iterable[CheckpointSummary]) -> None:
+        for summary in summaries:
+            self._add(record_of(summary, self._intern))
+        self._changed()
+
+    def add(self, summary: CheckpointSummary) -> bool:
+        """One new checkpoint; False when it is known already."""
+        if summary.checkpoint_id in self.by_id:
+            return False
+        self._add(record_of(summary, self._intern))
+        self._changed()
+        return True
+
+    def remove(self, checkpoint_id: str) -> bool:
+        run = self.by_id.pop(checkpoint_id, None)
+        if run is None:
+            return False
+        run.remove(checkpoint_id)
+        self._filtered.pop(run.workflow_id, None)
+        if not run.records:
+            del self.runs[run.workflow_id]
+        self._changed()
+        return True
+
+    def set_problems(self, problems: Iterable[ListingProblem]) -> None:
+        self.problems = list(problems)
+        self._changed()
+
+    def parent(self, checkpoint_id: str) -> Record | None:
+        parent_id = self.record(checkpoint_id).parent_id
+        return self.record(parent_id) if parent_id is not None and parent_id in self.by_id else None
+
+    # ----- what shows -----
+
+    @property
+    def filter_text(self) -> str:
+        return self._needle
+
+    def set_filter(self, text: str) -> None:
+        self._needle = text.strip().lower()
+        self._filtered = {}
+        self._changed()
+
+    def toggle(self, row: Row, open_: bool | None = None) -> bool:
+        """Open or close a run, a branch or the problems line; True when anything changed."""
+        if row.kind is RowKind.PROBLEMS:
+            target = not self.problems_open if open_ is None else open_
+            changed, self.problems_open = target != self.problems_open, target
+        elif row.kind is RowKind.RUN:
+            changed = self._flip(self.collapsed_runs, row.key, open_)
+        elif row.kind is RowKind.CHECKPOINT and row.branch and not row.leaf:
+            run = self.by_id[row.key]
+            changed = self._flip(run.collapsed_branches, row.key, open_)
+            if changed:
+                run.flat = None
+        else:
+            return False
+        if changed:
+            self._changed()
+        return changed
+
+    def is_open(self, row: Row) -> bool:
+        if row.kind is RowKind.PROBLEMS:
+            return self.problems_open
+        if row.kind is RowKind.RUN:
+            return row.key not in self.collapsed_runs or bool(self._needle)
+        if row.kind is RowKind.CHECKPOINT and row.branch and not row.leaf:
+            return row.key not in self.by_id[row.key].collapsed_branches
+        return False
+
+    def __getitem__(self, index: int) -> Row:
+        head = self._head_count()
+        if index < head:
+            if index == 0:
+                return Row(RowKind.PROBLEMS, PROBLEMS_KEY)
+            return Row(RowKind.PROBLEM, self.problems[index - 1].path, 1)
+        order, offsets = self._layout()
+        position = bisect_right(offsets, index - head) - 1
+        run = order[position]
+        within = index - head - offsets[position]
+        if within == 0:
+            return Row(RowKind.RUN, run.workflow_id)
+        flat = self._rows_of(run)[within - 1]
+        return Row(RowKind.CHECKPOINT, *flat)
+
+    @property
+    def row_count(self) -> int:
+        order, offsets = self._layout()
+        body = offsets[-1] + self._visible_count(order[-1]) if order else 0
+        return self._head_count() + body
+
+    def index_of(self, key: str) -> int | None:
+        """The row showing ``key`` (a checkpoint, run or problem), if it is visible."""
+        head = self._head_count()
+        if key == PROBLEMS_KEY:
+            return 0 if head else None
+        if head > 1:
+            for index, problem in enumerate(self.problems, start=1):
+                if problem.path == key:
+                    return index
+        order, offsets = self._layout()
+        run = self.runs.get(key)
+        if run is not None:
+            return head + offsets[order.index(run)] if run in order else None
+        run = self.by_id.get(key)
+        if run is None or run not in order or not self._open(run):
+            return None
+        for within, flat in enumerate(self._rows_of(run)):
+            if flat.checkpoint_id == key:
+                return head + offsets[order.index(run)] + 1 + within
+        return None
+
+    def reveal(self, checkpoint_id: str) -> int | None:
+        """The row of ``checkpoint_id``, opening its run and branches first if they are closed."""
+        run = self.by_id.get(checkpoint_id)
+        if run is None:
+            return None
+        if self.index_of(checkpoint_id) is None:
+            self.collapsed_runs.discard(run.workflow_id)
+            run.collapsed_branches.clear()
+            run.flat = None
+            self._changed()
+        return self.index_of(checkpoint_id)
+
+    def matched_count(self) -> int:
+        """Checkpoints the filter lets through, over every run."""
+        self._layout()  # filters every run
+        return sum(len(rows) for rows in self._filtered.values())
+
+    # ----- internals -----
+
+    def _add(self, record: Record) -> None:
+        run = self.runs.get(record.workflow_id)
+        if run is None:
+            run = self.runs[record.workflow_id] = Run(record.workflow_id, record.timestamp)
+        run.add(record)
+        self.by_id[record.checkpoint_id] = run
+        self._filtered.pop(run.workflow_id, None)
+
+    @staticmethod
+    def _flip(collapsed: set[str], key: str, open_: bool | None) -> bool:
+        was_open = key not in collapsed
+        target = not was_open if open_ is None else open_
+        if target:
+            collapsed.discard(key)
+        else:
+            collapsed.add(key)
+        return target != was_open
+
+    def _changed(self) -> None:
+        """Row positions are stale; each run's own rows were reset where it changed."""
+        self._order = None
+        self._offsets = None
+
+    def _head_count(self) -> int:
+        if not self.problems:
+            return 0
+        return 1 + (len(self.problems) if self.problems_open else 0)
+
+    def _open(self, run: Run) -> bool:
+        return bool(self._needle) or run.workflow_id not in self.collapsed_runs
+
+    def _rows_of(self, run: Run) -> list[_Flat]:
+        if not self._needle:
+            return run.rows()
+        rows = self._filtered.get(run.workflow_id)
+        if rows is None:
+            rows = self._filtered[run.workflow_id] = [
+                flat
+                for flat in run.flatten(whole=True)
+                if matches(run.records[flat.checkpoint_id], self._needle)
+            ]
+        return rows
+
+    def _visible_count(self, run: Run) -> int:
+        """Rows of a run, its header included; laid out only when a branch is closed or filtered."""
+        if not self._open(run):
+            return 1
+        if not self._needle and not run.collapsed_branches:
+            return 1 + len(run.records)  # every checkpoint has one row
+        return 1 + len(self._rows_of(run))
+
+    def _layout(self) -> tuple[list[Run], list[int]]:
+        if self._order is None or self._offsets is None:
+            order = sorted(self.runs.values(), key=lambda r: (r.start, r.workflow_id))
+            order.reverse()
+            if self._needle:
+                order = [
+                    run
+                    for run in order
+                    if self._rows_of(run) or self._needle in run.workflow_id.lower()
+                ]
+            offsets, total = [], 0
+            for run in order:
+                offsets.append(total)
+                total += self._visible_count(run)
+            self._order, self._offsets = order, offsets
+        return self._order, self._offsets
+
+
+class SummaryView(Mapping[str, CheckpointSummary]):
+    """The tree's checkpoints as summaries, built on access (the app reads a few at a time)."""
+
+    def __init__(self, tree: CheckpointTree) -> None:
+        self._tree = tree
+
+    def __getitem__(self, checkpoint_id: str) -> CheckpointSummary:
+        return self._tree.record(checkpoint_id).summary()
+
+    def __contains__(self, checkpoint_id: object) -> bool:
+        return checkpoint_id in self._tree
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._tree.by_id))
+
+    def __len__(self) -> int:
+        return len(self._tree)

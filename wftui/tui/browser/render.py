@@ -1,0 +1,174 @@
+"""The browser's rows as text cells, without Textual: what each column says and how wide it is.
+
+A row is a list of ``(text, tone)`` cells whose widths add up to the pane's width, so the
+status and time columns stay on screen however long a ``next`` list is (it folds instead:
+``web_researcher +2``). Tones name a look; the widget maps them to styles.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from rich.cells import cell_len, set_cell_size
+
+from wftui.checkpoint.model import CheckpointStatus
+from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind, Run
+from wftui.tui.status import CHECKPOINT_LOOK
+from wftui.tui.text import Clock, parse_timestamp, short_id
+
+Cell = tuple[str, str]  # text, tone
+
+ID_WIDTH = 8
+STEP_WIDTH = 4
+STATUS_WIDTH = len(CHECKPOINT_LOOK[CheckpointStatus.AWAITING_HUMAN_INPUT][0])
+TIME_WIDTH = 11  # "03-14 12:04"; today's "12:04:05" is right-aligned in it
+# Below this width the status column keeps its mark only.
+NARROW = 64
+MAX_DEPTH = 6  # deeper branches stop indenting, so the columns keep their room
+BRANCH_KIND = "branch"  # until checkpoints record whether they came from a resume, step or fork
+
+# The tone of each checkpoint status (the widget styles tones; marks come from CHECKPOINT_LOOK).
+STATUS_TONE = {
+    CheckpointStatus.IN_PROGRESS: "status",
+    CheckpointStatus.AWAITING_HUMAN_INPUT: "waiting",
+    CheckpointStatus.COMPLETED: "completed",
+    CheckpointStatus.FAILED: "failed",
+}
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut with an ellipsis or padded to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+def fold(names: tuple[str, ...], width: int) -> str:
+    """As many names as fit, then ``+N`` for the rest: ``web_researcher +2``."""
+    if not names:
+        return "-"
+    whole = ", ".join(names)
+    if cell_len(whole) <= width:
+        return whole
+    for shown in range(len(names) - 1, 0, -1):
+        text = f"{', '.join(names[:shown])} +{len(names) - shown}"
+        if cell_len(text) <= width:
+            return text
+    rest = f" +{len(names) - 1}" if len(names) > 1 else ""
+    return fit(names[0], max(width - len(rest), 1)).rstrip() + rest
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+
+
+def status_cell(record: Record, leaf: bool) -> Cell:
+    """What helps: failures, waits and outcomes; an in-progress row only where a line stops."""
+    if record.status is CheckpointStatus.IN_PROGRESS and not leaf:
+        return "", "status"
+    return CHECKPOINT_LOOK[record.status][0], STATUS_TONE[record.status]
+
+
+def outcome_mark(run: Run) -> Cell:
+    """The run's outcome: the status of its newest checkpoint, as one mark."""
+    status = run.newest.status if run.newest else CheckpointStatus.IN_PROGRESS
+    return CHECKPOINT_LOOK[status][0].split(" ", 1)[0], STATUS_TONE[status]
+
+
+class RowRenderer:
+    """Turns tree rows into cells for a given width."""
+
+    def __init__(self, tree: CheckpointTree, clock: Clock) -> None:
+        self.tree = tree
+        self.clock = clock
+
+    def cells(self, row: Row, width: int) -> list[Cell]:
+        match row.kind:
+            case RowKind.CHECKPOINT:
+                return self._checkpoint(row, width)
+            case RowKind.RUN:
+                return self._run(row, width)
+            case RowKind.PROBLEMS:
+                count = len(self.tree.problems)
+                files = "file" if count == 1 else "files"
+                hint = "" if self.tree.problems_open else "  (enter lists them)"
+                text = f"{self._opener(row)}⚠ {count} unreadable {files}{hint}"
+                return [(fit(text, width), "problem")]
+            case RowKind.PROBLEM:
+                problem = next(p for p in self.tree.problems if p.path == row.key)
+                # The folder is the store's; the file's name and the reason are what help.
+                text = f"    {PurePath(problem.path).name}: {problem.reason}"
+                return [(fit(text, width), "problem")]
+
+    def _opener(self, row: Row) -> str:
+        return "▾ " if self.tree.is_open(row) else "▸ "
+
+    def _when(self, timestamp: str) -> str:
+        return self.clock.when(parse_timestamp(timestamp)).rjust(TIME_WIDTH)
+
+    def _checkpoint(self, row: Row, width: int) -> list[Cell]:
+        record = self.tree.record(row.key)
+        depth = min(row.depth, MAX_DEPTH)
+        if row.branch:
+            glyph = "↳ " if row.leaf or self.tree.is_open(row) else "▸ "
+            indent = "  " * depth + glyph
+        else:
+            indent = "  " * (depth + 1)
+        status, tone = status_cell(record, row.leaf)
+        status_width = STATUS_WIDTH if width >= NARROW else 1
+        if width < NARROW:
+            status = status[:1]
+        fixed = len(indent) + ID_WIDTH + 1 + STEP_WIDTH + 2 + 1 + status_width + TIME_WIDTH
+        next_width = max(width - fixed, 3)
+        kind = f"{BRANCH_KIND}: " if row.branch else ""
+        next_text = kind + fold(record.next_ids, next_width - len(kind))
+        cells = [
+            (indent, "tree"),
+            (short_id(record.checkpoint_id), "id"),
+            (str(record.iteration).rjust(STEP_WIDTH + 1) + "  ", "step"),
+            (fit(next_text, next_width), "next"),
+            (" ", ""),
+            (fit(status, status_width), tone),
+            (self._when(record.timestamp), "time"),
+        ]
+        return _clip(cells, width)
+
+    def _run(self, row: Row, width: int) -> list[Cell]:
+        run = self.tree.runs[row.key]
+        mark, tone = outcome_mark(run)
+        count = len(run.records)
+        took = duration(max(parse_timestamp(run.end) - parse_timestamp(run.start), 0.0))
+        noun = "checkpoint" if count == 1 else "checkpoints"
+        right = f" {count} {noun}  {took:>6}"
+        name = run.newest.workflow_name if run.newest else ""
+        left = f"run {short_id(run.workflow_id)} {name}"
+        left_width = max(width - 4 - len(right) - TIME_WIDTH, 1)
+        cells = [
+            (self._opener(row), "tree"),
+            (mark + " ", tone),
+            (fit(left, left_width), "run"),
+            (right, "run-info"),
+            (self._when(run.start), "time"),
+        ]
+        return _clip(cells, width)
+
+
+def _clip(cells: list[Cell], width: int) -> list[Cell]:
+    """Cut the cells to ``width`` (a very narrow pane loses the right-hand columns)."""
+    out: list[Cell] = []
+    room = width
+    for text, tone in cells:
+        if room <= 0:
+            break
+        size = cell_len(text)
+        out.append((text if size <= room else set_cell_size(text, room), tone))
+        room -= min(size, room)
+    if room > 0:
+        out.append((" " * room, ""))
+    return out
