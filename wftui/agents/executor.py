@@ -7,9 +7,11 @@ that fails leaves the history as it was, and resuming repeats exactly the failed
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from wftui.agents.base import BaseAgent
+from wftui.agents.budget import current_budget
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.types import (
     AgentExecutorRequest,
@@ -19,6 +21,7 @@ from wftui.agents.types import (
     ChatMessage,
     Role,
 )
+from wftui.agents.usage import UNKNOWN_MODEL, call_counts
 from wftui.engine import Executor, WorkflowContext, handler
 
 _CONVERSATION = "conversation"
@@ -96,16 +99,45 @@ class AgentExecutor(Executor):
             )
         )
 
+    @property
+    def model_name(self) -> str:
+        """The model the agent's chat client calls, as prices name it."""
+        client = getattr(self.agent, "chat_client", None)
+        return str(getattr(client, "model_name", None) or UNKNOWN_MODEL)
+
+    @property
+    def spends_tokens(self) -> bool:
+        """False for a local function's agent: it has no budget to keep."""
+        return bool(getattr(getattr(self.agent, "chat_client", None), "spends_tokens", True))
+
     async def _run(
         self, conversation: list[ChatMessage], ctx: WorkflowContext[AgentExecutorResponse]
     ) -> AgentRunResponse:
+        """One model call, made only while the run is within its budget, and recorded in the
+        run's ledger (tokens, model, time) once answered."""
+        model, spends = self.model_name, self.spends_tokens
+        if spends:
+            current_budget().check(ctx.run_usage(), model)
+        started = time.monotonic()
         if not self.streaming:
             response = await self.agent.run(conversation)
         else:
             updates: list[AgentRunResponseUpdate] = []
             async for update in self.agent.run_stream(conversation):
                 updates.append(update)
-                await ctx.add_event(AgentRunUpdateEvent(executor_id=self.id, data=update.text))
+                if update.text:
+                    await ctx.add_event(AgentRunUpdateEvent(executor_id=self.id, data=update.text))
             response = AgentRunResponse.from_updates(updates)
-        await ctx.add_event(AgentRunEvent(executor_id=self.id, data=response))
+        duration = time.monotonic() - started
+        elapsed_ms = round(duration * 1000)
+        ctx.record_usage(call_counts(model, response.usage, elapsed_ms, spends_tokens=spends))
+        await ctx.add_event(
+            AgentRunEvent(
+                executor_id=self.id,
+                data=response,
+                usage=response.usage,
+                model=model,
+                duration=duration,
+            )
+        )
         return response

@@ -15,6 +15,7 @@ from wftui.checkpoint.capabilities import BulkDeletingStorage
 from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.references import refuse_if_referenced, whole_document
 from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
+from wftui.cli.costs import cost_flags, report_spending, with_ledger
 from wftui.cli.errors import CliError
 from wftui.cli.journal_commands import journal_command, journal_stream, posted_answers
 from wftui.cli.output import (
@@ -83,7 +84,7 @@ async def _run(args: argparse.Namespace) -> int:
             f"checkpoints: {choose_store(args).display}",
         )
         execution = Execution.here("run", args.pipeline, input=one_line(text, 500))
-        events = workflow.run_stream(text, raise_on_failure=False)
+        events = report_spending(args, storage, workflow.run_stream(text, raise_on_failure=False))
         return await print_events(args, journal_stream(storage, events, execution))
 
 
@@ -114,7 +115,8 @@ async def _resume_in(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
     responses = await posted_answers(storage, checkpoint_id) | responses
-    events = journal_stream(
+    events = report_spending(
+        args,
         storage,
         workflow.run_stream_from_checkpoint(
             checkpoint_id,
@@ -122,8 +124,9 @@ async def _resume_in(
             responses=responses or None,
             raise_on_failure=False,  # print_events reports the failure and sets the exit code
         ),
-        Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id)),
     )
+    execution = Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id))
+    events = journal_stream(storage, events, execution)
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
     except GraphMismatchError as error:
@@ -216,7 +219,7 @@ async def _checkpoint_action(
         return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     if action == "show":
-        document = await stored_document(storage, checkpoint_id)
+        document = with_ledger(await stored_document(storage, checkpoint_id), args)
         document.update(await whole_document(storage, checkpoint_id, parse_checkpoint) or {})
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
@@ -254,6 +257,7 @@ def _serve(args: argparse.Namespace) -> int:
         command.append(args.pipeline)
     if args.env_file:
         command += ["--env-file", args.env_file]
+    command += cost_flags(args)
     serve(command, host=args.host, port=args.port)
     return 0
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.cli.costs import add_cost_options
 from wftui.cli.journal_commands import add_journal_commands
 from wftui.cli.stores import add_store_options
 from wftui.loader import DEFAULT_PIPELINE
@@ -47,6 +48,7 @@ def _add_chat(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="retries of a model call that failed before answering (default %(default)s)",
     )
+    add_cost_options(parser)
 
 
 def _positive_seconds(text: str) -> float:
@@ -90,6 +92,7 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     _add_common(listing)
     show = checkpoint_commands.add_parser("show", help="print one checkpoint in full")
     show.add_argument("checkpoint_id")
+    add_cost_options(show, limits=False)
     _add_common(show)
     delete = checkpoint_commands.add_parser("delete", help="delete one checkpoint")
     delete.add_argument("checkpoint_id")

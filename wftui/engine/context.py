@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, Never
 
@@ -15,6 +16,7 @@ from wftui.engine.events import (
     WorkflowOutputEvent,
     WorkflowWarningEvent,
 )
+from wftui.engine.ledger import Counts, RunLedger, checked_counts
 from wftui.engine.records import Message, PendingRequest
 from wftui.engine.state import StoredValue, SuperstepScope
 from wftui.engine.typing_utils import match_distance, type_name
@@ -38,6 +40,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         committed_state: StoredValue | None,
         source_id: str,
         spec: HandlerSpec | None = None,
+        ledger: RunLedger | None = None,
     ) -> None:
         self.executor_id = executor_id
         self.source_id = source_id
@@ -45,6 +48,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         self._committed_shared_state = committed_shared_state
         self._committed_state = committed_state
         self._spec = spec
+        self._ledger = ledger if ledger is not None else RunLedger()
 
     def _check_declared(self, value: Any, declared: tuple[Any, ...] | None, verb: str) -> None:
         if declared is None or self._spec is None:
@@ -136,3 +140,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         )
         self._scope.new_requests[request_id] = pending
         self._scope.events.put_nowait(pending.event())
+
+    def record_usage(self, counts: Mapping[str, Any]) -> None:
+        """Add what this executor spent (whole numbers by name, nested: see ``engine.ledger``)
+        to the run's ledger, which checkpoints keep."""
+        self._ledger.record(self.executor_id, checked_counts(counts, "usage"))
+
+    def run_usage(self) -> Counts:
+        """What the whole run has spent so far, across resumes (a copy)."""
+        return copy.deepcopy(self._ledger.totals)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
@@ -244,6 +245,7 @@ class Runner:
         self, state: RunState, saves: _Saves | None
     ) -> AsyncIterator[WorkflowEvent]:
         iteration = state.iteration + 1
+        state.ledger.begin(iteration)
         yield SuperStepStartedEvent(iteration=iteration)
         try:
             routed = state.routing(self._router)
@@ -336,8 +338,14 @@ class Runner:
                     committed_state=state.executor_states.get(executor_id),
                     source_id=message.source_id,
                     spec=spec,
+                    ledger=state.ledger,
                 )
-                await spec.function(executor, message.data, ctx)
+                started = time.monotonic()
+                try:
+                    await spec.function(executor, message.data, ctx)
+                finally:
+                    elapsed_ms = round((time.monotonic() - started) * 1000)
+                    state.ledger.record(executor_id, {"runs": 1, "ms": elapsed_ms})
                 scope.events.put_nowait(ExecutorCompletedEvent(executor_id=executor_id))
         except asyncio.CancelledError as cancelled:
             current = asyncio.current_task()

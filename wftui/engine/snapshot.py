@@ -26,6 +26,7 @@ from wftui.engine.edges import Router, RoutingError
 from wftui.engine.errors import CheckpointNotFoundError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
 from wftui.engine.graph import WorkflowGraph, describe_mismatch
+from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
 
@@ -87,7 +88,7 @@ class Snapshots:
         checkpoint = WorkflowCheckpoint.model_construct(
             checkpoint_id=checkpoint_id,
             timestamp=utc_timestamp(),
-            metadata={},
+            metadata={LEDGER_KEY: state.ledger.as_metadata()},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
@@ -193,6 +194,12 @@ class Snapshots:
                     executor_states, fragments.holders.get("executor_states")
                 ),
             },
+            ledger=RunLedger.resumed(
+                checkpoint.metadata.get(LEDGER_KEY),
+                iteration=checkpoint.iteration_count,
+                replayed=checkpoint.completed_writes,
+                where=f"{where}metadata.{LEDGER_KEY}",
+            ),
         )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftui.checkpoint.codec import decode_value, encode_value, needs_decoding
+from wftui.engine.ledger import RunLedger
 from wftui.engine.records import ExecutorWrites, Message, PendingRequest
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class RunState:
     written: dict[str, dict[str, Written]] = field(default_factory=dict)
     # The storage holding those checkpoints: a save to another one refers to none of them.
     written_in: object | None = None
+    # What the run spent (tokens, time) and what resuming saved; see ``ledger``.
+    ledger: RunLedger = field(default_factory=RunLedger)
 
     def routing(self, router: Router) -> Routed:
         if self.routed is None:
