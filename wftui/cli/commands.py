@@ -17,6 +17,7 @@ from wftui.checkpoint.references import refuse_if_referenced, whole_document
 from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
 from wftui.cli.costs import cost_flags, report_spending, with_ledger
 from wftui.cli.errors import CliError
+from wftui.cli.journal_commands import journal_command, journal_stream, posted_answers
 from wftui.cli.output import (
     print_events,
     resume_command,
@@ -26,9 +27,11 @@ from wftui.cli.output import (
 )
 from wftui.cli.stores import DIR_VARIABLE, STORE_VARIABLE, choose_store, open_chosen, opened
 from wftui.cli.travel import TRAVEL_COMMANDS, diff_command, pipeline_for, run_travel, tree_lines
-from wftui.engine.execution import recorded_pipeline
+from wftui.engine.execution import ExecutionInfo, recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
+from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tui.text import one_line
 
 
 def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec) -> Any:
@@ -82,9 +85,13 @@ async def _run(args: argparse.Namespace) -> int:
             f"pipeline: {pipeline.name} | chat: {_describe(client)} | "
             f"checkpoints: {choose_store(args).display}",
         )
-        return await print_events(
-            args, report_spending(args, storage, workflow.run_stream(text, raise_on_failure=False))
+        execution = Execution.here("run", args.pipeline, input=one_line(text, 500))
+        # One id for the execution in the journal and in its checkpoints' metadata.
+        same = ExecutionInfo(id=execution.id, pipeline=workflow.pipeline)
+        events = report_spending(
+            args, storage, workflow.run_stream(text, raise_on_failure=False, execution=same)
         )
+        return await print_events(args, journal_stream(storage, events, execution))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -113,14 +120,21 @@ async def _resume_in(
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
-    events = workflow.run_stream_from_checkpoint(
-        checkpoint_id,
-        checkpoint_storage=storage,
-        responses=responses or None,
-        max_supersteps=args.steps,
-        raise_on_failure=False,  # print_events reports the failure and sets the exit code
+    responses = await posted_answers(storage, checkpoint_id) | responses
+    execution = Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id))
+    events = report_spending(
+        args,
+        storage,
+        workflow.run_stream_from_checkpoint(
+            checkpoint_id,
+            checkpoint_storage=storage,
+            responses=responses or None,
+            max_supersteps=args.steps,
+            raise_on_failure=False,  # print_events reports the failure and sets the exit code
+            execution=ExecutionInfo(id=execution.id, pipeline=workflow.pipeline),
+        ),
     )
-    events = report_spending(args, storage, events)
+    events = journal_stream(storage, events, execution)
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
     except GraphMismatchError as error:
@@ -276,6 +290,11 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _journal(args: argparse.Namespace) -> int:
+    async with opened(args, create=False) as storage:
+        return await journal_command(args, storage)
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return asyncio.run(_run(args))
@@ -285,6 +304,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(run_travel(args))
     if args.command == "checkpoints":
         return asyncio.run(_checkpoints(args))
+    if args.command in ("runs", "attach"):
+        return asyncio.run(_journal(args))
     if args.command == "serve":
         return _serve(args)
     if args.command == "graph":

@@ -24,6 +24,7 @@ from wftui.engine.events import (
     WorkflowRunState,
     WorkflowStatusEvent,
 )
+from wftui.events_text import event_json
 
 
 def resume_command(
@@ -52,7 +53,7 @@ def event_line(event: WorkflowEvent) -> str:
     Checkpoint lines carry the whole id, which is what ``resume`` takes.
     """
     # The log's own wording, so the app and a headless run read alike.
-    from wftui.tui.bridge import describe
+    from wftui.events_text import describe
     from wftui.tui.text import Clock
 
     record = describe(event)
@@ -61,17 +62,6 @@ def event_line(event: WorkflowEvent) -> str:
         text = f"{event.checkpoint_id} superstep {event.iteration}"
     time_of_day = Clock().time_of_day(record.time)
     return f"{time_of_day} {record.kind:<{KIND_WIDTH}} {record.executor:<{EXECUTOR_WIDTH}} {text}".rstrip()
-
-
-def event_json(event: WorkflowEvent) -> str:
-    """One JSON object: the event's kind, time and shown fields (values that are not JSON
-    become their text)."""
-    fields: dict[str, Any] = {"event": type(event).__name__, "timestamp": event.timestamp}
-    fields.update((name, getattr(event, name)) for name in event.shown)
-    details = getattr(event, "details", None)
-    if details is not None:
-        fields["error"] = details.one_line()
-    return json.dumps(fields, default=str, ensure_ascii=False)
 
 
 async def print_events(

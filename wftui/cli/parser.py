@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
 from wftui.cli.costs import add_cost_options
+from wftui.cli.journal_commands import add_journal_commands
 from wftui.cli.stores import add_store_options
 from wftui.cli.travel import (
     TRAVEL_COMMANDS,
@@ -18,7 +19,17 @@ from wftui.cli.travel import (
 )
 from wftui.loader import DEFAULT_PIPELINE
 
-COMMANDS = ("app", "run", "resume", "checkpoints", "serve", "graph", *TRAVEL_COMMANDS)
+COMMANDS = (
+    "app",
+    "run",
+    "resume",
+    "checkpoints",
+    "serve",
+    "graph",
+    "runs",
+    "attach",
+    *TRAVEL_COMMANDS,
+)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -169,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_checkpoints(commands)
     add_travel_commands(commands, _add_common, _add_chat)
+    for journal_parser in add_journal_commands(commands):
+        _add_common(journal_parser)
 
     graph = commands.add_parser("graph", help="print a pipeline's graph (--mermaid for docs)")
     _pipeline_argument(graph)

@@ -29,6 +29,7 @@ from wftui.tui.graph import graph_from_workflow, node_order
 from wftui.tui.graph_changes import mismatch_lines, mismatch_text
 from wftui.tui.keymap import KeymapError, check_keymap, parse_keymap, with_keymap
 from wftui.tui.pipeline_source import PipelineSource
+from wftui.tui.remote import RemoteRuns
 from wftui.tui.resume_plan import plan_resume
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
@@ -87,6 +88,14 @@ class WftuiApp(TravelActions):
             id="wftui.reload",
             tooltip="Import the pipeline file again now (it also reloads by itself when changed)",
         ),
+        Binding(
+            "J",
+            "replay_journal",
+            "Journal",
+            show=False,
+            id="wftui.journal",
+            tooltip="Replay the highlighted run's journal into the event log",
+        ),
         Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
         Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
     ]
@@ -129,6 +138,7 @@ class WftuiApp(TravelActions):
             run_active=lambda: self.run_active,
         )
         self.runs = RunControl(self, self._main, pipeline, storage, chat_client)
+        self.remote = RemoteRuns(self, self._main, storage)
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -148,6 +158,7 @@ class WftuiApp(TravelActions):
 
     def on_ready(self) -> None:
         self._main.load_store()
+        self.remote.start(lambda: self.run_active)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors are reported; also notices when a run ends."""
@@ -176,7 +187,7 @@ class WftuiApp(TravelActions):
             return
         for event in message.events:
             if isinstance(event, RequestInfoEvent):
-                self.runs.ask(event)
+                (self.remote if self.remote.owns(event.request_id) else self.runs).ask(event)
 
     # ----- actions -----
 
@@ -324,6 +335,11 @@ class WftuiApp(TravelActions):
 
         self.push_screen(ConfirmScreen("Delete checkpoint", question), confirmed)
 
+    def action_replay_journal(self) -> None:
+        checkpoint_id = self._main.browser.highlighted_id
+        if checkpoint_id is not None:
+            self.run_worker(self.remote.replay(checkpoint_id), group="journal", exit_on_error=False)
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 
@@ -400,7 +416,7 @@ def _action_of(binding: BindingType) -> str:
     return binding.action if isinstance(binding, Binding) else str(binding[1])
 
 
-_OWN_ACTIONS = {"new_run", "cancel_run", "help", "quit", *BROWSER_ACTIONS}
+_OWN_ACTIONS = {"new_run", "cancel_run", "replay_journal", "help", "quit", *BROWSER_ACTIONS}
 
 
 def make_app(

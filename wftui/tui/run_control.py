@@ -18,7 +18,9 @@ from textual.worker import Worker, WorkerState
 from wftui.agents.client import ChatClient
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import RequestInfoEvent, Workflow, WorkflowEvent
+from wftui.engine.execution import ExecutionInfo
 from wftui.engine.request_info import expected_answer_type
+from wftui.journal import Execution, journal_for, journaled, run_of
 from wftui.loader import PipelineSpec
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
@@ -45,10 +47,15 @@ class RunStart:
         """Answers go to the workflow instance that asked; everything else gets a fresh one."""
         return self.checkpoint_id is None and bool(self.responses)
 
-    def open(self, workflow: Workflow, storage: CheckpointStorage) -> AsyncIterator[WorkflowEvent]:
+    def open(
+        self, workflow: Workflow, storage: CheckpointStorage, execution: ExecutionInfo
+    ) -> AsyncIterator[WorkflowEvent]:
+        """The run's event stream; ``execution`` is recorded in the checkpoints it writes."""
         # The app shows a failed run from its events, so the stream must not raise at its end.
         if self.checkpoint_id is not None and self.rerun is not None:
-            return workflow.rerun_stream(self.checkpoint_id, self.rerun, checkpoint_storage=storage)
+            return workflow.rerun_stream(
+                self.checkpoint_id, self.rerun, checkpoint_storage=storage, execution=execution
+            )
         if self.checkpoint_id is not None:
             return workflow.run_stream_from_checkpoint(
                 self.checkpoint_id,
@@ -56,10 +63,12 @@ class RunStart:
                 responses=self.responses or None,
                 max_supersteps=self.steps,
                 raise_on_failure=False,
+                execution=execution,
             )
         if self.responses:
+            # An answer continues the execution that asked; it records no new one.
             return workflow.send_responses_streaming(self.responses, raise_on_failure=False)
-        return workflow.run_stream(self.message, raise_on_failure=False)
+        return workflow.run_stream(self.message, raise_on_failure=False, execution=execution)
 
 
 class RunControl:
@@ -82,6 +91,7 @@ class RunControl:
         self._worker: Worker[None] | None = None
         self._answers: dict[str, Any] = {}
         self._open_requests = 0  # live request dialogs not yet closed
+        self._run: str | None = None  # the run answers continue (journaled per execution)
 
     @property
     def active(self) -> bool:
@@ -136,7 +146,19 @@ class RunControl:
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
             self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
-        await EventBridge(self._main).pump(start.open(self._workflow, self._storage))
+        kind = "resume" if start.checkpoint_id else "answer" if start.responses else "run"
+        execution = Execution.here(kind, self.pipeline.name)
+        if start.checkpoint_id is not None:
+            execution.run = await run_of(self._storage, start.checkpoint_id)
+        elif start.responses:
+            execution.run = self._run
+        # One id for the execution in the journal and in its checkpoints' metadata.
+        same = ExecutionInfo(id=execution.id, pipeline=self._workflow.pipeline)
+        events = start.open(self._workflow, self._storage, same)
+        await EventBridge(self._main).pump(
+            journaled(events, journal_for(self._storage), execution, self._storage)
+        )
+        self._run = execution.run
 
     async def _ask_live(self, event: RequestInfoEvent) -> None:
         asking = self._workflow

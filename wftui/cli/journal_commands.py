@@ -1,0 +1,219 @@
+"""``wftui runs`` and ``wftui attach``: runs and their executions as the journal has them, and
+one run's events tailed live from any terminal; plus journaling the headless run and resume."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from wftui.checkpoint.storage import CheckpointStorage
+from wftui.cli.errors import EXIT_FAILED_RUN, CliError
+from wftui.engine.events import WorkflowEvent
+from wftui.ids import IdError, resolve_id
+from wftui.journal import (
+    RUNNING,
+    Entry,
+    Execution,
+    Journal,
+    journal_for,
+    journaled,
+    run_of,
+    stored_fields,
+)
+from wftui.tui.text import Clock, one_line, short_id
+
+ATTACH_POLL_SECONDS = 0.1
+ID_WIDTH = 8
+
+
+# ----- journaling the headless commands -----
+
+
+def journal_stream(
+    storage: CheckpointStorage,
+    events: AsyncIterator[WorkflowEvent],
+    execution: Execution,
+) -> AsyncIterator[WorkflowEvent]:
+    """``events`` with this execution journaled beside ``storage``'s checkpoints."""
+    return journaled(events, journal_for(storage), execution, storage)
+
+
+async def posted_answers(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, str]:
+    """Answers other terminals posted for the checkpoint's open requests (a resume takes them)."""
+    fields = await stored_fields(storage, checkpoint_id)
+    run, pending = fields.get("workflow_id"), fields.get("pending_requests")
+    if not isinstance(run, str) or not isinstance(pending, dict) or not pending:
+        return {}
+    posted = await journal_for(storage).answers(run)
+    return {key: posted[key] for key in pending if key in posted}
+
+
+# ----- wftui runs -----
+
+
+def _duration(execution: Execution) -> float:
+    end = execution.ended if execution.ended is not None else time.time()
+    return max(end - execution.started, 0.0)
+
+
+def _run_rows(executions: list[Execution]) -> list[dict[str, Any]]:
+    """One row per run, newest first, each with its executions oldest first."""
+    runs: dict[str, list[Execution]] = {}
+    for execution in executions:
+        runs.setdefault(execution.run or f"(no checkpoint yet: {execution.id})", []).append(
+            execution
+        )
+    rows = []
+    for run, members in runs.items():
+        first, last = members[0], members[-1]
+        rows.append(
+            {
+                "run": run,
+                "pipeline": first.pipeline,
+                "input": next((m.input for m in members if m.input is not None), None),
+                "status": last.status(),
+                "started": first.started,
+                "duration": sum(_duration(m) for m in members),
+                "where": last.where,
+                "executions": [m.to_json() | {"status": m.status()} for m in members],
+            }
+        )
+    return sorted(rows, key=lambda row: row["started"], reverse=True)
+
+
+async def _runs(args: argparse.Namespace, storage: CheckpointStorage) -> int:
+    journal = journal_for(storage)
+    try:
+        rows = _run_rows(await journal.executions())
+    finally:
+        await journal.close()
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("(no runs journaled in this store yet)")
+        return 0
+    clock = Clock()
+    print(
+        f"{'run':<8}  {'pipeline':<24}  {'status':<9}  {'started':<14}  {'took':>7}  "
+        f"{'where':<20}  input"
+    )
+    for row in rows:
+        print(
+            f"{short_id(row['run'], ID_WIDTH):<8}  {one_line(row['pipeline'] or '-', 24):<24}  "
+            f"{row['status']:<9}  {clock.when(row['started']):<14}  {row['duration']:>6.1f}s  "
+            f"{one_line(row['where'], 20):<20}  {one_line(row['input'] or '-', 40)}"
+        )
+        for execution in row["executions"]:
+            print(
+                f"  └ {short_id(execution['id'], ID_WIDTH)} {execution['kind']:<7} "
+                f"{execution['status']:<9}  {clock.when(execution['started'])}"
+            )
+    return 0
+
+
+# ----- wftui attach -----
+
+
+def entry_line(entry: Entry, clock: Clock) -> str:
+    """The line ``wftui run`` prints for the event (checkpoint lines with the whole id)."""
+    text = entry.text
+    if entry.event.get("event") == "CheckpointSavedEvent":
+        text = f"{entry.event.get('checkpoint_id')} superstep {entry.event.get('iteration')}"
+    return f"{clock.time_of_day(entry.time)} {entry.kind:<10} {entry.executor:<20} {text}".rstrip()
+
+
+async def follow(
+    journal: Journal, run: str, *, poll: float = ATTACH_POLL_SECONDS
+) -> AsyncIterator[tuple[Execution, Entry]]:
+    """Every entry of ``run``'s executions from the start, then live ones, until none runs."""
+    seen: dict[str, int] = {}
+    while True:
+        executions = await journal.executions(run)
+        for execution in executions:
+            entries = await journal.entries(execution.id, seen.get(execution.id, 0))
+            for entry in entries:
+                seen[execution.id] = entry.seq
+                yield execution, entry
+        if executions and all(e.status() != RUNNING for e in executions):
+            # One more read: entries written just before the end was seen.
+            finished = await journal.executions(run)
+            if all(e.status() != RUNNING for e in finished) and len(finished) == len(executions):
+                for execution in finished:
+                    for entry in await journal.entries(execution.id, seen.get(execution.id, 0)):
+                        seen[execution.id] = entry.seq
+                        yield execution, entry
+                return
+        await asyncio.sleep(poll)
+
+
+async def _attach(args: argparse.Namespace, storage: CheckpointStorage) -> int:
+    journal = journal_for(storage)
+    try:
+        executions = await journal.executions()
+        runs = [e.run for e in executions if e.run]
+        try:
+            run = resolve_id(args.run, reversed(runs), kind="run")
+        except IdError as error:
+            raise CliError(str(error)) from None
+        for pair in args.respond:
+            request_id, separator, value = pair.partition("=")
+            if not separator or not request_id:
+                raise CliError(f"--respond takes REQUEST_ID=VALUE, not {pair!r}")
+            await journal.post_answer(run, request_id, value)
+            print(
+                f"answer to {request_id} posted; the waiting run or its resume takes it",
+                file=sys.stderr,
+            )
+        clock = Clock()
+        last: Execution | None = None
+        async for execution, entry in follow(journal, run):
+            if last is None or execution.id != last.id:
+                print(
+                    f"# {execution.kind} {short_id(execution.id, ID_WIDTH)} on {execution.where}",
+                    flush=True,
+                )
+            last = execution
+            print(
+                json.dumps(entry.to_json()) if args.json else entry_line(entry, clock), flush=True
+            )
+        final = (await journal.executions(run))[-1]
+    finally:
+        await journal.close()
+    print(f"run {short_id(run, ID_WIDTH)}: {final.status()}", file=sys.stderr)
+    return EXIT_FAILED_RUN if final.status() == "failed" else 0
+
+
+async def journal_command(args: argparse.Namespace, storage: CheckpointStorage) -> int:
+    if args.command == "runs":
+        return await _runs(args, storage)
+    return await _attach(args, storage)
+
+
+def add_journal_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> list[argparse.ArgumentParser]:
+    """The ``runs`` and ``attach`` parsers (the caller adds the store options)."""
+    runs = commands.add_parser("runs", help="list runs and their executions, newest first")
+    runs.add_argument("--json", action="store_true", help="print the runs as JSON")
+    attach = commands.add_parser(
+        "attach", help="print a run's events from the start, then live until it ends"
+    )
+    attach.add_argument("run", help="run id (a unique prefix, or a suffix of 4+ characters)")
+    attach.add_argument("--json", action="store_true", help="print each entry as JSON")
+    attach.add_argument(
+        "--respond",
+        action="append",
+        default=[],
+        metavar="REQUEST_ID=VALUE",
+        help="post an answer to the run's pending request for whoever resumes it (repeatable)",
+    )
+    return [runs, attach]
+
+
+__all__ = ["add_journal_commands", "journal_command", "journal_stream", "posted_answers", "run_of"]

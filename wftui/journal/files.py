@@ -1,0 +1,148 @@
+"""The file store's journal: one JSON-lines file per execution in ``journal/`` beside the
+checkpoints, appended only by the process running it; answers are small files per request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from wftui.checkpoint.errors import CheckpointError
+from wftui.journal.model import Entry, Execution
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+SUFFIX = ".jsonl"
+
+
+def _safe(name: str) -> str:
+    """A name fit to be a file name here (no separators, no ``..``)."""
+    if not _NAME.fullmatch(name) or name.strip(".") == "":
+        raise CheckpointError(f"invalid journal name {name!r}")
+    return name
+
+
+class FileJournal:
+    """Journal files under ``folder`` (``<checkpoint folder>/journal``)."""
+
+    def __init__(self, folder: Path, *, fsync: bool = False) -> None:
+        self.folder = folder
+        self._fsync = fsync
+
+    def _path(self, execution_id: str) -> Path:
+        return self.folder / f"{_safe(execution_id)}{SUFFIX}"
+
+    def _write(self, execution_id: str, records: Sequence[dict[str, Any]]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        descriptor = os.open(self._path(execution_id), _APPEND, 0o644)
+        try:
+            os.write(descriptor, data.encode())  # one write per batch: readers see whole lines
+            if self._fsync:
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    async def _append(self, execution_id: str, *records: dict[str, Any]) -> None:
+        await asyncio.to_thread(self._write, execution_id, records)
+
+    async def begin(self, execution: Execution) -> None:
+        await self._append(execution.id, {"begin": execution.to_json()})
+
+    async def set_run(self, execution_id: str, run: str) -> None:
+        await self._append(execution_id, {"run": run})
+
+    async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
+        await self._append(execution_id, *({"entry": entry.to_json()} for entry in entries))
+
+    async def beat(self, execution_id: str, at: float) -> None:
+        await self._append(execution_id, {"beat": at})
+
+    async def end(self, execution_id: str, outcome: str, at: float) -> None:
+        await self._append(execution_id, {"end": outcome, "at": at})
+
+    # ----- reading -----
+
+    def _read(self, path: Path) -> tuple[Execution | None, list[Entry]]:
+        """The execution as its file has it so far; a line still being written is skipped."""
+        execution: Execution | None = None
+        entries: list[Entry] = []
+        try:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except (FileNotFoundError, OSError):
+            return None, []
+        with os.fdopen(descriptor, "rb") as handle:
+            lines = handle.read().split(b"\n")
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if "begin" in record:
+                execution = Execution.from_json(record["begin"])
+            elif execution is None:
+                continue
+            elif "entry" in record:
+                entries.append(Entry.from_json(record["entry"]))
+            elif "beat" in record:
+                execution.heartbeat = max(execution.heartbeat, record["beat"])
+            elif "run" in record:
+                execution.run = record["run"]
+            elif "end" in record:
+                execution.outcome, execution.ended = record["end"], record["at"]
+        return execution, entries
+
+    def _all(self) -> list[Execution]:
+        try:
+            paths = [path for path in self.folder.iterdir() if path.name.endswith(SUFFIX)]
+        except FileNotFoundError:
+            return []
+        executions = [self._read(path)[0] for path in paths]
+        return sorted((e for e in executions if e is not None), key=lambda e: e.started)
+
+    async def executions(self, run: str | None = None) -> list[Execution]:
+        found = await asyncio.to_thread(self._all)
+        return [e for e in found if run is None or e.run == run]
+
+    async def entries(self, execution_id: str, after_seq: int = 0) -> list[Entry]:
+        _, entries = await asyncio.to_thread(self._read, self._path(execution_id))
+        return [entry for entry in entries if entry.seq > after_seq]
+
+    # ----- answers -----
+
+    def _answer_folder(self, run: str) -> Path:
+        return self.folder / "answers" / _safe(run)
+
+    def _post(self, run: str, request_id: str, value: str) -> None:
+        folder = self._answer_folder(run)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{_safe(request_id)}.json"
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"value": value}), encoding="utf-8")
+        os.replace(temporary, path)  # readers see the whole answer or none
+
+    async def post_answer(self, run: str, request_id: str, value: str) -> None:
+        await asyncio.to_thread(self._post, run, request_id, value)
+
+    def _answers(self, run: str) -> dict[str, str]:
+        answers: dict[str, str] = {}
+        try:
+            paths = list(self._answer_folder(run).glob("*.json"))
+        except FileNotFoundError:
+            return answers
+        for path in paths:
+            try:
+                answers[path.stem] = str(json.loads(path.read_text(encoding="utf-8"))["value"])
+            except (OSError, ValueError, KeyError):
+                continue
+        return answers
+
+    async def answers(self, run: str) -> dict[str, str]:
+        return await asyncio.to_thread(self._answers, run)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,47 @@
+"""The memory store's journal: the same promises, for tests and one-process use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from wftui.journal.model import Entry, Execution
+
+
+class MemoryJournal:
+    def __init__(self) -> None:
+        self._executions: dict[str, Execution] = {}
+        self._entries: dict[str, list[Entry]] = {}
+        self._answers: dict[str, dict[str, str]] = {}
+
+    async def begin(self, execution: Execution) -> None:
+        self._executions[execution.id] = execution.updated()
+        self._entries[execution.id] = []
+
+    async def set_run(self, execution_id: str, run: str) -> None:
+        self._executions[execution_id].run = run
+
+    async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
+        self._entries[execution_id].extend(entries)
+
+    async def beat(self, execution_id: str, at: float) -> None:
+        self._executions[execution_id].heartbeat = at
+
+    async def end(self, execution_id: str, outcome: str, at: float) -> None:
+        execution = self._executions[execution_id]
+        execution.outcome, execution.ended = outcome, at
+
+    async def executions(self, run: str | None = None) -> list[Execution]:
+        found = sorted(self._executions.values(), key=lambda e: e.started)
+        return [e.updated() for e in found if run is None or e.run == run]
+
+    async def entries(self, execution_id: str, after_seq: int = 0) -> list[Entry]:
+        return [e for e in self._entries.get(execution_id, []) if e.seq > after_seq]
+
+    async def post_answer(self, run: str, request_id: str, value: str) -> None:
+        self._answers.setdefault(run, {})[request_id] = value
+
+    async def answers(self, run: str) -> dict[str, str]:
+        return dict(self._answers.get(run, {}))
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,155 @@
+"""What a journal holds: executions (one ``run_stream*`` call each) and their event entries."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+# A running execution writes a heartbeat this often; missing STALE_AFTER of them in a row
+# means it died somewhere (killed, machine gone) and it stops showing as running.
+HEARTBEAT_SECONDS = float(os.environ.get("WFTUI_HEARTBEAT_SECONDS", "2"))
+STALE_AFTER = 3
+
+RUNNING = "running"
+LOST = "lost"  # no heartbeat for STALE_AFTER intervals and no end written
+
+
+def iso(seconds: float) -> str:
+    """ISO-8601 UTC, the form checkpoints use for time."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+@dataclass
+class Execution:
+    """One execution: who ran it where, and how it ended (``outcome`` None while running)."""
+
+    id: str
+    kind: str  # run | resume | answer | fork | step | rerun
+    pipeline: str | None
+    host: str
+    pid: int
+    started: float
+    run: str | None = None
+    input: str | None = None
+    heartbeat: float = 0.0
+    beat_every: float = HEARTBEAT_SECONDS
+    ended: float | None = None
+    outcome: str | None = None  # completed | waiting | failed | cancelled
+
+    @classmethod
+    def here(
+        cls,
+        kind: str,
+        pipeline: str | None,
+        *,
+        run: str | None = None,
+        input: str | None = None,
+        beat_every: float = HEARTBEAT_SECONDS,
+    ) -> Execution:
+        """A new execution in this process, starting now."""
+        now = time.time()
+        return cls(
+            id=uuid.uuid4().hex,
+            kind=kind,
+            pipeline=pipeline,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started=now,
+            run=run,
+            input=input,
+            heartbeat=now,
+            beat_every=beat_every,
+        )
+
+    def status(self, now: float | None = None) -> str:
+        """``running`` while heartbeats arrive, ``lost`` once they stopped, else the outcome."""
+        if self.outcome is not None:
+            return self.outcome
+        moment = time.time() if now is None else now
+        return RUNNING if moment - self.heartbeat <= self.beat_every * STALE_AFTER else LOST
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.pid}"
+
+    def metadata(self) -> dict[str, Any]:
+        """The shared ``metadata["execution"]`` shape that checkpoints record."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "pipeline": self.pipeline,
+            "host": self.host,
+            "pid": self.pid,
+            "started": iso(self.started),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Execution:
+        names = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+    def updated(self, **changes: Any) -> Execution:
+        return replace(self, **changes)
+
+
+@dataclass
+class Entry:
+    """One journaled event: the log's line (kind, executor, text, tone) and its JSON fields."""
+
+    seq: int
+    time: float
+    kind: str
+    executor: str
+    text: str
+    tone: str
+    event: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        names = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+class Journal(Protocol):
+    """Where executions and their events are kept, beside a store's checkpoints.
+
+    One writer per execution appends; any number of readers in other processes list and tail.
+    """
+
+    async def begin(self, execution: Execution) -> None: ...
+
+    async def set_run(self, execution_id: str, run: str) -> None: ...
+
+    async def append(self, execution_id: str, entries: Sequence[Entry]) -> None: ...
+
+    async def beat(self, execution_id: str, at: float) -> None: ...
+
+    async def end(self, execution_id: str, outcome: str, at: float) -> None: ...
+
+    async def executions(self, run: str | None = None) -> list[Execution]:
+        """Oldest first; ``run`` keeps one run's."""
+        ...
+
+    async def entries(self, execution_id: str, after_seq: int = 0) -> list[Entry]:
+        """The execution's entries with ``seq`` above ``after_seq``, in order."""
+        ...
+
+    async def post_answer(self, run: str, request_id: str, value: str) -> None:
+        """An answer to a human request of ``run``, for whichever process drives it."""
+        ...
+
+    async def answers(self, run: str) -> dict[str, str]: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,49 @@
+"""Keep secrets out of journals: the values of secret-looking environment variables, API-key
+shapes and passwords in URLs are replaced before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[redacted]"
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+_SECRET_SHAPES = re.compile(
+    r"\bsk-[A-Za-z0-9_-]{12,}"  # OpenAI-style keys
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}"
+    r"|(?<=:)[^\s/@:]+(?=@[^\s/@]+/)",  # the password of user:password@host/ in URLs
+)
+_MIN_SECRET = 6  # shorter values ("1", "yes") would blank out ordinary words
+
+
+class Redactor:
+    """Replaces every secret it knows of; built once per execution from the environment."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        values = {
+            value
+            for name, value in env.items()
+            if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET
+        }
+        # A secret may also appear JSON-escaped inside a text.
+        values |= {json.dumps(value)[1:-1] for value in values}
+        self._secrets = sorted(values, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for secret in self._secrets:
+            value = value.replace(secret, REDACTED)
+        return _SECRET_SHAPES.sub(REDACTED, value)
+
+    def value(self, value: Any) -> Any:
+        """A JSON value with every string in it redacted."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.value(item) for key, item in value.items()}
+        return value

@@ -1,0 +1,263 @@
+"""The journal in SQL stores: ``executions``, ``events`` and ``answers`` tables beside the
+checkpoint tables, in the same SQLite file or PostgreSQL schema, created by the first writer.
+
+The storages' own schema is left alone: the journal opens its own connection from the
+storage's public ``path`` (SQLite) or ``dsn``/``schema`` (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
+from wftui.journal.model import Entry, Execution
+
+_EXECUTION_COLUMNS = (
+    "id, run, kind, pipeline, host, pid, started, heartbeat, beat_every, ended, outcome, input"
+)
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS {executions} (id TEXT PRIMARY KEY, run TEXT, kind TEXT NOT NULL,"
+    " pipeline TEXT, host TEXT NOT NULL, pid INTEGER NOT NULL, started DOUBLE PRECISION NOT NULL,"
+    " heartbeat DOUBLE PRECISION NOT NULL, beat_every DOUBLE PRECISION NOT NULL,"
+    " ended DOUBLE PRECISION, outcome TEXT, input TEXT)",
+    "CREATE TABLE IF NOT EXISTS {events} (execution TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " time DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL, executor TEXT NOT NULL,"
+    " json TEXT NOT NULL, PRIMARY KEY (execution, seq))",
+    "CREATE TABLE IF NOT EXISTS {answers} (run TEXT NOT NULL, request_id TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY (run, request_id))",
+    "CREATE INDEX IF NOT EXISTS {executions_run} ON {executions} (run)",
+)
+
+
+def _row(execution: Execution) -> list[Any]:
+    return [getattr(execution, name) for name in _EXECUTION_COLUMNS.split(", ")]
+
+
+def _execution(row: Sequence[Any]) -> Execution:
+    return Execution.from_json(dict(zip(_EXECUTION_COLUMNS.split(", "), row, strict=True)))
+
+
+def _entry(seq: int, time: float, kind: str, executor: str, text: str) -> Entry:
+    fields = json.loads(text)
+    return Entry(seq, time, kind, executor, fields["text"], fields["tone"], fields["event"])
+
+
+class SqlJournal(ABC):
+    """The queries, written once; subclasses run them (``%s`` parameters, ``{name}`` tables)."""
+
+    missing_table: type[Exception]
+
+    @abstractmethod
+    async def _run(self, query: str, params: Sequence[Any] = (), *, many: bool = False) -> None: ...
+
+    @abstractmethod
+    async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    async def _create(self) -> None: ...
+
+    async def begin(self, execution: Execution) -> None:
+        await self._create()
+        marks = ", ".join(["%s"] * len(_EXECUTION_COLUMNS.split(", ")))
+        await self._run(
+            f"INSERT INTO {{executions}} ({_EXECUTION_COLUMNS}) VALUES ({marks})", _row(execution)
+        )
+
+    async def set_run(self, execution_id: str, run: str) -> None:
+        await self._run("UPDATE {executions} SET run = %s WHERE id = %s", [run, execution_id])
+
+    async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
+        rows = [
+            [
+                execution_id,
+                e.seq,
+                e.time,
+                e.kind,
+                e.executor,
+                json.dumps({"text": e.text, "tone": e.tone, "event": e.event}, ensure_ascii=False),
+            ]
+            for e in entries
+        ]
+        await self._run(
+            "INSERT INTO {events} (execution, seq, time, kind, executor, json)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            rows,
+            many=True,
+        )
+
+    async def beat(self, execution_id: str, at: float) -> None:
+        await self._run("UPDATE {executions} SET heartbeat = %s WHERE id = %s", [at, execution_id])
+
+    async def end(self, execution_id: str, outcome: str, at: float) -> None:
+        await self._run(
+            "UPDATE {executions} SET outcome = %s, ended = %s WHERE id = %s",
+            [outcome, at, execution_id],
+        )
+
+    async def _read(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows, or none when no writer has created the journal yet (read-only use)."""
+        try:
+            return await self._fetch(query, params)
+        except self.missing_table:
+            return []
+
+    async def executions(self, run: str | None = None) -> list[Execution]:
+        where = "" if run is None else " WHERE run = %s"
+        rows = await self._read(
+            f"SELECT {_EXECUTION_COLUMNS} FROM {{executions}}{where} ORDER BY started",
+            [] if run is None else [run],
+        )
+        return [_execution(row) for row in rows]
+
+    async def entries(self, execution_id: str, after_seq: int = 0) -> list[Entry]:
+        rows = await self._read(
+            "SELECT seq, time, kind, executor, json FROM {events}"
+            " WHERE execution = %s AND seq > %s ORDER BY seq",
+            [execution_id, after_seq],
+        )
+        return [_entry(*row) for row in rows]
+
+    async def post_answer(self, run: str, request_id: str, value: str) -> None:
+        await self._create()
+        await self._run(
+            "INSERT INTO {answers} (run, request_id, value) VALUES (%s, %s, %s)"
+            " ON CONFLICT (run, request_id) DO UPDATE SET value = excluded.value",
+            [run, request_id, value],
+        )
+
+    async def answers(self, run: str) -> dict[str, str]:
+        rows = await self._read("SELECT request_id, value FROM {answers} WHERE run = %s", [run])
+        return {request_id: value for request_id, value in rows}
+
+
+class SqliteJournal(SqlJournal):
+    """In the store's SQLite file, over a connection of its own (WAL lets both write)."""
+
+    missing_table = sqlite3.OperationalError
+
+    def __init__(self, storage: SqliteCheckpointStorage) -> None:
+        self._path = storage.path
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._created = False
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            self._connection = connection
+        return self._connection
+
+    @staticmethod
+    def _text(query: str) -> str:
+        names = {
+            "executions": "executions",
+            "events": "events",
+            "answers": "answers",
+            "executions_run": "executions_run",
+        }
+        return query.format(**names).replace("%s", "?")
+
+    def _do(self, query: str, params: Sequence[Any], many: bool) -> list[tuple[Any, ...]]:
+        with self._lock:
+            connection = self._connect()
+            if many:
+                with connection:
+                    connection.execute("BEGIN IMMEDIATE")
+                    connection.executemany(self._text(query), params)
+                return []
+            return connection.execute(self._text(query), params).fetchall()
+
+    async def _run(self, query: str, params: Sequence[Any] = (), *, many: bool = False) -> None:
+        await asyncio.to_thread(self._do, query, params, many)
+
+    async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await asyncio.to_thread(self._do, query, params, False)
+
+    async def _create(self) -> None:
+        if not self._created:
+            for statement in _TABLES:
+                await self._run(statement)
+            self._created = True
+
+    async def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+class PostgresJournal(SqlJournal):
+    """In the store's PostgreSQL schema, over a connection of its own."""
+
+    def __init__(self, storage: PostgresCheckpointStorage) -> None:
+        import psycopg
+        from psycopg import sql
+
+        self.missing_table = psycopg.errors.UndefinedTable
+        self._storage = storage
+        self._sql = sql
+        self._names = {
+            name: sql.Identifier(storage.schema, name)
+            for name in ("executions", "events", "answers")
+        } | {"executions_run": sql.Identifier("executions_run")}
+        self._connection: Any = None
+        self._lock = asyncio.Lock()
+        self._created = False
+
+    async def _connection_open(self) -> Any:
+        import psycopg
+
+        if self._connection is None or self._connection.closed:
+            self._connection = await psycopg.AsyncConnection.connect(
+                self._storage.dsn, autocommit=True, application_name="wftui:journal"
+            )
+        return self._connection
+
+    def _query(self, query: str) -> Any:
+        return self._sql.SQL(query).format(**self._names)
+
+    async def _run(self, query: str, params: Sequence[Any] = (), *, many: bool = False) -> None:
+        async with self._lock:
+            connection = await self._connection_open()
+            if many:
+                async with connection.transaction(), connection.cursor() as cursor:
+                    await cursor.executemany(self._query(query), params)
+            else:
+                await connection.execute(self._query(query), params)
+
+    async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._lock:
+            connection = await self._connection_open()
+            cursor = await connection.execute(self._query(query), params)
+            rows: list[tuple[Any, ...]] = await cursor.fetchall()
+            return rows
+
+    async def _create(self) -> None:
+        if self._created:
+            return
+        # The store makes its schema under its own lock first; the journal's tables follow.
+        await self._storage.list_summaries(limit=1)
+        async with self._lock:
+            connection = await self._connection_open()
+            async with connection.transaction():
+                await connection.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    [f"wftui-journal:{self._storage.schema}"],
+                )
+                for statement in _TABLES:
+                    await connection.execute(self._query(statement))
+        self._created = True
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None

@@ -1,0 +1,153 @@
+"""Journaling an execution: events are read off the stream the caller already consumes, so the
+engine never knows; entries are written per superstep, with a heartbeat while it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from wftui.checkpoint.storage import CheckpointStorage
+from wftui.engine import (
+    CheckpointSavedEvent,
+    RequestInfoEvent,
+    SuperStepCompletedEvent,
+    WorkflowEvent,
+    WorkflowFailedEvent,
+    WorkflowRunState,
+    WorkflowStatusEvent,
+)
+from wftui.events_text import data_text, describe, event_fields
+from wftui.journal.model import Entry, Execution, Journal
+from wftui.journal.redact import Redactor
+
+# Entries wait for their superstep's end at most this long, so a slow step shows while it runs.
+FLUSH_SECONDS = 0.25
+# Written at once rather than at the superstep's end: someone may be waiting to see them.
+_FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)
+_OUTCOMES = {
+    WorkflowRunState.IDLE: "completed",
+    WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
+    WorkflowRunState.FAILED: "failed",
+    WorkflowRunState.CANCELLED: "cancelled",
+}
+
+
+async def stored_fields(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, Any]:
+    """A stored checkpoint's top-level fields, values left as typed JSON (nothing decoded, so
+    no pipeline's types are needed); empty when it is missing or unreadable."""
+    document = await storage.load_document(checkpoint_id)
+    try:
+        fields = json.loads(document) if document is not None else {}
+    except ValueError:
+        return {}
+    return fields if isinstance(fields, dict) else {}
+
+
+async def run_of(storage: CheckpointStorage, checkpoint_id: str) -> str | None:
+    """The run (workflow id) a stored checkpoint belongs to."""
+    run = (await stored_fields(storage, checkpoint_id)).get("workflow_id")
+    return run if isinstance(run, str) else None
+
+
+class JournalWriter:
+    """Collects one execution's entries and writes them in batches, plus its heartbeat."""
+
+    def __init__(self, journal: Journal, execution: Execution, storage: CheckpointStorage) -> None:
+        self.journal = journal
+        self.execution = execution
+        self._storage = storage
+        self._redact = Redactor()
+        self._pending: list[Entry] = []
+        self._seq = 0
+        self._writing = asyncio.Lock()  # batches reach the journal in order
+        self._tasks: list[asyncio.Task[None]] = []
+        self.outcome = "cancelled"  # until a final status says otherwise
+
+    async def open(self) -> None:
+        if self.execution.input is not None:
+            self.execution.input = self._redact.text(self.execution.input)
+        await self.journal.begin(self.execution)
+        self._tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self._drain())]
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.execution.beat_every)
+            # A missed beat is only a late one; the next tries again.
+            with contextlib.suppress(Exception):
+                await self.journal.beat(self.execution.id, time.time())
+
+    async def _drain(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            with contextlib.suppress(Exception):  # the next flush (or the end) retries
+                await self.flush()
+
+    async def add(self, event: WorkflowEvent) -> None:
+        record = describe(event)
+        self._seq += 1
+        fields = event_fields(event)
+        if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
+            fields["data"] = data_text(event.data)
+        fields = self._redact.value(fields)
+        text = self._redact.text(record.text)
+        entry = Entry(
+            self._seq, record.time, record.kind, record.executor, text, record.tone.value, fields
+        )
+        self._pending.append(entry)
+        if isinstance(event, WorkflowStatusEvent):
+            self.outcome = _OUTCOMES.get(event.state, self.outcome)
+        elif isinstance(event, WorkflowFailedEvent):
+            self.outcome = "failed"
+        if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
+            run = await run_of(self._storage, event.checkpoint_id)
+            if run is not None:
+                self.execution.run = run
+                await self.journal.set_run(self.execution.id, run)
+        if isinstance(event, _FLUSH_NOW):
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self._writing:
+            batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                await self.journal.append(self.execution.id, batch)
+            except BaseException:
+                self._pending[:0] = batch  # kept for the next flush, still in order
+                raise
+
+    async def close(self, outcome: str) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.flush()
+        await self.journal.end(self.execution.id, outcome, time.time())
+
+
+async def journaled(
+    events: AsyncIterator[WorkflowEvent],
+    journal: Journal,
+    execution: Execution,
+    storage: CheckpointStorage,
+) -> AsyncIterator[WorkflowEvent]:
+    """``events`` unchanged, journaled on the way; the execution's end is written however the
+    stream stops (finished, failed, cancelled)."""
+    writer = JournalWriter(journal, execution, storage)
+    await writer.open()
+    outcome = "cancelled"
+    try:
+        async for event in events:
+            await writer.add(event)
+            yield event
+        outcome = writer.outcome
+    except Exception:
+        outcome = "failed"
+        raise
+    finally:
+        await asyncio.shield(writer.close(outcome))
