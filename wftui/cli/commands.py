@@ -13,6 +13,7 @@ from typing import Any
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.storage import validate_checkpoint_id
 from wftui.cli.errors import CliError
+from wftui.cli.llm import llm_flags, with_cassette
 from wftui.cli.output import (
     print_events,
     resume_command,
@@ -45,13 +46,18 @@ async def _delete(storage: FileCheckpointStorage, checkpoint_id: str) -> None:
         ) from error
 
 
-def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec) -> Any:
+def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec, storage: object) -> Any:
     from wftui.agents.backends import ChatSettings
     from wftui.agents.config import select_chat_client
 
     settings = ChatSettings(timeout=args.llm_timeout, retries=args.llm_retries)
-    return select_chat_client(
-        args.chat, args.env_file, local=pipeline.default_chat_client(), settings=settings
+    return with_cassette(
+        args,
+        storage,
+        lambda: select_chat_client(
+            args.chat, args.env_file, local=pipeline.default_chat_client(), settings=settings
+        ),
+        getattr(pipeline.module, "CASSETTE", None),
     )
 
 
@@ -87,8 +93,8 @@ def _header(args: argparse.Namespace, line: str) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline)
-    client = _chat_client(args, pipeline)
     storage = _storage(args, create=True)
+    client = _chat_client(args, pipeline, storage)
     workflow = pipeline.create_workflow(storage, client)
     text = args.input if args.input is not None else pipeline.default_input
     _header(
@@ -113,7 +119,7 @@ async def _resume(args: argparse.Namespace) -> int:
     storage = _storage(args)
     pipeline = load_pipeline(args.pipeline)
     checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
-    client = _chat_client(args, pipeline)
+    client = _chat_client(args, pipeline, storage)
     workflow = pipeline.create_workflow(storage, client)
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
@@ -156,8 +162,11 @@ async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: boo
     doomed = [summary for summary in newest_first if summary.workflow_id in old_runs]
     verb = "would delete" if dry_run else "deleted"
     if not dry_run:
+        from wftui.agents.cassette import delete_cassettes
+
         for summary in doomed:
             await _delete(storage, summary.checkpoint_id)
+        delete_cassettes(storage, old_runs)
     kept = len(newest_first) - len(doomed)
     print(
         f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
@@ -207,9 +216,10 @@ def _app(args: argparse.Namespace) -> int:
     from wftui.tui.app import KeymapError, run_app
 
     pipeline = load_pipeline(args.pipeline)
-    client = _chat_client(args, pipeline)
+    storage = _storage(args, create=True)
+    client = _chat_client(args, pipeline, storage)
     try:
-        run_app(pipeline, _storage(args, create=True), client)
+        run_app(pipeline, storage, client)
     except KeymapError as error:
         raise CliError(str(error)) from error
     return 0
@@ -226,6 +236,7 @@ def _serve(args: argparse.Namespace) -> int:
         command.append(args.pipeline)
     if args.env_file:
         command += ["--env-file", args.env_file]
+    command += llm_flags(args)
     serve(command, host=args.host, port=args.port)
     return 0
 

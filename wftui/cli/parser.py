@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.cli.llm import add_llm_options
 from wftui.loader import DEFAULT_PIPELINE
 
 DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
@@ -47,6 +48,7 @@ def _add_chat(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="retries of a model call that failed before answering (default %(default)s)",
     )
+    add_llm_options(parser)
 
 
 def _positive_seconds(text: str) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
+from wftui.engine.current import CallSite, enter_call_site
 from wftui.engine.edges import Routed, Router, RoutingError
 from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
 from wftui.engine.events import (
@@ -236,6 +237,7 @@ class Runner:
         self, executor_id: str, messages: list[Message], scope: SuperstepScope, state: RunState
     ) -> None:
         executor = self._executors[executor_id]
+        enter_call_site(CallSite(state.workflow_id, executor_id))
         error: BaseException | None = None
         try:
             for message in messages:
