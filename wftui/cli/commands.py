@@ -23,6 +23,7 @@ from wftui.cli.output import (
 )
 from wftui.engine.workflow import GraphMismatchError
 from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tracing import traced
 
 
 def _storage(args: argparse.Namespace, *, create: bool = False) -> FileCheckpointStorage:
@@ -101,7 +102,9 @@ async def _run(args: argparse.Namespace) -> int:
         args,
         f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
     )
-    return await print_events(args, workflow.run_stream(text))
+    return await print_events(
+        args, traced(workflow.run_stream(text), name=workflow.name, chat_client=client)
+    )
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -124,8 +127,12 @@ async def _resume(args: argparse.Namespace) -> int:
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
-    events = workflow.run_stream_from_checkpoint(
-        checkpoint_id, checkpoint_storage=storage, responses=responses or None
+    events = traced(
+        workflow.run_stream_from_checkpoint(
+            checkpoint_id, checkpoint_storage=storage, responses=responses or None
+        ),
+        name=workflow.name,
+        chat_client=client,
     )
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)

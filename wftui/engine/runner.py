@@ -246,7 +246,11 @@ class Runner:
                     raise TypeError(
                         f"{executor_id} has no handler for {type(message.data).__name__}"
                     )
-                scope.events.put_nowait(ExecutorInvokedEvent(executor_id=executor_id))
+                scope.events.put_nowait(
+                    ExecutorInvokedEvent(
+                        executor_id=executor_id, data=type_name(type(message.data))
+                    )
+                )
                 ctx: WorkflowContext[Any, Any] = WorkflowContext(
                     executor_id,
                     scope=scope,

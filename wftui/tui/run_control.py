@@ -20,6 +20,7 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import RequestInfoEvent, Workflow, WorkflowEvent
 from wftui.engine.request_info import expected_answer_type
 from wftui.loader import PipelineSpec
+from wftui.tracing import traced
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
@@ -127,7 +128,9 @@ class RunControl:
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
             self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
-        await EventBridge(self._main).pump(start.open(self._workflow, self._storage))
+        events = start.open(self._workflow, self._storage)
+        traced_events = traced(events, name=self._workflow.name, chat_client=self._chat_client)
+        await EventBridge(self._main).pump(traced_events)
 
     async def _ask_live(self, event: RequestInfoEvent) -> None:
         asking = self._workflow
