@@ -34,6 +34,7 @@ from wftui.tui.run_control import ENGINE, RunControl, RunStart
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
 from wftui.tui.screens.main import LogFilter, MainScreen
+from wftui.tui.screens.timeline import TimelineScreen
 from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line, short_id
@@ -85,6 +86,14 @@ class WftuiApp(App[None]):
             show=False,
             id="wftui.reload",
             tooltip="Import the pipeline file again now (it also reloads by itself when changed)",
+        ),
+        Binding(
+            "t",
+            "timeline",
+            "Timeline",
+            show=False,  # in help and the palette; the footer keeps its room for the pane's keys
+            id="wftui.timeline",
+            tooltip="The run as time bars: one row per executor, superstep ticks, live",
         ),
         Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
         Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
@@ -323,6 +332,10 @@ class WftuiApp(App[None]):
 
         self.push_screen(ConfirmScreen("Delete checkpoint", question), confirmed)
 
+    def action_timeline(self) -> None:
+        title = f"Timeline: {self.pipeline.name} (esc closes)"
+        self.push_screen(TimelineScreen(self._main.timeline, self.clock, title))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 
@@ -371,7 +384,13 @@ class WftuiApp(App[None]):
         ]
         dialogs = [
             (f"{screen.__name__} dialog", list(screen.BINDINGS))
-            for screen in (ConfirmScreen, LineConfirmScreen, PromptScreen, ValueViewer)
+            for screen in (
+                ConfirmScreen,
+                LineConfirmScreen,
+                PromptScreen,
+                ValueViewer,
+                TimelineScreen,
+            )
         ]
         return [("main screen", everywhere), *panes, *dialogs]
 
