@@ -4,6 +4,7 @@ cassette replays with no model settings and every socket refused."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -72,6 +73,9 @@ def test_a_miss_fails_the_run_naming_the_executor(tmp_path: Path) -> None:
     assert missed.returncode == 1
     assert "run failed: CassetteMissError in lower_agent" in missed.stderr
     assert "no recorded answer for lower_agent's request" in missed.stderr
+    resume = re.search(r"resume after fixing the cause: (wftui resume .*)$", missed.stderr, re.M)
+    assert resume is not None, missed.stderr
+    assert resume.group(1).endswith("--checkpoint-dir cps --llm replay")  # resumes replaying
 
 
 def test_the_shipped_cassette_answers_what_the_seed_asks(
