@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from textual.pilot import Pilot
 
 from tests.tui.support import FIXED_NOW, AppFactory, opened, sample_pipeline, start_run, wait_until
 from tests.tui.test_snapshots import SMALL, WIDE, SnapCompare, pinned_run, with_events
+from wftui.cli.output import event_json
 from wftui.engine import (
     ExecutorCompletedEvent,
     RequestInfoEvent,
@@ -118,3 +120,13 @@ async def test_the_timeline_follows_a_live_run(new_app: AppFactory) -> None:
         assert "█" in row("first")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, TimelineScreen))
+
+
+def test_a_past_run_draws_alike_from_its_json_events() -> None:
+    """The form ``run --json`` prints and a journal keeps is enough to draw the run again."""
+    live, past = Timeline(), Timeline()
+    live.see_all(marked_run())
+    for event in marked_run():
+        past.see_json(json.loads(event_json(event)))
+
+    assert drawn(past, 80) == drawn(live, 80)

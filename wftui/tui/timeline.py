@@ -8,9 +8,11 @@ paints the segments; ``Timeline.see`` takes the same events the event log gets.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from wftui.engine import (
     ExecutorCompletedEvent,
@@ -25,6 +27,17 @@ from wftui.engine import (
 from wftui.tui.status import Mark
 
 LABEL_MIN, LABEL_MAX = 8, 22
+_BY_NAME: dict[str, type[WorkflowEvent]] = {
+    kind.__name__: kind
+    for kind in (
+        ExecutorCompletedEvent,
+        ExecutorFailedEvent,
+        ExecutorInvokedEvent,
+        RequestInfoEvent,
+        SuperStepStartedEvent,
+        WorkflowStatusEvent,
+    )
+}
 
 
 class Paint(StrEnum):
@@ -117,6 +130,16 @@ class Timeline:
                 self.waits.append((at, executor_id))
             case WorkflowStatusEvent(state=state):
                 self.live = state is WorkflowRunState.IN_PROGRESS
+
+    def see_json(self, fields: Mapping[str, Any]) -> None:
+        """An event in its JSON form (``wftui run --json``, a run journal's entries): how a
+        past run's timeline is drawn from what was written while it ran."""
+        kind = _BY_NAME.get(str(fields.get("event")), WorkflowEvent)  # others: only a time
+        names = {f.name for f in dataclasses.fields(kind) if f.init}
+        values = {name: value for name, value in fields.items() if name in names}
+        if kind is WorkflowStatusEvent:
+            values["state"] = WorkflowRunState(values.get("state", "IN_PROGRESS"))
+        self.see(kind(**values))
 
     def _close(self, executor_id: str, at: float, paint: Paint) -> None:
         bars = self.rows.setdefault(executor_id, [])
