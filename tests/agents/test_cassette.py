@@ -28,6 +28,7 @@ from wftui.agents.cassette import (
     FileCassetteStore,
     MemoryCassetteStore,
     RecordedAnswers,
+    answer_was_replayed,
     cassette_store_for,
     copy_cassettes,
     delete_cassettes,
@@ -157,7 +158,12 @@ async def test_replay_or_call_replays_what_it_has_and_records_what_changed(
 
     assert outputs(same) == ["dlrow olleh"]
     assert outputs(changed) == ["sdrow wen"]
-    assert len(llm_server.requests) == 2  # only the changed request reached the model
+    question = [ChatMessage(Role.USER, text="Text: Fresh")]
+    await mixed.get_response(question)
+    assert not answer_was_replayed()  # called: paid for
+    await mixed.get_response(question)
+    assert answer_was_replayed()  # the same question again: from the cassette
+    assert len(llm_server.requests) == 3  # only the changed requests reached the model
     llm_server.stop()
     strict = CassetteChatClient("replay", client=None, cassettes=cassettes)
     again = await events_of(create_workflow(storage, strict).run_stream("new words"))

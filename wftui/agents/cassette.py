@@ -18,6 +18,7 @@ import json
 import os
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast, get_args
@@ -42,6 +43,16 @@ UNATTACHED = "unattached"
 # Options that change how the call travels, not what the model is asked.
 _TRANSPORT_OPTIONS = frozenset({"timeout"})
 _FORMAT = 1
+
+
+# Whether the last answer in this task came from a cassette (each executor runs in its own task).
+_REPLAYED: ContextVar[bool] = ContextVar("wftui_answer_replayed", default=False)
+
+
+def answer_was_replayed() -> bool:
+    """Whether the last chat answer this task received was replayed, not paid for: the
+    ledger counts such a call as saved."""
+    return _REPLAYED.get()
 
 
 class CassetteMissError(ChatClientError):
@@ -418,6 +429,7 @@ class CassetteChatClient(ChatClientBase):
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AgentRunResponse:
         recorded = self._recorded(messages, options, stream=False)
+        _REPLAYED.set(recorded is not None)
         if recorded is not None:
             return cast(AgentRunResponse, decode_value(recorded.response, "response"))
         assert self._client is not None
@@ -429,6 +441,7 @@ class CassetteChatClient(ChatClientBase):
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AsyncIterator[AgentRunResponseUpdate]:
         recorded = self._recorded(messages, options, stream=True)
+        _REPLAYED.set(recorded is not None)
         if recorded is not None:
             for chunk in cast(list[AgentRunResponseUpdate], decode_value(recorded.chunks)):
                 yield chunk
