@@ -1,11 +1,16 @@
-"""Engine figures next to the targets of issue 2 and the peers' numbers (DESIGN.md section 4).
+"""Engine figures next to the targets of issues 2 and 13, side by side with agent-framework.
 
 A chain of N pass-through executors (N = 5 and 100), each keeping a small state, one message
-through it: N supersteps. Measured with fsync'd file checkpoints, in-memory checkpoints and none;
-checkpoint sizes; resume latency (load + first ExecutorInvokedEvent) 5 steps back.
+through it: N supersteps. With file checkpoints in both durability modes, the very same workload
+(``engine_workloads.py``) runs on agent-framework's old API in its own virtual environment
+(``/work/af/peer-venv``, or ``WFTUI_PEER_PYTHON``; skipped when absent), alternating round by
+round on the same disk; ratios are the peer's time over ours. Also: in-memory checkpoints and
+none, checkpoint sizes, resume latency (load + first ExecutorInvokedEvent, 5 steps back), and the
+storage growth of issue 13's 400-superstep run (a growing conversation + a 200 KB value set once).
 
-    python benchmarks/bench_engine.py            # under a minute
-    python benchmarks/bench_engine.py --profile  # also cProfile the file-checkpoint case
+    python benchmarks/bench_engine.py               # about two minutes
+    python benchmarks/bench_engine.py --rounds 7    # more rounds for the side-by-side figures
+    python benchmarks/bench_engine.py --profile     # also cProfile the file-checkpoint case
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import os
 import pstats
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,15 +32,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import wftui
+from benchmarks.engine_workloads import Workloads, run_task
 from pipelines.text_processing import create_workflow as create_seed_workflow
 from wftui import (
-    CheckpointSavedEvent,
     Executor,
-    ExecutorInvokedEvent,
     FileCheckpointStorage,
     InMemoryCheckpointStorage,
     Workflow,
@@ -44,19 +50,12 @@ from wftui.checkpoint.storage import CheckpointStorage
 
 MESSAGE = "x" * 64  # LangGraph's figure is for a 64-character state
 
-# Peers, ms per superstep at N=5 / N=100 (DESIGN.md section 4).
-PEERS_FILE = {
-    "agent-framework old API": (1.96, 1.61),
-    "agent-framework newest": (2.56, 38.5),
-    "LangGraph + SqliteSaver": (2.9, 1.9),
-    "bare fsync'd JSON loop (floor)": (0.81, 0.63),
-}
+PEER_PYTHON = Path("/work/af/peer-venv/bin/python")  # see /work/af/PEER.md
+WORKLOADS = Path(__file__).resolve().with_name("engine_workloads.py")
 PEERS_NONE = {"agent-framework / LangGraph": ((0.60, 0.68), (0.33, 0.35))}
-TARGET_FILE_MS = 1.0
+TARGET_GROWTH = 10.0  # bytes on disk over the final state's, issue 13
 TARGET_NONE_MS = 0.15
 TARGET_SEED_BYTES = 2048
-TARGET_RESUME_MS = 10.0
-LANGGRAPH_RESUME_MS = (10.0, 23.0)
 LANGGRAPH_CHECKPOINT_BYTES = 7.5 * 1024
 
 
@@ -102,19 +101,10 @@ async def run_once(workflow: Workflow) -> list[Any]:
 
 
 async def per_superstep_ms(
-    n: int,
-    make_storage: Callable[[], CheckpointStorage | None],
-    budget_s: float,
-    floor_folder: Path | None = None,
-) -> tuple[float, float | None]:
-    """Median over repeated runs of (run time / N supersteps), within about ``budget_s``.
-
-    With ``floor_folder``, each run alternates with the same number of bare durable writes
-    (N supersteps + the initial checkpoint), so both see the same disk: it drifts a lot
-    here, and other processes share it.
-    """
+    n: int, make_storage: Callable[[], CheckpointStorage | None], budget_s: float
+) -> float:
+    """Median over repeated runs of (run time / N supersteps), within about ``budget_s``."""
     samples: list[float] = []
-    floors: list[float] = []
     deadline = time.perf_counter() + budget_s
     await run_once(chain(n, make_storage()))  # warm-up: imports, handler specs, type caches
     while time.perf_counter() < deadline or len(samples) < 3:
@@ -122,9 +112,7 @@ async def per_superstep_ms(
         start = time.perf_counter()
         await run_once(workflow)
         samples.append((time.perf_counter() - start) * 1000 / n)
-        if floor_folder is not None:
-            floors.append(bare_durable_writes_ms(floor_folder, n + 1) * (n + 1) / n)
-    return statistics.median(samples), statistics.median(floors) if floors else None
+    return statistics.median(samples)
 
 
 async def checkpoint_sizes(folder: Path) -> dict[str, int]:
@@ -149,52 +137,137 @@ async def checkpoint_sizes(folder: Path) -> dict[str, int]:
     }
 
 
-def bare_durable_writes_ms(folder: Path, count: int, size: int = 600) -> float:
-    """This disk's cost of the same durable write with no engine: temp, fsync, rename, dir fsync."""
-    folder.mkdir(exist_ok=True)
-    data = orjson.dumps({"state": "x" * size})
-    start = time.perf_counter()
-    for i in range(count):
-        temp, path = folder / f".{i}.tmp", folder / f"{i}.json"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.write(fd, data)
-        os.fsync(fd)
-        os.close(fd)
-        os.replace(temp, path)
-        directory = os.open(folder, os.O_RDONLY)
-        os.fsync(directory)
-        os.close(directory)
-    return (time.perf_counter() - start) * 1000 / count
+class Side:
+    """One framework's workloads: wftui in this process, the peer in its own (one JSON task
+    per line, see ``engine_workloads.serve``)."""
+
+    def __init__(self, name: str, folder: Path, peer_python: str | None = None) -> None:
+        self.name = name
+        self._folder = folder
+        self._count = 0
+        self._work = Workloads(wftui) if peer_python is None else None
+        self._process = (
+            None
+            if peer_python is None
+            else subprocess.Popen(
+                [peer_python, str(WORKLOADS), "--framework", "agent_framework"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # its telemetry complains at every closed stream
+                text=True,
+                cwd=folder,
+            )
+        )
+
+    async def run(self, task: dict[str, Any]) -> Any:
+        if self._process is None:
+            assert self._work is not None
+            self._count += 1
+            where = self._folder / f"task{self._count}"
+            where.mkdir()
+            result = await run_task(self._work, task, where)
+            shutil.rmtree(where)
+            return result
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps(task) + "\n")
+        self._process.stdin.flush()
+        line = await asyncio.to_thread(self._process.stdout.readline)
+        if not line:
+            raise RuntimeError(f"{self.name} stopped answering (task {task})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._process.communicate(timeout=60)
 
 
-async def resume_ms(folder: Path, repeats: int = 30) -> float:
-    """Load a checkpoint 5 supersteps before the end, on a fresh workflow, to the first invoke."""
-    storage = FileCheckpointStorage(folder / "resume")
-    events = await run_once(chain(100, storage))
-    saved = [e.checkpoint_id for e in events if isinstance(e, CheckpointSavedEvent)]
-    target = saved[-6]
-    samples = []
-    for _ in range(repeats):
-        fresh = chain(100, FileCheckpointStorage(folder / "resume"))
-        start = time.perf_counter()
-        stream = fresh.run_stream_from_checkpoint(target)
-        async for event in stream:
-            if isinstance(event, ExecutorInvokedEvent):
-                samples.append((time.perf_counter() - start) * 1000)
-                break
-        await stream.aclose()  # type: ignore[attr-defined]
-    return statistics.median(samples)
+def peer_python() -> str | None:
+    path = os.environ.get("WFTUI_PEER_PYTHON", str(PEER_PYTHON))
+    return path if Path(path).is_file() else None
+
+
+def spread(samples: list[float]) -> str:
+    return f"{statistics.median(samples):8.3f} ({min(samples):.3f}-{max(samples):.3f})"
+
+
+async def alternate(jobs: list[tuple[Side, dict[str, Any]]], rounds: int) -> list[list[Any]]:
+    """Each job's results over ``rounds``, taking turns (who goes first rotates), so every
+    side sees the same disk and the same neighbours."""
+    results: list[list[Any]] = [[] for _ in jobs]
+    for round_index in range(rounds):
+        for step in range(len(jobs)):
+            index = (round_index + step) % len(jobs)
+            side, task = jobs[index]
+            results[index].append(await side.run(task))
+    return results
+
+
+async def side_by_side(folder: Path, rounds: int) -> None:
+    python = peer_python()
+    ours = Side("wftui", folder)
+    sides = [ours]
+    if python is None:
+        print(f"(agent-framework old API skipped: no peer Python at {PEER_PYTHON})")
+    else:
+        sides.append(Side("agent-framework old", folder, python))
+    peer = sides[1] if len(sides) > 1 else None
+    try:
+        print(f"\nSide by side, file checkpoints: median (min-max) of {rounds} rounds, alternating")
+        print(
+            "(agent-framework never fsyncs; wftui's every mode is durable before it is announced)"
+        )
+        print(f"{'figure':<34} {'wftui':>24} {'agent-framework old':>26}  ratio")
+        for n in (5, 100):
+            runs = max(1, 200 // n)  # each round runs the chain this often
+            task = {"task": "per_superstep", "n": n, "runs": runs}
+            jobs = [(ours, {**task, "mode": mode}) for mode in ("sync", "async")]
+            if peer:
+                jobs.append((peer, {**task, "mode": "sync"}))  # its one mode
+            results = await alternate(jobs, rounds)
+            theirs = results[2] if peer else []
+            print_row(f"ms/superstep N={n}, sync", results[0], theirs)
+            print_row(f"ms/superstep N={n}, async", results[1], theirs)
+        resume = {"task": "resume", "runs": 10}
+        results = await alternate([(side, resume) for side in sides], rounds)
+        print_row(
+            "resume 5 steps back, ms (N=100)",
+            [statistics.median(r) for r in results[0]],
+            [statistics.median(r) for r in results[1]] if peer else [],
+        )
+        grow = {"task": "growth", "turns": 400}
+        growth = await alternate([(side, grow) for side in sides], 1)  # bytes do not vary
+        mine_growth = growth[0][-1]
+        on_disk, final = mine_growth["on_disk"], mine_growth["final_state"]
+        print(
+            f"\nStorage growth, 400 supersteps (growing conversation + a 200 KB value set once):"
+            f"\n  wftui: {on_disk / 1e6:.2f} MB on disk in {mine_growth['files']} files for "
+            f"{final / 1e3:.0f} KB of final state = {on_disk / final:.1f}x "
+            f"(goal <= {TARGET_GROWTH}x {verdict(on_disk / final, TARGET_GROWTH)})"
+        )
+        if peer:
+            theirs_growth = growth[1][-1]
+            print(
+                f"  agent-framework old: {theirs_growth['on_disk'] / 1e6:.1f} MB in "
+                f"{theirs_growth['files']} files for {theirs_growth['final_state'] / 1e3:.0f} KB "
+                f"= {theirs_growth['on_disk'] / theirs_growth['final_state']:.0f}x; "
+                f"wftui writes {theirs_growth['on_disk'] / on_disk:.0f}x fewer bytes"
+            )
+    finally:
+        for side in sides:
+            side.close()
+
+
+def print_row(label: str, mine: list[float], theirs: list[float]) -> None:
+    ratio = f"{statistics.median(theirs) / statistics.median(mine):5.2f}x" if theirs else "  -"
+    peer = spread(theirs) if theirs else "skipped"
+    print(f"{label:<34} {spread(mine):>24} {peer:>26}  {ratio}")
 
 
 def verdict(value: float, target: float) -> str:
     return "OK  " if value <= target else "MISS"
 
 
-def ratios(ours: float, peers: dict[str, tuple[float, float]], index: int) -> str:
-    return ", ".join(f"{name} {peer[index] / ours:.1f}x" for name, peer in peers.items())
-
-
-async def main(profile: bool) -> None:
+async def main(profile: bool, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="wftui-bench-") as tmp:
         folder = Path(tmp)
         counter = iter(range(1_000_000))
@@ -202,25 +275,19 @@ async def main(profile: bool) -> None:
         def file_storage() -> CheckpointStorage:
             return FileCheckpointStorage(folder / f"run{next(counter)}")
 
+        await side_by_side(folder, rounds)
+
         modes: dict[str, Callable[[], CheckpointStorage | None]] = {
-            "file (fsync)": file_storage,
             "in-memory": InMemoryCheckpointStorage,
             "no checkpoints": lambda: None,
         }
-        print("Per superstep, chain of N pass-through executors with a small state each")
-        print("(floor: the same number of bare durable 600-byte writes, alternating with the runs)")
+        print("\nPer superstep, chain of N pass-through executors with a small state each")
         print(f"{'mode':<16} {'N':>4} {'ms/step':>9}  target   vs peers (peer / ours)")
         for name, make in modes.items():
             for index, n in enumerate((5, 100)):
-                floor_folder = folder / "floor" if name == "file (fsync)" else None
-                ms, floor = await per_superstep_ms(n, make, 4.0, floor_folder)
+                ms = await per_superstep_ms(n, make, 4.0)
                 note = "(no target)"
-                if floor is not None:
-                    note = (
-                        f"<= {TARGET_FILE_MS} {verdict(ms, TARGET_FILE_MS)}  floor {floor:.3f} (+{ms - floor:.3f}); "
-                        + ratios(ms, PEERS_FILE, index)
-                    )
-                elif name == "no checkpoints":
+                if name == "no checkpoints":
                     low, high = PEERS_NONE["agent-framework / LangGraph"][index]
                     note = (
                         f"<= {TARGET_NONE_MS} {verdict(ms, TARGET_NONE_MS)}  "
@@ -238,15 +305,95 @@ async def main(profile: bool) -> None:
                 extra = f"  LangGraph (same state, 100 nodes): {LANGGRAPH_CHECKPOINT_BYTES:.0f}"
             print(f"  {label:<36} {size:>7}{extra}")
 
-        ms = await resume_ms(folder)
-        low, high = LANGGRAPH_RESUME_MS
-        print(
-            f"\nResume 5 steps back (N=100, file): {ms:.2f} ms  target <= {TARGET_RESUME_MS} "
-            f"{verdict(ms, TARGET_RESUME_MS)}  LangGraph {low / ms:.1f}-{high / ms:.1f}x"
-        )
-
         if profile:
             await profile_file_case(folder)
+
+    print_graph_build()
+
+
+# Issue 13: building a wide graph (start -> fan-out to N-2 workers -> fan-in), N = 1,000 / 3,000.
+TARGET_BUILD_MS = 50.0  # at N = 1,000; and linear in N
+PEER_PYTHON = Path(os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python"))
+PEER_BUILD_SCRIPT = """
+import logging, sys, time
+logging.getLogger("agent_framework").setLevel(logging.ERROR)
+from agent_framework import Executor, WorkflowBuilder, WorkflowContext, handler
+
+class Worker(Executor):
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(text)
+
+class Collect(Executor):
+    @handler
+    async def join(self, texts: list[str], ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(texts[0])
+
+n, rounds = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(rounds):
+    start, end = Worker(id="start"), Collect(id="end")
+    workers = [Worker(id=f"w{i}") for i in range(n - 2)]
+    began = time.perf_counter()
+    builder = WorkflowBuilder().set_start_executor(start).add_fan_out_edges(start, workers)
+    builder.add_fan_in_edges(workers, end).build()
+    print((time.perf_counter() - began) * 1000)
+"""
+
+
+class Worker(Executor):
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(text)
+
+
+class Collect(Executor):
+    @handler
+    async def join(self, texts: list[str], ctx: WorkflowContext[str]) -> None:
+        await ctx.send_message(texts[0])
+
+
+def graph_build_ms(n: int, rounds: int) -> list[float]:
+    """wftui's build() of the wide graph, timed from the first builder call."""
+    times = []
+    for _ in range(rounds):
+        start, end = Worker(id="start"), Collect(id="end")
+        workers: list[Executor] = [Worker(id=f"w{i}") for i in range(n - 2)]
+        began = time.perf_counter()
+        builder = WorkflowBuilder().set_start_executor(start).add_fan_out_edges(start, workers)
+        builder.add_fan_in_edges(workers, end).build()
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def peer_graph_build_ms(n: int, rounds: int) -> list[float] | None:
+    """The same build on agent-framework's old API, in its own venv; None when it is absent."""
+    if not PEER_PYTHON.exists():
+        return None
+    done = subprocess.run(
+        [str(PEER_PYTHON), "-c", PEER_BUILD_SCRIPT, str(n), str(rounds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [float(line) for line in done.stdout.split()]
+
+
+def print_graph_build(rounds: int = 5) -> None:
+    print(f"\nBuild a wide graph (fan-out + fan-in), median of {rounds} rounds")
+    medians = {}
+    for n in (1_000, 3_000):
+        ours = graph_build_ms(n, rounds)
+        medians[n] = statistics.median(ours)
+        target = f"  target <= {TARGET_BUILD_MS} {verdict(medians[n], TARGET_BUILD_MS)}"
+        line = f"  N={n:>5}  wftui {spread(ours)} ms{target if n == 1_000 else ''}"
+        peer = peer_graph_build_ms(n, rounds)
+        if peer is None:
+            line += f"  (agent-framework old: {PEER_PYTHON} absent, skipped)"
+        else:
+            ratio = statistics.median(peer) / medians[n]
+            line += f"  agent-framework old {spread(peer)} ms = {ratio:.1f}x ours"
+        print(line)
+    print(f"  N=3,000 / N=1,000: {medians[3_000] / medians[1_000]:.1f} (linear: 3.0)")
 
 
 async def profile_file_case(folder: Path) -> None:
@@ -265,6 +412,10 @@ async def profile_file_case(folder: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile the file-checkpoint case")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each side-by-side figure")
+    args = parser.parse_args()
+    if args.rounds < 3:
+        parser.error("--rounds must be at least 3 (a median and a spread need them)")
     started = time.perf_counter()
-    asyncio.run(main(parser.parse_args().profile))
+    asyncio.run(main(args.profile, args.rounds))
     print(f"\n(total {time.perf_counter() - started:.1f} s)")

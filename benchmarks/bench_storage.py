@@ -1,18 +1,26 @@
-"""Checkpoint storage figures next to the targets of issue 2 (and LangGraph's, DESIGN.md section 4).
+"""File-store figures of issue 13, side by side with agent-framework's old API where it has one.
 
-Save latency per checkpoint (seed-sized and a 100-executor state) with fsync'd files, checkpoint
-sizes, and listing a history of 10,000 checkpoints: the newest 50 summaries, all summaries, all
-ids, get_latest, each on a fresh storage object (a CLI run: nothing cached) and on a warm one
-(a UI refreshing its list).
+- per superstep with a durable file checkpoint (chain N=5, N=100), wftui vs agent-framework old
+  (which never fsyncs), each run in its own process (``peer_workloads.py``), rounds alternating;
+- ``list_checkpoints()`` of 10,000 (full objects), same workload on both, fresh processes;
+- save latency and sizes; listings at 10,000 / 50,000 / 100,000 checkpoints: newest 50, all
+  summaries, all ids, get_latest, on a fresh storage object (cold: a CLI run) and on a warm one
+  (a UI refreshing its list).
 
-    python benchmarks/bench_storage.py       # under a minute
+The peer runs in /work/af/peer-venv (or $WFTUI_PEER_PYTHON); without it, its column is skipped.
+
+    python benchmarks/bench_storage.py            # a few minutes (100,000 files are made)
+    python benchmarks/bench_storage.py --quick    # side by side and 10,000 only
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,11 +39,13 @@ from wftui.checkpoint.values import encode_value
 TARGET_STEP_MS = 1.0  # per superstep, engine included; the save is most of it
 TARGET_SEED_BYTES = 2048
 TARGET_NEWEST_MS = 10.0
-TARGET_ALL_MS = 250.0
-LANGGRAPH_ALL_MS = 2400.0
-LANGGRAPH_NEWEST_MS = (9.0, 14.0)
-HISTORY = 10_000
+TARGET_ALL_MS = {10_000: 150.0}  # and linear beyond
+TARGET_STEP_SPEEDUP = {5: 1.2, 100: 2.0}  # wftui durable vs agent-framework old (no fsync)
+TARGET_LIST_SPEEDUP = 1.5
 WORKFLOWS = 20
+ROUNDS = 5
+HERE = Path(__file__).resolve().parent
+PEER_PYTHON = os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python")
 
 
 def checkpoint(executors: int, iteration: int, workflow_id: str = "run") -> WorkflowCheckpoint:
@@ -84,7 +94,7 @@ async def measure(action: Callable[[], Awaitable[Any]], repeat: int) -> list[flo
 
 
 async def bench_saves(folder: Path) -> None:
-    print("== save: one checkpoint per superstep (temp file, write, fsync, rename, fsync dir)")
+    print("== save: one checkpoint (file written and renamed, commit log appended + fdatasync)")
     for executors in (5, 100):
         storage = FileCheckpointStorage(folder / f"saves_{executors}")
         cps = [(cp, fragments(cp)) for cp in (checkpoint(executors, i) for i in range(300))]
@@ -117,61 +127,135 @@ async def bench_seed_size(folder: Path) -> None:
     print(f"  largest {largest} bytes: {verdict(largest, TARGET_SEED_BYTES)}")
 
 
-async def bench_listing(folder: Path) -> None:
-    path = folder / "history"
-    writer = FileCheckpointStorage(path)
-    start = time.perf_counter()
-    for i in range(HISTORY):
-        cp = checkpoint(5, i, workflow_id=f"run-{i % WORKFLOWS}")
-        await writer.save_checkpoint(cp, encoded=fragments(cp))
-    elapsed = time.perf_counter() - start
-    print(
-        f"== listing a history of {HISTORY} checkpoints in {WORKFLOWS} runs "
-        f"(written in {elapsed:.1f} s)"
+def spread(samples: list[float]) -> str:
+    return (
+        f"median {statistics.median(samples):8.3f} ms "
+        f"[{min(samples):.3f}-{max(samples):.3f}] over {len(samples)}"
     )
 
+
+def workload(python: str, api: str, *args: object) -> list[float]:
+    """Samples from one run of ``peer_workloads.py`` in its own process."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)} if api == "wftui" else None
+    command = [python, str(HERE / "peer_workloads.py"), api, *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    samples: list[float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return samples
+
+
+def side_by_side(folder: Path, label: str, args: list[object], target: float) -> None:
+    """``ROUNDS`` alternating rounds per side; a round's figure is the median of its samples."""
+    peer = Path(PEER_PYTHON).exists()
+    ours: list[float] = []
+    theirs: list[float] = []
+    for index in range(ROUNDS):
+        ours.append(statistics.median(workload(sys.executable, "wftui", *args, folder / "w")))
+        if peer:
+            sample = workload(PEER_PYTHON, "agent_framework", *args, folder / "af")
+            theirs.append(statistics.median(sample))
+        print(
+            f"    round {index + 1}: wftui {ours[-1]:.3f}"
+            + (f" | peer {theirs[-1]:.3f}" if peer else "")
+        )
+    print(f"  {label}")
+    print(f"    wftui                    {spread(ours)}")
+    if not peer:
+        print(f"    agent-framework old      skipped: no {PEER_PYTHON} (see /work/af/PEER.md)")
+        return
+    ratio = statistics.median(theirs) / statistics.median(ours)
+    print(f"    agent-framework old      {spread(theirs)}")
+    print(
+        f"    wftui is {ratio:.2f}x faster (median of rounds); goal >= {target:g}x -> "
+        f"{'OK' if ratio >= target else 'MISS'}; per round "
+        + ", ".join(f"{b / a:.2f}x" for a, b in zip(ours, theirs, strict=True))
+    )
+
+
+def bench_side_by_side(folder: Path) -> None:
+    print(
+        f"== side by side with agent-framework old, {ROUNDS} rounds, each side in its own process"
+    )
+    for n in (5, 100):
+        runs = 30 if n == 5 else 8
+        side_by_side(
+            folder / f"superstep{n}",
+            f"per superstep, durable file checkpoint, chain N={n} ({runs} runs a round, ms)",
+            ["superstep", n, runs],
+            TARGET_STEP_SPEEDUP[n],
+        )
+    side_by_side(
+        folder / "list10k",
+        "list_checkpoints() of 10,000, full objects, fresh storage object (ms)",
+        ["list", 10_000, 1],
+        TARGET_LIST_SPEEDUP,
+    )
+
+
+def fill(path: Path, count: int) -> float:
+    """``count`` checkpoint files written as a save writes them, then indexed by one listing;
+    returns the seconds the indexing took. (Saving 100,000 one by one would take minutes.)"""
+    path.mkdir(parents=True)
+    for i in range(count):
+        cp = checkpoint(5, i, workflow_id=f"run-{i % WORKFLOWS}")
+        (path / f"{cp.checkpoint_id}.json").write_bytes(checkpoint_to_json(cp, fragments(cp)))
+    start = time.perf_counter()
+    asyncio.run(FileCheckpointStorage(path).list_summaries(limit=1))
+    return time.perf_counter() - start
+
+
+async def bench_listing(path: Path, count: int) -> None:
     async def cold(call: Callable[[FileCheckpointStorage], Awaitable[Any]]) -> None:
         await call(FileCheckpointStorage(path))
 
     warm_storage = FileCheckpointStorage(path)
     cases: list[tuple[str, Callable[[FileCheckpointStorage], Awaitable[Any]], float | None]] = [
         ("newest 50 summaries", lambda s: s.list_summaries(limit=50), TARGET_NEWEST_MS),
-        ("newest 50 of one run", lambda s: s.list_summaries("run-3", limit=50), TARGET_NEWEST_MS),
-        ("all summaries", lambda s: s.list_summaries(), TARGET_ALL_MS),
-        ("all ids", lambda s: s.list_checkpoint_ids(), TARGET_ALL_MS),
+        ("newest 50 of one run", lambda s: s.list_summaries("run-3", limit=50), None),
         ("get_latest", lambda s: s.get_latest(), TARGET_NEWEST_MS),
+        ("all summaries", lambda s: s.list_summaries(), TARGET_ALL_MS.get(count)),
+        ("all ids", lambda s: s.list_checkpoint_ids(), None),
     ]
     for label, call, target in cases:
-        cold_ms = await measure(lambda call=call: cold(call), 7)  # type: ignore[misc]
-        warm_ms = await measure(lambda call=call: call(warm_storage), 7)  # type: ignore[misc]
-        line = f"  {label:22s} cold {timed(cold_ms)} | warm {timed(warm_ms)}"
-        print(line)
+        cold_ms = await measure(lambda call=call: cold(call), ROUNDS)  # type: ignore[misc]
+        await call(warm_storage)
+        warm_ms = await measure(lambda call=call: call(warm_storage), ROUNDS)  # type: ignore[misc]
+        print(f"  {label:21s} cold {spread(cold_ms)}")
+        print(f"  {'':21s} warm {spread(warm_ms)}")
         if target is not None:
-            print(f"      cold median {verdict(statistics.median(cold_ms), target)}")
+            for kind, samples in (("cold", cold_ms), ("warm", warm_ms)):
+                print(f"      {kind} median {verdict(statistics.median(samples), target)}")
     summaries = await FileCheckpointStorage(path).list_summaries()
-    assert len(summaries) == HISTORY, len(summaries)
-    all_ms = statistics.median(await measure(lambda: cold(lambda s: s.list_summaries()), 3))
-    print(
-        f"  all summaries vs LangGraph's {LANGGRAPH_ALL_MS:g} ms: {LANGGRAPH_ALL_MS / all_ms:.0f}x "
-        f"faster; newest 50 LangGraph {LANGGRAPH_NEWEST_MS[0]:g}-{LANGGRAPH_NEWEST_MS[1]:g} ms"
-    )
-
-    os.remove(path / INDEX_NAME)
-    os.remove(path / SUMMARIES_NAME)
-    rebuild_ms = await measure(lambda: cold(lambda s: s.list_summaries(limit=50)), 1)
-    print(
-        f"  cache files deleted: first listing rebuilds them from the files in "
-        f"{rebuild_ms[0]:.0f} ms (once)"
-    )
+    assert len(summaries) == count, len(summaries)
 
 
-async def main() -> None:
+def bench_scale(folder: Path, counts: tuple[int, ...]) -> None:
+    for count in counts:
+        path = folder / f"history{count}"
+        indexing = fill(path, count)
+        print(
+            f"== listing {count} checkpoints in {WORKFLOWS} runs (first indexing {indexing:.1f} s)"
+        )
+        asyncio.run(bench_listing(path, count))
+        if count == counts[0]:
+            os.remove(path / INDEX_NAME)
+            os.remove(path / SUMMARIES_NAME)
+            rebuild_ms = asyncio.run(
+                measure(lambda path=path: FileCheckpointStorage(path).list_summaries(limit=50), 1)  # type: ignore[misc]
+            )
+            print(f"  cache files deleted: rebuilt from the files in {rebuild_ms[0]:.0f} ms (once)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="side by side and 10,000 only")
+    quick = parser.parse_args().quick
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        await bench_saves(folder)
-        await bench_seed_size(folder)
-        await bench_listing(folder)
+        bench_side_by_side(folder)
+        asyncio.run(bench_saves(folder))
+        asyncio.run(bench_seed_size(folder))
+        bench_scale(folder, (10_000,) if quick else (10_000, 50_000, 100_000))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,7 +1,6 @@
 """A writer process for the multi-process store tests: saves COUNT checkpoints of its own run.
 
-python -m tests.store_writers sqlite PATH WORKER COUNT
-python -m tests.store_writers postgresql URL WORKER COUNT
+python -m tests.store_writers STORE_URL WORKER COUNT
 """
 
 from __future__ import annotations
@@ -9,23 +8,16 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from wftui.checkpoint import WorkflowCheckpoint
-from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
-from wftui.checkpoint.sql.common import SqlCheckpointStorage
+from wftui.checkpoint import WorkflowCheckpoint, open_store
 
 
 def written_ids(worker: int, count: int) -> list[str]:
     return [f"w{worker}-{index:04d}" for index in range(count)]
 
 
-def open_store(kind: str, target: str) -> SqlCheckpointStorage:
-    if kind == "sqlite":
-        return SqliteCheckpointStorage(target)
-    return PostgresCheckpointStorage.from_url(target)
-
-
-async def write(kind: str, target: str, worker: int, count: int) -> None:
-    async with open_store(kind, target) as storage:
+async def write(url: str, worker: int, count: int) -> None:
+    storage = open_store(url, create=True)
+    try:
         for index, checkpoint_id in enumerate(written_ids(worker, count)):
             checkpoint = WorkflowCheckpoint(
                 checkpoint_id=checkpoint_id,
@@ -35,8 +27,12 @@ async def write(kind: str, target: str, worker: int, count: int) -> None:
                 messages={"worker": [{"data": index, "source_id": "worker", "target_id": None}]},
             )
             await storage.save_checkpoint(checkpoint)
+    finally:
+        close = getattr(storage, "close", None)
+        if close is not None:
+            await close()
 
 
 if __name__ == "__main__":
-    kind, target, worker, count = sys.argv[1:]
-    asyncio.run(write(kind, target, int(worker), int(count)))
+    url, worker, count = sys.argv[1:]
+    asyncio.run(write(url, int(worker), int(count)))

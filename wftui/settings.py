@@ -34,6 +34,8 @@ ENVIRONMENT: Mapping[str, str] = {
     "confirm_resume": "WFTUI_CONFIRM_RESUME",
     "keymap": "WFTUI_KEYMAP",
 }
+# Keys of the same table that other modules read and check (prices and budgets: agents.costs).
+READ_ELSEWHERE = frozenset({"prices", "max_tokens", "max_cost"})
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -84,8 +86,12 @@ def _apply(
     changes: dict[str, Any] = {}
     for name, value in values.items():
         label = ENVIRONMENT.get(name, name) if variables else name
+        if name in READ_ELSEWHERE:
+            continue
         if name not in known:
-            raise SettingsError(f"{where}: unknown setting {name!r} (known: {', '.join(known)})")
+            raise SettingsError(
+                f"{where}: unknown setting {name!r} (known: {', '.join([*known, *sorted(READ_ELSEWHERE)])})"
+            )
         if known[name] == "bool":
             changes[name] = _boolean(value, f"{where}: {label}")
         elif not isinstance(value, str):

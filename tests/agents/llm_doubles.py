@@ -24,6 +24,14 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
 SECRET_KEY = "sk-test-SECRET-0123456789abcdef"
+# What the server says each answer used, in the API's own shape (details included).
+USAGE: dict[str, Any] = {
+    "prompt_tokens": 7,
+    "completion_tokens": 2,
+    "total_tokens": 9,
+    "prompt_tokens_details": {"cached_tokens": 3},
+    "completion_tokens_details": {"reasoning_tokens": 1},
+}
 
 
 def lower_after_text(messages: list[dict[str, Any]]) -> str:
@@ -64,6 +72,10 @@ class FakeLLMServer:
     fault: str = ""
     # Seconds between streamed chunks: a slow answer that keeps arriving.
     pace: float = 0.0
+    usage: dict[str, Any] = field(default_factory=lambda: dict(USAGE))
+    # Streams and token counts: "honour" stream_options.include_usage as OpenAI does,
+    # "ignore" it (older compatible servers: no counts), or "refuse" it with a 400.
+    stream_usage: str = "honour"
     requests: list[RecordedRequest] = field(default_factory=list)
     _failures: deque[Failure] = field(default_factory=deque)
     _port: int = 0
@@ -122,10 +134,15 @@ class FakeLLMServer:
             return web.json_response({"error": error}, status=404)
         text = self.reply(body.get("messages", []))
         if body.get("stream"):
-            return await self._stream(request, text)
+            if "stream_options" in body and self.stream_usage == "refuse":
+                error = {"message": "Unrecognized request argument supplied: stream_options"}
+                return web.json_response({"error": error}, status=400)
+            counted = (body.get("stream_options") or {}).get("include_usage")
+            with_usage = bool(counted) and self.stream_usage == "honour"
+            return await self._stream(request, text, with_usage=with_usage)
         if self.fault:
             return self._broken_body()
-        usage = {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}
+        usage = self.usage
         return web.json_response(
             {
                 "id": "chatcmpl-1",
@@ -153,17 +170,21 @@ class FakeLLMServer:
             return web.json_response({"choices": [{"index": 0, "message": None}]})
         raise AssertionError(f"unknown fault {self.fault!r}")
 
-    async def _stream(self, request: web.Request, text: str) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, text: str, *, with_usage: bool = False
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"content-type": "text/event-stream"})
         await response.prepare(request)
 
-        def chunk(choices: list[dict[str, Any]]) -> bytes:
+        def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> bytes:
             data = {
                 "id": "chatcmpl-1",
                 "object": "chat.completion.chunk",
                 "created": int(time.time()),
                 "model": "gpt-test",
                 "choices": choices,
+                # Asked for usage, OpenAI sends "usage": null on every chunk but the last.
+                **({"usage": usage} if with_usage else {}),
             }
             return f"data: {json.dumps(data)}\n\n".encode()
 
@@ -195,6 +216,8 @@ class FakeLLMServer:
             request.transport.close()
             return response
         await response.write(chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+        if with_usage:  # the counts come last, on a chunk with no choices
+            await response.write(chunk([], self.usage))
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response

@@ -133,7 +133,8 @@ async def test_a_miss_in_strict_replay_names_the_executor(tmp_path: Path) -> Non
     storage = FileCheckpointStorage(tmp_path / "cps")
     replayer = CassetteChatClient("replay", client=None, cassettes=cassette_store_for(storage))
 
-    events = await events_of(create_workflow(storage, replayer).run_stream("never recorded"))
+    workflow = create_workflow(storage, replayer)
+    events = await events_of(workflow.run_stream("never recorded", raise_on_failure=False))
 
     (failure,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
     assert failure.executor_id == "lower_agent"

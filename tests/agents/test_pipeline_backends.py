@@ -56,9 +56,11 @@ def make_client(request: pytest.FixtureRequest) -> MakeClient:
 
 async def run(workflow: Any, **kwargs: Any) -> list[WorkflowEvent]:
     if "checkpoint_id" in kwargs:
-        stream = workflow.run_stream_from_checkpoint(kwargs["checkpoint_id"])
+        stream = workflow.run_stream_from_checkpoint(
+            kwargs["checkpoint_id"], raise_on_failure=False
+        )
     else:
-        stream = workflow.run_stream("hello world")
+        stream = workflow.run_stream("hello world", raise_on_failure=False)
     return [event async for event in stream]
 
 

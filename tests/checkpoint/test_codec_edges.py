@@ -165,7 +165,7 @@ async def test_a_value_nested_too_deeply_fails_the_set_state_call_naming_its_pat
     storage = InMemoryCheckpointStorage()
     start = SetsDeepState(id="deep_writer")
     workflow = WorkflowBuilder().set_start_executor(start).with_checkpointing(storage).build()
-    events = [event async for event in workflow.run_stream("x")]
+    events = [event async for event in workflow.run_stream("x", raise_on_failure=False)]
     (failed,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
     assert failed.details is not None
     assert failed.details.message.startswith("cannot encode executor_states.deep_writer.deep[0][0]")

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Variables that would pick another chat backend or checkpoint folder than the test asks for.
 _SCRUBBED = (
     "WFTUI_CHECKPOINT_DIR",
+    "WFTUI_STORE",
     "AZURE_OPENAI_ENDPOINT",
     "AZURE_OPENAI_API_KEY",
     "OPENAI_API_KEY",

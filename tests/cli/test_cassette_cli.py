@@ -91,7 +91,7 @@ def test_the_shipped_cassette_answers_what_the_seed_asks(
     assert "SECRET" not in cassette.read_text()
 
 
-def test_record_then_replay_from_a_named_file_and_prune(
+def test_cassettes_copy_and_prune_with_their_runs_and_replay_from_a_file(
     llm_server: FakeLLMServer, tmp_path: Path
 ) -> None:
     env = {"OPENAI_BASE_URL": llm_server.openai_base_url, "OPENAI_CHAT_MODEL_ID": "gpt-test"}
@@ -105,6 +105,11 @@ def test_record_then_replay_from_a_named_file_and_prune(
     assert len(cassettes) == 2
     newest = max(cassettes, key=lambda path: path.stat().st_mtime_ns)
     (tmp_path / "copy.jsonl").write_bytes(newest.read_bytes())
+
+    copied = wftui("checkpoints", "copy", "--from", "cps", "--to", "copied", cwd=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    copies = sorted((tmp_path / "copied" / "cassettes").iterdir())
+    assert [path.read_bytes() for path in copies] == [path.read_bytes() for path in cassettes]
 
     pruned = wftui(
         "checkpoints", "prune", "--keep-runs", "1", "--checkpoint-dir", "cps", cwd=tmp_path

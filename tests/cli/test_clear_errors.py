@@ -112,3 +112,13 @@ def test_a_pipeline_that_fails_at_import_names_the_file_and_line(tmp_path: Path,
     line = one_line_error(wftui("run", name, "--checkpoint-dir", "cps", cwd=tmp_path))
 
     assert where in line and what in line
+
+
+def test_a_bad_setting_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "wftui.toml").write_text('confirm_resume = "maybe"\n')
+    result = wftui("--checkpoint-dir", "cps", cwd=tmp_path)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "wftui.toml" in lines[0] and "confirm_resume" in lines[0]
+    assert "Traceback" not in result.stderr

@@ -149,7 +149,7 @@ async def test_a_failing_executor_reports_and_leaves_resumable_checkpoints(
         )
 
     workflow = build(failing=True)
-    events = await collect(workflow.run_stream("x"))
+    events = await collect(workflow.run_stream("x", raise_on_failure=False))
     (executor_failed,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
     (workflow_failed,) = [e for e in events if isinstance(e, WorkflowFailedEvent)]
     for details in (executor_failed.details, workflow_failed.details):
@@ -186,7 +186,9 @@ async def test_a_failing_executor_reports_and_leaves_resumable_checkpoints(
         assert outputs(resumed) == ["x>a>flaky>c"]
 
     # Still broken: the resumed run fails the same way and can be resumed again later.
-    again = await collect(build(failing=True).run_stream_from_checkpoint(good.checkpoint_id))
+    again = await collect(
+        build(failing=True).run_stream_from_checkpoint(good.checkpoint_id, raise_on_failure=False)
+    )
     assert again[-1] == WorkflowStatusEvent(state=WorkflowRunState.FAILED)
 
 
@@ -204,7 +206,7 @@ class CancelledInside(Executor):
 async def test_a_cancellation_inside_a_handler_is_a_failure_not_a_silent_success() -> None:
     storage = InMemoryCheckpointStorage()
     workflow = chain_workflow([Append(id="a"), CancelledInside(id="inner")], storage)
-    events = await collect(workflow.run_stream("x"))
+    events = await collect(workflow.run_stream("x", raise_on_failure=False))
     (failed,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
     assert failed.executor_id == "inner"
     assert failed.details is not None

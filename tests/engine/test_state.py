@@ -111,7 +111,7 @@ async def test_a_failed_superstep_commits_nothing() -> None:
         .with_checkpointing(checkpoint_storage=storage)
         .build()
     )
-    result = await workflow.run("go")
+    result = await workflow.run("go", raise_on_failure=False)
     assert result.get_final_state() is WorkflowRunState.FAILED
     assert writer.read_back == ["from writer", {"wrote": True}]
     latest = await storage.get_latest()
@@ -217,7 +217,7 @@ async def test_a_value_that_cannot_be_encoded_fails_the_executor_naming_its_path
 ) -> None:
     storage = InMemoryCheckpointStorage()
     workflow = chain_workflow([Hoarder("hoarder", make, where)], storage)
-    events = await collect(workflow.run_stream("x"))
+    events = await collect(workflow.run_stream("x", raise_on_failure=False))
     (failed,) = [e for e in events if isinstance(e, ExecutorFailedEvent)]
     assert failed.executor_id == "hoarder"
     assert failed.details is not None
@@ -253,7 +253,7 @@ async def test_a_message_that_cannot_be_saved_fails_the_run_naming_its_path() ->
         .with_checkpointing(checkpoint_storage=storage)
         .build()
     )
-    result = await workflow.run("x")
+    result = await workflow.run("x", raise_on_failure=False)
     assert result.get_final_state() is WorkflowRunState.FAILED
     (failed,) = [e for e in result if isinstance(e, WorkflowFailedEvent)]
     assert failed.details is not None

@@ -46,7 +46,7 @@ def superstep_of(events: list[WorkflowEvent]) -> dict[str, list[int]]:
 
 async def test_a_message_sent_in_step_k_is_delivered_in_step_k_plus_one() -> None:
     workflow = chain_workflow([Append(id="a"), Append(id="b"), Append(id="c")])
-    result = await workflow.run("x")
+    result = await workflow.run("x", include_status_events=True)
     assert superstep_of(result) == {"a": [1], "b": [2], "c": [3], "out": [4]}
     assert result.get_outputs() == ["x>a>b>c"]
 
@@ -104,7 +104,7 @@ class Recorder(Executor):
 async def test_one_executor_handles_its_messages_one_at_a_time_in_arrival_order() -> None:
     splitter, recorder = Splitter(id="split"), Recorder(id="rec")
     workflow = WorkflowBuilder().add_edge(splitter, recorder).set_start_executor(splitter).build()
-    result = await workflow.run("one two three")
+    result = await workflow.run("one two three", include_status_events=True)
     assert recorder.log == [
         "start one", "end one", "start two", "end two", "start three", "end three",
     ]  # fmt: skip
@@ -125,7 +125,7 @@ async def test_exceeding_max_iterations_fails_naming_the_limit() -> None:
     workflow = (
         WorkflowBuilder(max_iterations=3).add_edge(looper, looper).set_start_executor(looper)
     ).build()
-    result = await workflow.run(0)
+    result = await workflow.run(0, raise_on_failure=False)
     assert result.get_final_state() is WorkflowRunState.FAILED
     assert invoked(result) == ["loop", "loop", "loop"]
     (failed,) = [e for e in result if isinstance(e, WorkflowFailedEvent)]
@@ -227,7 +227,7 @@ def test_str_of_events_is_short_and_readable() -> None:
 
 
 async def test_run_result_answers_outputs_and_final_state() -> None:
-    result = await chain_workflow([Append(id="a")]).run("x")
+    result = await chain_workflow([Append(id="a")]).run("x", include_status_events=True)
     assert result.get_outputs() == ["x>a"]
     assert result.get_final_state() is WorkflowRunState.IDLE
     assert isinstance(result[0], WorkflowStartedEvent)

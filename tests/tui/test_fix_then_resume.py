@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from tests.tui.support import FIXED_CLOCK, highlight, opened, settle, start_run, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointStatus
+from wftui.engine import GraphMismatchError
 from wftui.loader import load_pipeline
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.graph_changes import mismatch_lines
@@ -128,12 +129,16 @@ async def test_a_changed_graph_lists_its_differences_when_the_resume_is_refused(
 
 
 def test_mismatch_lines_split_every_kind_of_difference() -> None:
-    message = (
-        "checkpoint c1 was written by a different graph (workflow 'a') than 'a': "
-        "executors missing here: old; executors not in the checkpoint: new; "
-        "executor types changed: x; edges differ; only in checkpoint: a->old; only here: a->new"
+    error = GraphMismatchError(
+        "checkpoint c1 was written by a different graph (workflow 'a') than 'a'",
+        [
+            "executors missing here: old",
+            "executors not in the checkpoint: new",
+            "executor types changed: x",
+            "edges differ; only in checkpoint: a->old; only here: a->new",
+        ],
     )
-    head, lines = mismatch_lines(message)
+    head, lines = mismatch_lines(error)
     assert head.endswith("than 'a'")
     assert lines == [
         "executors removed: old",

@@ -17,6 +17,7 @@ from wftui.tui.graph import (
     GraphNode,
     GraphSpec,
     LayoutMode,
+    NodeBox,
     NodeStatus,
     Preview,
     Role,
@@ -380,3 +381,17 @@ def test_random_graphs_draw_every_node_once_within_the_width(seed: int) -> None:
         assert all(len(line) == layout.width for line in lines)
         for name in names:
             assert sum(line.count(f"○ {name} ") for line in lines) == 1
+
+
+def test_a_box_shows_its_spending_on_its_top_border_dropping_what_does_not_fit() -> None:
+    note = {"agent": "1,234 tok $0.0021 3.2s"}
+
+    def top_border(width: int) -> str:
+        box = NodeBox("agent", 0, 0, width, 3, "agent", "", False, None, "")
+        layout = GraphLayout(LayoutMode.BOXES, width, 3, boxes=(box,))
+        return plain_text(render(layout, {}, None, note))[0]
+
+    assert top_border(28) == "┌── 1,234 tok $0.0021 3.2s ┐"
+    assert top_border(24) == "┌─── 1,234 tok $0.0021 ┐"
+    assert top_border(14) == "┌─ 1,234 tok ┐"
+    assert top_border(13) == "┌─ 1,234 t… ┐"

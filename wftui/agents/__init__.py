@@ -35,6 +35,7 @@ from wftui.agents.types import (
     Role,
     UsageDetails,
 )
+from wftui.agents.workflow_agent import WorkflowAgent
 
 __all__ = [
     "AgentExecutor",
@@ -63,6 +64,7 @@ __all__ = [
     "TextContent",
     "UsageContent",
     "UsageDetails",
+    "WorkflowAgent",
     "chat_backend_names",
     "describe_chat_client",
     "find_chat_backend",

@@ -96,6 +96,9 @@ class ChatAgent(BaseAgent):
 class ChatClientBase(ABC):
     """What every backend shares: making agents. Backends fill in the abstract rest."""
 
+    # Whether calls use a model's tokens; a local function's do not, so budgets let them be.
+    spends_tokens = True
+
     @property
     @abstractmethod
     def backend_name(self) -> str: ...

@@ -11,9 +11,12 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from wftui.agents.types import AgentRunResponse, AgentRunResponseUpdate, ChatMessage
+
+if TYPE_CHECKING:
+    from wftui.agents.executor import AgentExecutor
 
 AgentInput: TypeAlias = str | ChatMessage | Sequence[ChatMessage] | None
 
@@ -43,6 +46,12 @@ class BaseAgent(ABC):
     def display_name(self) -> str:
         """The name when there is one, else the id."""
         return self.name or self.id
+
+    def as_executor(self) -> AgentExecutor:
+        """The workflow step the builder makes when given this agent: named after it, streaming."""
+        from wftui.agents.executor import AgentExecutor  # the executor module imports this one
+
+        return AgentExecutor(self, id=self.name, streaming=True)
 
     def get_new_thread(self) -> AgentThread:
         return AgentThread()

@@ -259,6 +259,14 @@ def copy_cassettes(source: object, target: object, run_ids: Iterable[str]) -> in
     return copied
 
 
+async def copy_run_cassettes(source: object, target: object, run: str | None) -> None:
+    """``checkpoints copy``'s extra step (``wftui.checkpoint.copy.EXTRA_STEPS``): the
+    cassettes of the run copied, or of every run."""
+    cassettes = cassette_store_for(source)
+    if cassettes is not None:
+        copy_cassettes(source, target, [run] if run else cassettes.run_ids())
+
+
 def delete_cassettes(storage: object, run_ids: Iterable[str]) -> int:
     """Delete the cassettes of ``run_ids`` with their runs (``checkpoints prune``)."""
     cassettes = cassette_store_for(storage)

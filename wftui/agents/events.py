@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from wftui.agents.types import UsageDetails
 from wftui.engine.events import ExecutorEvent, WorkflowEventSource
 
 
@@ -22,6 +23,10 @@ class AgentRunUpdateEvent(ExecutorEvent):
 
 @dataclass(repr=False)
 class AgentRunEvent(ExecutorEvent):
-    """An agent's whole reply (``data`` is the AgentRunResponse)."""
+    """An agent's whole reply (``data`` is the AgentRunResponse), with what the call used:
+    tokens (None when the backend reported none), the model, and seconds taken."""
 
+    usage: UsageDetails | None = None
+    model: str | None = None
+    duration: float | None = None
     origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.EXECUTOR

@@ -7,9 +7,11 @@ that fails leaves the history as it was, and resuming repeats exactly the failed
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from wftui.agents.base import BaseAgent
+from wftui.agents.budget import current_budget
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.types import (
     AgentExecutorRequest,
@@ -19,6 +21,7 @@ from wftui.agents.types import (
     ChatMessage,
     Role,
 )
+from wftui.agents.usage import UNKNOWN_MODEL, call_counts
 from wftui.engine import Executor, WorkflowContext, handler
 
 _CONVERSATION = "conversation"
@@ -34,7 +37,11 @@ class AgentExecutor(Executor):
     def __init__(self, agent: BaseAgent, *, id: str | None = None, streaming: bool = False) -> None:
         super().__init__(id=id or agent.name or "agent")
         self.agent = agent
-        self.streaming = streaming
+        self._streaming = streaming  # agent-framework's attribute name, which its users read
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
 
     @handler
     async def handle_request(
@@ -58,14 +65,26 @@ class AgentExecutor(Executor):
     ) -> None:
         await self._receive(messages, True, ctx)
 
+    @handler
+    async def handle_response(
+        self, prior: AgentExecutorResponse, ctx: WorkflowContext[AgentExecutorResponse]
+    ) -> None:
+        """Take over another agent's conversation, so agents chain by plain edges."""
+        conversation = prior.full_conversation or prior.agent_run_response.messages
+        await self._receive(list(conversation), True, ctx, continues=False)
+
     async def _receive(
         self,
         messages: list[ChatMessage],
         should_respond: bool,
         ctx: WorkflowContext[AgentExecutorResponse],
+        *,
+        continues: bool = True,
     ) -> None:
+        """Add ``messages`` to this agent's history (or start it from them) and answer."""
         state: dict[str, Any] = await ctx.get_state() or {}
-        conversation: list[ChatMessage] = [*state.get(_CONVERSATION, []), *messages]
+        earlier = state.get(_CONVERSATION, []) if continues else []
+        conversation: list[ChatMessage] = [*earlier, *messages]
         if not should_respond:
             await ctx.set_state({**state, _CONVERSATION: conversation})
             return
@@ -80,16 +99,45 @@ class AgentExecutor(Executor):
             )
         )
 
+    @property
+    def model_name(self) -> str:
+        """The model the agent's chat client calls, as prices name it."""
+        client = getattr(self.agent, "chat_client", None)
+        return str(getattr(client, "model_name", None) or UNKNOWN_MODEL)
+
+    @property
+    def spends_tokens(self) -> bool:
+        """False for a local function's agent: it has no budget to keep."""
+        return bool(getattr(getattr(self.agent, "chat_client", None), "spends_tokens", True))
+
     async def _run(
         self, conversation: list[ChatMessage], ctx: WorkflowContext[AgentExecutorResponse]
     ) -> AgentRunResponse:
+        """One model call, made only while the run is within its budget, and recorded in the
+        run's ledger (tokens, model, time) once answered."""
+        model, spends = self.model_name, self.spends_tokens
+        if spends:
+            current_budget().check(ctx.run_usage(), model)
+        started = time.monotonic()
         if not self.streaming:
             response = await self.agent.run(conversation)
         else:
             updates: list[AgentRunResponseUpdate] = []
             async for update in self.agent.run_stream(conversation):
                 updates.append(update)
-                await ctx.add_event(AgentRunUpdateEvent(executor_id=self.id, data=update.text))
+                if update.text:
+                    await ctx.add_event(AgentRunUpdateEvent(executor_id=self.id, data=update.text))
             response = AgentRunResponse.from_updates(updates)
-        await ctx.add_event(AgentRunEvent(executor_id=self.id, data=response))
+        duration = time.monotonic() - started
+        elapsed_ms = round(duration * 1000)
+        ctx.record_usage(call_counts(model, response.usage, elapsed_ms, spends_tokens=spends))
+        await ctx.add_event(
+            AgentRunEvent(
+                executor_id=self.id,
+                data=response,
+                usage=response.usage,
+                model=model,
+                duration=duration,
+            )
+        )
         return response

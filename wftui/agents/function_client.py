@@ -22,6 +22,8 @@ ReplyFunction = Callable[[list[ChatMessage]], str | Awaitable[str]]
 class FunctionChatClient(ChatClientBase):
     """Answers with ``fn(messages)``; ``fn`` may be sync or async. Model options are ignored."""
 
+    spends_tokens = False
+
     def __init__(self, fn: ReplyFunction, *, name: str | None = None) -> None:
         self._fn = fn
         self._name = name or str(getattr(fn, "__name__", type(fn).__name__))

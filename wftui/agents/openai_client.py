@@ -41,6 +41,7 @@ from wftui.agents.types import (
     Role,
     UsageDetails,
 )
+from wftui.agents.usage import usage_from_sdk
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 # Key-looking text a server might echo back (OpenAI echoes part of a wrong key), and JWTs.
@@ -81,6 +82,9 @@ class OpenAIBackendBase(ChatClientBase):
         self._timeout = llm_timeout(timeout)
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        # Ask streams for their token counts until the server refuses the option (some
+        # OpenAI-compatible servers do); its streams are then counted as unknown.
+        self._stream_usage = True
 
     # -- what subclasses provide -------------------------------------------------------------
 
@@ -148,32 +152,42 @@ class OpenAIBackendBase(ChatClientBase):
             raise self._translate(error, options) from None
         if choice is None:
             raise ChatClientError(f"{self.backend_name} returned no reply for {self._model!r}")
-        usage = None
-        counts = getattr(completion, "usage", None)
-        if counts is not None:
-            usage = UsageDetails(
-                input_tokens=counts.prompt_tokens,
-                output_tokens=counts.completion_tokens,
-                total_tokens=counts.total_tokens,
-            )
+        usage = usage_from_sdk(getattr(completion, "usage", None))
         return AgentRunResponse(messages=[ChatMessage(Role.ASSISTANT, text=choice[0])], usage=usage)
+
+    async def _open_stream(self, messages: Sequence[ChatMessage], options: ChatOptions) -> Any:
+        create = self._sdk().chat.completions.create
+        request = self._request(messages, options)
+        if self._stream_usage:
+            try:
+                return await create(stream=True, stream_options={"include_usage": True}, **request)
+            except openai.BadRequestError as error:
+                if "stream_options" not in str(error):
+                    raise
+                self._stream_usage = False
+        return await create(stream=True, **request)
 
     async def get_streaming_response(
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AsyncIterator[AgentRunResponseUpdate]:
         """Chunks as they arrive. A stream is an answer only if it says it finished (a finish
-        reason): one that ends or breaks before that fails, whatever text came first."""
+        reason): one that ends or breaks before that fails, whatever text came first.
+
+        The token counts come after the text, so the last text chunk is held until the stream
+        ends and carries them (``usage``); a reply without text gets a chunk of its own.
+        """
         try:
-            stream = await self._sdk().chat.completions.create(
-                stream=True, **self._request(messages, options)
-            )
+            stream = await self._open_stream(messages, options)
         except Exception as error:
             raise self._translate(error, options) from None
         received = 0
         finished = False
+        held = AgentRunResponseUpdate(text="")
+        usage: UsageDetails | None = None
         try:
             async with stream:
                 async for chunk in stream:
+                    usage = usage_from_sdk(getattr(chunk, "usage", None)) or usage
                     # Azure sends a first chunk with no choices (content-filter results).
                     choice = first_choice(chunk, streamed=True)
                     if choice is None:
@@ -182,7 +196,9 @@ class OpenAIBackendBase(ChatClientBase):
                     finished = finished or finish is not None
                     if text:
                         received += len(text)
-                        yield AgentRunResponseUpdate(text=text)
+                        if held.text:
+                            yield held
+                        held = AgentRunResponseUpdate(text=text)
         except (MalformedReply, ValueError) as error:
             raise ChatClientError(
                 f"{self._subject} sent a malformed stream ({self._scrub(str(error))})"
@@ -209,6 +225,9 @@ class OpenAIBackendBase(ChatClientBase):
                 if received
                 else f"{self._subject} sent no reply for {self._model!r} (the stream had no choices)"
             )
+        held.usage = usage
+        if held.text or usage is not None:
+            yield held
 
     async def close(self) -> None:
         """Release the connection pool; optional, the pool is also dropped with the client."""

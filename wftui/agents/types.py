@@ -6,9 +6,12 @@ a conversation or a pending agent request can be rebuilt in a fresh process.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from wftui.checkpoint.codec import register_type
 
@@ -29,10 +32,15 @@ class ChatMessage:
     role: Role
     text: str = ""
     author_name: str | None = None
+    # agent-framework's richer pieces (TextContent, FunctionCallContent...), when given; a
+    # message made from text alone keeps it in ``text`` only, so checkpoints hold it once.
+    contents: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Accept "user" as well as Role.USER, so messages built from JSON or by hand both work.
         self.role = Role(self.role)
+        if not self.text:
+            self.text = text_of(self.contents)
 
 
 @dataclass(init=False)
@@ -46,6 +54,9 @@ class UsageDetails:
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
+    # Parts of the input served from the prompt cache, and of the output spent reasoning.
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
     def __init__(
         self,
@@ -56,10 +67,14 @@ class UsageDetails:
         input_token_count: int | None = None,
         output_token_count: int | None = None,
         total_token_count: int | None = None,
+        cached_input_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
     ) -> None:
         self.input_tokens = input_tokens if input_tokens is not None else input_token_count
         self.output_tokens = output_tokens if output_tokens is not None else output_token_count
         self.total_tokens = total_tokens if total_tokens is not None else total_token_count
+        self.cached_input_tokens = cached_input_tokens
+        self.reasoning_tokens = reasoning_tokens
 
     @property
     def input_token_count(self) -> int | None:
@@ -81,6 +96,8 @@ class UsageDetails:
             add(self.input_tokens, other.input_tokens),
             add(self.output_tokens, other.output_tokens),
             add(self.total_tokens, other.total_tokens),
+            cached_input_tokens=add(self.cached_input_tokens, other.cached_input_tokens),
+            reasoning_tokens=add(self.reasoning_tokens, other.reasoning_tokens),
         )
 
 
@@ -88,11 +105,20 @@ class UsageDetails:
 class AgentRunResponse:
     """A whole reply: the new messages (usually one assistant message) and token usage.
 
-    Chat clients and agents share this type, so an agent needs no conversion step.
+    Chat clients and agents share this type, so an agent needs no conversion step. The ids,
+    time and extra properties are agent-framework's, set by agents that have them.
     """
 
     messages: list[ChatMessage] = field(default_factory=list)
     usage: UsageDetails | None = None
+    response_id: str | None = None
+    created_at: str | None = None
+    additional_properties: dict[str, Any] | None = None
+
+    @property
+    def usage_details(self) -> UsageDetails | None:
+        """agent-framework's name for ``usage``."""
+        return self.usage
 
     @property
     def text(self) -> str:
@@ -104,16 +130,36 @@ class AgentRunResponse:
         """Join streamed chunks into the reply a non-streamed call would have returned."""
         text = "".join(update.text for update in updates)
         author = next((u.author_name for u in updates if u.author_name), None)
-        return cls(messages=[ChatMessage(Role.ASSISTANT, text=text, author_name=author)])
+        counted = [update.usage for update in updates if update.usage is not None]
+        usage = functools.reduce(operator.add, counted) if counted else None
+        message = ChatMessage(Role.ASSISTANT, text=text, author_name=author)
+        return cls(messages=[message], usage=usage)
 
 
 @dataclass
 class AgentRunResponseUpdate:
-    """One streamed chunk of a reply, in arrival order."""
+    """One streamed chunk of a reply, in arrival order (agent-framework's ids and contents
+    optional); the server's token counts come in ``usage``, usually on the last chunk, when the
+    server sends them at all."""
 
-    text: str
+    text: str = ""
     role: Role = Role.ASSISTANT
     author_name: str | None = None
+    contents: list[Any] = field(default_factory=list)
+    message_id: str | None = None
+    response_id: str | None = None
+    created_at: str | None = None
+    additional_properties: dict[str, Any] | None = None
+    usage: UsageDetails | None = None
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            self.text = text_of(self.contents)
+
+
+def text_of(contents: Sequence[Any]) -> str:
+    """The text pieces of ``contents`` joined (other kinds of content carry no text)."""
+    return "".join(text for text in (getattr(c, "text", None) for c in contents) if text)
 
 
 @dataclass

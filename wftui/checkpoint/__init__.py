@@ -3,9 +3,16 @@
 Layout: ``model`` (the checkpoint), ``registry`` (the type allow-list), ``values`` (typed JSON
 for one value), ``document`` (a whole checkpoint as bytes), ``serializer`` (the seam storages
 take), ``fragments`` (encoded values handed beside a checkpoint), ``storage`` (the protocol),
-``stores`` (backends by URL), and the backends ``memory`` and ``file``.
+``stores`` (backends by URL), ``capabilities`` (optional protocols: watch, verbatim documents,
+bulk delete), ``copy`` (between stores), and the backends ``memory``, ``file`` and ``sql``.
 """
 
+from wftui.checkpoint.capabilities import (
+    BulkDeletingStorage,
+    Change,
+    DocumentStorage,
+    WatchableStorage,
+)
 from wftui.checkpoint.errors import (
     CheckpointDecodingError,
     CheckpointEncodingError,
@@ -27,6 +34,8 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.checkpoint.stores import StoreUrlError, open_store, store_schemes
 
 __all__ = [
+    "BulkDeletingStorage",
+    "Change",
     "CheckpointDecodingError",
     "CheckpointEncodingError",
     "CheckpointError",
@@ -34,6 +43,7 @@ __all__ = [
     "CheckpointStatus",
     "CheckpointStorage",
     "CheckpointSummary",
+    "DocumentStorage",
     "EncodedFragments",
     "FileCheckpointStorage",
     "InMemoryCheckpointStorage",
@@ -42,6 +52,7 @@ __all__ = [
     "ListingProblem",
     "LoadedCheckpoint",
     "StoreUrlError",
+    "WatchableStorage",
     "WorkflowCheckpoint",
     "open_store",
     "register_type",

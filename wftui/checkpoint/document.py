@@ -10,6 +10,7 @@ and pruning rely on (id, run, time, counters), leaving values as typed JSON, and
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from typing import Any
 
 import orjson
@@ -23,7 +24,9 @@ from wftui.checkpoint.errors import (
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import FORMAT_VERSION, WorkflowCheckpoint
-from wftui.checkpoint.values import decode_value, encode, key_segment
+from wftui.checkpoint.references import DocumentSource, resolve
+from wftui.checkpoint.tags import TAG
+from wftui.checkpoint.values import decode_value, encode, key_segment, needs_decoding
 
 _REQUIRED_FIELDS = ("checkpoint_id", "workflow_id", "timestamp", "iteration_count")
 _STATE_SECTIONS = ("executor_states", "shared_state")
@@ -218,54 +221,89 @@ def parse_checkpoint(data: bytes) -> WorkflowCheckpoint:
     problem = timestamp_problem(raw.timestamp)
     if problem is not None:
         raise CheckpointDecodingError(f"not a valid checkpoint: {problem}")
+    if _TAG_BYTES not in data and b"\\u" not in data:  # no tag, not even an escaped one
+        _plain[id(raw)] = raw
     return raw
 
 
-def _decode_map(values: dict[str, Any], path: str) -> dict[str, Any]:
-    return {key: decode_value(item, path + key_segment(key)) for key, item in values.items()}
+# Parsed checkpoints whose document holds no type tag at all: their values are already what they
+# stand for, so decoding them costs nothing (listings decode thousands).
+_plain: weakref.WeakValueDictionary[int, WorkflowCheckpoint] = weakref.WeakValueDictionary()
+_TAG_BYTES = orjson.dumps(TAG)
 
 
-def decode_checkpoint(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
-    """Decode the values of a :func:`parse_checkpoint` result."""
+def _decoded(value: Any, section: str, *where: str | int) -> Any:
+    """A parsed value decoded. Plain JSON (no type tag) is its own value and is kept as parsed:
+    nothing but the checkpoint holds it. The path is built only for values decoded."""
+    try:
+        plain = not needs_decoding(value)
+    except RecursionError:  # decode_value says so, with the path
+        plain = False
+    if plain:
+        return value
+    return decode_value(value, section + "".join(map(key_segment, where)))
+
+
+def _decode_map(values: dict[str, Any], section: str, *where: str | int) -> dict[str, Any]:
+    return {key: _decoded(item, section, *where, key) for key, item in values.items()}
+
+
+def decode_checkpoint(
+    raw: WorkflowCheckpoint, documents: DocumentSource | None = None
+) -> WorkflowCheckpoint:
+    """Decode the values of a :func:`parse_checkpoint` result; references to other checkpoints
+    of its run are read from ``documents`` (its store's)."""
+    if _plain.get(id(raw)) is raw:
+        return raw  # no tag at all, so no reference either: its values are what they stand for
+    return _decode_resolved(resolve(raw, documents, parse_checkpoint)[0])
+
+
+def _decode_resolved(raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
     decoded: dict[str, Any] = {
         "messages": {
             source: [
-                _decode_map(message, f"messages{key_segment(source)}[{index}]")
+                _decode_map(message, "messages", source, index)
                 for index, message in enumerate(batch)
             ]
             for source, batch in raw.messages.items()
         },
         "pending_requests": {
-            request_id: _decode_map(request, "pending_requests" + key_segment(request_id))
+            request_id: _decode_map(request, "pending_requests", request_id)
             for request_id, request in raw.pending_requests.items()
         },
         "fan_in_buffers": {
-            target: _decode_map(buffers, "fan_in_buffers" + key_segment(target))
+            target: _decode_map(buffers, "fan_in_buffers", target)
             for target, buffers in raw.fan_in_buffers.items()
         },
         "shared_state": _decode_map(raw.shared_state, "shared_state"),
         "executor_states": _decode_map(raw.executor_states, "executor_states"),
-        "error": decode_value(raw.error, "error"),
-        "metadata": decode_value(raw.metadata, "metadata"),
-        "graph": decode_value(raw.graph, "graph"),
-        "completed_writes": decode_value(raw.completed_writes, "completed_writes"),
+        "error": _decoded(raw.error, "error"),
+        "metadata": _decoded(raw.metadata, "metadata"),
+        "graph": _decoded(raw.graph, "graph"),
+        "completed_writes": _decoded(raw.completed_writes, "completed_writes"),
     }
     return raw.model_copy(update=decoded)
 
 
-def decode_with_fragments(raw: WorkflowCheckpoint) -> LoadedCheckpoint:
-    """Decode, keeping each state value's stored typed JSON tied to the object it became."""
-    checkpoint = decode_checkpoint(raw)
+def decode_with_fragments(
+    raw: WorkflowCheckpoint, documents: DocumentSource | None = None
+) -> LoadedCheckpoint:
+    """Decode, keeping each state value's stored typed JSON tied to the object it became, and
+    where each value's stored form lives."""
+    whole, holders = resolve(raw, documents, parse_checkpoint)
+    checkpoint = _decode_resolved(whole)
     sections = {
         section: {
-            key: (value, getattr(raw, section)[key])
+            key: (value, getattr(whole, section)[key])
             for key, value in getattr(checkpoint, section).items()
         }
         for section in _STATE_SECTIONS
     }
-    return LoadedCheckpoint(checkpoint, EncodedFragments(**sections))
+    return LoadedCheckpoint(checkpoint, EncodedFragments(**sections, holders=holders))
 
 
-def checkpoint_from_json(data: bytes) -> WorkflowCheckpoint:
+def checkpoint_from_json(
+    data: bytes, documents: DocumentSource | None = None
+) -> WorkflowCheckpoint:
     """Parse, validate and decode a checkpoint document's bytes."""
-    return decode_checkpoint(parse_checkpoint(data))
+    return decode_checkpoint(parse_checkpoint(data), documents)

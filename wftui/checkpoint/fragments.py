@@ -6,6 +6,9 @@ inside the checkpoint, and each fragment is tied to the very object it encodes: 
 field was replaced (``model_copy(update=...)``) no longer holds that object, so its new value is
 encoded afresh and what the caller set is what gets saved. Values must not be changed in place
 after their fragment was made (the engine's are never handed out).
+
+A fragment is the value's stored form: its typed JSON, or a reference to the checkpoint of the same
+run that holds it (``wftui.checkpoint.references``), which the engine writes for unchanged state.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class EncodedFragments:
 
     executor_states: Section = field(default_factory=dict)
     shared_state: Section = field(default_factory=dict)
+    # On a loaded checkpoint: {section: {key: Holder}}, where each value's stored form lives.
+    holders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def reusable(self, section: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """The fragments of ``section`` whose value is still the object ``values`` holds."""

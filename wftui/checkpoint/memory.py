@@ -7,6 +7,11 @@ objects do not leak into saved checkpoints, and a load rebuilds fresh objects.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Literal
+
+from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
@@ -25,6 +30,8 @@ class InMemoryCheckpointStorage:
         self.serializer = serializer
         self._saved: dict[str, tuple[bytes, CheckpointSummary]] = {}
         self._problems: list[ListingProblem] = []
+        self._changes: list[Change] = []  # change n has seq n + 1
+        self._wakers: set[asyncio.Event] = set()  # one per running watcher, in its own loop
 
     @property
     def problems(self) -> list[ListingProblem]:
@@ -35,22 +42,59 @@ class InMemoryCheckpointStorage:
     ) -> str:
         checkpoint_id = validate_checkpoint_id(checkpoint.checkpoint_id)
         data = self.serializer.dumps(checkpoint, encoded)
-        self._saved[checkpoint_id] = (data, checkpoint.summary(len(data)))
+        await self._store(data, checkpoint)
         return checkpoint_id
 
-    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
-        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
-        return None if saved is None else self.serializer.loads(saved[0])
+    async def save_document(self, data: bytes) -> str:
+        """Keep another store's document verbatim, once it parses."""
+        parsed = self.serializer.parse(data)
+        checkpoint_id = validate_checkpoint_id(parsed.checkpoint_id)
+        await self._store(data, parsed)
+        return checkpoint_id
 
-    async def load_document(self, checkpoint_id: str) -> bytes | None:
+    async def _store(self, data: bytes, checkpoint: WorkflowCheckpoint) -> None:
+        self._saved[checkpoint.checkpoint_id] = (data, checkpoint.summary(len(data)))
+        self._record(checkpoint.checkpoint_id, checkpoint.workflow_id, "saved")
+
+    def _record(
+        self, checkpoint_id: str, workflow_id: str, kind: Literal["saved", "deleted"]
+    ) -> None:
+        self._changes.append(Change(len(self._changes) + 1, checkpoint_id, workflow_id, kind))
+        for waker in self._wakers:
+            waker.set()
+
+    async def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
+        """Every change after ``after_seq``, then each new one as this process makes it."""
+        seq = after_seq
+        waker = asyncio.Event()
+        self._wakers.add(waker)
+        try:
+            while True:
+                waker.clear()
+                while seq < len(self._changes):
+                    seq += 1
+                    yield self._changes[seq - 1]
+                if seq >= len(self._changes):
+                    await waker.wait()
+        finally:
+            self._wakers.discard(waker)
+
+    def _document(self, checkpoint_id: str) -> bytes | None:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
         return None if saved is None else saved[0]
 
+    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
+        data = self._document(checkpoint_id)
+        return None if data is None else self.serializer.loads(data, self._document)
+
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
+        return self._document(checkpoint_id)
+
     async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
-        saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
-        if saved is None:
+        data = self._document(checkpoint_id)
+        if data is None:
             return None
-        return self.serializer.decode_with_fragments(self.serializer.parse(saved[0]))
+        return self.serializer.decode_with_fragments(self.serializer.parse(data), self._document)
 
     def _summaries(self, workflow_id: str | None) -> list[CheckpointSummary]:
         return _newest_first(
@@ -75,14 +119,26 @@ class InMemoryCheckpointStorage:
         checkpoints, problems = [], []
         for summary in reversed(self._summaries(workflow_id)):
             try:
-                checkpoints.append(self.serializer.loads(self._saved[summary.checkpoint_id][0]))
+                checkpoints.append(
+                    self.serializer.loads(self._saved[summary.checkpoint_id][0], self._document)
+                )
             except CheckpointDecodingError as error:
                 problems.append(ListingProblem(path=summary.checkpoint_id, reason=str(error)))
         self._problems = problems
         return checkpoints
 
     async def delete_checkpoint(self, checkpoint_id: str) -> bool:
-        return self._saved.pop(validate_checkpoint_id(checkpoint_id), None) is not None
+        return await self.delete_checkpoints([checkpoint_id]) == 1
+
+    async def delete_checkpoints(self, checkpoint_ids: Sequence[str]) -> int:
+        valid = list(dict.fromkeys(validate_checkpoint_id(each) for each in checkpoint_ids))
+        deleted = 0
+        for checkpoint_id in valid:
+            gone = self._saved.pop(checkpoint_id, None)
+            if gone is not None:
+                self._record(checkpoint_id, gone[1].workflow_id, "deleted")
+                deleted += 1
+        return deleted
 
     async def get_latest(self, workflow_id: str | None = None) -> WorkflowCheckpoint | None:
         summaries = self._summaries(workflow_id)

@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 from wftui.checkpoint import document
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.references import DocumentSource
 
 
 @runtime_checkable
@@ -28,15 +29,21 @@ class CheckpointSerializer(Protocol):
         for naming a class this process has not registered. ``CheckpointDecodingError`` if bad."""
         ...
 
-    def decode(self, parsed: WorkflowCheckpoint) -> WorkflowCheckpoint:
-        """The values of a ``parse`` result rebuilt."""
+    def decode(
+        self, parsed: WorkflowCheckpoint, documents: DocumentSource | None = None
+    ) -> WorkflowCheckpoint:
+        """The values of a ``parse`` result rebuilt; state it refers to in other checkpoints of
+        its run (``wftui.checkpoint.references``) is read from ``documents``, the store's
+        documents by id (verbatim bytes, None when missing)."""
         ...
 
-    def decode_with_fragments(self, parsed: WorkflowCheckpoint) -> LoadedCheckpoint:
+    def decode_with_fragments(
+        self, parsed: WorkflowCheckpoint, documents: DocumentSource | None = None
+    ) -> LoadedCheckpoint:
         """As ``decode``, with each state value's stored typed JSON, for a resume to reuse."""
         ...
 
-    def loads(self, data: bytes) -> WorkflowCheckpoint:
+    def loads(self, data: bytes, documents: DocumentSource | None = None) -> WorkflowCheckpoint:
         """``parse`` then ``decode``."""
         ...
 
@@ -52,14 +59,18 @@ class JsonCheckpointSerializer:
     def parse(self, data: bytes) -> WorkflowCheckpoint:
         return document.parse_checkpoint(data)
 
-    def decode(self, parsed: WorkflowCheckpoint) -> WorkflowCheckpoint:
-        return document.decode_checkpoint(parsed)
+    def decode(
+        self, parsed: WorkflowCheckpoint, documents: DocumentSource | None = None
+    ) -> WorkflowCheckpoint:
+        return document.decode_checkpoint(parsed, documents)
 
-    def decode_with_fragments(self, parsed: WorkflowCheckpoint) -> LoadedCheckpoint:
-        return document.decode_with_fragments(parsed)
+    def decode_with_fragments(
+        self, parsed: WorkflowCheckpoint, documents: DocumentSource | None = None
+    ) -> LoadedCheckpoint:
+        return document.decode_with_fragments(parsed, documents)
 
-    def loads(self, data: bytes) -> WorkflowCheckpoint:
-        return document.checkpoint_from_json(data)
+    def loads(self, data: bytes, documents: DocumentSource | None = None) -> WorkflowCheckpoint:
+        return document.checkpoint_from_json(data, documents)
 
 
 DEFAULT_SERIALIZER = JsonCheckpointSerializer()

@@ -1,6 +1,7 @@
 """Stores named by URL: one table from scheme to backend, plus entry points for third parties.
 
-``file:DIR`` (or a bare path) and ``memory:`` are built in; a package adds a scheme by declaring
+``file:DIR`` (or a bare path), ``sqlite:PATH``, ``postgresql://...`` (or ``postgres://``, with
+``?schema=NAME``) and ``memory:`` are built in; a package adds a scheme by declaring
 an entry point in the ``wftui.stores`` group whose object is called as
 ``opener(location, create=..., serializer=...)`` and returns a ``CheckpointStorage``.
 """
@@ -13,11 +14,13 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wftui.checkpoint.errors import CheckpointError
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
+from wftui.checkpoint.sql.sqlite import SqliteCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
 
 ENTRY_POINT_GROUP = "wftui.stores"
@@ -39,9 +42,9 @@ def _open_file(
 ) -> CheckpointStorage:
     folder = Path(location.removeprefix("//") or ".")
     if folder.exists() and not folder.is_dir():
-        raise StoreUrlError(f"{folder} is a file, not a checkpoint folder")
+        raise StoreUrlError(f"checkpoint folder {folder} is a file, not a folder")
     if not create and not folder.is_dir():
-        raise StoreUrlError(f"no checkpoint folder at {folder}")
+        raise StoreUrlError(f"checkpoint folder {folder} does not exist")
     return FileCheckpointStorage(folder, serializer=serializer)
 
 
@@ -51,7 +54,36 @@ def _open_memory(
     return InMemoryCheckpointStorage(serializer)
 
 
-BUILT_IN: dict[str, StoreOpener] = {"file": _open_file, "memory": _open_memory}
+def _open_sqlite(
+    location: str, *, create: bool, serializer: CheckpointSerializer
+) -> CheckpointStorage:
+    path = Path(location.removeprefix("//"))
+    if not location.removeprefix("//"):
+        raise StoreUrlError("sqlite: needs a file, as in sqlite:runs.db")
+    if path.is_dir():
+        raise StoreUrlError(f"{path} is a folder, not a SQLite file")
+    if not create and not path.is_file():
+        raise StoreUrlError(f"no SQLite store at {path}")
+    return SqliteCheckpointStorage(path, serializer=serializer, create=create)
+
+
+def _open_postgres(
+    location: str, *, create: bool, serializer: CheckpointSerializer
+) -> CheckpointStorage:
+    from wftui.checkpoint.sql.postgres import PostgresCheckpointStorage  # psycopg only now
+
+    return PostgresCheckpointStorage.from_url(
+        f"postgresql:{location}", serializer=serializer, create=create
+    )
+
+
+BUILT_IN: dict[str, StoreOpener] = {
+    "file": _open_file,
+    "sqlite": _open_sqlite,
+    "postgresql": _open_postgres,
+    "postgres": _open_postgres,
+    "memory": _open_memory,
+}
 
 
 def _third_party() -> dict[str, Callable[[], Any]]:
@@ -87,3 +119,20 @@ def open_store(
         )
     third: StoreOpener = loader()
     return third(location, create=create, serializer=serializer)
+
+
+def display_url(url: str | os.PathLike[str]) -> str:
+    """A store URL fit for a header or a log: any password (in the user part or the query)
+    left out. A bare path reads as ``file:PATH``."""
+    text = os.fspath(url)
+    if _SCHEME.match(text) is None:
+        return f"file:{text}"
+    parts = urlsplit(text)
+    if parts.password is None and "password" not in parts.query:
+        return text
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host += f":{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"]
+    return urlunsplit(parts._replace(netloc=user + host, query=urlencode(query)))

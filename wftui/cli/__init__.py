@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Sequence
 
 from wftui.cli.commands import dispatch
+from wftui.cli.costs import run_budget
 from wftui.cli.errors import EXIT_USAGE, CliError, user_errors
 from wftui.cli.parser import build_parser, normalise
 
@@ -21,7 +22,8 @@ __all__ = ["CliError", "build_parser", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(normalise(sys.argv[1:] if argv is None else argv))
     try:
-        return dispatch(args)
+        with run_budget(args):
+            return dispatch(args)
     except BrokenPipeError:
         # The reader went away (``wftui run | head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

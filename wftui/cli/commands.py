@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from wftui.checkpoint.file import FileCheckpointStorage
-from wftui.checkpoint.storage import validate_checkpoint_id
+from wftui.checkpoint.capabilities import BulkDeletingStorage
+from wftui.checkpoint.document import parse_checkpoint
+from wftui.checkpoint.references import refuse_if_referenced, whole_document
+from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
+from wftui.cli.costs import cost_flags, report_spending, with_ledger
 from wftui.cli.errors import CliError
 from wftui.cli.llm import llm_flags, with_cassette
 from wftui.cli.output import (
@@ -21,30 +25,10 @@ from wftui.cli.output import (
     summary_header,
     summary_row,
 )
+from wftui.cli.stores import DIR_VARIABLE, STORE_VARIABLE, choose_store, open_chosen, opened
 from wftui.engine.workflow import GraphMismatchError
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tracing import traced
-
-
-def _storage(args: argparse.Namespace, *, create: bool = False) -> FileCheckpointStorage:
-    """The checkpoint folder's storage; only commands that save (``create``) make the folder."""
-    folder = Path(args.checkpoint_dir)
-    if folder.exists() and not folder.is_dir():
-        raise CliError(f"checkpoint folder {args.checkpoint_dir} is a file, not a folder")
-    if not create and not folder.is_dir():
-        raise CliError(f"checkpoint folder {args.checkpoint_dir} does not exist")
-    return FileCheckpointStorage(folder)
-
-
-async def _delete(storage: FileCheckpointStorage, checkpoint_id: str) -> None:
-    try:
-        await storage.delete_checkpoint(checkpoint_id)
-    except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise CliError(
-            f"cannot delete checkpoint {checkpoint_id} from {storage.storage_path}: {reason}"
-            " (deleting needs write access to the folder)"
-        ) from error
 
 
 def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec, storage: object) -> Any:
@@ -70,7 +54,7 @@ def _describe(client: Any) -> str:
     return describe_chat_client(client)
 
 
-async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
+async def _resolve_id(args: argparse.Namespace, storage: CheckpointStorage, prefix: str) -> str:
     """Accept a unique prefix, as the seed notebook does; say why a matching file is unusable."""
     validate_checkpoint_id(prefix)
     ids = await storage.list_checkpoint_ids()
@@ -82,8 +66,8 @@ async def _resolve_id(storage: FileCheckpointStorage, prefix: str) -> str:
     if not matches:
         for problem in storage.problems:
             if Path(problem.path).name.startswith(prefix):
-                raise CliError(f"checkpoint file {problem.path} is unusable: {problem.reason}")
-        raise CliError(f"no checkpoint {prefix!r} in {storage.storage_path}")
+                raise CliError(f"checkpoint {problem.path} is unusable: {problem.reason}")
+        raise CliError(f"no checkpoint {prefix!r} in {choose_store(args).display}")
     raise CliError(f"{prefix!r} matches {len(matches)} checkpoints; give more of the id")
 
 
@@ -94,17 +78,18 @@ def _header(args: argparse.Namespace, line: str) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline)
-    storage = _storage(args, create=True)
-    client = _chat_client(args, pipeline, storage)
-    workflow = pipeline.create_workflow(storage, client)
-    text = args.input if args.input is not None else pipeline.default_input
-    _header(
-        args,
-        f"pipeline: {pipeline.name} | chat: {_describe(client)} | checkpoints: {args.checkpoint_dir}",
-    )
-    return await print_events(
-        args, traced(workflow.run_stream(text), name=workflow.name, chat_client=client)
-    )
+    async with opened(args, create=True) as storage:
+        client = _chat_client(args, pipeline, storage)
+        workflow = pipeline.create_workflow(storage, client)
+        text = args.input if args.input is not None else pipeline.default_input
+        _header(
+            args,
+            f"pipeline: {pipeline.name} | chat: {_describe(client)} | "
+            f"checkpoints: {choose_store(args).display}",
+        )
+        events = workflow.run_stream(text, raise_on_failure=False)
+        events = traced(events, name=workflow.name, chat_client=client)
+        return await print_events(args, report_spending(args, storage, events))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -119,36 +104,43 @@ def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
 
 async def _resume(args: argparse.Namespace) -> int:
     responses = _parse_responses(args.respond)
-    storage = _storage(args)
+    async with opened(args, create=False) as storage:
+        return await _resume_in(args, storage, responses)
+
+
+async def _resume_in(
+    args: argparse.Namespace, storage: CheckpointStorage, responses: dict[str, str]
+) -> int:
     pipeline = load_pipeline(args.pipeline)
-    checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     client = _chat_client(args, pipeline, storage)
     workflow = pipeline.create_workflow(storage, client)
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )
-    events = traced(
-        workflow.run_stream_from_checkpoint(
-            checkpoint_id, checkpoint_storage=storage, responses=responses or None
-        ),
-        name=workflow.name,
-        chat_client=client,
+    events = workflow.run_stream_from_checkpoint(
+        checkpoint_id,
+        checkpoint_storage=storage,
+        responses=responses or None,
+        raise_on_failure=False,  # print_events reports the failure and sets the exit code
     )
+    events = traced(events, name=workflow.name, chat_client=client)
+    events = report_spending(args, storage, events)
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
     except GraphMismatchError as error:
         if args.pipeline:
             raise
-        raise CliError(f"{error}; {_whose(args, storage, checkpoint_id)}") from error
+        raise CliError(f"{error}; {await _whose(args, storage, checkpoint_id)}") from error
 
 
-def _whose(args: argparse.Namespace, storage: FileCheckpointStorage, checkpoint_id: str) -> str:
+async def _whose(args: argparse.Namespace, storage: CheckpointStorage, checkpoint_id: str) -> str:
     """Which pipeline a checkpoint needs, and the command that resumes it with that pipeline.
 
     The pipeline is named when the checkpoint's metadata records it (``pipeline``); otherwise
     the command says PIPELINE and the workflow's name is the clue.
     """
-    document = stored_document(storage.storage_path, checkpoint_id)
+    document = await stored_document(storage, checkpoint_id)
     metadata = document.get("metadata")
     recorded = metadata.get("pipeline") if isinstance(metadata, dict) else None
     pipeline = recorded if isinstance(recorded, str) and recorded else "PIPELINE"
@@ -159,7 +151,7 @@ def _whose(args: argparse.Namespace, storage: FileCheckpointStorage, checkpoint_
     )
 
 
-async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: bool) -> int:
+async def _prune(storage: CheckpointStorage, keep_runs: int, *, dry_run: bool) -> int:
     """Keep the newest ``keep_runs`` runs whole; a run is only ever removed entirely."""
     if keep_runs < 1:
         raise CliError("--keep-runs must be at least 1 (use 'checkpoints delete' for single ones)")
@@ -171,8 +163,7 @@ async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: boo
     if not dry_run:
         from wftui.agents.cassette import delete_cassettes
 
-        for summary in doomed:
-            await _delete(storage, summary.checkpoint_id)
+        await _delete_all(storage, [summary.checkpoint_id for summary in doomed])
         delete_cassettes(storage, old_runs)
     kept = len(newest_first) - len(doomed)
     print(
@@ -182,7 +173,16 @@ async def _prune(storage: FileCheckpointStorage, keep_runs: int, *, dry_run: boo
     return 0
 
 
-async def _list(storage: FileCheckpointStorage, args: argparse.Namespace) -> int:
+async def _delete_all(storage: CheckpointStorage, checkpoint_ids: list[str]) -> None:
+    """In one transaction where the store can; one by one where it cannot."""
+    if isinstance(storage, BulkDeletingStorage):
+        await storage.delete_checkpoints(checkpoint_ids)
+        return
+    for checkpoint_id in checkpoint_ids:
+        await storage.delete_checkpoint(checkpoint_id)
+
+
+async def _list(storage: CheckpointStorage, args: argparse.Namespace) -> int:
     summaries = await storage.list_summaries()
     if args.run:
         summaries = [s for s in summaries if s.workflow_id.startswith(args.run)]
@@ -193,7 +193,7 @@ async def _list(storage: FileCheckpointStorage, args: argparse.Namespace) -> int
         for summary in summaries:
             print(summary_row(summary))
         if not summaries:
-            print(f"(no checkpoints in {storage.storage_path})")
+            print(f"(no checkpoints in {choose_store(args).display})")
     for problem in storage.problems:
         print(f"warning: skipped {problem.path}: {problem.reason}", file=sys.stderr)
     return 0
@@ -204,30 +204,43 @@ async def _checkpoints(args: argparse.Namespace) -> int:
     if action is None:
         args.print_checkpoints_help()
         return 0
-    storage = _storage(args)
+    if action == "copy":
+        from wftui.cli.copy import copy_command
+
+        return await copy_command(args)
+    async with opened(args, create=False) as storage:
+        return await _checkpoint_action(args, action, storage)
+
+
+async def _checkpoint_action(
+    args: argparse.Namespace, action: str, storage: CheckpointStorage
+) -> int:
     if action == "list":
         return await _list(storage, args)
     if action == "prune":
         return await _prune(storage, args.keep_runs, dry_run=args.dry_run)
-    checkpoint_id = await _resolve_id(storage, args.checkpoint_id)
+    checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     if action == "show":
-        document = stored_document(storage.storage_path, checkpoint_id)
+        document = with_ledger(await stored_document(storage, checkpoint_id), args)
+        document.update(await whole_document(storage, checkpoint_id, parse_checkpoint) or {})
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
-    await _delete(storage, checkpoint_id)
+    await refuse_if_referenced(storage, checkpoint_id, parse_checkpoint)
+    await storage.delete_checkpoint(checkpoint_id)
     print(f"deleted {checkpoint_id}")
     return 0
 
 
 def _app(args: argparse.Namespace) -> int:
-    from wftui.tui.app import KeymapError, run_app
+    from wftui.tui.app import KeymapError, SettingsError, run_app
 
     pipeline = load_pipeline(args.pipeline)
-    storage = _storage(args, create=True)
+    choice = choose_store(args)
+    storage = open_chosen(args, create=True)
     client = _chat_client(args, pipeline, storage)
     try:
-        run_app(pipeline, storage, client)
-    except KeymapError as error:
+        run_app(pipeline, storage, client, store_label=choice.display)
+    except (KeymapError, SettingsError) as error:
         raise CliError(str(error)) from error
     return 0
 
@@ -235,7 +248,11 @@ def _app(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from wftui.tui.serve import serve
 
-    command = [sys.executable, "-m", "wftui", "app", "--checkpoint-dir", args.checkpoint_dir]
+    # The app processes get the store through the environment: a password in a URL stays out
+    # of their command lines (which any local user can list).
+    os.environ[STORE_VARIABLE] = choose_store(args).url
+    os.environ.pop(DIR_VARIABLE, None)
+    command = [sys.executable, "-m", "wftui", "app"]
     command += ["--chat", args.chat, "--llm-retries", str(args.llm_retries)]
     if args.llm_timeout is not None:
         command += ["--llm-timeout", str(args.llm_timeout)]
@@ -243,8 +260,20 @@ def _serve(args: argparse.Namespace) -> int:
         command.append(args.pipeline)
     if args.env_file:
         command += ["--env-file", args.env_file]
+    command += cost_flags(args)
     command += llm_flags(args)
     serve(command, host=args.host, port=args.port)
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from wftui.tui.graph.mermaid import to_mermaid
+    from wftui.tui.graph.model import graph_from_workflow
+
+    pipeline = load_pipeline(args.pipeline)
+    # The graph needs no store and no model: building the workflow runs no executor.
+    workflow = pipeline.create_workflow(None, pipeline.default_chat_client())
+    print(to_mermaid(graph_from_workflow(workflow), title=pipeline.name), end="")
     return 0
 
 
@@ -257,4 +286,6 @@ def dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_checkpoints(args))
     if args.command == "serve":
         return _serve(args)
+    if args.command == "graph":
+        return _graph(args)
     return _app(args)

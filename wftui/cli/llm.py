@@ -21,6 +21,18 @@ if TYPE_CHECKING:
 LLM_DEFAULT = "call"
 
 
+def _cassettes_travel_with_copies() -> None:
+    """``checkpoints copy`` copies a run's cassettes with its checkpoints."""
+    from wftui.agents.cassette import copy_run_cassettes
+    from wftui.checkpoint.copy import EXTRA_STEPS
+
+    if copy_run_cassettes not in EXTRA_STEPS:
+        EXTRA_STEPS.append(copy_run_cassettes)
+
+
+_cassettes_travel_with_copies()
+
+
 def add_llm_options(parser: argparse.ArgumentParser) -> None:
     from wftui.agents.cassette import LLM_MODES
 

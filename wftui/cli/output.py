@@ -7,15 +7,14 @@ import json
 import shlex
 import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from wftui.agents.backends import AUTO
-from wftui.checkpoint.codec import parse_checkpoint
 from wftui.checkpoint.model import CheckpointSummary
-from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
+from wftui.checkpoint.serializer import DEFAULT_SERIALIZER
+from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.cli.errors import EXIT_FAILED_RUN, CliError
-from wftui.cli.parser import DEFAULT_CHECKPOINT_DIR
+from wftui.cli.stores import choose_store
 from wftui.engine.events import (
     CheckpointSavedEvent,
     RequestInfoEvent,
@@ -30,13 +29,12 @@ from wftui.engine.events import (
 def resume_command(
     args: argparse.Namespace, checkpoint_id: str, pipeline: str | None = None
 ) -> str:
-    """The command that resumes ``checkpoint_id`` with this invocation's pipeline, folder and
+    """The command that resumes ``checkpoint_id`` with this invocation's pipeline, store and
     chat backend (``pipeline`` overrides the invocation's)."""
     words = ["wftui", "resume", checkpoint_id]
     if pipeline or args.pipeline:
         words.append(pipeline or args.pipeline)
-    if args.checkpoint_dir != DEFAULT_CHECKPOINT_DIR:
-        words += ["--checkpoint-dir", args.checkpoint_dir]
+    words += choose_store(args).words
     if getattr(args, "chat", AUTO) != AUTO:
         words += ["--chat", args.chat]
     if getattr(args, "env_file", None):
@@ -125,23 +123,19 @@ async def print_events(
     return EXIT_FAILED_RUN if failed else 0
 
 
-def stored_document(storage_path: Path, checkpoint_id: str) -> dict[str, Any]:
-    """The checkpoint file as stored, plus its status.
+async def stored_document(storage: CheckpointStorage, checkpoint_id: str) -> dict[str, Any]:
+    """The checkpoint as stored, plus its status.
 
     Values stay typed JSON: rebuilding them would need the pipeline's types imported, and
     ``show`` must work for any run's checkpoint without naming its pipeline.
     """
-    path = storage_path / f"{validate_checkpoint_id(checkpoint_id)}.json"
+    data = await storage.load_document(checkpoint_id)
+    if data is None:
+        raise CliError(f"no checkpoint {checkpoint_id!r}")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CliError(f"no checkpoint {checkpoint_id!r}") from None
-    except OSError as error:
-        raise CliError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        status = parse_checkpoint(data).status
+        status = DEFAULT_SERIALIZER.parse(data).status
     except CheckpointDecodingError as error:
-        raise CheckpointDecodingError(f"checkpoint {checkpoint_id} ({path}): {error}") from None
+        raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
     document: dict[str, Any] = json.loads(data)
     document["status"] = status.value
     return document

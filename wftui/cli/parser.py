@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from wftui.agents.backends import AUTO, chat_backend_names
+from wftui.cli.costs import add_cost_options
 from wftui.cli.llm import add_llm_options
+from wftui.cli.stores import add_store_options
 from wftui.loader import DEFAULT_PIPELINE
 
-DEFAULT_CHECKPOINT_DIR = ".wftui/checkpoints"
-COMMANDS = ("app", "run", "resume", "checkpoints", "serve")
+COMMANDS = ("app", "run", "resume", "checkpoints", "serve", "graph")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--checkpoint-dir",
-        default=os.environ.get("WFTUI_CHECKPOINT_DIR", DEFAULT_CHECKPOINT_DIR),
-        help="where checkpoints live (env WFTUI_CHECKPOINT_DIR; default %(default)s)",
-    )
+    add_store_options(parser)
+    _add_debug(parser)
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
@@ -48,6 +48,7 @@ def _add_chat(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="retries of a model call that failed before answering (default %(default)s)",
     )
+    add_cost_options(parser)
     add_llm_options(parser)
 
 
@@ -92,6 +93,7 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     _add_common(listing)
     show = checkpoint_commands.add_parser("show", help="print one checkpoint in full")
     show.add_argument("checkpoint_id")
+    add_cost_options(show, limits=False)
     _add_common(show)
     delete = checkpoint_commands.add_parser("delete", help="delete one checkpoint")
     delete.add_argument("checkpoint_id")
@@ -104,6 +106,15 @@ def _add_checkpoints(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     prune.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
     _add_common(prune)
+    copy = checkpoint_commands.add_parser(
+        "copy", help="copy checkpoints between two stores (again: only what changed)"
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="store to read")
+    copy.add_argument(
+        "--to", dest="destination", required=True, metavar="URL", help="store to write (made)"
+    )
+    copy.add_argument("--run", help="only this run (workflow id)")
+    _add_debug(copy)
 
 
 def _version() -> str:
@@ -117,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wftui",
         description="Workflow engine with checkpoints and resume, and a terminal app to watch it.",
-        epilog="With no command, opens the app: wftui [PIPELINE] [--checkpoint-dir DIR]",
+        epilog="With no command, opens the app: wftui [PIPELINE] [--store URL | --checkpoint-dir DIR]",
     )
     parser.add_argument("--version", action="version", version=f"wftui {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -149,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_chat(resume)
 
     _add_checkpoints(commands)
+
+    graph = commands.add_parser("graph", help="print a pipeline's graph (--mermaid for docs)")
+    _pipeline_argument(graph)
+    graph.add_argument(
+        "--mermaid", action="store_true", help="print a Mermaid flowchart (the only format yet)"
+    )
 
     serve = commands.add_parser("serve", help="serve the app in a browser (textual-serve)")
     _pipeline_argument(serve)

@@ -1,6 +1,6 @@
 """The workflow engine: executors, edges, supersteps, checkpoints, resume. No UI, no I/O."""
 
-from wftui.engine.builder import WorkflowBuilder
+from wftui.engine.builder import ExecutorProvider, WorkflowBuilder
 from wftui.engine.context import WorkflowContext
 from wftui.engine.edges import (
     Case,
@@ -16,9 +16,11 @@ from wftui.engine.edges import (
 )
 from wftui.engine.errors import (
     CheckpointNotFoundError,
+    EnvelopeInputError,
     GraphMismatchError,
     NoCheckpointStorageError,
     WorkflowAlreadyRunningError,
+    WorkflowFailedError,
     WorkflowRunError,
 )
 from wftui.engine.events import (
@@ -42,6 +44,7 @@ from wftui.engine.events import (
     WorkflowWarningEvent,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError, handler
+from wftui.engine.function_executor import FunctionExecutor, executor
 from wftui.engine.graph import ExecutorInfo, WorkflowGraph
 from wftui.engine.records import Message
 from wftui.engine.request_info import (
@@ -60,6 +63,7 @@ __all__ = [
     "EdgeGroup",
     "EdgeInfo",
     "EdgeKind",
+    "EnvelopeInputError",
     "Executor",
     "ExecutorCompletedEvent",
     "ExecutorEvent",
@@ -67,8 +71,10 @@ __all__ = [
     "ExecutorInfo",
     "ExecutorInvokeEvent",
     "ExecutorInvokedEvent",
+    "ExecutorProvider",
     "FanInEdgeGroup",
     "FanOutEdgeGroup",
+    "FunctionExecutor",
     "GraphMismatchError",
     "Message",
     "NoCheckpointStorageError",
@@ -90,6 +96,7 @@ __all__ = [
     "WorkflowErrorDetails",
     "WorkflowEvent",
     "WorkflowEventSource",
+    "WorkflowFailedError",
     "WorkflowFailedEvent",
     "WorkflowGraph",
     "WorkflowOutputEvent",
@@ -99,5 +106,6 @@ __all__ = [
     "WorkflowStartedEvent",
     "WorkflowStatusEvent",
     "WorkflowWarningEvent",
+    "executor",
     "handler",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from wftui.checkpoint.codec import register_type
 from wftui.checkpoint.storage import CheckpointStorage
@@ -14,22 +14,47 @@ from wftui.engine.edges import (
     Condition,
     Default,
     EdgeGroup,
+    EdgeInfo,
     FanInEdgeGroup,
     FanOutEdgeGroup,
     SingleEdgeGroup,
     SwitchCaseEdgeGroup,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError
+from wftui.engine.runner import Durability, checked_durability
 from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
 from wftui.engine.workflow import Workflow
 
 DEFAULT_MAX_ITERATIONS = 100
 
 
+@runtime_checkable
+class ExecutorProvider(Protocol):
+    """Something that runs as a workflow step through an executor it makes, e.g. an agent.
+
+    The builder takes these wherever it takes an executor and asks each object once, so the
+    engine need not know the agents package that implements it."""
+
+    def as_executor(self) -> Executor: ...
+
+
+Node: TypeAlias = Executor | ExecutorProvider
+
+
 def _checked_max_iterations(max_iterations: int) -> int:
     if max_iterations < 1:
         raise WorkflowDefinitionError(f"max_iterations must be at least 1, not {max_iterations}")
     return max_iterations
+
+
+def _can_deliver(source: Executor, target: Executor, group: EdgeGroup) -> bool:
+    """Whether some message ``source`` declares could reach a handler of ``target``."""
+    sent = source.output_types
+    accepted = target.input_types
+    if sent is None or any(is_catch_all(t) for t in accepted):
+        return True
+    delivered = group.delivered_types(sent)
+    return any(could_match(s, a) for s in delivered for a in accepted)
 
 
 class WorkflowBuilder:
@@ -41,11 +66,24 @@ class WorkflowBuilder:
         self._max_iterations = _checked_max_iterations(max_iterations)
         self._name = name
         self._executors: dict[str, Executor] = {}
+        self._provided: dict[int, Executor] = {}  # id(provider) -> the executor it made
+        self._edges: set[tuple[str, str]] = set()
         self._groups: list[EdgeGroup] = []
+        self._group_edges: list[tuple[EdgeGroup, list[EdgeInfo]]] = []  # each group's, built once
         self._start: Executor | None = None
         self._storage: CheckpointStorage | None = None
+        self._durability: Durability = "sync"
 
-    def _add_executor(self, executor: Executor) -> str:
+    def _executor_of(self, node: Node) -> Executor:
+        if isinstance(node, Executor) or not isinstance(node, ExecutorProvider):
+            return node
+        made = self._provided.get(id(node))
+        if made is None:
+            made = self._provided[id(node)] = node.as_executor()
+        return made
+
+    def _add_executor(self, node: Node) -> str:
+        executor = self._executor_of(node)
         if not isinstance(executor, Executor):
             raise WorkflowDefinitionError(
                 f"expected an Executor, got {type(executor).__name__}: {executor!r}"
@@ -66,41 +104,43 @@ class WorkflowBuilder:
     def _add_group(
         self,
         group_class: type[EdgeGroup],
-        sources: Sequence[Executor],
-        branches: list[tuple[Executor, Condition | None]],
+        sources: Sequence[Node],
+        branches: list[tuple[Node, Condition | None]],
     ) -> WorkflowBuilder:
         source_executor_ids = tuple(self._add_executor(source) for source in sources)
         group = group_class(
             source_executor_ids,
             tuple((self._add_executor(target), condition) for target, condition in branches),
         )
-        for edge in group.edges:
-            for existing in self._groups:
-                if any(
-                    (e.source_id, e.target_id) == (edge.source_id, edge.target_id)
-                    for e in existing.edges
-                ):
-                    raise WorkflowDefinitionError(
-                        f"duplicate edge {edge.source_id} -> {edge.target_id}"
-                    )
+        edges = group.edges
+        pairs = [(edge.source_id, edge.target_id) for edge in edges]
+        for source_id, target_id in pairs:
+            if (source_id, target_id) in self._edges:
+                raise WorkflowDefinitionError(f"duplicate edge {source_id} -> {target_id}")
+        self._edges.update(pairs)
         self._groups.append(group)
+        self._group_edges.append((group, edges))
         return self
 
     def add_edge(
-        self, source: Executor, target: Executor, condition: Condition | None = None
+        self, source: Node, target: Node, condition: Condition | None = None
     ) -> WorkflowBuilder:
         return self._add_group(SingleEdgeGroup, [source], [(target, condition)])
 
-    def add_fan_out_edges(self, source: Executor, targets: Sequence[Executor]) -> WorkflowBuilder:
+    def add_fan_out_edges(self, source: Node, targets: Sequence[Node]) -> WorkflowBuilder:
         """Every message from ``source`` goes to each target that can handle it."""
         if not targets:
-            raise WorkflowDefinitionError(f"fan-out from {source.id} needs at least one target")
+            raise WorkflowDefinitionError(
+                f"fan-out from {self._executor_of(source).id} needs at least one target"
+            )
         return self._add_group(FanOutEdgeGroup, [source], [(target, None) for target in targets])
 
-    def add_fan_in_edges(self, sources: Sequence[Executor], target: Executor) -> WorkflowBuilder:
+    def add_fan_in_edges(self, sources: Sequence[Node], target: Node) -> WorkflowBuilder:
         """``target`` receives one list once every source has sent."""
         if not sources:
-            raise WorkflowDefinitionError(f"fan-in to {target.id} needs at least one source")
+            raise WorkflowDefinitionError(
+                f"fan-in to {self._executor_of(target).id} needs at least one source"
+            )
         return self._add_group(FanInEdgeGroup, sources, [(target, None)])
 
     def add_switch_case_edge_group(
@@ -112,19 +152,18 @@ class WorkflowBuilder:
             raise WorkflowDefinitionError(
                 f"switch from {source.id}: at most one Default, and it must come last"
             )
-        branches: list[tuple[Executor, Condition | None]] = [
+        branches: list[tuple[Node, Condition | None]] = [
             (case.target, case.condition if isinstance(case, Case) else None) for case in cases
         ]
         return self._add_group(SwitchCaseEdgeGroup, [source], branches)
 
-    def add_chain(self, executors: Sequence[Executor]) -> WorkflowBuilder:
+    def add_chain(self, executors: Sequence[Node]) -> WorkflowBuilder:
         for source, target in itertools.pairwise(executors):
             self.add_edge(source, target)
         return self
 
-    def set_start_executor(self, executor: Executor) -> WorkflowBuilder:
-        self._start = executor
-        self._add_executor(executor)
+    def set_start_executor(self, executor: Node) -> WorkflowBuilder:
+        self._start = self._executors[self._add_executor(executor)]
         return self
 
     def set_max_iterations(self, max_iterations: int) -> WorkflowBuilder:
@@ -132,21 +171,29 @@ class WorkflowBuilder:
         self._max_iterations = _checked_max_iterations(max_iterations)
         return self
 
-    def with_checkpointing(self, checkpoint_storage: CheckpointStorage) -> WorkflowBuilder:
+    def with_checkpointing(
+        self, checkpoint_storage: CheckpointStorage, *, durability: Durability = "sync"
+    ) -> WorkflowBuilder:
+        """``durability``: "sync" saves each checkpoint before the next superstep; "async"
+        while it runs (see the README's Durability paragraph)."""
         self._storage = checkpoint_storage
+        self._durability = checked_durability(durability)
         return self
 
     def _check_edge_types(self) -> None:
-        for group in self._groups:
-            for edge in group.edges:
+        # Executors of one class share their handler specs, so a big graph of few classes
+        # checks each (sender, receiver, edge kind) once.
+        fits: dict[tuple[int, int, type[EdgeGroup]], bool] = {}
+        for group, edges in self._group_edges:
+            for edge in edges:
                 source = self._executors[edge.source_id]
                 target = self._executors[edge.target_id]
-                sent = source.output_types
-                accepted = target.input_types
-                if sent is None or any(is_catch_all(t) for t in accepted):
-                    continue
-                sent = group.delivered_types(sent)
-                if not any(could_match(s, a) for s in sent for a in accepted):
+                key = (id(source.handlers), id(target.handlers), type(group))
+                if key not in fits:
+                    fits[key] = _can_deliver(source, target, group)
+                if not fits[key]:
+                    sent = group.delivered_types(source.output_types or [])
+                    accepted = target.input_types
                     raise WorkflowDefinitionError(
                         f"edge {edge.source_id} -> {edge.target_id} can never deliver: "
                         f"{edge.source_id} sends {' | '.join(type_name(t) for t in sent) or 'nothing'}"
@@ -156,8 +203,9 @@ class WorkflowBuilder:
 
     def _register_declared_types(self) -> None:
         """Only types the workflow declares may be rebuilt from a checkpoint file."""
-        for executor in self._executors.values():
-            for spec in executor.handlers:
+        specs = {id(e.handlers): e.handlers for e in self._executors.values()}  # once per class
+        for handlers in specs.values():
+            for spec in handlers:
                 declared: list[Any] = [spec.message_type]
                 declared.extend(spec.output_types or ())
                 declared.extend(spec.workflow_output_types or ())
@@ -168,8 +216,8 @@ class WorkflowBuilder:
 
     def _check_reachable(self, start_id: str) -> None:
         successors: dict[str, set[str]] = {}
-        for group in self._groups:
-            for edge in group.edges:
+        for _, edges in self._group_edges:
+            for edge in edges:
                 successors.setdefault(edge.source_id, set()).add(edge.target_id)
         reached, frontier = {start_id}, [start_id]
         while frontier:
@@ -197,4 +245,5 @@ class WorkflowBuilder:
             max_iterations=self._max_iterations,
             name=self._name or self._start.id,
             checkpoint_storage=self._storage,
+            durability=self._durability,
         )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, Never
 
 from typing_extensions import TypeVar
 
 from wftui.checkpoint.codec import encode_value
+from wftui.checkpoint.document import text_problem
 from wftui.engine.events import (
     WorkflowEvent,
     WorkflowEventSource,
     WorkflowOutputEvent,
     WorkflowWarningEvent,
 )
+from wftui.engine.ledger import Counts, RunLedger, checked_counts
 from wftui.engine.records import Message, PendingRequest
 from wftui.engine.state import StoredValue, SuperstepScope
 from wftui.engine.typing_utils import match_distance, type_name
@@ -37,6 +40,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         committed_state: StoredValue | None,
         source_id: str,
         spec: HandlerSpec | None = None,
+        ledger: RunLedger | None = None,
     ) -> None:
         self.executor_id = executor_id
         self.source_id = source_id
@@ -44,6 +48,7 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         self._committed_shared_state = committed_shared_state
         self._committed_state = committed_state
         self._spec = spec
+        self._ledger = ledger if ledger is not None else RunLedger()
 
     def _check_declared(self, value: Any, declared: tuple[Any, ...] | None, verb: str) -> None:
         if declared is None or self._spec is None:
@@ -110,7 +115,17 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         return stored.read()
 
     async def set_shared_state(self, key: str, value: Any) -> None:
-        """Staged now, visible to other executors from the next superstep."""
+        """Staged now, visible to other executors from the next superstep.
+
+        A key a checkpoint cannot store is refused here, failing this executor at the call
+        rather than the save after the superstep."""
+        problem = text_problem(key)
+        if problem is not None:
+            error = TypeError if not isinstance(key, str) else ValueError
+            raise error(
+                f"{self.executor_id}: the shared state key {key!r} {problem}; "
+                "keys are saved as text in checkpoints"
+            )
         stored = StoredValue.of(value, f"shared_state.{key}")
         self._scope.shared_state.setdefault(self.executor_id, {})[key] = stored
 
@@ -125,3 +140,12 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         )
         self._scope.new_requests[request_id] = pending
         self._scope.events.put_nowait(pending.event())
+
+    def record_usage(self, counts: Mapping[str, Any]) -> None:
+        """Add what this executor spent (whole numbers by name, nested: see ``engine.ledger``)
+        to the run's ledger, which checkpoints keep."""
+        self._ledger.record(self.executor_id, checked_counts(counts, "usage"))
+
+    def run_usage(self) -> Counts:
+        """What the whole run has spent so far, across resumes (a copy)."""
+        return copy.deepcopy(self._ledger.totals)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from wftui.engine.executor import Executor
 from wftui.engine.records import Message
+from wftui.engine.request_info import RequestResponse
 
 Condition = Callable[[Any], bool]
 
@@ -248,6 +249,13 @@ class Router:
             for group in self._groups_by_source.get(message.source_id, []):
                 reached.extend(group.route(message, step))
             if message.target_id is not None and message.target_id not in reached:
+                if isinstance(message.data, RequestResponse) and message.target_id in (
+                    self._executors
+                ):
+                    # A human's answer goes back to the executor that asked even with no edge
+                    # there: the request was its way back, and an answer is never dropped.
+                    step.deliver(message.target_id, message)
+                    continue
                 raise RoutingError(
                     f"{message.source_id} sent {type(message.data).__name__} to "
                     f"{message.target_id}, but no edge from {message.source_id} leads there"

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from wftui.engine.typing_utils import (
-    is_catch_all,
     is_never,
     match_distance,
     type_name,
@@ -66,16 +65,26 @@ class HandlerSpec:
     output_types: tuple[Any, ...] | None
     workflow_output_types: tuple[Any, ...] | None
 
+    def as_dict(self) -> dict[str, Any]:
+        """agent-framework's description of a handler (its private ``_handler_spec``)."""
+        return {
+            "name": self.name,
+            "message_type": self.message_type,
+            "output_types": list(self.output_types or ()),
+            "workflow_output_types": list(self.workflow_output_types or ()),
+        }
 
-def _context_arguments(annotation: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
-    """Read ``WorkflowContext[TOut, TWorkflowOut]`` into (sent types, yielded types)."""
+
+def context_arguments(annotation: Any) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """Read ``WorkflowContext[TOut, TWorkflowOut]`` into (sent types, yielded types).
+
+    A bare ``WorkflowContext`` declares nothing (None: not checked); ``WorkflowContext[Any]``
+    declares Any, which every value matches."""
     args = typing.get_args(annotation)
     if not args:
         return None, None
 
     def declared(arg: Any) -> tuple[Any, ...] | None:
-        if is_catch_all(arg):
-            return None
         if is_never(arg) or arg is None or arg is type(None):
             return ()
         return union_members(arg)
@@ -94,7 +103,7 @@ def _resolve_handler(cls: type, name: str, function: HandlerFunction) -> Handler
         ) from error
     # ``handler`` checked the shape: three parameters, the message one annotated.
     _, message_param, ctx_param = inspect.signature(function).parameters
-    sent, yielded = _context_arguments(hints.get(ctx_param))
+    sent, yielded = context_arguments(hints.get(ctx_param))
     return HandlerSpec(name, function, hints[message_param], sent, yielded)
 
 
@@ -136,27 +145,38 @@ class Executor:
                 f"a {type(self).__name__}'s id must be a non-empty string (or left out)"
             )
         self.id: str = id or type(self).__name__
-        self._handlers = handler_specs(type(self))
-        if not self._handlers:
+        self._specs = self._find_handlers()
+        if not self._specs:
             raise WorkflowDefinitionError(f"executor {self.id} has no @handler methods")
+        # agent-framework's private layout, which code written for it reads: message type ->
+        # handler function (carrying ``_handler_spec``), and the specs as dicts. A view only.
+        self._handler_specs = [spec.as_dict() for spec in self._specs]
+        self._handlers: dict[Any, HandlerFunction] = {}
+        for spec, described in zip(self._specs, self._handler_specs, strict=True):
+            setattr(spec.function, "_handler_spec", described)  # noqa: B010 (mypy: a function)
+            self._handlers[spec.message_type] = spec.function
+
+    def _find_handlers(self) -> tuple[HandlerSpec, ...]:
+        """The ``@handler`` methods of the class; an executor made otherwise says its own."""
+        return handler_specs(type(self))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r})"
 
     @property
     def handlers(self) -> tuple[HandlerSpec, ...]:
-        return self._handlers
+        return self._specs
 
     @property
     def input_types(self) -> list[Any]:
-        return [spec.message_type for spec in self._handlers]
+        return [spec.message_type for spec in self._specs]
 
     def _declared(
         self, per_handler: Callable[[HandlerSpec], tuple[Any, ...] | None]
     ) -> list[Any] | None:
         """The union over handlers, or None when any handler leaves it undeclared."""
         found: list[Any] = []
-        for spec in self._handlers:
+        for spec in self._specs:
             declared = per_handler(spec)
             if declared is None:
                 return None
@@ -176,7 +196,7 @@ class Executor:
         """The handler whose type is most specific for ``message``."""
         best: HandlerSpec | None = None
         best_distance = 0
-        for spec in self._handlers:
+        for spec in self._specs:
             distance = match_distance(message, spec.message_type)
             if distance is not None and (best is None or distance < best_distance):
                 best, best_distance = spec, distance

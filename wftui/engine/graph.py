@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine.edges import EdgeGroup, EdgeInfo
+from wftui.engine.errors import GraphMismatchError
 from wftui.engine.executor import Executor
 from wftui.engine.records import Id, validated
 from wftui.engine.typing_utils import type_name
@@ -79,10 +80,18 @@ async def describe_mismatch(
     name: str,
     checkpoint: WorkflowCheckpoint | CheckpointSummary,
     storage: CheckpointStorage,
-) -> str:
-    """Say what differs, using the graph kept on the run's first checkpoint."""
+) -> GraphMismatchError:
+    """Say what differs, using the graph kept on the run's first checkpoint.
+
+    The message starts with agent-framework's words, which code written for it matches on."""
+    if not checkpoint.graph_signature:
+        return GraphMismatchError(
+            f"checkpoint {checkpoint.checkpoint_id} has no graph signature (it was not written"
+            " by a wftui run), so it cannot be checked against this workflow's graph; resume"
+            " only from checkpoints a run saved"
+        )
     head = (
-        f"checkpoint {checkpoint.checkpoint_id} was written by a different graph "
+        f"Workflow graph has changed: checkpoint {checkpoint.checkpoint_id} was written by a different graph "
         f"(workflow {checkpoint.workflow_name!r}) than {name!r}"
     )
     source = checkpoint
@@ -95,7 +104,7 @@ async def describe_mismatch(
         if first is not None:
             source, stored = first, first.graph
     if stored is None:
-        return head
+        return GraphMismatchError(head)
     theirs = validated(_GRAPH_RECORD, stored, f"checkpoint {source.checkpoint_id}: graph")
     ours = validated(_GRAPH_RECORD, graph.describe(), "this workflow's graph")
     differences = []
@@ -123,4 +132,4 @@ async def describe_mismatch(
         )
     if theirs.start != ours.start:
         differences.append(f"start executor {theirs.start} vs {ours.start}")
-    return f"{head}: {'; '.join(differences) or 'signatures differ'}"
+    return GraphMismatchError(head, differences or ["signatures differ"])

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
@@ -19,6 +20,7 @@ from wftui.engine.current import CallSite, enter_call_site
 from wftui.engine.edges import Routed, Router, RoutingError
 from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
 from wftui.engine.events import (
+    CheckpointSavedEvent,
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
@@ -48,6 +50,60 @@ class _ExecutorDone:
         self.error = error
 
 
+Durability = Literal["sync", "async"]
+DURABILITY_MODES: tuple[Durability, ...] = ("sync", "async")
+
+
+def checked_durability(durability: object) -> Durability:
+    """The mode, if it is one (a typo must not silently save differently)."""
+    for mode in DURABILITY_MODES:
+        if durability == mode:
+            return mode
+    raise ValueError(f"durability must be 'sync' or 'async', not {durability!r}")
+
+
+class _Saves:
+    """One run's checkpoint saves, in order. ``sync``: each is durable before the next
+    superstep starts. ``async``: checkpoint k is written while superstep k+1 runs; its
+    ``CheckpointSavedEvent`` comes once it is durable, and the next save waits for it."""
+
+    def __init__(
+        self, snapshots: Snapshots, storage: CheckpointStorage, durability: Durability
+    ) -> None:
+        self._snapshots = snapshots
+        self._storage = storage
+        self._durability = durability
+        self._pending: asyncio.Task[CheckpointSavedEvent] | None = None
+
+    async def save(
+        self, state: RunState, *, graph: bool = False, error: WorkflowErrorDetails | None = None
+    ) -> list[CheckpointSavedEvent]:
+        """Checkpoint the state as it is now; the events of saves now durable. A save that
+        failed raises ``CheckpointError`` here, never later or as a warning."""
+        done = await self.flush()
+        if self._durability == "sync":
+            done.append(await self._snapshots.save(state, self._storage, graph=graph, error=error))
+        else:
+            prepared = self._snapshots.prepare(state, self._storage, graph=graph, error=error)
+            self._pending = asyncio.create_task(
+                self._snapshots.write(state, self._storage, prepared)
+            )
+        return done
+
+    async def flush(self) -> list[CheckpointSavedEvent]:
+        """Wait for the save in flight, if any; its event once durable."""
+        task, self._pending = self._pending, None
+        return [] if task is None else [await task]
+
+    async def settle(self) -> None:
+        """Let a save in flight finish when the run stops early (closed or cancelled), so
+        nothing is left half-done; its outcome is no longer anyone's to announce."""
+        task, self._pending = self._pending, None
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+
 class Runner:
     """Drives one workflow's runs, one at a time, superstep by superstep."""
 
@@ -59,8 +115,10 @@ class Runner:
         router: Router,
         snapshots: Snapshots,
         max_iterations: int,
+        durability: Durability = "sync",
     ) -> None:
         self._name = name
+        self._durability = durability
         self._executors = executors
         self._router = router
         self._snapshots = snapshots
@@ -83,30 +141,39 @@ class Runner:
         self._running = True
         self.state = state
         self.status = WorkflowRunState.IN_PROGRESS
+        saves = None if storage is None else _Saves(self._snapshots, storage, self._durability)
         try:
             yield WorkflowStartedEvent()
             yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS)
             if announce_requests:
                 for request in state.pending_requests.values():
                     yield request.event()
-            if save_initial and storage is not None:
-                yield await self._snapshots.save(state, storage, graph=True)
+            if save_initial and saves is not None:
+                for saved in await saves.save(state, graph=True):
+                    yield saved
             while state.pending:
                 limit_failure = self._iteration_limit_failure(state)
                 failure = limit_failure
                 if limit_failure is None:
-                    async for event in self._superstep(state, storage):
+                    async for event in self._superstep(state, saves):
                         yield event
                         if isinstance(event, WorkflowFailedEvent):
                             failure = event
                 else:
                     yield limit_failure
                 if failure is not None:
-                    if storage is not None:
-                        with contextlib.suppress(CheckpointError):
-                            yield await self._snapshots.save(state, storage, error=failure.details)
-                    self.status = WorkflowRunState.FAILED
-                    yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+                    async for event in self._fail(state, saves, failure):
+                        yield event
+                    return
+            if saves is not None:
+                try:
+                    for saved in await saves.flush():
+                        yield saved
+                except CheckpointError as error:
+                    failed = WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
+                    yield failed
+                    async for event in self._fail(state, saves, failed):
+                        yield event
                     return
             final = (
                 WorkflowRunState.IDLE_WITH_PENDING_REQUESTS
@@ -119,7 +186,24 @@ class Runner:
             self.status = WorkflowRunState.CANCELLED
             raise
         finally:
+            if saves is not None:
+                await saves.settle()
             self._running = False
+
+    async def _fail(
+        self, state: RunState, saves: _Saves | None, failure: WorkflowFailedEvent
+    ) -> AsyncIterator[WorkflowEvent]:
+        """End the run as failed, after a checkpoint a resume can retry from (when it can be
+        saved: the failure may be the storage itself)."""
+        if saves is not None:
+            with contextlib.suppress(CheckpointError):
+                for saved in await saves.save(state, error=failure.details):
+                    yield saved
+            with contextlib.suppress(CheckpointError):
+                for saved in await saves.flush():
+                    yield saved
+        self.status = WorkflowRunState.FAILED
+        yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
 
     def answer(self, state: RunState, responses: Mapping[str, Any]) -> None:
         """Queue each answer as a message to the executor that asked, typed as it expects."""
@@ -159,9 +243,10 @@ class Runner:
         return WorkflowFailedEvent(details=details)
 
     async def _superstep(
-        self, state: RunState, storage: CheckpointStorage | None
+        self, state: RunState, saves: _Saves | None
     ) -> AsyncIterator[WorkflowEvent]:
         iteration = state.iteration + 1
+        state.ledger.begin(iteration)
         yield SuperStepStartedEvent(iteration=iteration)
         try:
             routed = state.routing(self._router)
@@ -169,7 +254,7 @@ class Runner:
             yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
             return
         events: asyncio.Queue[Any] = asyncio.Queue()
-        scope = SuperstepScope(events=events, checkpointed=storage is not None)
+        scope = SuperstepScope(events=events, checkpointed=saves is not None)
         for executor_id, writes in state.completed_writes.items():
             if executor_id in routed.deliveries:
                 self._replay(executor_id, writes, scope)
@@ -216,9 +301,10 @@ class Runner:
             return
         self._commit(state, routed, scope, iteration)
         yield SuperStepCompletedEvent(iteration=iteration)
-        if storage is not None:
+        if saves is not None:
             try:
-                yield await self._snapshots.save(state, storage)
+                for saved in await saves.save(state):
+                    yield saved
             except CheckpointError as error:
                 yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
 
@@ -258,8 +344,14 @@ class Runner:
                     committed_state=state.executor_states.get(executor_id),
                     source_id=message.source_id,
                     spec=spec,
+                    ledger=state.ledger,
                 )
-                await spec.function(executor, message.data, ctx)
+                started = time.monotonic()
+                try:
+                    await spec.function(executor, message.data, ctx)
+                finally:
+                    elapsed_ms = round((time.monotonic() - started) * 1000)
+                    state.ledger.record(executor_id, {"runs": 1, "ms": elapsed_ms})
                 scope.events.put_nowait(ExecutorCompletedEvent(executor_id=executor_id))
         except asyncio.CancelledError as cancelled:
             current = asyncio.current_task()

@@ -7,17 +7,37 @@ resume uses is validated (see ``records``) before the run touches it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from wftui.checkpoint.fragments import EncodedFragments
 from wftui.checkpoint.model import WorkflowCheckpoint, new_checkpoint_id, utc_timestamp
+from wftui.checkpoint.references import (
+    MAX_LINKS,
+    MIN_REF_BYTES,
+    Holder,
+    make_patch,
+    reference,
+    stored_size,
+)
 from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.edges import Router, RoutingError
-from wftui.engine.errors import CheckpointNotFoundError, GraphMismatchError
+from wftui.engine.errors import CheckpointNotFoundError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
 from wftui.engine.graph import WorkflowGraph, describe_mismatch
+from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
-from wftui.engine.state import RunState, StoredValue
+from wftui.engine.state import RunState, StoredValue, Written
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCheckpoint:
+    """A checkpoint ready to write, and where the run's values are held once it is written."""
+
+    checkpoint: WorkflowCheckpoint
+    encoded: EncodedFragments
+    written: dict[str, dict[str, Written]]
 
 
 class Snapshots:
@@ -40,6 +60,21 @@ class Snapshots:
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
     ) -> CheckpointSavedEvent:
+        return await self.write(
+            state, storage, self.prepare(state, storage, graph=graph, error=error)
+        )
+
+    def prepare(
+        self,
+        state: RunState,
+        storage: CheckpointStorage,
+        *,
+        graph: bool = False,
+        error: WorkflowErrorDetails | None = None,
+    ) -> PreparedCheckpoint:
+        """The checkpoint of the run's state as it is now, with the stored form of its state
+        values; the state may move on before it is written (``write``). Values refer only to
+        checkpoints of ``storage``."""
         messages: dict[str, list[dict[str, Any]]] = {}
         for message in state.pending:
             messages.setdefault(message.source_id, []).append(message.as_checkpoint_entry())
@@ -47,12 +82,13 @@ class Snapshots:
             next_ids = list(state.routing(self._router).deliveries)
         except RoutingError:
             next_ids = []
+        checkpoint_id = new_checkpoint_id()
         # Fields with default factories are passed: pydantic inspects each factory's signature
         # when it calls one, which was half the cost of building a checkpoint.
         checkpoint = WorkflowCheckpoint.model_construct(
-            checkpoint_id=new_checkpoint_id(),
+            checkpoint_id=checkpoint_id,
             timestamp=utc_timestamp(),
-            metadata={},
+            metadata={LEDGER_KEY: state.ledger.as_metadata()},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
@@ -84,12 +120,27 @@ class Snapshots:
                 else None
             ),
         )
-        encoded = EncodedFragments(
-            executor_states={eid: (s.live, s.encoded) for eid, s in state.executor_states.items()},
-            shared_state={key: (s.live, s.encoded) for key, s in state.shared_state.items()},
+        earlier = state.written if state.written_in is storage else {}
+        executor_forms, executor_written = _stored_forms(
+            state, "executor_states", earlier, checkpoint_id
         )
-        await storage.save_checkpoint(checkpoint, encoded=encoded)
+        shared_forms, shared_written = _stored_forms(state, "shared_state", earlier, checkpoint_id)
+        return PreparedCheckpoint(
+            checkpoint,
+            EncodedFragments(executor_states=executor_forms, shared_state=shared_forms),
+            {"executor_states": executor_written, "shared_state": shared_written},
+        )
+
+    async def write(
+        self, state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
+    ) -> CheckpointSavedEvent:
+        """Save a prepared checkpoint; the event says it is durable. Only a saved checkpoint
+        becomes the run's parent and a holder later checkpoints refer to."""
+        checkpoint = prepared.checkpoint
+        await storage.save_checkpoint(checkpoint, encoded=prepared.encoded)
         state.last_checkpoint_id = checkpoint.checkpoint_id
+        state.written = prepared.written
+        state.written_in = storage
         return CheckpointSavedEvent(
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
         )
@@ -105,18 +156,16 @@ class Snapshots:
                 None,
             )
             if summary is not None and summary.graph_signature != self.signature:
-                raise GraphMismatchError(
-                    await describe_mismatch(self.graph, self.name, summary, storage)
-                ) from None
+                raise await describe_mismatch(self.graph, self.name, summary, storage) from None
             raise
         if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
         checkpoint, fragments = loaded
         if checkpoint.graph_signature != self.signature:
-            raise GraphMismatchError(
-                await describe_mismatch(self.graph, self.name, checkpoint, storage)
-            )
+            raise await describe_mismatch(self.graph, self.name, checkpoint, storage)
         where = f"checkpoint {checkpoint.checkpoint_id}: "
+        shared_state = _stored(checkpoint, "shared_state", fragments)
+        executor_states = _stored(checkpoint, "executor_states", fragments)
         return RunState(
             workflow_id=checkpoint.workflow_id,
             iteration=checkpoint.iteration_count,
@@ -125,8 +174,8 @@ class Snapshots:
                 for source, batch in checkpoint.messages.items()
                 for index, entry in enumerate(batch)
             ],
-            shared_state=_stored(checkpoint, "shared_state", fragments),
-            executor_states=_stored(checkpoint, "executor_states", fragments),
+            shared_state=shared_state,
+            executor_states=executor_states,
             fan_in_buffers=checkpoint.fan_in_buffers,
             pending_requests=pending_requests_from(
                 checkpoint.pending_requests, f"{where}pending_requests"
@@ -138,6 +187,19 @@ class Snapshots:
                 )
                 for executor_id, writes in checkpoint.completed_writes.items()
             },
+            written_in=storage,
+            written={
+                "shared_state": _written(shared_state, fragments.holders.get("shared_state")),
+                "executor_states": _written(
+                    executor_states, fragments.holders.get("executor_states")
+                ),
+            },
+            ledger=RunLedger.resumed(
+                checkpoint.metadata.get(LEDGER_KEY),
+                iteration=checkpoint.iteration_count,
+                replayed=checkpoint.completed_writes,
+                where=f"{where}metadata.{LEDGER_KEY}",
+            ),
         )
 
 
@@ -154,3 +216,55 @@ def _stored(
         else StoredValue.of(value, f"{section}.{key}")
         for key, value in values.items()
     }
+
+
+def _written(
+    values: dict[str, StoredValue], holders: Mapping[str, Holder] | None
+) -> dict[str, Written]:
+    """Where a loaded checkpoint's values are stored, so the resumed run refers to them there."""
+    if not holders:
+        return {}
+    return {
+        key: Written(stored.encoded, holders[key].checkpoint_id, holders[key].links)
+        for key, stored in values.items()
+        if key in holders
+    }
+
+
+def _stored_forms(
+    state: RunState,
+    section: str,
+    earlier_sections: dict[str, dict[str, Written]],
+    checkpoint_id: str,
+) -> tuple[dict[str, tuple[Any, Any]], dict[str, Written]]:
+    """Each state value of ``section`` with its stored form in checkpoint ``checkpoint_id``
+    (a reference to the checkpoint that holds it when unchanged, that checkpoint's value and
+    a patch when it grew, itself when small, new or changed beyond patching), and where the
+    values will be held once it is saved."""
+    values: dict[str, StoredValue] = getattr(state, section)
+    earlier = earlier_sections.get(section, {})
+    written = {key: earlier[key] for key in values if key in earlier}
+    forms = {
+        key: (stored.live, _stored_form(written, key, stored.encoded, checkpoint_id))
+        for key, stored in values.items()
+    }
+    return forms, written
+
+
+def _stored_form(written: dict[str, Written], key: str, encoded: Any, checkpoint_id: str) -> Any:
+    held = written.get(key)
+    if held is not None and held.encoded is encoded:
+        if held.size is None:
+            held.size = stored_size(encoded)
+        return reference(held.holder) if held.size >= MIN_REF_BYTES else encoded
+    size = stored_size(encoded)
+    if size >= MIN_REF_BYTES and held is not None and held.links < MAX_LINKS:
+        patch = make_patch(held.encoded, encoded)
+        if patch == {}:
+            written[key] = Written(encoded, held.holder, held.links, size)
+            return reference(held.holder)
+        if patch is not None and 2 * stored_size(patch) < size:
+            written[key] = Written(encoded, checkpoint_id, held.links + 1, size)
+            return reference(held.holder, patch)
+    written[key] = Written(encoded, checkpoint_id, 0, size)
+    return encoded

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wftui.checkpoint.codec import decode_value, encode_value, needs_decoding
+from wftui.engine.ledger import RunLedger
 from wftui.engine.records import ExecutorWrites, Message, PendingRequest
 
 if TYPE_CHECKING:
@@ -32,6 +33,19 @@ class StoredValue:
     def read(self) -> Any:
         """A fresh copy, so callers cannot change stored state behind the engine's back."""
         return decode_value(self.encoded)
+
+
+@dataclass(slots=True)
+class Written:
+    """A state value as the run's checkpoints last wrote it: its typed JSON, the checkpoint
+    whose document holds that (whole or as a patch), and how many patches lead to a whole copy.
+    Lets later checkpoints refer to it instead of writing it again."""
+
+    encoded: Any
+    holder: str
+    links: int
+    # Bytes of its JSON, measured when first needed (small values are always written whole).
+    size: int | None = None
 
 
 @dataclass
@@ -93,6 +107,12 @@ class RunState:
     completed_writes: dict[str, ExecutorWrites] = field(default_factory=dict)
     # Routing of ``pending``, computed once for both the checkpoint and the next delivery.
     routed: Routed | None = None
+    # {"executor_states" | "shared_state": {key: Written}}: what earlier checkpoints hold.
+    written: dict[str, dict[str, Written]] = field(default_factory=dict)
+    # The storage holding those checkpoints: a save to another one refers to none of them.
+    written_in: object | None = None
+    # What the run spent (tokens, time) and what resuming saved; see ``ledger``.
+    ledger: RunLedger = field(default_factory=RunLedger)
 
     def routing(self, router: Router) -> Routed:
         if self.routed is None:

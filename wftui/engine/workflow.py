@@ -7,34 +7,84 @@ checkpoints, ``graph`` describes the graph, ``edges`` routes messages.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine.edges import INPUT_SOURCE_ID, EdgeGroup, Router
 
 # Errors are re-exported here too: ``wftui.engine.workflow`` is where callers found them first.
 from wftui.engine.errors import CheckpointNotFoundError as CheckpointNotFoundError
+from wftui.engine.errors import (
+    EnvelopeInputError,
+    NoCheckpointStorageError,
+    WorkflowAlreadyRunningError,
+    WorkflowFailedError,
+)
 from wftui.engine.errors import GraphMismatchError as GraphMismatchError
-from wftui.engine.errors import NoCheckpointStorageError
 from wftui.engine.errors import WorkflowRunError as WorkflowRunError
 from wftui.engine.events import (
+    CheckpointSavedEvent,
     RequestInfoEvent,
+    SuperStepCompletedEvent,
+    SuperStepStartedEvent,
     WorkflowEvent,
+    WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowRunState,
+    WorkflowStartedEvent,
     WorkflowStatusEvent,
 )
 from wftui.engine.executor import Executor
 from wftui.engine.graph import WorkflowGraph
 from wftui.engine.records import Message
-from wftui.engine.runner import Runner
+from wftui.engine.runner import Durability, Runner
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState
 
+if TYPE_CHECKING:
+    from wftui.agents.workflow_agent import WorkflowAgent
+
+# Events about the run itself rather than its work: ``run()`` keeps them off its list.
+_LIFECYCLE_EVENTS = (
+    WorkflowStartedEvent,
+    WorkflowStatusEvent,
+    SuperStepStartedEvent,
+    SuperStepCompletedEvent,
+    CheckpointSavedEvent,
+)
+
 
 class WorkflowRunResult(list[WorkflowEvent]):
-    """All events of a run, with the questions people ask of them."""
+    """The work events of a run (invocations, completions, outputs, requests, failures).
+
+    The lifecycle events (status changes, supersteps, saved checkpoints) are kept apart, as
+    agent-framework does: ``status_timeline()`` and ``lifecycle_events()`` give them.
+    """
+
+    def __init__(
+        self, events: list[WorkflowEvent], lifecycle: list[WorkflowEvent] | None = None
+    ) -> None:
+        """``lifecycle`` as ``collect`` kept it apart; left out, it is read from ``events``."""
+        super().__init__(events)
+        if lifecycle is None:
+            lifecycle = [event for event in events if isinstance(event, _LIFECYCLE_EVENTS)]
+        self._lifecycle = list(lifecycle)
+
+    @classmethod
+    async def collect(
+        cls, stream: AsyncIterator[WorkflowEvent], *, include_status_events: bool = False
+    ) -> WorkflowRunResult:
+        """Gather a stream; with ``include_status_events`` the lifecycle events stay inline too."""
+        events: list[WorkflowEvent] = []
+        lifecycle: list[WorkflowEvent] = []
+        async for event in stream:
+            is_lifecycle = isinstance(event, _LIFECYCLE_EVENTS)
+            if is_lifecycle:
+                lifecycle.append(event)
+            if include_status_events or not is_lifecycle:
+                events.append(event)
+        return cls(events, lifecycle)
 
     def get_outputs(self) -> list[Any]:
         return [event.data for event in self if isinstance(event, WorkflowOutputEvent)]
@@ -42,13 +92,26 @@ class WorkflowRunResult(list[WorkflowEvent]):
     def get_request_info_events(self) -> list[RequestInfoEvent]:
         return [event for event in self if isinstance(event, RequestInfoEvent)]
 
+    def status_timeline(self) -> list[WorkflowStatusEvent]:
+        """Every status the run went through, in order."""
+        return [event for event in self._lifecycle if isinstance(event, WorkflowStatusEvent)]
+
+    def lifecycle_events(self) -> list[WorkflowEvent]:
+        """The events kept off the list: started, statuses, supersteps, saved checkpoints."""
+        return list(self._lifecycle)
+
     def get_final_state(self) -> WorkflowRunState:
-        states = [event.state for event in self if isinstance(event, WorkflowStatusEvent)]
-        return states[-1] if states else WorkflowRunState.IN_PROGRESS
+        timeline = self.status_timeline()
+        return timeline[-1].state if timeline else WorkflowRunState.IN_PROGRESS
 
 
 class Workflow:
-    """A validated graph of executors. Build with WorkflowBuilder; run, stream, resume."""
+    """A validated graph of executors. Build with WorkflowBuilder; run, stream, resume.
+
+    Every entry point takes ``raise_on_failure``: by default a failed run emits its failure
+    events and its failed checkpoint, then raises WorkflowFailedError (a RuntimeError, as
+    agent-framework does); callers that show failures themselves pass ``False``.
+    """
 
     def __init__(
         self,
@@ -59,6 +122,7 @@ class Workflow:
         max_iterations: int,
         name: str,
         checkpoint_storage: CheckpointStorage | None,
+        durability: Durability = "sync",
     ) -> None:
         self.executors = executors
         self.name = name
@@ -78,62 +142,153 @@ class Workflow:
             router=router,
             snapshots=self._snapshots,
             max_iterations=max_iterations,
+            durability=durability,
         )
+        self._busy = False
+
+    @property
+    def id(self) -> str:
+        """agent-framework's name for the workflow's identity: wftui's ``name``."""
+        return self.name
 
     @property
     def status(self) -> WorkflowRunState | None:
         """Where this instance's last run stands (None before the first run)."""
         return self._runner.status
 
-    def run_stream(self, message: Any) -> AsyncIterator[WorkflowEvent]:
+    def get_start_executor(self) -> Executor:
+        return self.executors[self.start_executor_id]
+
+    def as_agent(self, name: str | None = None) -> WorkflowAgent:
+        """This workflow as an agent (its start executor must take ``list[ChatMessage]``).
+
+        The one import from the engine into ``wftui.agents``, made here at call time: agents
+        build on the engine, so the engine may not load them at import.
+        """
+        from wftui.agents.workflow_agent import WorkflowAgent
+
+        return WorkflowAgent(self, name=name)
+
+    async def _guarded(
+        self,
+        open_stream: Callable[[], Awaitable[AsyncIterator[WorkflowEvent]]],
+        raise_on_failure: bool,
+    ) -> AsyncIterator[WorkflowEvent]:
+        """Refuse a second run first, then stream ``open_stream()`` and raise if it failed.
+
+        The first request of a run is followed by an IN_PROGRESS_PENDING_REQUESTS status."""
+        if self._busy:
+            raise WorkflowAlreadyRunningError(
+                "Workflow is already running. Concurrent executions are not allowed. "
+                f"(workflow {self.name!r})"
+            )
+        self._busy = True
+        failure: WorkflowFailedEvent | None = None
+        asked = False
+        try:
+            stream: AsyncIterator[WorkflowEvent] = await open_stream()
+            async for event in stream:
+                if isinstance(event, WorkflowFailedEvent):
+                    failure = event
+                yield event
+                if isinstance(event, RequestInfoEvent) and not asked:
+                    asked = True  # the run goes on; the answers will be awaited at its end
+                    yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS_PENDING_REQUESTS)
+        finally:
+            self._busy = False
+        if failure is not None and raise_on_failure and self.status is WorkflowRunState.FAILED:
+            raise WorkflowFailedError(failure.details)
+
+    def run_stream(
+        self, message: Any, *, raise_on_failure: bool = True
+    ) -> AsyncIterator[WorkflowEvent]:
         """Start a new run with ``message`` for the start executor; yield events as they happen."""
-        state = RunState(workflow_id=uuid.uuid4().hex)
-        state.pending.append(Message(message, INPUT_SOURCE_ID, self.start_executor_id))
-        return self._runner.drive(state, self.checkpoint_storage, save_initial=True)
 
-    async def run(self, message: Any) -> WorkflowRunResult:
-        return WorkflowRunResult([event async for event in self.run_stream(message)])
+        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+            if isinstance(message, Message):
+                raise EnvelopeInputError(
+                    "run() takes the payload, not a Message envelope: pass message.data "
+                    f"(here a {type(message.data).__name__})"
+                )
+            state = RunState(workflow_id=uuid.uuid4().hex)
+            state.pending.append(Message(message, INPUT_SOURCE_ID, self.start_executor_id))
+            return self._runner.drive(state, self.checkpoint_storage, save_initial=True)
 
-    async def run_stream_from_checkpoint(
+        return self._guarded(open_stream, raise_on_failure)
+
+    async def run(
+        self,
+        message: Any,
+        *,
+        raise_on_failure: bool = True,
+        include_status_events: bool = False,
+    ) -> WorkflowRunResult:
+        stream = self.run_stream(message, raise_on_failure=raise_on_failure)
+        return await WorkflowRunResult.collect(stream, include_status_events=include_status_events)
+
+    def run_stream_from_checkpoint(
         self,
         checkpoint_id: str,
         checkpoint_storage: CheckpointStorage | None = None,
         responses: Mapping[str, Any] | None = None,
+        *,
+        raise_on_failure: bool = True,
     ) -> AsyncIterator[WorkflowEvent]:
         """Continue from a saved checkpoint: only the work not yet done runs."""
-        storage = checkpoint_storage or self.checkpoint_storage
-        if storage is None:
-            raise NoCheckpointStorageError(
-                "no checkpoint storage: pass checkpoint_storage= or build with with_checkpointing()"
-            )
-        state = await self._snapshots.restore(checkpoint_id, storage)
-        if responses:
-            self._runner.answer(state, responses)
-        stream = self._runner.drive(state, storage, save_initial=False, announce_requests=True)
-        async for event in stream:
-            yield event
+
+        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+            storage = checkpoint_storage or self.checkpoint_storage
+            if storage is None:
+                raise NoCheckpointStorageError(
+                    "Cannot restore from checkpoint: no checkpoint storage; either provide "
+                    "checkpoint_storage parameter or build with with_checkpointing()"
+                )
+            try:
+                state = await self._snapshots.restore(checkpoint_id, storage)
+            except CheckpointNotFoundError as error:
+                raise CheckpointNotFoundError(
+                    f"Failed to restore from checkpoint: {error}"
+                ) from None
+            if responses:
+                self._runner.answer(state, responses)
+            return self._runner.drive(state, storage, save_initial=False, announce_requests=True)
+
+        return self._guarded(open_stream, raise_on_failure)
 
     async def run_from_checkpoint(
         self,
         checkpoint_id: str,
         checkpoint_storage: CheckpointStorage | None = None,
         responses: Mapping[str, Any] | None = None,
+        *,
+        raise_on_failure: bool = True,
+        include_status_events: bool = False,
     ) -> WorkflowRunResult:
-        stream = self.run_stream_from_checkpoint(checkpoint_id, checkpoint_storage, responses)
-        return WorkflowRunResult([event async for event in stream])
+        stream = self.run_stream_from_checkpoint(
+            checkpoint_id, checkpoint_storage, responses, raise_on_failure=raise_on_failure
+        )
+        return await WorkflowRunResult.collect(stream, include_status_events=include_status_events)
 
-    async def send_responses_streaming(
-        self, responses: Mapping[str, Any]
+    def send_responses_streaming(
+        self, responses: Mapping[str, Any], *, raise_on_failure: bool = True
     ) -> AsyncIterator[WorkflowEvent]:
         """Answer pending requests of this instance's last run and continue it."""
-        state = self._runner.state
-        if state is None or not state.pending_requests:
-            raise WorkflowRunError("this workflow has no pending requests to answer")
-        self._runner.answer(state, responses)
-        async for event in self._runner.drive(state, self.checkpoint_storage, save_initial=False):
-            yield event
 
-    async def send_responses(self, responses: Mapping[str, Any]) -> WorkflowRunResult:
-        return WorkflowRunResult(
-            [event async for event in self.send_responses_streaming(responses)]
-        )
+        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+            state = self._runner.state
+            if state is None or not state.pending_requests:
+                raise WorkflowRunError("this workflow has no pending requests to answer")
+            self._runner.answer(state, responses)
+            return self._runner.drive(state, self.checkpoint_storage, save_initial=False)
+
+        return self._guarded(open_stream, raise_on_failure)
+
+    async def send_responses(
+        self,
+        responses: Mapping[str, Any],
+        *,
+        raise_on_failure: bool = True,
+        include_status_events: bool = False,
+    ) -> WorkflowRunResult:
+        stream = self.send_responses_streaming(responses, raise_on_failure=raise_on_failure)
+        return await WorkflowRunResult.collect(stream, include_status_events=include_status_events)

@@ -125,7 +125,7 @@ class WftuiApp(App[None]):
         self._shape = shape
         self._graph_spec = graph_from_workflow(shape)
         self._order = node_order(self._graph_spec)
-        folder = checkpoint_label or str(getattr(storage, "storage_path", type(storage).__name__))
+        folder = checkpoint_label or type(storage).__name__
         chat = describe_chat_client(chat_client) if chat_client else "the pipeline's own"
         short = chat_client.backend_name if chat_client else chat
         self._main = MainScreen(
@@ -166,10 +166,10 @@ class WftuiApp(App[None]):
             error = worker.error
             if isinstance(error, GraphMismatchError):
                 # A list of what differs, one per line, instead of one long line.
-                head, lines = mismatch_lines(str(error))
+                head, lines = mismatch_lines(error)
                 for line in [head, *lines]:
                     self._main.note("mismatch", line, Tone.FAILURE)
-                self.notify(mismatch_text(str(error)), title="Cannot resume", severity="error")
+                self.notify(mismatch_text(error), title="Cannot resume", severity="error")
             else:
                 text = f"{type(error).__name__}: {error}"
                 self._main.note("error", text, Tone.FAILURE)
@@ -444,17 +444,27 @@ def make_app(
 
 
 def run_app(
-    pipeline: PipelineSpec, storage: CheckpointStorage, chat_client: ChatClient | None = None
+    pipeline: PipelineSpec,
+    storage: CheckpointStorage,
+    chat_client: ChatClient | None = None,
+    *,
+    store_label: str | None = None,
 ) -> None:
     """Run the app in this terminal until the user quits, with the settings (``wftui.settings``).
 
     ``WFTUI_KEYMAP`` (or ``keymap`` in the settings) remaps keys; ``WFTUI_CONFIRM_RESUME``
     (``confirm_resume``) turns off the question before a resume that calls a model.
+    ``store_label`` is the store as the header shows it (a URL without its password).
     """
     settings = load_settings()
     keymap = parse_keymap(settings.keymap)
     app = make_app(
-        pipeline, storage, chat_client, keymap=keymap, confirm_resume=settings.confirm_resume
+        pipeline,
+        storage,
+        chat_client,
+        checkpoint_label=store_label,
+        keymap=keymap,
+        confirm_resume=settings.confirm_resume,
     )
     app.run()
 

@@ -1,10 +1,12 @@
 """A graph mismatch as a short list, not one long line. Textual-free.
 
-The engine's ``GraphMismatchError`` says ``HEAD: difference; difference; ...``; an edge
-difference spans ``edges differ; only in checkpoint: ...; only here: ...``.
+The engine's ``GraphMismatchError`` carries its ``head`` and a list of ``differences``; an edge
+difference reads ``edges differ; only in checkpoint: ...; only here: ...`` and becomes two lines.
 """
 
 from __future__ import annotations
+
+from wftui.engine import GraphMismatchError
 
 _EDGE_PARTS = {
     "only in checkpoint: ": "edges removed (only in the checkpoint): ",
@@ -17,13 +19,10 @@ _RENAMED = {
 }
 
 
-def mismatch_lines(message: str) -> tuple[str, list[str]]:
+def mismatch_lines(error: GraphMismatchError) -> tuple[str, list[str]]:
     """The head sentence and one line per difference."""
-    head, colon, rest = message.partition(": ")
-    if not colon:
-        return message, []
     lines = []
-    for part in rest.split("; "):
+    for part in (piece for difference in error.differences for piece in difference.split("; ")):
         if part == "edges differ":
             continue
         for old, new in (_EDGE_PARTS | _RENAMED).items():
@@ -31,10 +30,10 @@ def mismatch_lines(message: str) -> tuple[str, list[str]]:
                 part = new + part.removeprefix(old)
                 break
         lines.append(part)
-    return head, lines
+    return error.head, lines
 
 
-def mismatch_text(message: str) -> str:
+def mismatch_text(error: GraphMismatchError) -> str:
     """``head:`` then ``  • difference`` lines, for a toast or a dialog."""
-    head, lines = mismatch_lines(message)
+    head, lines = mismatch_lines(error)
     return "\n".join([f"{head}:" if lines else head, *(f"  • {line}" for line in lines)])

@@ -45,13 +45,17 @@ class RunStart:
         return self.checkpoint_id is None and bool(self.responses)
 
     def open(self, workflow: Workflow, storage: CheckpointStorage) -> AsyncIterator[WorkflowEvent]:
+        # The app shows a failed run from its events, so the stream must not raise at its end.
         if self.checkpoint_id is not None:
             return workflow.run_stream_from_checkpoint(
-                self.checkpoint_id, checkpoint_storage=storage, responses=self.responses or None
+                self.checkpoint_id,
+                checkpoint_storage=storage,
+                responses=self.responses or None,
+                raise_on_failure=False,
             )
         if self.responses:
-            return workflow.send_responses_streaming(self.responses)
-        return workflow.run_stream(self.message)
+            return workflow.send_responses_streaming(self.responses, raise_on_failure=False)
+        return workflow.run_stream(self.message, raise_on_failure=False)
 
 
 class RunControl:

@@ -72,6 +72,7 @@ _RUN_MARKS: Mapping[RunStatus, Mark] = {
 
 _FROM_RUN_STATE: Mapping[WorkflowRunState, RunStatus] = {
     WorkflowRunState.IN_PROGRESS: RunStatus.RUNNING,
+    WorkflowRunState.IN_PROGRESS_PENDING_REQUESTS: RunStatus.RUNNING,
     WorkflowRunState.IDLE: RunStatus.COMPLETED,
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: RunStatus.WAITING,
     WorkflowRunState.FAILED: RunStatus.FAILED,

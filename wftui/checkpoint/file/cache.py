@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, KeysView
+from collections.abc import KeysView
+from itertools import pairwise
 from operator import itemgetter
 from types import TracebackType
 from typing import Any
@@ -36,6 +37,7 @@ PLACE = itemgetter(TS, WF)  # what decides whether a row is listed, and where
 _MAX_SUMMARY = 1 << 20
 
 _SNAPSHOT_PREFIX = b'{"snapshot":'
+_CHECKED_BATCH = 64  # rows added at once that are checked for time order, not re-sorted
 _MIN_APPENDED = 256  # rows appended after the snapshot before a listing compacts them into it
 
 Row = tuple[Any, ...]
@@ -173,6 +175,10 @@ class Rows:
         self._columns: list[list[Any]] = [[] for _ in range(_ROW_LENGTH)]
         self._at: dict[str, int] = {}
         self.merged = 0  # rows added, live or not
+        # Positions (live or not) in (timestamp, name) order, so the newest N cost O(N); kept
+        # by appending, as saves arrive in time order, and sorted again only when one does not.
+        self._order: list[int] = []
+        self._ordered = True
 
     def __len__(self) -> int:
         return len(self._at)
@@ -195,8 +201,19 @@ class Rows:
         for column, more in zip(self._columns, columns, strict=True):
             column.extend(more)
         names = columns[NAME]
-        self._at.update(zip(names, range(start, start + len(names)), strict=True))
+        positions = range(start, start + len(names))
+        self._at.update(zip(names, positions, strict=True))
         self.merged += len(names)
+        if self._ordered and len(names) <= _CHECKED_BATCH:  # a save's rows: still in order?
+            keys = [self._key(self._order[-1])] if self._order else []
+            keys += zip(columns[TS], names, strict=True)
+            if all(a <= b for a, b in pairwise(keys)):
+                self._order.extend(positions)
+                return
+        self._ordered = False  # sorted again when next asked (a loaded index: at once)
+
+    def _key(self, position: int) -> tuple[str, str]:
+        return self._columns[TS][position], self._columns[NAME][position]
 
     def add(self, rows: list[Row]) -> None:
         self.add_columns([list(map(itemgetter(field), rows)) for field in range(_ROW_LENGTH)])
@@ -207,15 +224,23 @@ class Rows:
         return list(zip(*columns, strict=True))
 
     def newest(self, workflow_id: str | None, limit: int) -> list[Row]:
-        """The ``limit`` newest rows, newest first (index order is nearly time order: cheap)."""
-        if limit <= 0:
-            return []
-        positions: Iterable[int] = self._at.values()
-        if workflow_id is not None:
-            workflows = self._columns[WF]
-            positions = [i for i in positions if workflows[i] == workflow_id]
-        best = sorted(positions, key=self._columns[TS].__getitem__)[-limit:]
-        return sorted(map(self._row, best), key=ORDER, reverse=True)
+        """The ``limit`` newest live rows, newest first: a walk back along the time order."""
+        if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
+            self._order = sorted(
+                range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__
+            )
+            self._order.sort(key=self._columns[TS].__getitem__)
+            self._ordered = True
+        names, workflows, at = self._columns[NAME], self._columns[WF], self._at
+        found: list[Row] = []
+        for position in reversed(self._order):
+            if len(found) >= limit:
+                break
+            if at.get(names[position]) == position and (
+                workflow_id is None or workflows[position] == workflow_id
+            ):
+                found.append(self._row(position))
+        return found
 
 
 class IndexCache:

@@ -13,6 +13,7 @@ import stat
 import time
 
 TEMP_SUFFIX = ".tmp"
+CHECKPOINT_FILE = re.compile(r"[A-Za-z0-9_-]{1,128}\.json")  # what a checkpoint file is named
 _TEMP_NAME = re.compile(r"\.[A-Za-z0-9_.-]+\.[0-9a-f]{8}\.tmp")  # as _new_temp names them
 _SAFE = os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
@@ -37,6 +38,11 @@ def _kind(mode: int) -> str:
 
 def open_regular(path: str, flags: int, mode: int = 0o644) -> int:
     """A descriptor for a regular file at ``path`` itself; ``UnsafeFileError`` for anything else."""
+    return open_with_status(path, flags, mode)[0]
+
+
+def open_with_status(path: str, flags: int, mode: int = 0o644) -> tuple[int, os.stat_result]:
+    """As ``open_regular``, with the status it checked (no second ``fstat`` for the size)."""
     try:
         fd = os.open(path, flags | _SAFE, mode)
     except OSError as error:
@@ -54,7 +60,7 @@ def open_regular(path: str, flags: int, mode: int = 0o644) -> int:
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info
 
 
 def irregular(path: str) -> str | None:
@@ -68,9 +74,8 @@ def irregular(path: str) -> str | None:
 
 def read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result]:
     """A regular file's bytes and its status; ``UnsafeFileError`` (by size) past ``limit``."""
-    fd = open_regular(path, os.O_RDONLY)
+    fd, info = open_with_status(path, os.O_RDONLY)
     try:
-        info = os.fstat(fd)
         if info.st_size > limit:
             raise UnsafeFileError(
                 0, f"{info.st_size} bytes, over the {limit}-byte limit; not read", path
@@ -103,7 +108,7 @@ def _new_temp(path: str) -> tuple[str, int]:
 
 
 def replace(path: str, data: bytes) -> None:
-    """Replace a cache file whole (no fsync: the cache is rebuilt from the checkpoints if lost)."""
+    """Replace a file whole, no fsync (a cache is rebuilt if lost; a checkpoint is in the log)."""
     temp, fd = _new_temp(path)
     try:
         try:
@@ -116,25 +121,24 @@ def replace(path: str, data: bytes) -> None:
         raise
 
 
-def write_durably(path: str, data: bytes) -> os.stat_result:
-    """Temp file, write, fsync, rename, fsync of the folder: a crash leaves whole files only.
+def write_visible(path: str, data: bytes) -> os.stat_result:
+    """Temp file, write, rename, no sync: other processes see the whole file or none of it.
 
     Returns the status of the file now at ``path``, taken after the rename (which changes its
-    ctime, part of what the cache compares).
+    ctime, part of what the cache compares). The commit log makes it durable.
     """
-    temp, fd = _new_temp(path)
-    try:
-        try:
-            write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except OSError:
-        discard(temp)
-        raise
-    fsync_folder(os.path.dirname(path))
+    replace(path, data)
     return os.lstat(path)
+
+
+def sync_file(path: str) -> None:
+    """``fsync`` a regular file at ``path`` and its folder: durable without the commit log."""
+    fd = open_regular(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_folder(os.path.dirname(path))
 
 
 def remove_stale_temps(folder: str, age_seconds: float) -> int:

@@ -1,7 +1,23 @@
-"""SQL checkpoint stores: SQLite for one machine, PostgreSQL for many."""
+"""SQL checkpoint stores: SQLite for one machine, PostgreSQL for many.
 
-from wftui.checkpoint.sql.common import Change, DocumentSerializer
-from wftui.checkpoint.sql.postgres import PostgresCheckpointStorage
+``PostgresCheckpointStorage`` is imported on first use, so psycopg loads only for a Postgres store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from wftui.checkpoint.sql.sqlite import SqliteCheckpointStorage
 
-__all__ = ["Change", "DocumentSerializer", "PostgresCheckpointStorage", "SqliteCheckpointStorage"]
+if TYPE_CHECKING:
+    from wftui.checkpoint.sql.postgres import PostgresCheckpointStorage
+
+__all__ = ["PostgresCheckpointStorage", "SqliteCheckpointStorage"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PostgresCheckpointStorage":
+        from wftui.checkpoint.sql.postgres import PostgresCheckpointStorage
+
+        return PostgresCheckpointStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

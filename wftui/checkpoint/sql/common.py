@@ -1,6 +1,6 @@
-"""What the SQL stores share: the row layout, the document adapter and the storage logic.
+"""What the SQL stores share: the row layout and the storage logic.
 
-A checkpoint is one row: the document exactly as the codec wrote it (so it moves between
+A checkpoint is one row: the document exactly as the serializer wrote it (so it moves between
 stores unchanged), plus columns copied from it when it is saved. Listings, summaries, newest-N
 and per-run queries read only the columns and their indexes; documents are parsed only to load
 checkpoints. A backend supplies a few primitive queries; everything else lives here once.
@@ -13,15 +13,17 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Self
 
 import orjson
 from pydantic import ValidationError
 
-from wftui.checkpoint.codec import checkpoint_to_json, decode_checkpoint, parse_checkpoint
+from wftui.checkpoint.capabilities import Change
+from wftui.checkpoint.errors import CheckpointDecodingError
+from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
+from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
-from wftui.checkpoint.storage import CheckpointDecodingError, validate_checkpoint_id
+from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 # The summary columns, in the order rows carry them; ``document`` follows them in the table.
 SUMMARY_COLUMNS = (
@@ -44,41 +46,6 @@ WaitForChange = Callable[[float], Awaitable[None]]
 
 _WATCH_BATCH = 500
 _LATEST_BATCH = 8
-
-
-class DocumentSerializer(Protocol):
-    """Turns a checkpoint into the stored document and back (the codec, as the stores see it)."""
-
-    def encode(self, checkpoint: WorkflowCheckpoint) -> bytes: ...
-
-    def parse(self, data: bytes) -> WorkflowCheckpoint:
-        """Structure validated, values still typed JSON: never refuses an unregistered class."""
-        ...
-
-    def decode(self, raw: WorkflowCheckpoint) -> WorkflowCheckpoint: ...
-
-
-class CurrentCodec:
-    """The one place the SQL stores call the codec, so swapping the serializer is one argument."""
-
-    def encode(self, checkpoint: WorkflowCheckpoint) -> bytes:
-        return checkpoint_to_json(checkpoint)
-
-    def parse(self, data: bytes) -> WorkflowCheckpoint:
-        return parse_checkpoint(data)
-
-    def decode(self, raw: WorkflowCheckpoint) -> WorkflowCheckpoint:
-        return decode_checkpoint(raw)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of a store's change sequence: a checkpoint saved, or deleted (a tombstone)."""
-
-    seq: int
-    checkpoint_id: str
-    workflow_id: str
-    kind: Literal["saved", "deleted"]
 
 
 def summary_values(checkpoint: WorkflowCheckpoint, size: int) -> tuple[Any, ...]:
@@ -109,6 +76,13 @@ def summary_from_row(row: SummaryRow) -> CheckpointSummary:
         return CheckpointSummary.model_validate(values)
     except (orjson.JSONDecodeError, TypeError, ValidationError) as error:
         raise CheckpointDecodingError(f"unreadable summary columns: {one_line(error)}") from None
+
+
+def deleting(checkpoint_ids: Sequence[str]) -> str:
+    """What a failed delete was doing, for its error message."""
+    if len(checkpoint_ids) == 1:
+        return f"delete checkpoint {checkpoint_ids[0]}"
+    return f"delete {len(checkpoint_ids)} checkpoints"
 
 
 def one_line(error: BaseException) -> str:
@@ -177,8 +151,8 @@ class SqlCheckpointStorage(ABC):
 
     poll_interval = 0.05  # seconds between change polls when nothing wakes a watcher sooner
 
-    def __init__(self, serializer: DocumentSerializer | None) -> None:
-        self._serializer: DocumentSerializer = serializer or CurrentCodec()
+    def __init__(self, serializer: CheckpointSerializer | None) -> None:
+        self.serializer: CheckpointSerializer = serializer or DEFAULT_SERIALIZER
         self._problems: list[ListingProblem] = []
 
     # ----- what a backend provides -----
@@ -188,8 +162,8 @@ class SqlCheckpointStorage(ABC):
         """Upsert the row and append a ``saved`` change, in one transaction."""
 
     @abstractmethod
-    async def _delete(self, checkpoint_id: str) -> bool:
-        """Delete the row and append a ``deleted`` change, in one transaction."""
+    async def _delete(self, checkpoint_ids: Sequence[str]) -> int:
+        """Delete the rows and append a ``deleted`` change for each, in one transaction."""
 
     @abstractmethod
     async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
@@ -216,18 +190,46 @@ class SqlCheckpointStorage(ABC):
         """Rows the last listing skipped, with the reason."""
         return list(self._problems)
 
-    async def save_checkpoint(self, checkpoint: WorkflowCheckpoint) -> str:
+    async def save_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> str:
         checkpoint_id = validate_checkpoint_id(checkpoint.checkpoint_id)
-        document = self._serializer.encode(checkpoint)
+        document = self.serializer.dumps(checkpoint, encoded)
         await self._save(summary_values(checkpoint, len(document)), document)
         return checkpoint_id
 
-    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
+    async def save_document(self, data: bytes) -> str:
+        """Store a document verbatim under the id it holds, once it parses."""
+        parsed = self.serializer.parse(data)
+        checkpoint_id = validate_checkpoint_id(parsed.checkpoint_id)
+        await self._save(summary_values(parsed, len(data)), data)
+        return checkpoint_id
+
+    async def load_document(self, checkpoint_id: str) -> bytes | None:
         rows = await self._fetch((DOCUMENT_SQL, [validate_checkpoint_id(checkpoint_id)]))
-        return self._decode(checkpoint_id, bytes(rows[0][0])) if rows else None
+        return bytes(rows[0][0]) if rows else None
+
+    async def load_checkpoint(self, checkpoint_id: str) -> WorkflowCheckpoint | None:
+        document = await self.load_document(checkpoint_id)
+        return None if document is None else self._decode(checkpoint_id, document)
+
+    async def load_with_fragments(self, checkpoint_id: str) -> LoadedCheckpoint | None:
+        document = await self.load_document(checkpoint_id)
+        if document is None:
+            return None
+        parsed = self._parse(checkpoint_id, document)
+        try:
+            return self.serializer.decode_with_fragments(parsed)
+        except CheckpointDecodingError as error:
+            raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
 
     async def delete_checkpoint(self, checkpoint_id: str) -> bool:
-        return await self._delete(validate_checkpoint_id(checkpoint_id))
+        return await self._delete([validate_checkpoint_id(checkpoint_id)]) == 1
+
+    async def delete_checkpoints(self, checkpoint_ids: Sequence[str]) -> int:
+        """Many in one transaction (pruning thousands stays one round trip)."""
+        valid = list(dict.fromkeys(validate_checkpoint_id(each) for each in checkpoint_ids))
+        return await self._delete(valid) if valid else 0
 
     async def list_checkpoint_ids(self, workflow_id: str | None = None) -> list[str]:
         """Oldest first."""
@@ -292,14 +294,22 @@ class SqlCheckpointStorage(ABC):
 
     # ----- documents -----
 
-    def _decode(self, checkpoint_id: str, document: bytes) -> WorkflowCheckpoint:
+    def _parse(self, checkpoint_id: str, document: bytes) -> WorkflowCheckpoint:
         try:
-            raw = self._serializer.parse(document)
-            if raw.checkpoint_id != checkpoint_id:
-                raise CheckpointDecodingError(
-                    f"the row holds checkpoint {raw.checkpoint_id!r}, not {checkpoint_id!r}"
-                )
-            return self._serializer.decode(raw)
+            raw = self.serializer.parse(document)
+        except CheckpointDecodingError as error:
+            raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
+        if raw.checkpoint_id != checkpoint_id:
+            raise CheckpointDecodingError(
+                f"checkpoint {checkpoint_id}: the row holds checkpoint {raw.checkpoint_id!r}, "
+                f"not {checkpoint_id!r}"
+            )
+        return raw
+
+    def _decode(self, checkpoint_id: str, document: bytes) -> WorkflowCheckpoint:
+        raw = self._parse(checkpoint_id, document)
+        try:
+            return self.serializer.decode(raw)
         except CheckpointDecodingError as error:
             raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
 

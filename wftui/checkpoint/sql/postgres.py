@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -25,18 +25,19 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from wftui.checkpoint.errors import CheckpointError
+from wftui.checkpoint.serializer import CheckpointSerializer
 from wftui.checkpoint.sql.common import (
     INDEX_NAMES,
     SCHEMA_VERSION,
     UPSERT_SQL,
-    DocumentSerializer,
     SqlCheckpointStorage,
     WaitForChange,
+    deleting,
     newer_schema_message,
     one_line,
     schema_statements,
 )
-from wftui.checkpoint.storage import CheckpointError
 
 CHANNEL = "wftui_changes"  # one channel; the payload names the schema that changed
 _CONNECT_TIMEOUT_S = 5
@@ -77,7 +78,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
         dsn: str,
         schema: str = "wftui",
         *,
-        serializer: DocumentSerializer | None = None,
+        serializer: CheckpointSerializer | None = None,
         create: bool = True,
         pool_size: int = 8,
     ) -> None:
@@ -103,7 +104,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
 
     @classmethod
     def from_url(
-        cls, url: str, *, serializer: DocumentSerializer | None = None, create: bool = True
+        cls, url: str, *, serializer: CheckpointSerializer | None = None, create: bool = True
     ) -> PostgresCheckpointStorage:
         """A store from ``postgresql://user@host:port/db?schema=NAME`` (default schema ``wftui``)."""
         dsn, schema = split_store_url(url)
@@ -282,22 +283,31 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
             await connection.execute(self._sql(UPSERT_SQL), [*values, document])
             await self._append_change(connection, values[0], values[1], "saved")
 
-    async def _delete(self, checkpoint_id: str) -> bool:
+    async def _delete(self, checkpoint_ids: Sequence[str]) -> int:
         async with (
-            self._connection(f"delete checkpoint {checkpoint_id}") as connection,
+            self._connection(deleting(checkpoint_ids)) as connection,
             connection.transaction(),
         ):
             await self._lock_changes(connection)
             cursor = await connection.execute(
                 self._sql(
-                    "DELETE FROM {checkpoints} WHERE checkpoint_id = %s RETURNING workflow_id"
+                    "DELETE FROM {checkpoints} WHERE checkpoint_id = ANY(%s) "
+                    "RETURNING checkpoint_id, workflow_id"
                 ),
-                [checkpoint_id],
+                [list(checkpoint_ids)],
             )
-            gone = await cursor.fetchone()
-            if gone is not None:
-                await self._append_change(connection, checkpoint_id, gone[0], "deleted")
-        return gone is not None
+            gone = await cursor.fetchall()
+            if gone:
+                async with connection.cursor() as changes:
+                    await changes.executemany(
+                        self._sql(
+                            "INSERT INTO {changes} (checkpoint_id, workflow_id, kind) "
+                            "VALUES (%s, %s, 'deleted')"
+                        ),
+                        gone,
+                    )
+                await connection.execute("SELECT pg_notify(%s, %s)", [CHANNEL, self.schema])
+        return len(gone)
 
     async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
         template, params = query

@@ -11,23 +11,24 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from wftui.checkpoint.errors import CheckpointError
+from wftui.checkpoint.serializer import CheckpointSerializer
 from wftui.checkpoint.sql.common import (
     INDEX_NAMES,
     SCHEMA_VERSION,
     UPSERT_SQL,
-    DocumentSerializer,
     SqlCheckpointStorage,
     WaitForChange,
+    deleting,
     newer_schema_message,
     one_line,
     schema_statements,
 )
-from wftui.checkpoint.storage import CheckpointError
 
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
@@ -56,11 +57,22 @@ def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
 
 
 class SqliteCheckpointStorage(SqlCheckpointStorage):
-    """A ``CheckpointStorage`` in one SQLite file (created, with its folder, on first use)."""
+    """A ``CheckpointStorage`` in one SQLite file (created, with its folder, on first use).
 
-    def __init__(self, path: str | Path, *, serializer: DocumentSerializer | None = None) -> None:
+    ``create=False`` is for read-only commands: a missing file or one without the tables is
+    reported, never created.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        serializer: CheckpointSerializer | None = None,
+        create: bool = True,
+    ) -> None:
         super().__init__(serializer)
         self.path = Path(path)
+        self.create = create
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._statements: dict[str, str] = {}
@@ -81,12 +93,16 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.path.is_file():
+                raise CheckpointError(f"no SQLite store at {self.path}")
             connection = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
             try:
-                connection.execute("PRAGMA journal_mode=WAL")
+                if self.create:  # WAL is a property of the file, set by whoever made it
+                    connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=FULL")
                 self._migrate(connection)
             except BaseException:
@@ -99,6 +115,17 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         if version == SCHEMA_VERSION:
             return
+        if not self.create:
+            if version == 0:
+                raise CheckpointError(
+                    "the file holds no wftui store: a command that writes checkpoints creates it"
+                )
+            if version > SCHEMA_VERSION:
+                raise CheckpointError(newer_schema_message(version))
+            raise CheckpointError(
+                f"its schema version {version} is older than this wftui's ({SCHEMA_VERSION}): "
+                "a command that writes checkpoints upgrades it"
+            )
         with _transaction(connection):
             (version,) = connection.execute("PRAGMA user_version").fetchone()  # now under lock
             if version > SCHEMA_VERSION:
@@ -142,24 +169,29 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
 
         await self._run(f"save checkpoint {values[0]}", save)
 
-    async def _delete(self, checkpoint_id: str) -> bool:
-        def delete(connection: sqlite3.Connection) -> bool:
+    async def _delete(self, checkpoint_ids: Sequence[str]) -> int:
+        def delete(connection: sqlite3.Connection) -> int:
+            deleted = 0
             with _transaction(connection):
-                gone = connection.execute(
-                    _sql("DELETE FROM {checkpoints} WHERE checkpoint_id = ? RETURNING workflow_id"),
-                    (checkpoint_id,),
-                ).fetchone()
-                if gone is not None:
-                    connection.execute(
+                for checkpoint_id in checkpoint_ids:
+                    gone = connection.execute(
                         _sql(
-                            "INSERT INTO {changes} (checkpoint_id, workflow_id, kind) "
-                            "VALUES (?, ?, ?)"
+                            "DELETE FROM {checkpoints} WHERE checkpoint_id = ? RETURNING workflow_id"
                         ),
-                        (checkpoint_id, gone[0], "deleted"),
-                    )
-            return gone is not None
+                        (checkpoint_id,),
+                    ).fetchone()
+                    if gone is not None:
+                        connection.execute(
+                            _sql(
+                                "INSERT INTO {changes} (checkpoint_id, workflow_id, kind) "
+                                "VALUES (?, ?, ?)"
+                            ),
+                            (checkpoint_id, gone[0], "deleted"),
+                        )
+                        deleted += 1
+            return deleted
 
-        return await self._run(f"delete checkpoint {checkpoint_id}", delete)
+        return await self._run(deleting(checkpoint_ids), delete)
 
     async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
         template, params = query

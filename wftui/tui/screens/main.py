@@ -20,7 +20,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
+from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
@@ -34,6 +36,7 @@ from wftui.engine import (
 )
 from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe, echoes_a_failure
 from wftui.tui.graph import GraphSpec, natural_size
+from wftui.tui.spending import LiveSpending, app_prices, run_spending
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
 from wftui.tui.timeline import Timeline
@@ -145,6 +148,7 @@ class MainScreen(Screen[None]):
         self._failed: dict[str, frozenset[str]] = {}
         self._replayed: dict[str, frozenset[str]] = {}
         self._run_failed = False  # this run failed: its failed checkpoint gets the cursor
+        self._spending = LiveSpending(app_prices())
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -318,6 +322,7 @@ class MainScreen(Screen[None]):
             if checkpoint is None:
                 continue
             self.browser.add(checkpoint.summary())
+            self.header.spending = run_spending(checkpoint.metadata, self._spending.prices)
             if checkpoint.error is not None and self._run_failed:
                 self._run_failed = False
                 self._learn_failure(checkpoint)
@@ -342,7 +347,11 @@ class MainScreen(Screen[None]):
         self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
 
     async def _delete(self, checkpoint_id: str) -> None:
-        await self._storage.delete_checkpoint(checkpoint_id)
+        try:
+            await delete_alone(self._storage, checkpoint_id, parse_checkpoint)
+        except CheckpointReferencedError as error:
+            self.notify(str(error), severity="error")
+            return
         self.browser.drop(checkpoint_id)
         self.notify(f"Deleted checkpoint {short_id(checkpoint_id)}")
 
@@ -381,6 +390,7 @@ class MainScreen(Screen[None]):
     def run_started(self, label: str, ran: Set[str]) -> None:
         """A run starts: live statuses from scratch, except what a resume will not run again."""
         self.graph.reset_statuses()
+        self._spending.reset()
         for executor_id in ran:
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
@@ -416,6 +426,8 @@ class MainScreen(Screen[None]):
         outputs: list[Any] = []
         graph = self.graph
         for event in message.events:
+            if (spender := self._spending.feed(event)) is not None:
+                graph.set_note(spender, self._spending.note(spender))
             match event:
                 case ExecutorInvokedEvent(executor_id=executor_id):
                     graph.set_status(executor_id, NodeStatus.RUNNING)

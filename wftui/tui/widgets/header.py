@@ -34,6 +34,7 @@ class StatusHeader(Widget):
     """
 
     status: reactive[RunStatus] = reactive(RunStatus.IDLE)
+    spending: reactive[str] = reactive("")  # the run's tokens, cost, and what resuming saved
 
     def __init__(self, pipeline: str, chat: str, folder: str, chat_short: str = "") -> None:
         super().__init__()
@@ -55,6 +56,8 @@ class StatusHeader(Widget):
             (f" {status.symbol} {status.value} ", style(f"status-header--{status.name.lower()}")),
             " ",
         )
+        if self.spending:
+            head.append(f"{self.spending} ", "bold")
         chat = f" chat: {self.chat} "
         if head.cell_len + len(chat) + 12 > width:
             chat = f" chat: {self.chat_short} "

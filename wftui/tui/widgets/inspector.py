@@ -14,8 +14,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from wftui.agents.costs import ledger_totals
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.tui.screens.viewer import ValueViewer
+from wftui.tui.spending import app_prices
 from wftui.tui.text import one_line
 
 # Containers show this many children; the rest are counted, not drawn.
@@ -156,7 +158,13 @@ def _metadata(checkpoint: WorkflowCheckpoint) -> dict[str, Any]:
         "graph_signature": checkpoint.graph_signature,
         "format_version": checkpoint.format_version,
         "error": checkpoint.error,
-        "metadata": checkpoint.metadata,
+        # The ledger summed for people: tokens, calls, seconds, cost by the app's prices.
+        "metadata": {
+            **checkpoint.metadata,
+            "ledger": ledger_totals(checkpoint.metadata, app_prices()),
+        }
+        if "ledger" in checkpoint.metadata
+        else checkpoint.metadata,
     }
 
 

@@ -73,6 +73,7 @@ class PipelineGraph(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._graph = graph
         self._statuses: dict[str, NodeStatus] = {}
+        self._notes: dict[str, str] = {}  # what each executor spent, on its box's border
         self._preview: Preview | None = None
         self._layout: GraphLayout | None = None
         self._lines: list[RenderedLine] | None = None
@@ -96,6 +97,12 @@ class PipelineGraph(ScrollView, can_focus=True):
     def reset_statuses(self) -> None:
         """Back to all pending, e.g. when a new run starts."""
         self._statuses.clear()
+        self._notes.clear()
+        self._repaint()
+
+    def set_note(self, executor_id: str, note: str) -> None:
+        """What an executor spent (``9 tok $0.0095 1.2s``), shown on its box."""
+        self._notes[executor_id] = note
         self._repaint()
 
     def show_preview(
@@ -132,7 +139,7 @@ class PipelineGraph(ScrollView, can_focus=True):
         if self._layout is None or not 0 <= y + scroll_y < self._layout.height:
             return Strip.blank(width, base)
         if self._lines is None:
-            self._lines = render(self._layout, self._statuses, self._preview)
+            self._lines = render(self._layout, self._statuses, self._preview, self._notes)
         indent = max(0, (self.scrollable_content_region.width - self._layout.width) // 2)
         segments = [Segment(" " * indent, base)]
         segments.extend(

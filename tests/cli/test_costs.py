@@ -1,0 +1,94 @@
+"""What a run costs, from the command line: budgets from flags, the environment and settings,
+prices from a file or settings, the spending line after a run and the ledger in ``show``."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.agents.llm_doubles import FakeLLMServer
+from tests.cli.support import saved_ids, wftui
+
+PRICES = '["gpt-test"]\ninput = 1000\noutput = 2000\ncached = 500\n'
+
+
+@pytest.fixture
+def llm_server() -> Iterator[FakeLLMServer]:
+    server = FakeLLMServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def openai_env(server: FakeLLMServer, **extra: str) -> dict[str, str]:
+    return {
+        "OPENAI_BASE_URL": f"{server.url}/v1",
+        "OPENAI_CHAT_MODEL_ID": "gpt-test",
+        "NO_PROXY": "127.0.0.1",
+        **extra,
+    }
+
+
+def test_a_cost_limit_without_a_price_stops_the_run_and_a_priced_resume_finishes(
+    llm_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    env = openai_env(llm_server, WFTUI_MAX_COST="0.5")
+    stopped = wftui("run", "--chat", "openai", "--checkpoint-dir", "cps", cwd=tmp_path, env=env)
+
+    assert stopped.returncode == 1
+    assert "BudgetExceededError" in stopped.stderr
+    assert "--max-cost $0.5000 cannot be kept: no price for model 'gpt-test'" in stopped.stderr
+    assert llm_server.requests == []
+    resume = re.search(r"resume after fixing the cause: (wftui resume \S+)", stopped.stderr)
+    assert resume is not None, stopped.stderr
+
+    (tmp_path / "prices.toml").write_text(PRICES)
+    resumed = wftui(
+        *resume.group(1).split()[1:], "--prices", "prices.toml", "--checkpoint-dir", "cps",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert "output: dlrow olleh" in resumed.stdout
+    assert re.search(r"^spent: 9 tok \$0\.0095", resumed.stderr, re.M), resumed.stderr
+
+
+def test_show_sums_the_ledger_with_the_prices_in_settings(
+    llm_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    env = openai_env(llm_server)
+    done = wftui("run", "--chat", "openai", "--checkpoint-dir", "cps", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "spent: 9 tok" in done.stderr and "$" not in done.stderr  # no price: no cost
+    last = saved_ids(done.stdout)[-1]
+
+    unpriced = json.loads(
+        wftui("checkpoints", "show", last, "--checkpoint-dir", "cps", cwd=tmp_path).stdout
+    )
+    (tmp_path / "wftui.toml").write_text(PRICES.replace('["gpt-test"]', '[prices."gpt-test"]'))
+    priced = json.loads(
+        wftui("checkpoints", "show", last, "--checkpoint-dir", "cps", cwd=tmp_path).stdout
+    )
+
+    assert unpriced["ledger"]["totals"]["tokens"] == 9
+    assert unpriced["ledger"]["totals"]["cost_usd"] is None
+    assert unpriced["ledger"]["totals"]["models_without_price"] == ["gpt-test"]
+    assert priced["ledger"]["totals"]["cost_usd"] == pytest.approx(0.0095)
+    assert priced["ledger"]["totals"]["cached_input_tokens"] == 3
+    assert priced["metadata"]["ledger"]["totals"]["models"]["gpt-test"]["total_tokens"] == 9
+
+
+def test_a_bad_limit_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "wftui.toml").write_text("max_tokens = -3\n")
+
+    done = wftui("run", "--checkpoint-dir", "cps", cwd=tmp_path)
+
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "max_tokens must be a whole number of tokens above 0, not -3"
+    )
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -1,0 +1,191 @@
+"""Durability modes of ``with_checkpointing(storage, durability=...)`` (issue 13).
+
+"sync": each checkpoint is durable before the next superstep. "async": checkpoint k is written
+while superstep k+1 runs; either way a ``CheckpointSavedEvent`` means the checkpoint can be read
+back by another storage object, a failed save fails the run, and everything is saved before the
+final status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.support import saved_ids
+from tests.engine.support import outputs, saved
+from tests.engine.talker import talker_workflow
+from wftui import (
+    CheckpointSavedEvent,
+    Executor,
+    FileCheckpointStorage,
+    SuperStepStartedEvent,
+    WorkflowBuilder,
+    WorkflowContext,
+    WorkflowFailedEvent,
+    WorkflowRunState,
+    WorkflowStatusEvent,
+    handler,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+async def test_every_announced_checkpoint_is_readable_when_announced(
+    tmp_path: Path, durability: Any
+) -> None:
+    workflow = talker_workflow(FileCheckpointStorage(tmp_path), 8, durability)
+    events = []
+    async for event in workflow.run_stream(0):
+        if isinstance(event, CheckpointSavedEvent):
+            other = FileCheckpointStorage(tmp_path)  # as another process would read it
+            assert await other.load_checkpoint(event.checkpoint_id) is not None
+        events.append(event)
+    assert outputs(events) == [8]
+    assert [e.iteration for e in saved(events)] == list(range(9))
+    final = events.index(WorkflowStatusEvent(state=WorkflowRunState.IDLE))
+    assert final == len(events) - 1
+    assert all(events.index(e) < final for e in saved(events))
+    ids = await FileCheckpointStorage(tmp_path).list_checkpoint_ids()
+    assert ids == [e.checkpoint_id for e in saved(events)]
+
+
+async def test_async_writes_checkpoint_k_while_superstep_k_plus_1_runs(tmp_path: Path) -> None:
+    workflow = talker_workflow(FileCheckpointStorage(tmp_path), 4, "async")
+    events = [event async for event in workflow.run_stream(0)]
+    for event in saved(events)[:-1]:
+        started_next = events.index(SuperStepStartedEvent(iteration=event.iteration + 1))
+        assert started_next < events.index(event)
+    sync_events = [
+        event
+        async for event in talker_workflow(FileCheckpointStorage(tmp_path / "s"), 4).run_stream(0)
+    ]
+    for event in saved(sync_events)[:-1]:
+        started_next = sync_events.index(SuperStepStartedEvent(iteration=event.iteration + 1))
+        assert sync_events.index(event) < started_next
+
+
+class RemovesTheFolder(Executor):
+    """Moves the checkpoint folder away at turn ``at`` (atomically, whatever a save in flight
+    is doing), so the next save cannot be written."""
+
+    def __init__(self, id: str, folder: Path, at: int, turns: int) -> None:
+        super().__init__(id=id)
+        self.folder, self.at, self.turns = folder, at, turns
+
+    @handler
+    async def turn(self, n: int, ctx: WorkflowContext[int, int]) -> None:
+        if n == self.at:
+            self.folder.rename(self.folder.with_name("gone"))
+        if n + 1 < self.turns:
+            await ctx.send_message(n + 1)
+        else:
+            await ctx.yield_output(n)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+@pytest.mark.parametrize("at", [1, 3])  # mid-run, and in the last superstep
+async def test_a_failed_save_fails_the_run_loudly(tmp_path: Path, durability: Any, at: int) -> None:
+    folder = tmp_path / "store"
+    remover = RemovesTheFolder("remover", folder, at, turns=4)
+    workflow = (
+        WorkflowBuilder()
+        .add_edge(remover, remover)
+        .set_start_executor(remover)
+        .with_checkpointing(FileCheckpointStorage(folder), durability=durability)
+        .build()
+    )
+    events = [event async for event in workflow.run_stream(0, raise_on_failure=False)]
+    failed = [e for e in events if isinstance(e, WorkflowFailedEvent)]
+    assert failed and failed[0].details is not None
+    assert failed[0].details.error_type == "CheckpointError"
+    assert "cannot save checkpoint" in failed[0].details.message
+    assert events[-1] == WorkflowStatusEvent(state=WorkflowRunState.FAILED)
+    # Nothing saved after the folder went is announced.
+    assert all(e.iteration <= at for e in saved(events))
+    assert not any(e.iteration == at + 1 for e in saved(events))
+
+
+def test_an_unknown_mode_is_refused_by_name(tmp_path: Path) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    with pytest.raises(ValueError, match="durability must be 'sync' or 'async', not 'fast'"):
+        WorkflowBuilder().with_checkpointing(storage, durability="fast")  # type: ignore[arg-type]
+
+
+KILLED_PIPELINE = '''
+"""A chain a,b,slow,d in async durability; each step adds 1 KB to a shared log (so later
+checkpoints refer to earlier ones), and "slow" waits forever at its gate."""
+
+import asyncio
+from typing import Any
+
+from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+
+class Step(Executor):
+    @handler
+    async def step(self, text: str, ctx: WorkflowContext[str]) -> None:
+        log = await ctx.get_shared_state("log") if self.id != "a" else []
+        await ctx.set_shared_state("log", [*log, self.id * 1000])
+        if self.id == "slow":
+            await asyncio.Event().wait()
+        await ctx.send_message(f"{text}>{self.id}")
+
+
+class Out(Executor):
+    @handler
+    async def out(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+        await ctx.yield_output(text)
+
+
+def create_workflow(checkpoint_storage, chat_client=None):
+    steps = [Step(id=name) for name in ("a", "b", "slow", "d")]
+    builder = WorkflowBuilder(name="async_chain").add_chain([*steps, Out(id="out")])
+    builder.set_start_executor(steps[0])
+    return builder.with_checkpointing(checkpoint_storage, durability="async").build()
+'''
+
+
+async def test_sigkill_in_async_mode_keeps_every_announced_checkpoint(tmp_path: Path) -> None:
+    pipeline = tmp_path / "async_pipeline.py"
+    pipeline.write_text(KILLED_PIPELINE)
+    store = tmp_path / "checkpoints"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wftui", "run", str(pipeline),
+        "--checkpoint-dir", str(store), "--chat", "local",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
+                line = await process.stdout.readline()
+                assert line, f"the run ended early: {lines}"
+                lines.append(line.decode().strip())
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    announced = saved_ids("\n".join(lines))
+    # Checkpoint 2 was being written beside "slow": it was never announced.
+    assert len(announced) == 2
+    storage = FileCheckpointStorage(store)
+    checkpoints = await storage.list_checkpoints()
+    # At most the save cut short by the kill, left as a temp file and never served.
+    assert all("interrupted save" in problem.reason for problem in storage.problems)
+    assert len(storage.problems) <= 1
+    assert [cp.checkpoint_id for cp in checkpoints][: len(announced)] == announced
+    for checkpoint in checkpoints:
+        assert checkpoint.shared_state.get("log", []) == [
+            name * 1000 for name in ("a", "b")[: checkpoint.iteration_count]
+        ]

@@ -1,0 +1,183 @@
+"""The run's ledger: what executors report with ``ctx.record_usage`` adds up per executor per
+superstep and for the run, survives a failure, and a resume counts what it did not redo as saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wftui import (
+    Executor,
+    FileCheckpointStorage,
+    Workflow,
+    WorkflowBuilder,
+    WorkflowContext,
+    WorkflowFailedEvent,
+    handler,
+)
+from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.storage import CheckpointDecodingError
+from wftui.engine.ledger import RunLedger, add_counts
+
+
+def tokens(count: int) -> dict[str, Any]:
+    return {"calls": 1, "models": {"m": {"total_tokens": count}}}
+
+
+class Spender(Executor):
+    """Reports ``cost`` tokens each time it runs (an LLM call's usage) and passes text on."""
+
+    def __init__(self, id: str, cost: int, runs: list[str]) -> None:
+        super().__init__(id=id)
+        self.cost = cost
+        self.runs = runs
+        self.broken = False
+
+    @handler
+    async def work(self, text: str, ctx: WorkflowContext[str]) -> None:
+        self.runs.append(self.id)
+        ctx.record_usage(tokens(self.cost))
+        if self.broken:
+            raise RuntimeError("model went away after answering")
+        await ctx.send_message(f"{text}>{self.id}")
+
+
+class Sink(Executor):
+    @handler
+    async def sink(self, parts: list[str], ctx: WorkflowContext[None, str]) -> None:
+        await ctx.yield_output(" + ".join(sorted(parts)))
+
+
+def build(storage: FileCheckpointStorage, runs: list[str], *, broken: bool) -> Workflow:
+    start, cheap = Spender("start", 1, runs), Spender("cheap", 10, runs)
+    dear = Spender("dear", 100, runs)
+    dear.broken = broken
+    return (
+        WorkflowBuilder()
+        .set_start_executor(start)
+        .add_fan_out_edges(start, [cheap, dear])
+        .add_fan_in_edges([cheap, dear], Sink(id="sink"))
+        .with_checkpointing(checkpoint_storage=storage)
+        .build()
+    )
+
+
+def model_tokens(counts: dict[str, Any]) -> int:
+    return int(counts.get("models", {}).get("m", {}).get("total_tokens", 0))
+
+
+async def newest(storage: FileCheckpointStorage) -> WorkflowCheckpoint:
+    checkpoints = await storage.list_checkpoints()
+    return max(checkpoints, key=lambda c: (c.iteration_count, c.timestamp))
+
+
+async def test_spending_adds_up_per_executor_per_superstep_and_for_the_run(
+    tmp_path: Path,
+) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+
+    await build(storage, runs, broken=False).run("go")
+
+    by_step = {c.iteration_count: c.metadata["ledger"] for c in await storage.list_checkpoints()}
+    assert by_step[0]["totals"] == {} and by_step[0]["supersteps"] == {}
+    assert set(by_step[1]["supersteps"]["1"]) == {"start"}
+    second = by_step[2]["supersteps"]["2"]
+    assert {eid: model_tokens(c) for eid, c in second.items()} == {"cheap": 10, "dear": 100}
+    assert second["cheap"]["runs"] == 1  # and its time in ms, when it took 1 ms or more
+    final = by_step[3]
+    assert model_tokens(final["totals"]) == 111 and final["totals"]["calls"] == 3
+    assert final["totals"]["runs"] == 4  # the sink ran too, without spending tokens
+    assert {eid: model_tokens(c) for eid, c in final["executors"].items()} == {
+        "start": 1,
+        "cheap": 10,
+        "dear": 100,
+        "sink": 0,
+    }
+    assert final["saved"] == {}
+
+
+async def test_failure_keeps_what_was_spent_and_a_resume_saves_the_replayed_sibling(
+    tmp_path: Path,
+) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+    events = await build(storage, runs, broken=True).run("go")
+    assert any(isinstance(e, WorkflowFailedEvent) for e in events)
+    failed = await newest(storage)
+    assert failed.error is not None
+    # The broken executor's call was paid for before it raised: it counts.
+    assert model_tokens(failed.metadata["ledger"]["totals"]) == 111
+
+    runs.clear()
+    await build(storage, runs, broken=False).run_from_checkpoint(failed.checkpoint_id)
+
+    assert sorted(runs) == ["dear"]  # cheap was replayed, start was never rerun
+    ledger = (await newest(storage)).metadata["ledger"]
+    # Spent: the first attempt (111) and dear's second call (100).
+    assert model_tokens(ledger["totals"]) == 211
+    # Saved: start and the replayed cheap; not dear, which ran again.
+    assert model_tokens(ledger["saved"]) == 11
+    assert ledger["saved"]["calls"] == 2
+
+
+async def test_resuming_a_finished_step_saves_everything_before_it(tmp_path: Path) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+    await build(storage, runs, broken=False).run("go")
+    after_fan_out = next(c for c in await storage.list_checkpoints() if c.iteration_count == 2)
+
+    runs.clear()
+    await build(storage, runs, broken=False).run_from_checkpoint(after_fan_out.checkpoint_id)
+
+    assert runs == []  # only the sink was left, and it reports no tokens
+    resumed = await newest(storage)
+    assert resumed.parent_checkpoint_id == after_fan_out.checkpoint_id
+    assert model_tokens(resumed.metadata["ledger"]["saved"]) == 111
+    assert model_tokens(resumed.metadata["ledger"]["totals"]) == 111
+
+
+def test_counts_add_and_subtract_exactly_and_zeros_drop_out() -> None:
+    counts: dict[str, Any] = {}
+    add_counts(counts, tokens(5))
+    add_counts(counts, tokens(7))
+    assert counts == {"calls": 2, "models": {"m": {"total_tokens": 12}}}
+    add_counts(counts, {"calls": 2, "models": {"m": {"total_tokens": 12}}}, sign=-1)
+    assert counts == {}
+
+
+@pytest.mark.parametrize(
+    ("counts", "wrong"),
+    [
+        ({"calls": 1.5}, "usage.calls must be a whole number"),
+        ({"models": {"m": {"total_tokens": "9"}}}, "usage.models.m.total_tokens"),
+        ({"calls": True}, "usage.calls must be a whole number"),
+    ],
+)
+def test_counts_that_are_not_whole_numbers_are_refused_naming_where(
+    counts: dict[str, Any], wrong: str
+) -> None:
+    from wftui.engine.context import WorkflowContext as Context
+    from wftui.engine.state import RunState
+
+    state = RunState(workflow_id="w")
+    ctx: Context[Any, Any] = Context(
+        "spender",
+        scope=None,  # type: ignore[arg-type]
+        committed_shared_state={},
+        committed_state=None,
+        source_id="x",
+        ledger=state.ledger,
+    )
+    with pytest.raises(TypeError, match=wrong):
+        ctx.record_usage(counts)
+    assert state.ledger.totals == {}
+
+
+def test_a_malformed_ledger_in_a_checkpoint_is_a_decoding_error_naming_it() -> None:
+    with pytest.raises(CheckpointDecodingError, match=r"metadata\.ledger\.totals\.calls"):
+        RunLedger.resumed(
+            {"totals": {"calls": "many"}}, iteration=1, replayed=(), where="metadata.ledger"
+        )

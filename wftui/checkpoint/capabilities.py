@@ -1,0 +1,49 @@
+"""Optional storage capabilities, each its own small Protocol beside the base ``CheckpointStorage``.
+
+A caller checks ``isinstance(storage, WatchableStorage)`` (and so on) and falls back when a
+third-party store lacks one; the built-in stores have them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a store's change sequence: a checkpoint saved, or deleted (a tombstone).
+
+    ``seq`` grows with every change a store records; a watcher that reconnects passes the last
+    one it saw (never a time: clocks differ between machines, and commit order is not time order).
+    """
+
+    seq: int
+    checkpoint_id: str
+    workflow_id: str
+    kind: Literal["saved", "deleted"]
+
+
+@runtime_checkable
+class WatchableStorage(Protocol):
+    def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
+        """Every change after ``after_seq`` in sequence order, then each new one as it lands,
+        from any process writing the store; it never ends by itself (close it)."""
+        ...
+
+
+@runtime_checkable
+class DocumentStorage(Protocol):
+    async def save_document(self, data: bytes) -> str:
+        """Store a document verbatim (as another store's ``load_document`` gave it) under the
+        checkpoint id it holds; ``CheckpointDecodingError`` if it does not parse. For copying
+        between stores without importing a pipeline's types."""
+        ...
+
+
+@runtime_checkable
+class BulkDeletingStorage(Protocol):
+    async def delete_checkpoints(self, checkpoint_ids: Sequence[str]) -> int:
+        """Delete many at once (one transaction where the store has them); how many were there."""
+        ...
