@@ -78,7 +78,7 @@ async def test_a_token_limit_stops_before_the_next_call_and_resumes_once_raised(
     storage = FileCheckpointStorage(tmp_path)
 
     with spending_limits(Budget(max_tokens=9)):
-        events = await two_agents(llm_server, storage).run("Text: HELLO")
+        events = await two_agents(llm_server, storage).run("Text: HELLO", raise_on_failure=False)
 
     assert failure(events) == (
         "BudgetExceededError: token budget reached: the run has used 9 tokens of --max-tokens 9; "
@@ -104,7 +104,7 @@ async def test_a_cost_limit_counts_with_the_users_prices(
     storage = FileCheckpointStorage(tmp_path)
 
     with spending_limits(Budget(max_cost=0.005, prices=PRICES)):
-        events = await two_agents(llm_server, storage).run("Text: HELLO")
+        events = await two_agents(llm_server, storage).run("Text: HELLO", raise_on_failure=False)
 
     assert failure(events).startswith(
         "BudgetExceededError: cost budget reached: the run has spent $0.0095 of --max-cost "
@@ -119,7 +119,7 @@ async def test_a_cost_limit_without_a_price_for_the_model_refuses_to_guess(
     storage = FileCheckpointStorage(tmp_path)
 
     with spending_limits(Budget(max_cost=1.0, prices=Prices({"other": Price(1.0, 1.0)}))):
-        events = await two_agents(llm_server, storage).run("Text: HELLO")
+        events = await two_agents(llm_server, storage).run("Text: HELLO", raise_on_failure=False)
 
     assert "no price for model 'gpt-test'" in failure(events)
     assert llm_server.requests == []

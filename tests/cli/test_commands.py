@@ -245,3 +245,25 @@ async def test_ctrl_c_stops_a_run_and_the_last_checkpoint_resumes(tmp_path: Path
     assert resumed.returncode == 0, resumed.stderr
     assert invoked(resumed.stdout) == ["slow", "c", "out"]
     assert resumed.stdout.splitlines()[-1] == "output: x>a>slow>c"
+
+
+def test_prune_never_acts_on_a_file_it_could_not_validate(tmp_path: Path) -> None:
+    """A copied-in checkpoint whose time is not a time must neither rank as newest nor go."""
+    runs = [
+        saved_ids(wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout)
+        for _ in range(2)
+    ]
+    folder = tmp_path / "c"
+    foreign = json.loads((folder / f"{runs[0][0]}.json").read_text())
+    foreign.update(checkpoint_id="f" * 24, workflow_id="foreign-run", timestamp="zzz")
+    (folder / f"{'f' * 24}.json").write_text(json.dumps(foreign))
+
+    pruned = wftui("checkpoints", "prune", "--keep-runs", "1", "--checkpoint-dir", "c",
+                   cwd=tmp_path)  # fmt: skip
+    assert pruned.returncode == 0, pruned.stderr
+    # The newest real run stays, the older one goes, the foreign file is left and named.
+    assert pruned.stdout.splitlines()[0] == "deleted 6 checkpoints of 1 runs; kept 6 of 1 runs"
+    assert f"left untouched: {'f' * 24}.json" in pruned.stderr
+    assert (folder / f"{'f' * 24}.json").exists()
+    assert all((folder / f"{cid}.json").exists() for cid in runs[1])
+    assert not any((folder / f"{cid}.json").exists() for cid in runs[0])

@@ -104,7 +104,7 @@ async def test_failure_keeps_what_was_spent_and_a_resume_saves_the_replayed_sibl
 ) -> None:
     storage = FileCheckpointStorage(tmp_path)
     runs: list[str] = []
-    events = await build(storage, runs, broken=True).run("go")
+    events = await build(storage, runs, broken=True).run("go", raise_on_failure=False)
     assert any(isinstance(e, WorkflowFailedEvent) for e in events)
     failed = await newest(storage)
     assert failed.error is not None

@@ -170,6 +170,12 @@ async def _prune(storage: CheckpointStorage, keep_runs: int, *, dry_run: bool) -
         f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
         f"kept {kept} of {min(len(runs), keep_runs)} runs"
     )
+    # What could not be validated was never ranked, so never pruned: say so, so it is not a
+    # surprise that it is still there.
+    for problem in storage.problems:
+        print(
+            f"left untouched: {os.path.basename(problem.path)}: {problem.reason}", file=sys.stderr
+        )
     return 0
 
 
