@@ -7,6 +7,7 @@ the text after ``Text:`` (shown as such, never passed off as an LLM).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from wftui import (
@@ -28,6 +29,8 @@ from wftui.agents import ChatClient
 DESCRIPTION = "Upper-case, reverse, then an agent lower-cases the text (the seed notebook)."
 DEFAULT_INPUT = "hello world"
 LOWER_AGENT_INSTRUCTIONS = "You transform text to lowercase. Reply with ONLY the transformed text."
+# Answers recorded from the Azure OpenAI client, so `wftui run --llm replay` runs offline.
+CASSETTE = Path(__file__).with_name("cassettes") / "text_processing.jsonl"
 
 
 class UpperCaseExecutor(Executor):

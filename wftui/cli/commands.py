@@ -18,6 +18,7 @@ from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
 from wftui.cli.costs import cost_flags, report_spending, with_ledger
 from wftui.cli.errors import CliError
 from wftui.cli.journal_commands import journal_command, journal_stream, posted_answers
+from wftui.cli.llm import llm_flags, with_cassette
 from wftui.cli.output import (
     print_events,
     resume_command,
@@ -31,16 +32,22 @@ from wftui.engine.execution import ExecutionInfo, recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
 from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tracing import traced
 from wftui.tui.text import one_line
 
 
-def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec) -> Any:
+def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec, storage: object) -> Any:
     from wftui.agents.backends import ChatSettings
     from wftui.agents.config import select_chat_client
 
     settings = ChatSettings(timeout=args.llm_timeout, retries=args.llm_retries)
-    return select_chat_client(
-        args.chat, args.env_file, local=pipeline.default_chat_client(), settings=settings
+    return with_cassette(
+        args,
+        storage,
+        lambda: select_chat_client(
+            args.chat, args.env_file, local=pipeline.default_chat_client(), settings=settings
+        ),
+        getattr(pipeline.module, "CASSETTE", None),
     )
 
 
@@ -76,8 +83,8 @@ def _header(args: argparse.Namespace, line: str) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.pipeline)
-    client = _chat_client(args, pipeline)
     async with opened(args, create=True) as storage:
+        client = _chat_client(args, pipeline, storage)
         workflow = pipeline.create_workflow(storage, client)
         text = args.input if args.input is not None else pipeline.default_input
         _header(
@@ -92,6 +99,9 @@ async def _run(args: argparse.Namespace) -> int:
             args, storage, workflow.run_stream(text, raise_on_failure=False, execution=same)
         )
         return await print_events(args, journal_stream(storage, events, execution))
+        events = workflow.run_stream(text, raise_on_failure=False)
+        events = traced(events, name=workflow.name, chat_client=client)
+        return await print_events(args, report_spending(args, storage, events))
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -115,7 +125,7 @@ async def _resume_in(
 ) -> int:
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
-    client = _chat_client(args, pipeline)
+    client = _chat_client(args, pipeline, storage)
     workflow = pipeline.create_workflow(storage, client)
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
@@ -134,6 +144,7 @@ async def _resume_in(
             execution=ExecutionInfo(id=execution.id, pipeline=workflow.pipeline),
         ),
     )
+    events = traced(events, name=workflow.name, chat_client=client)
     events = journal_stream(storage, events, execution)
     try:
         return await print_events(args, events, resumed_from=checkpoint_id)
@@ -169,7 +180,10 @@ async def _prune(storage: CheckpointStorage, keep_runs: int, *, dry_run: bool) -
     doomed = [summary for summary in newest_first if summary.workflow_id in old_runs]
     verb = "would delete" if dry_run else "deleted"
     if not dry_run:
+        from wftui.agents.cassette import delete_cassettes
+
         await _delete_all(storage, [summary.checkpoint_id for summary in doomed])
+        delete_cassettes(storage, old_runs)
     kept = len(newest_first) - len(doomed)
     print(
         f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
@@ -250,10 +264,11 @@ def _app(args: argparse.Namespace) -> int:
     from wftui.tui.app import KeymapError, SettingsError, run_app
 
     pipeline = load_pipeline(args.pipeline)
-    client = _chat_client(args, pipeline)
     choice = choose_store(args)
+    storage = open_chosen(args, create=True)
+    client = _chat_client(args, pipeline, storage)
     try:
-        run_app(pipeline, open_chosen(args, create=True), client, store_label=choice.display)
+        run_app(pipeline, storage, client, store_label=choice.display)
     except (KeymapError, SettingsError) as error:
         raise CliError(str(error)) from error
     return 0
@@ -275,6 +290,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.env_file:
         command += ["--env-file", args.env_file]
     command += cost_flags(args)
+    command += llm_flags(args)
     serve(command, host=args.host, port=args.port)
     return 0
 

@@ -40,6 +40,8 @@ def resume_command(
         words += ["--chat", args.chat]
     if getattr(args, "env_file", None):
         words += ["--env-file", args.env_file]
+    if getattr(args, "llm", "call") != "call":  # a replayed run resumes replaying
+        words += ["--llm", args.llm, *(f"--cassette={path}" for path in args.cassette)]
     return shlex.join(words)
 
 

@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from wftui.agents.backends import AUTO, chat_backend_names
 from wftui.cli.costs import add_cost_options
 from wftui.cli.journal_commands import add_journal_commands
+from wftui.cli.llm import add_llm_options
 from wftui.cli.stores import add_store_options
 from wftui.cli.travel import (
     TRAVEL_COMMANDS,
@@ -65,6 +66,7 @@ def _add_chat(parser: argparse.ArgumentParser) -> None:
         help="retries of a model call that failed before answering (default %(default)s)",
     )
     add_cost_options(parser)
+    add_llm_options(parser)
 
 
 def _positive_seconds(text: str) -> float:

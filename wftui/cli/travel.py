@@ -153,7 +153,7 @@ async def _fork_in(
 
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
-    workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline))
+    workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline, storage))
     new_id = await workflow.fork(checkpoint_id, edits=edits, note=args.note)
     print(new_id)
     return 0
@@ -172,7 +172,7 @@ async def _rerun_in(args: argparse.Namespace, storage: CheckpointStorage) -> int
 
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
-    workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline))
+    workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline, storage))
     _header(args, f"pipeline: {pipeline.name} | rerunning {args.executor} at {checkpoint_id}")
     events = workflow.rerun_stream(checkpoint_id, args.executor, raise_on_failure=False)
     return await print_events(args, events, resumed_from=checkpoint_id)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
+from wftui.engine.current import CallSite, enter_call_site
 from wftui.engine.edges import Routed, Router, RoutingError
 from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
 from wftui.engine.events import (
@@ -373,6 +374,7 @@ class Runner:
         self, executor_id: str, messages: list[Message], scope: SuperstepScope, state: RunState
     ) -> None:
         executor = self._executors[executor_id]
+        enter_call_site(CallSite(state.workflow_id, executor_id))
         error: BaseException | None = None
         try:
             for message in messages:
@@ -381,7 +383,11 @@ class Runner:
                     raise TypeError(
                         f"{executor_id} has no handler for {type(message.data).__name__}"
                     )
-                scope.events.put_nowait(ExecutorInvokedEvent(executor_id=executor_id))
+                scope.events.put_nowait(
+                    ExecutorInvokedEvent(
+                        executor_id=executor_id, data=type_name(type(message.data))
+                    )
+                )
                 ctx: WorkflowContext[Any, Any] = WorkflowContext(
                     executor_id,
                     scope=scope,

@@ -35,6 +35,7 @@ from wftui.tui.run_control import ENGINE, RunControl, RunStart
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
 from wftui.tui.screens.main import LogFilter, MainScreen
+from wftui.tui.screens.timeline import TimelineScreen
 from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line, short_id
@@ -95,6 +96,14 @@ class WftuiApp(TravelActions):
             show=False,
             id="wftui.journal",
             tooltip="Replay the highlighted run's journal into the event log",
+        ),
+        Binding(
+            "t",
+            "timeline",
+            "Timeline",
+            show=False,  # in help and the palette; the footer keeps its room for the pane's keys
+            id="wftui.timeline",
+            tooltip="The run as time bars: one row per executor, superstep ticks, live",
         ),
         Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
         Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
@@ -340,6 +349,10 @@ class WftuiApp(TravelActions):
         if checkpoint_id is not None:
             self.run_worker(self.remote.replay(checkpoint_id), group="journal", exit_on_error=False)
 
+    def action_timeline(self) -> None:
+        title = f"Timeline: {self.pipeline.name} (esc closes)"
+        self.push_screen(TimelineScreen(self._main.timeline, self.clock, title))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
 
@@ -388,7 +401,13 @@ class WftuiApp(TravelActions):
         ]
         dialogs = [
             (f"{screen.__name__} dialog", list(screen.BINDINGS))
-            for screen in (ConfirmScreen, LineConfirmScreen, PromptScreen, ValueViewer)
+            for screen in (
+                ConfirmScreen,
+                LineConfirmScreen,
+                PromptScreen,
+                ValueViewer,
+                TimelineScreen,
+            )
         ]
         return [("main screen", everywhere), *panes, *dialogs]
 

@@ -22,6 +22,7 @@ from wftui.engine.execution import ExecutionInfo
 from wftui.engine.request_info import expected_answer_type
 from wftui.journal import Execution, journal_for, journaled, run_of
 from wftui.loader import PipelineSpec
+from wftui.tracing import traced
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
@@ -155,6 +156,7 @@ class RunControl:
         # One id for the execution in the journal and in its checkpoints' metadata.
         same = ExecutionInfo(id=execution.id, pipeline=self._workflow.pipeline)
         events = start.open(self._workflow, self._storage, same)
+        events = traced(events, name=self._workflow.name, chat_client=self._chat_client)
         await EventBridge(self._main).pump(
             journaled(events, journal_for(self._storage), execution, self._storage)
         )

@@ -39,6 +39,7 @@ from wftui.tui.graph import GraphSpec, natural_size
 from wftui.tui.spending import LiveSpending, app_prices, run_spending
 from wftui.tui.status import Mark, NodeStatus, RunStatus
 from wftui.tui.text import Clock, one_line, short_id
+from wftui.tui.timeline import Timeline
 from wftui.tui.travel_keys import TRAVEL_BINDINGS
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.event_log import EventLog
@@ -144,6 +145,7 @@ class MainScreen(Screen[None]):
         self._signature = signature
         self._run_active = run_active
         self._running_nodes: set[str] = set()
+        self.timeline = Timeline()  # the current run's bars, for the timeline screen
         # What a failed checkpoint's file says failed, learnt when the inspector reads it.
         self._failed: dict[str, frozenset[str]] = {}
         self._replayed: dict[str, frozenset[str]] = {}
@@ -395,6 +397,7 @@ class MainScreen(Screen[None]):
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
         self._run_failed = False
+        self.timeline.reset()
         self.note("run", label, Tone.QUIET)
 
     def run_ended(self, *, cancelled: bool) -> None:
@@ -402,6 +405,7 @@ class MainScreen(Screen[None]):
             self.header.status = RunStatus.CANCELLED
             text = f"{Mark.CANCELLED} cancelled; the last checkpoint stays resumable"
             self.note("status", text, Tone.FAILURE)
+        self.timeline.ended()
         for executor_id in self._running_nodes:  # interrupted: they run again on resume
             self.graph.set_status(executor_id, NodeStatus.PENDING)
         self._running_nodes.clear()
@@ -419,6 +423,7 @@ class MainScreen(Screen[None]):
             describe(event) for event in message.events if not echoes_a_failure(event)
         )
         self.update_log_title()
+        self.timeline.see_all(message.events)
         saved: list[str] = []
         outputs: list[Any] = []
         graph = self.graph
