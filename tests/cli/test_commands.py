@@ -267,3 +267,15 @@ def test_prune_never_acts_on_a_file_it_could_not_validate(tmp_path: Path) -> Non
     assert (folder / f"{'f' * 24}.json").exists()
     assert all((folder / f"{cid}.json").exists() for cid in runs[1])
     assert not any((folder / f"{cid}.json").exists() for cid in runs[0])
+
+
+def test_an_id_is_taken_by_the_tail_the_app_shows_or_by_its_head(tmp_path: Path) -> None:
+    ids = saved_ids(wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout)
+    for typed in (ids[2][-8:], ids[2][-4:], ids[2]):
+        shown = wftui("checkpoints", "show", typed, "--checkpoint-dir", "c", cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["checkpoint_id"] == ids[2]
+    # The time-ordered head is shared by every checkpoint of the run: ambiguous, and says so.
+    ambiguous = wftui("checkpoints", "show", ids[0][:6], "--checkpoint-dir", "c", cwd=tmp_path)
+    assert ambiguous.returncode != 0
+    assert "is ambiguous" in ambiguous.stderr and ids[0][-8:] in ambiguous.stderr

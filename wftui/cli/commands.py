@@ -30,6 +30,7 @@ from wftui.cli.stores import DIR_VARIABLE, STORE_VARIABLE, choose_store, open_ch
 from wftui.cli.travel import TRAVEL_COMMANDS, diff_command, pipeline_for, run_travel, tree_lines
 from wftui.engine.execution import ExecutionInfo, recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
+from wftui.ids import IdError, resolve_id
 from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tracing import traced
@@ -59,21 +60,22 @@ def _describe(client: Any) -> str:
     return describe_chat_client(client)
 
 
-async def _resolve_id(args: argparse.Namespace, storage: CheckpointStorage, prefix: str) -> str:
-    """Accept a unique prefix, as the seed notebook does; say why a matching file is unusable."""
-    validate_checkpoint_id(prefix)
-    ids = await storage.list_checkpoint_ids()
-    if prefix in ids:
-        return prefix
-    matches = [checkpoint_id for checkpoint_id in ids if checkpoint_id.startswith(prefix)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        for problem in storage.problems:
-            if Path(problem.path).name.startswith(prefix):
-                raise CliError(f"checkpoint {problem.path} is unusable: {problem.reason}")
-        raise CliError(f"no checkpoint {prefix!r} in {choose_store(args).display}")
-    raise CliError(f"{prefix!r} matches {len(matches)} checkpoints; give more of the id")
+async def _resolve_id(args: argparse.Namespace, storage: CheckpointStorage, typed: str) -> str:
+    """The one id rule (``wftui.ids``): exact, a unique suffix of 4+ characters (what the app
+    and the listings show) or a unique prefix; say why a matching file is unusable."""
+    validate_checkpoint_id(typed)
+    try:
+        return resolve_id(typed, await storage.list_checkpoint_ids())
+    except IdError as error:
+        if not error.candidates:
+            for problem in storage.problems:
+                name = Path(problem.path).stem
+                if name.startswith(typed) or (len(typed) >= 4 and name.endswith(typed)):
+                    raise CliError(
+                        f"checkpoint {problem.path} is unusable: {problem.reason}"
+                    ) from None
+            raise CliError(f"no checkpoint {typed!r} in {choose_store(args).display}") from None
+        raise CliError(str(error)) from None
 
 
 def _header(args: argparse.Namespace, line: str) -> None:
