@@ -264,3 +264,23 @@ async def test_cassettes_copy_and_prune_with_their_runs(
         await replayer.get_response([ChatMessage(Role.USER, text="never asked")])
     answers = RecordedAnswers(store=copied)
     assert answers.models() == ["gpt-test"]
+
+
+async def test_a_replayed_answer_counts_as_saved_not_spent(
+    llm_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    storage = FileCheckpointStorage(tmp_path / "cps")
+    cassettes = cassette_store_for(storage)
+    recorder = CassetteChatClient("record", client=azure(llm_server), cassettes=cassettes)
+    await events_of(create_workflow(storage, recorder).run_stream("hello world"))
+    paid = (await storage.get_latest()).metadata["ledger"]  # type: ignore[union-attr]
+    assert paid["totals"]["models"]["gpt-test"]["total_tokens"] == 9
+    assert "models" not in paid["saved"]
+
+    replayer = CassetteChatClient("replay", client=None, cassettes=cassettes)
+    workflow = create_workflow(InMemoryCheckpointStorage(), replayer)
+    await events_of(workflow.run_stream("hello world"))
+    latest = await workflow.checkpoint_storage.get_latest()  # type: ignore[union-attr]
+    ledger = latest.metadata["ledger"]  # type: ignore[union-attr]
+    assert "models" not in ledger["totals"]  # nothing was paid for this time
+    assert ledger["saved"]["models"]["gpt-test"]["total_tokens"] == 9

@@ -12,6 +12,7 @@ from typing import Any
 
 from wftui.agents.base import BaseAgent
 from wftui.agents.budget import current_budget
+from wftui.agents.cassette import answer_was_replayed
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.agents.types import (
     AgentExecutorRequest,
@@ -130,7 +131,11 @@ class AgentExecutor(Executor):
             response = AgentRunResponse.from_updates(updates)
         duration = time.monotonic() - started
         elapsed_ms = round(duration * 1000)
-        ctx.record_usage(call_counts(model, response.usage, elapsed_ms, spends_tokens=spends))
+        counts = call_counts(model, response.usage, elapsed_ms, spends_tokens=spends)
+        if answer_was_replayed():
+            ctx.record_saved(counts)  # a recorded answer: nothing was paid for it this time
+        else:
+            ctx.record_usage(counts)
         await ctx.add_event(
             AgentRunEvent(
                 executor_id=self.id,

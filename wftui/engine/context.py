@@ -146,6 +146,11 @@ class WorkflowContext(Generic[TOut, TWorkflowOut]):
         to the run's ledger, which checkpoints keep."""
         self._ledger.record(self.executor_id, checked_counts(counts, "usage"))
 
+    def record_saved(self, counts: Mapping[str, Any]) -> None:
+        """Add what this executor did without paying for it (a replayed answer) to what the
+        run saved; it counts toward no budget."""
+        self._ledger.record_saved(checked_counts(counts, "usage"))
+
     def run_usage(self) -> Counts:
         """What the whole run has spent so far, across resumes (a copy)."""
         return copy.deepcopy(self._ledger.totals)

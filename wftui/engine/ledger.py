@@ -84,6 +84,10 @@ class RunLedger:
         ):
             add_counts(bucket, counts)
 
+    def record_saved(self, counts: Mapping[str, Any]) -> None:
+        """Work that was not paid for this time (an answer replayed from a recording)."""
+        add_counts(self.saved, counts)
+
     def as_metadata(self) -> dict[str, Any]:
         """The checkpoint's ``metadata["ledger"]`` (a copy: the run goes on changing this)."""
         return copy.deepcopy(
