@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +131,27 @@ def test_a_past_run_draws_alike_from_its_json_events() -> None:
         past.see_json(json.loads(event_json(event)))
 
     assert drawn(past, 80) == drawn(live, 80)
+
+
+async def test_a_past_run_draws_its_timeline_from_the_journal(tmp_path: Path) -> None:
+    """A run made by another process, read back from the store's journal with `J`, then `t`."""
+    from tests.cli.support import saved_ids, wftui
+    from tests.tui.support import highlight
+    from wftui.checkpoint.file import FileCheckpointStorage
+    from wftui.loader import load_pipeline
+    from wftui.tui.app import make_app
+
+    ran = wftui("run", "--checkpoint-dir", "cps", "--chat", "local", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    ids = saved_ids(ran.stdout)
+    app = make_app(load_pipeline(), FileCheckpointStorage(tmp_path / "cps"), confirm_resume=False)
+    async with opened(app) as pilot:
+        await wait_until(pilot, lambda: ids[-1] in app.main.browser.summaries)
+        await highlight(app, pilot, ids[-1])
+        await pilot.press("J")
+        timeline = app.main.timeline
+        await wait_until(pilot, lambda: sum(len(bars) for bars in timeline.rows.values()) == 5)
+        assert [number for _, number in timeline.ticks] == [1, 2, 3, 4, 5]
+        assert not timeline.live
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))

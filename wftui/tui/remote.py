@@ -142,6 +142,10 @@ class RemoteRuns:
         if not executions:
             self._main.note("journal", f"no journal for run {short_id(run or '?')}", Tone.QUIET)
             return
+        # A past run's timeline is drawn from its journal too, unless a run is live in it now.
+        timeline = None if self._main.timeline.live else self._main.timeline
+        if timeline is not None:
+            timeline.reset()
         for execution in executions:
             self._main.note(
                 "journal",
@@ -152,4 +156,9 @@ class RemoteRuns:
             self._main.event_log.add_records(
                 LogRecord(e.time, e.kind, e.executor, e.text, Tone(e.tone)) for e in entries
             )
+            if timeline is not None:
+                for entry in entries:
+                    timeline.see_json({"timestamp": entry.time, **entry.event})
+        if timeline is not None:
+            timeline.ended()
         self._main.update_log_title()
