@@ -374,3 +374,26 @@ async def test_enter_right_after_a_move_acts_on_the_new_row(
         await settle(pilot)
         assert not app.run_active
         assert len(app.main.browser.summaries) == 12
+
+
+async def test_a_branch_says_which_execution_made_it(
+    new_app: AppFactory, storage: FileCheckpointStorage, seed: PipelineSpec
+) -> None:
+    """A real run, then a fork and a step from its second checkpoint: each branch names its kind."""
+    workflow = seed.create_workflow(storage)
+    await workflow.run("hello world")
+    first_run = await storage.list_checkpoint_ids()
+    forked = await seed.create_workflow(storage).fork(
+        first_run[1], edits={"shared_state.original_input": "forked"}, note="try"
+    )
+    await seed.create_workflow(storage).run_from_checkpoint(first_run[2], max_supersteps=1)
+    stepped = next(
+        cid for cid in await storage.list_checkpoint_ids() if cid not in {*first_run, forked}
+    )
+    app = new_app()
+    async with opened(app) as pilot:
+        await wait_until(pilot, lambda: stepped in app.main.browser.summaries)
+        texts = [row_text(app, index) for index in range(len(shown_rows(app)))]
+        assert any("fork: " in text and forked[-8:] in text for text in texts), texts
+        assert any("step: " in text and stepped[-8:] in text for text in texts), texts
+        assert not any("branch: " in text for text in texts), texts

@@ -112,7 +112,16 @@ class WorkflowCheckpoint(BaseModel):
             pending_request_ids=list(self.pending_requests),
             graph_signature=self.graph_signature,
             size_bytes=size_bytes,
+            execution_kind=_execution_kind(self.metadata),
         )
+
+
+def _execution_kind(metadata: object) -> str:
+    """Which kind of execution wrote a checkpoint (run, resume, fork, step...), read defensively:
+    metadata comes from files, and older checkpoints have none."""
+    execution = metadata.get("execution") if isinstance(metadata, dict) else None
+    kind = execution.get("kind") if isinstance(execution, dict) else None
+    return kind if isinstance(kind, str) else ""
 
 
 class CheckpointSummary(BaseModel):
@@ -131,6 +140,10 @@ class CheckpointSummary(BaseModel):
     pending_request_ids: list[str] = Field(default_factory=list)
     graph_signature: str = ""
     size_bytes: int = 0
+    # The kind of execution that wrote it (run, resume, fork, step, rerun, answer), so a browser
+    # can mark a branch; "" when the checkpoint does not say (older ones, or a store's index
+    # that does not keep it).
+    execution_kind: str = ""
 
 
 class ListingProblem(BaseModel):

@@ -28,6 +28,7 @@ class Record(NamedTuple):
     message_count: int
     graph_signature: str
     size_bytes: int
+    kind: str = ""  # the execution kind that wrote it: marks a branch as resume, fork, step...
 
     def summary(self) -> CheckpointSummary:
         """The summary again, for callers that want the storage's own type."""
@@ -44,6 +45,7 @@ class Record(NamedTuple):
             pending_request_ids=list(self.request_ids),
             graph_signature=self.graph_signature,
             size_bytes=self.size_bytes,
+            execution_kind=self.kind,
         )
 
 
@@ -72,4 +74,5 @@ def record_of(summary: CheckpointSummary, intern: dict[object, object]) -> Recor
         summary.pending_message_count,
         shared(summary.graph_signature),
         summary.size_bytes,
+        shared(summary.execution_kind),
     )

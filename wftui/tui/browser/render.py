@@ -25,7 +25,7 @@ TIME_WIDTH = 11  # "03-14 12:04"; today's "12:04:05" is right-aligned in it
 # Below this width the status column keeps its mark only.
 NARROW = 64
 MAX_DEPTH = 6  # deeper branches stop indenting, so the columns keep their room
-BRANCH_KIND = "branch"  # until checkpoints record whether they came from a resume, step or fork
+BRANCH_KIND = "branch"  # a branch whose checkpoint does not say which execution wrote it
 
 # The tone of each checkpoint status (the widget styles tones; marks come from CHECKPOINT_LOOK).
 STATUS_TONE = {
@@ -126,7 +126,7 @@ class RowRenderer:
             status = status[:1]
         fixed = len(indent) + ID_WIDTH + 1 + STEP_WIDTH + 2 + 1 + status_width + TIME_WIDTH
         next_width = max(width - fixed, 3)
-        kind = f"{BRANCH_KIND}: " if row.branch else ""
+        kind = f"{record.kind or BRANCH_KIND}: " if row.branch else ""
         next_text = kind + fold(record.next_ids, next_width - len(kind))
         cells = [
             (indent, "tree"),
