@@ -40,7 +40,8 @@ from wftui.engine.executor import Executor
 from wftui.engine.fork import Forks
 from wftui.engine.graph import WorkflowGraph
 from wftui.engine.records import Message
-from wftui.engine.runner import Durability, Runner
+from wftui.engine.runner import Runner
+from wftui.engine.saves import Durability
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState
 
