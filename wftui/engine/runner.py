@@ -35,7 +35,7 @@ from wftui.engine.events import (
 )
 from wftui.engine.executor import Executor
 from wftui.engine.records import ExecutorWrites, Message
-from wftui.engine.request_info import RequestResponse, coerce_answer, expected_answer_type
+from wftui.engine.request_info import queue_answers
 from wftui.engine.saves import Durability, RunSaves
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState, SuperstepScope
@@ -203,29 +203,8 @@ class Runner:
         yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
 
     def answer(self, state: RunState, responses: Mapping[str, Any]) -> None:
-        """Queue each answer as a message to the executor that asked, typed as it expects."""
-        for request_id, value in responses.items():
-            request = state.pending_requests.get(request_id)
-            if request is None:
-                pending = ", ".join(state.pending_requests) or "none"
-                raise WorkflowRunError(f"no pending request {request_id!r} (pending: {pending})")
-            asker = self._executors.get(request.source_executor_id)
-            expected = expected_answer_type(asker, request.data) if asker else Any
-            try:
-                answer = coerce_answer(expected, value)
-            except ValueError as error:
-                raise WorkflowRunError(
-                    f"the answer {value!r} to request {request_id} does not fit "
-                    f"{type_name(expected)}: {_reason(error)}"
-                ) from None
-            reply = RequestResponse(
-                data=answer, original_request=request.data, request_id=request_id
-            )
-            state.pending.append(
-                Message(reply, request.request_executor_id, request.source_executor_id)
-            )
-            del state.pending_requests[request_id]
-        state.routed = None
+        """Queue each answer as a message to the executor that asked (see ``queue_answers``)."""
+        queue_answers(state, self._executors, responses)
 
     def _iteration_limit_failure(self, state: RunState) -> WorkflowFailedEvent | None:
         if state.iteration < self._max_iterations:
@@ -377,11 +356,3 @@ class Runner:
         state.iteration = iteration
         state.routed = None
         state.completed_writes = {}
-
-
-def _reason(error: ValueError) -> str:
-    """pydantic's first complaint, without its multi-line report and help link."""
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        return str(errors()[0]["msg"])
-    return str(error)
