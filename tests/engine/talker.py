@@ -7,7 +7,7 @@ from typing import Any
 
 from wftui import Executor, Workflow, WorkflowBuilder, WorkflowContext, handler
 from wftui.checkpoint.storage import CheckpointStorage
-from wftui.engine.runner import Durability
+from wftui.engine.saves import Durability
 
 BLOB = "b" * 200_000  # the value set once
 

@@ -21,7 +21,8 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from wftui.agents.client import ChatOptions
 from wftui.agents.errors import ChatClientError, ConfigurationError
-from wftui.agents.openai_client import OpenAIBackendBase, display_url
+from wftui.agents.openai_client import OpenAIBackendBase
+from wftui.agents.openai_failures import display_url
 
 # Azure OpenAI's generally available data-plane version with chat completions.
 DEFAULT_AZURE_API_VERSION = "2024-10-21"

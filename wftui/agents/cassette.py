@@ -8,41 +8,67 @@ whether it streams). Replay builds no backend, so it needs no endpoint, key or c
 
 A cassette holds only the request's content and the answer: never a header, key or token (the
 wrapper never sees them; the SDK adds them below it).
+
+This module is the client and its replay index; the line format lives in ``cassette_format``
+and the stores in ``cassette_stores``, both re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
-import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from typing_extensions import Unpack
 
 from wftui.agents.agent import ChatClientBase
+from wftui.agents.cassette_format import Recording, parse_cassette, request_key, request_payload
+from wftui.agents.cassette_stores import (
+    CASSETTE_FOLDER,
+    SUFFIX,
+    CassetteStore,
+    FileCassetteStore,
+    MemoryCassetteStore,
+    cassette_store_for,
+    copy_cassettes,
+    copy_run_cassettes,
+    delete_cassettes,
+)
 from wftui.agents.client import ChatClient, ChatOptions
 from wftui.agents.errors import ChatClientError
 from wftui.agents.types import AgentRunResponse, AgentRunResponseUpdate, ChatMessage
 from wftui.checkpoint.codec import decode_value, encode_value
-from wftui.checkpoint.file.osio import open_regular, pread_all, write_all
-from wftui.checkpoint.storage import validate_checkpoint_id
 from wftui.engine.current import current_call_site
+
+__all__ = [
+    "CASSETTE_FOLDER",
+    "LLM_MODES",
+    "SUFFIX",
+    "UNATTACHED",
+    "CassetteChatClient",
+    "CassetteMissError",
+    "CassetteStore",
+    "FileCassetteStore",
+    "LlmMode",
+    "MemoryCassetteStore",
+    "RecordedAnswers",
+    "Recording",
+    "answer_was_replayed",
+    "cassette_store_for",
+    "copy_cassettes",
+    "copy_run_cassettes",
+    "delete_cassettes",
+    "parse_cassette",
+    "request_key",
+    "request_payload",
+]
 
 LlmMode = Literal["call", "record", "replay", "replay-or-call"]
 LLM_MODES: tuple[str, ...] = get_args(LlmMode)
-CASSETTE_FOLDER = "cassettes"
-SUFFIX = ".jsonl"
 # A recording made outside any run (a client called directly) is filed under this name.
 UNATTACHED = "unattached"
-# Options that change how the call travels, not what the model is asked.
-_TRANSPORT_OPTIONS = frozenset({"timeout"})
-_FORMAT = 1
 
 
 # Whether the last answer in this task came from a cassette (each executor runs in its own task).
@@ -57,222 +83,6 @@ def answer_was_replayed() -> bool:
 
 class CassetteMissError(ChatClientError):
     """Strict replay found no recorded answer for a request."""
-
-
-def request_payload(
-    model: str, messages: Sequence[ChatMessage], options: ChatOptions, *, stream: bool
-) -> dict[str, Any]:
-    """What a call asks the model, as plain JSON: the part of a request a recording keys on."""
-    return {
-        "model": model,
-        "messages": [
-            {"role": m.role.value, "text": m.text, "author_name": m.author_name} for m in messages
-        ],
-        "options": {k: v for k, v in sorted(options.items()) if k not in _TRANSPORT_OPTIONS},
-        "stream": stream,
-    }
-
-
-def request_key(payload: dict[str, Any]) -> str:
-    """A stable hash of a request payload (canonical JSON: sorted keys, no spaces)."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Recording:
-    """One answered request: one line of a cassette."""
-
-    key: str
-    request: dict[str, Any]
-    backend: str
-    executor: str | None
-    recorded: str
-    # Typed JSON (the checkpoint codec's): the whole reply, or the stream's chunks.
-    response: Any = None
-    chunks: list[Any] | None = None
-
-    @property
-    def model(self) -> str:
-        return str(self.request.get("model", ""))
-
-    def to_line(self) -> bytes:
-        fields = {
-            "format": _FORMAT,
-            "key": self.key,
-            "request": self.request,
-            "backend": self.backend,
-            "executor": self.executor,
-            "recorded": self.recorded,
-            "response": self.response,
-            "chunks": self.chunks,
-        }
-        return (json.dumps(fields, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-
-    @classmethod
-    def from_line(cls, line: bytes) -> Recording | None:
-        """The recording on ``line``, or None for a torn or foreign line (skipped, not fatal)."""
-        try:
-            fields = json.loads(line)
-            if not isinstance(fields, dict) or fields.get("format") != _FORMAT:
-                return None
-            return cls(
-                key=str(fields["key"]),
-                request=dict(fields["request"]),
-                backend=str(fields.get("backend", "")),
-                executor=fields.get("executor"),
-                recorded=str(fields.get("recorded", "")),
-                response=fields.get("response"),
-                chunks=fields.get("chunks"),
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-
-
-def parse_cassette(data: bytes) -> list[Recording]:
-    """The recordings in a cassette file's bytes; unreadable lines are left out."""
-    lines = (Recording.from_line(line) for line in data.splitlines() if line.strip())
-    return [recording for recording in lines if recording is not None]
-
-
-class CassetteStore(Protocol):
-    """Where a store keeps its runs' cassettes: one cassette (JSON lines) per run id."""
-
-    def append(self, run_id: str, recording: Recording) -> None: ...
-
-    def run_ids(self) -> list[str]: ...
-
-    def read(self, run_id: str) -> bytes | None: ...
-
-    def write(self, run_id: str, data: bytes) -> None:
-        """Replace a run's cassette whole (``copy_cassettes`` uses it)."""
-        ...
-
-    def delete(self, run_id: str) -> bool: ...
-
-
-class FileCassetteStore:
-    """``<checkpoint folder>/cassettes/<run id>.jsonl``; every open refuses links (O_NOFOLLOW)."""
-
-    def __init__(self, checkpoint_folder: str | Path) -> None:
-        self.folder = Path(checkpoint_folder) / CASSETTE_FOLDER
-
-    def _path(self, run_id: str) -> str:
-        return os.fspath(self.folder / f"{validate_checkpoint_id(run_id)}{SUFFIX}")
-
-    def append(self, run_id: str, recording: Recording) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = open_regular(self._path(run_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-        try:
-            write_all(fd, recording.to_line())  # one write: a crash leaves at most a torn line
-        finally:
-            os.close(fd)
-
-    def run_ids(self) -> list[str]:
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return []
-        return sorted(name[: -len(SUFFIX)] for name in names if name.endswith(SUFFIX))
-
-    def read(self, run_id: str) -> bytes | None:
-        try:
-            fd = open_regular(self._path(run_id), os.O_RDONLY)
-        except FileNotFoundError:
-            return None
-        try:
-            return pread_all(fd, 0, os.fstat(fd).st_size)
-        finally:
-            os.close(fd)
-
-    def write(self, run_id: str, data: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self._path(run_id)
-        fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        try:
-            write_all(fd, data)
-        finally:
-            os.close(fd)
-
-    def delete(self, run_id: str) -> bool:
-        try:
-            os.unlink(self._path(run_id))
-        except FileNotFoundError:
-            return False
-        return True
-
-
-class MemoryCassetteStore:
-    """Cassettes in a dict, for the in-memory checkpoint store and tests."""
-
-    def __init__(self) -> None:
-        self._runs: dict[str, bytes] = {}
-
-    def append(self, run_id: str, recording: Recording) -> None:
-        self._runs[run_id] = self._runs.get(run_id, b"") + recording.to_line()
-
-    def run_ids(self) -> list[str]:
-        return sorted(self._runs)
-
-    def read(self, run_id: str) -> bytes | None:
-        return self._runs.get(run_id)
-
-    def write(self, run_id: str, data: bytes) -> None:
-        self._runs[run_id] = data
-
-    def delete(self, run_id: str) -> bool:
-        return self._runs.pop(run_id, None) is not None
-
-
-_MEMORY_CASSETTES: weakref.WeakKeyDictionary[Any, MemoryCassetteStore] = weakref.WeakKeyDictionary()
-
-
-def cassette_store_for(storage: object) -> CassetteStore | None:
-    """The cassettes kept with a checkpoint store, or None where a store has none yet.
-
-    A folder keeps them in its ``cassettes/`` subfolder; an in-memory store gets a memory one
-    for as long as it lives. SQL stores have none yet (a ``cassettes`` table keyed by run id,
-    holding the same lines, would implement ``CassetteStore``).
-    """
-    from wftui.checkpoint.file import FileCheckpointStorage
-    from wftui.checkpoint.memory import InMemoryCheckpointStorage
-
-    if isinstance(storage, FileCheckpointStorage):
-        return FileCassetteStore(storage.storage_path)
-    if isinstance(storage, InMemoryCheckpointStorage):
-        return _MEMORY_CASSETTES.setdefault(storage, MemoryCassetteStore())
-    return None
-
-
-def copy_cassettes(source: object, target: object, run_ids: Iterable[str]) -> int:
-    """Copy the cassettes of ``run_ids`` between two checkpoint stores (``checkpoints copy``);
-    returns how many were copied. Stores without cassettes copy none."""
-    source_cassettes, target_cassettes = cassette_store_for(source), cassette_store_for(target)
-    if source_cassettes is None or target_cassettes is None:
-        return 0
-    copied = 0
-    for run_id in run_ids:
-        data = source_cassettes.read(run_id)
-        if data is not None:
-            target_cassettes.write(run_id, data)
-            copied += 1
-    return copied
-
-
-async def copy_run_cassettes(source: object, target: object, run: str | None) -> None:
-    """``checkpoints copy``'s extra step (``wftui.checkpoint.copy.EXTRA_STEPS``): the
-    cassettes of the run copied, or of every run."""
-    cassettes = cassette_store_for(source)
-    if cassettes is not None:
-        copy_cassettes(source, target, [run] if run else cassettes.run_ids())
-
-
-def delete_cassettes(storage: object, run_ids: Iterable[str]) -> int:
-    """Delete the cassettes of ``run_ids`` with their runs (``checkpoints prune``)."""
-    cassettes = cassette_store_for(storage)
-    if cassettes is None:
-        return 0
-    return sum(cassettes.delete(run_id) for run_id in run_ids)
 
 
 class RecordedAnswers:

@@ -53,7 +53,8 @@ from wftui.engine.request_info import (
     RequestResponse,
     WorkflowCheckpointSummary,
 )
-from wftui.engine.workflow import Workflow, WorkflowRunResult
+from wftui.engine.run_result import WorkflowRunResult
+from wftui.engine.workflow import Workflow
 
 __all__ = [
     "Case",

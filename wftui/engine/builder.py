@@ -21,7 +21,7 @@ from wftui.engine.edges import (
     SwitchCaseEdgeGroup,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError
-from wftui.engine.runner import Durability, checked_durability
+from wftui.engine.saves import Durability, checked_durability
 from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
 from wftui.engine.workflow import Workflow
 

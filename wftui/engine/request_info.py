@@ -1,19 +1,25 @@
-"""Human in the loop: requests that pause a run until someone answers."""
+"""Human in the loop: requests that pause a run until someone answers, and queuing answers."""
 
 from __future__ import annotations
 
 import typing
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 from pydantic import TypeAdapter
 from typing_extensions import TypeVar
 
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.engine.context import WorkflowContext
+from wftui.engine.errors import WorkflowRunError
 from wftui.engine.executor import Executor, handler
-from wftui.engine.typing_utils import is_catch_all, match_distance, union_members
+from wftui.engine.records import Message
+from wftui.engine.typing_utils import is_catch_all, match_distance, type_name, union_members
+
+if TYPE_CHECKING:
+    from wftui.engine.state import RunState
 
 TRequest = TypeVar("TRequest", default=Any)
 TReply = TypeVar("TReply", default=Any)
@@ -118,3 +124,37 @@ def coerce_answer(expected: Any, answer: Any) -> Any:
         return adapter.validate_json(answer)
     except ValueError:
         return adapter.validate_python(answer)
+
+
+def queue_answers(
+    state: RunState, executors: Mapping[str, Executor], responses: Mapping[str, Any]
+) -> None:
+    """Queue each answer as a message to the executor that asked, typed as it expects."""
+    for request_id, value in responses.items():
+        request = state.pending_requests.get(request_id)
+        if request is None:
+            pending = ", ".join(state.pending_requests) or "none"
+            raise WorkflowRunError(f"no pending request {request_id!r} (pending: {pending})")
+        asker = executors.get(request.source_executor_id)
+        expected = expected_answer_type(asker, request.data) if asker else Any
+        try:
+            answer = coerce_answer(expected, value)
+        except ValueError as error:
+            raise WorkflowRunError(
+                f"the answer {value!r} to request {request_id} does not fit "
+                f"{type_name(expected)}: {_reason(error)}"
+            ) from None
+        reply = RequestResponse(data=answer, original_request=request.data, request_id=request_id)
+        state.pending.append(
+            Message(reply, request.request_executor_id, request.source_executor_id)
+        )
+        del state.pending_requests[request_id]
+    state.routed = None
+
+
+def _reason(error: ValueError) -> str:
+    """pydantic's first complaint, without its multi-line report and help link."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        return str(errors()[0]["msg"])
+    return str(error)

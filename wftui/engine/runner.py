@@ -3,7 +3,7 @@
 One superstep delivers every pending message; the executors that receive them run concurrently
 as asyncio tasks (each one handling its own messages in order); what they send is delivered in
 the next superstep. State and shared state are staged and committed at the boundary, then a
-checkpoint is saved. A failed superstep commits nothing.
+checkpoint is saved (how durably: ``saves``). A failed superstep commits nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
 from wftui.engine.context import WorkflowContext
@@ -20,7 +20,6 @@ from wftui.engine.current import CallSite, enter_call_site
 from wftui.engine.edges import Routed, Router, RoutingError
 from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
 from wftui.engine.events import (
-    CheckpointSavedEvent,
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
@@ -36,7 +35,8 @@ from wftui.engine.events import (
 )
 from wftui.engine.executor import Executor
 from wftui.engine.records import ExecutorWrites, Message
-from wftui.engine.request_info import RequestResponse, coerce_answer, expected_answer_type
+from wftui.engine.request_info import queue_answers
+from wftui.engine.saves import Durability, RunSaves
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState, SuperstepScope
 from wftui.engine.typing_utils import type_name
@@ -48,60 +48,6 @@ class _ExecutorDone:
     def __init__(self, executor_id: str, error: BaseException | None = None) -> None:
         self.executor_id = executor_id
         self.error = error
-
-
-Durability = Literal["sync", "async"]
-DURABILITY_MODES: tuple[Durability, ...] = ("sync", "async")
-
-
-def checked_durability(durability: object) -> Durability:
-    """The mode, if it is one (a typo must not silently save differently)."""
-    for mode in DURABILITY_MODES:
-        if durability == mode:
-            return mode
-    raise ValueError(f"durability must be 'sync' or 'async', not {durability!r}")
-
-
-class _Saves:
-    """One run's checkpoint saves, in order. ``sync``: each is durable before the next
-    superstep starts. ``async``: checkpoint k is written while superstep k+1 runs; its
-    ``CheckpointSavedEvent`` comes once it is durable, and the next save waits for it."""
-
-    def __init__(
-        self, snapshots: Snapshots, storage: CheckpointStorage, durability: Durability
-    ) -> None:
-        self._snapshots = snapshots
-        self._storage = storage
-        self._durability = durability
-        self._pending: asyncio.Task[CheckpointSavedEvent] | None = None
-
-    async def save(
-        self, state: RunState, *, graph: bool = False, error: WorkflowErrorDetails | None = None
-    ) -> list[CheckpointSavedEvent]:
-        """Checkpoint the state as it is now; the events of saves now durable. A save that
-        failed raises ``CheckpointError`` here, never later or as a warning."""
-        done = await self.flush()
-        if self._durability == "sync":
-            done.append(await self._snapshots.save(state, self._storage, graph=graph, error=error))
-        else:
-            prepared = self._snapshots.prepare(state, self._storage, graph=graph, error=error)
-            self._pending = asyncio.create_task(
-                self._snapshots.write(state, self._storage, prepared)
-            )
-        return done
-
-    async def flush(self) -> list[CheckpointSavedEvent]:
-        """Wait for the save in flight, if any; its event once durable."""
-        task, self._pending = self._pending, None
-        return [] if task is None else [await task]
-
-    async def settle(self) -> None:
-        """Let a save in flight finish when the run stops early (closed or cancelled), so
-        nothing is left half-done; its outcome is no longer anyone's to announce."""
-        task, self._pending = self._pending, None
-        if task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(task)
 
 
 class Runner:
@@ -143,7 +89,7 @@ class Runner:
         self._running = True
         self.state = state
         self.status = WorkflowRunState.IN_PROGRESS
-        saves = None if storage is None else _Saves(self._snapshots, storage, self._durability)
+        saves = None if storage is None else RunSaves(self._snapshots, storage, self._durability)
         try:
             yield WorkflowStartedEvent()
             yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS)
@@ -242,7 +188,7 @@ class Runner:
             self._running = False
 
     async def _fail(
-        self, state: RunState, saves: _Saves | None, failure: WorkflowFailedEvent
+        self, state: RunState, saves: RunSaves | None, failure: WorkflowFailedEvent
     ) -> AsyncIterator[WorkflowEvent]:
         """End the run as failed, after a checkpoint a resume can retry from (when it can be
         saved: the failure may be the storage itself)."""
@@ -257,29 +203,8 @@ class Runner:
         yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
 
     def answer(self, state: RunState, responses: Mapping[str, Any]) -> None:
-        """Queue each answer as a message to the executor that asked, typed as it expects."""
-        for request_id, value in responses.items():
-            request = state.pending_requests.get(request_id)
-            if request is None:
-                pending = ", ".join(state.pending_requests) or "none"
-                raise WorkflowRunError(f"no pending request {request_id!r} (pending: {pending})")
-            asker = self._executors.get(request.source_executor_id)
-            expected = expected_answer_type(asker, request.data) if asker else Any
-            try:
-                answer = coerce_answer(expected, value)
-            except ValueError as error:
-                raise WorkflowRunError(
-                    f"the answer {value!r} to request {request_id} does not fit "
-                    f"{type_name(expected)}: {_reason(error)}"
-                ) from None
-            reply = RequestResponse(
-                data=answer, original_request=request.data, request_id=request_id
-            )
-            state.pending.append(
-                Message(reply, request.request_executor_id, request.source_executor_id)
-            )
-            del state.pending_requests[request_id]
-        state.routed = None
+        """Queue each answer as a message to the executor that asked (see ``queue_answers``)."""
+        queue_answers(state, self._executors, responses)
 
     def _iteration_limit_failure(self, state: RunState) -> WorkflowFailedEvent | None:
         if state.iteration < self._max_iterations:
@@ -294,7 +219,7 @@ class Runner:
         return WorkflowFailedEvent(details=details)
 
     async def _superstep(
-        self, state: RunState, saves: _Saves | None
+        self, state: RunState, saves: RunSaves | None
     ) -> AsyncIterator[WorkflowEvent]:
         iteration = state.iteration + 1
         state.ledger.begin(iteration)
@@ -431,11 +356,3 @@ class Runner:
         state.iteration = iteration
         state.routed = None
         state.completed_writes = {}
-
-
-def _reason(error: ValueError) -> str:
-    """pydantic's first complaint, without its multi-line report and help link."""
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        return str(errors()[0]["msg"])
-    return str(error)
