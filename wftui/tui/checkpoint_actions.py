@@ -28,6 +28,7 @@ class CheckpointActions(TravelActions):
     _order: list[str]
 
     def _fresh_pipeline(self, *, force: bool = False) -> bool:
+        """Provided by ``WftuiApp``: re-import the pipeline if its file changed."""
         raise NotImplementedError
 
     def action_resume(self) -> None:
