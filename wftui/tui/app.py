@@ -1,20 +1,20 @@
 """The wftui terminal app: watch a pipeline run, browse its checkpoints, resume any of them.
 
-The app holds the actions and their keys; the main screen lays out and feeds the panes,
-``run_control`` runs the engine, ``commands`` fills the palette, ``keymap`` remaps keys.
+The app holds the run and pipeline actions; its keys and their help groups are in ``app_keys``,
+the actions on a checkpoint in ``checkpoint_actions`` and ``travel``. The main screen lays out and
+feeds the panes, ``run_control`` runs the engine, ``commands`` fills the palette, ``keymap``
+remaps keys.
 Every worker is started on the App with ``exit_on_error=False``; ``on_worker_state_changed`` is
 the one place their errors are reported.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -23,91 +23,33 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import GraphMismatchError, RequestInfoEvent
 from wftui.loader import PipelineSpec
 from wftui.settings import SettingsError, load_settings
+from wftui.tui.app_keys import APP_BINDINGS, OWN_ACTIONS, binding_scopes, help_sections
 from wftui.tui.bridge import EngineEvents, Tone
+from wftui.tui.checkpoint_actions import CheckpointActions
 from wftui.tui.commands import BROWSER_ACTIONS, WftuiCommands
 from wftui.tui.graph import graph_from_workflow, node_order
 from wftui.tui.graph_changes import mismatch_lines, mismatch_text
-from wftui.tui.keymap import KeymapError, check_keymap, parse_keymap, with_keymap
+from wftui.tui.keymap import KeymapError, check_keymap, parse_keymap
 from wftui.tui.pipeline_source import PipelineSource
 from wftui.tui.remote import RemoteRuns
-from wftui.tui.resume_plan import plan_resume
 from wftui.tui.run_control import ENGINE, RunControl, RunStart
-from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen, PromptScreen
+from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
 from wftui.tui.screens.help import HelpScreen
-from wftui.tui.screens.main import LogFilter, MainScreen
+from wftui.tui.screens.main import MainScreen
 from wftui.tui.screens.timeline import TimelineScreen
-from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.status import RunStatus
-from wftui.tui.text import Clock, one_line, short_id
-from wftui.tui.travel import TravelActions
-from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
-from wftui.tui.widgets.event_log import EventLog
+from wftui.tui.text import Clock, one_line
+from wftui.tui.widgets.checkpoint_browser import CheckpointTable
 from wftui.tui.widgets.header import StatusHeader
-from wftui.tui.widgets.inspector import CheckpointInspector
 
 
-class WftuiApp(TravelActions):
+class WftuiApp(CheckpointActions):
     """One pipeline, one checkpoint store, one run at a time."""
 
     CSS_PATH = "app.tcss"
     TITLE = "wftui"
     COMMANDS = App.COMMANDS | {WftuiCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "n",
-            "new_run",
-            "New run",
-            id="wftui.new_run",
-            tooltip="Start a run; the prompt holds the pipeline's default input",
-        ),
-        Binding(
-            "x",
-            "cancel_run",
-            "Cancel",
-            id="wftui.cancel",
-            tooltip="Cancel the running run; its last checkpoint stays resumable",
-        ),
-        Binding(
-            "y",
-            "copy_id",
-            "Copy id",
-            id="wftui.copy_id",
-            tooltip="Copy the highlighted checkpoint's id (OSC 52: works over SSH)",
-        ),
-        Binding(
-            "Y",
-            "copy_resume_command",
-            "Copy resume",
-            id="wftui.copy_resume",
-            tooltip="Copy the ready-to-paste `wftui resume ...` line for the highlighted checkpoint",
-        ),
-        Binding(
-            "ctrl+r",
-            "reload_pipeline",
-            "Reload",
-            show=False,
-            id="wftui.reload",
-            tooltip="Import the pipeline file again now (it also reloads by itself when changed)",
-        ),
-        Binding(
-            "J",
-            "replay_journal",
-            "Journal",
-            show=False,
-            id="wftui.journal",
-            tooltip="Replay the highlighted run's journal into the event log",
-        ),
-        Binding(
-            "t",
-            "timeline",
-            "Timeline",
-            show=False,  # in help and the palette; the footer keeps its room for the pane's keys
-            id="wftui.timeline",
-            tooltip="The run as time bars: one row per executor, superstep ticks, live",
-        ),
-        Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
-        Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,
@@ -201,7 +143,7 @@ class WftuiApp(TravelActions):
     # ----- actions -----
 
     def action_new_run(self) -> None:
-        if self._refuse_while_running() or not self._fresh_pipeline():
+        if self._busy() or not self._fresh_pipeline():
             return
         lines = [self.pipeline.description] if self.pipeline.description else []
         lines.append("Input for the start executor:")
@@ -215,84 +157,8 @@ class WftuiApp(TravelActions):
 
         self.push_screen(prompt, started)
 
-    def action_resume(self) -> None:
-        checkpoint_id = self._main.browser.highlighted_id
-        if checkpoint_id is None:
-            self.notify("No checkpoint highlighted.", severity="warning")
-            return
-        self._resume(checkpoint_id)
-
-    def on_checkpoint_browser_selected(self, message: CheckpointBrowser.Selected) -> None:
-        self._resume(message.checkpoint_id)
-
-    def _resume(self, checkpoint_id: str) -> None:
-        if self._refuse_while_running() or not self._fresh_pipeline():
-            return
-        browser = self._main.browser
-        summary = browser.summaries[checkpoint_id]
-        waits = bool(summary.pending_request_ids)
-        if not waits and not summary.next_executor_ids:
-            self.notify(
-                f"Checkpoint {short_id(checkpoint_id)} is the end of its run: "
-                "nothing is left to run from it.",
-                title="Nothing to resume",
-            )
-            return
-        ran = frozenset(browser.preview(checkpoint_id)[0])
-        plan = plan_resume(
-            self._shape,
-            checkpoint_id,
-            summary.next_executor_ids,
-            self._order,
-            self._main.replayed(checkpoint_id),
-        )
-        if not (self.confirm_resume and plan.calls_a_model):
-            self.runs.resume(checkpoint_id, ran, waits)
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes and not self._refuse_while_running():
-                self.runs.resume(checkpoint_id, ran, waits)
-
-        self.push_screen(LineConfirmScreen(plan.confirm_line()), confirmed)
-
-    def resume_command(self, checkpoint_id: str) -> str:
-        """The ``wftui resume ...`` line a user pastes into a shell to resume headless."""
-        words = ["wftui", "resume", checkpoint_id, self.pipeline_reference]
-        folder = getattr(self.storage, "storage_path", None)
-        if folder is not None:
-            words += ["--checkpoint-dir", str(folder)]
-        return shlex.join(words)
-
-    @property
-    def pipeline_reference(self) -> str:
-        """The pipeline as the CLI takes it: its file relative to here when it has one."""
-        source = getattr(self.pipeline.module, "__file__", None)
-        if not source:
-            return self.pipeline.module.__name__
-        path = Path(source).resolve()
-        try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(path)
-
-    def action_copy_id(self) -> None:
-        checkpoint_id = self._main.browser.highlighted_id
-        if checkpoint_id is not None:
-            self._copy(checkpoint_id, "checkpoint id")
-
-    def action_copy_resume_command(self) -> None:
-        checkpoint_id = self._main.browser.highlighted_id
-        if checkpoint_id is not None:
-            self._copy(self.resume_command(checkpoint_id), "resume command")
-
-    def _copy(self, text: str, what: str) -> None:
-        """OSC 52 through the terminal, so it reaches the clipboard over SSH too."""
-        self.copy_to_clipboard(text)
-        self.notify(text, title=f"Copied {what}")
-
     def action_reload_pipeline(self) -> None:
-        if not self._refuse_while_running():
+        if not self._busy():
             self._fresh_pipeline(force=True)
 
     def _fresh_pipeline(self, *, force: bool = False) -> bool:
@@ -328,27 +194,6 @@ class WftuiApp(TravelActions):
         if not self.runs.cancel():
             self.notify("No run is active.")
 
-    def action_delete_checkpoint(self) -> None:
-        checkpoint_id = self._main.browser.highlighted_id
-        if checkpoint_id is None:
-            return
-        summary = self._main.browser.summaries[checkpoint_id]
-        question = (
-            f"Delete checkpoint {checkpoint_id} (run {short_id(summary.workflow_id, 6)}, "
-            f"superstep {summary.iteration_count})? This cannot be undone."
-        )
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._main.delete(checkpoint_id)
-
-        self.push_screen(ConfirmScreen("Delete checkpoint", question), confirmed)
-
-    def action_replay_journal(self) -> None:
-        checkpoint_id = self._main.browser.highlighted_id
-        if checkpoint_id is not None:
-            self.run_worker(self.remote.replay(checkpoint_id), group="journal", exit_on_error=False)
-
     def action_timeline(self) -> None:
         title = f"Timeline: {self.pipeline.name} (esc closes)"
         self.push_screen(TimelineScreen(self._main.timeline, self.clock, title))
@@ -371,7 +216,7 @@ class WftuiApp(TravelActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply; dim what must wait for the run to end."""
-        if action in _OWN_ACTIONS and self.screen is not self._main:
+        if action in OWN_ACTIONS and self.screen is not self._main:
             return False  # a dialog is open: its keys win
         if action in BROWSER_ACTIONS and not isinstance(self.focused, CheckpointTable):
             return False  # browser keys work, and show, only in the browser
@@ -389,53 +234,14 @@ class WftuiApp(TravelActions):
     @classmethod
     def binding_scopes(cls) -> list[tuple[str, list[BindingType]]]:
         """The bindings active together: the global ones with each pane's, and each dialog's."""
-        everywhere = [*cls.BINDINGS, *MainScreen.BINDINGS]
-        panes: list[tuple[str, list[BindingType]]] = [
-            (name, [*everywhere, *widget.BINDINGS])
-            for name, widget in (
-                ("checkpoint browser", CheckpointTable),
-                ("event log", EventLog),
-                ("inspector", CheckpointInspector),
-                ("log filter", LogFilter),
-            )
-        ]
-        dialogs = [
-            (f"{screen.__name__} dialog", list(screen.BINDINGS))
-            for screen in (
-                ConfirmScreen,
-                LineConfirmScreen,
-                PromptScreen,
-                ValueViewer,
-                TimelineScreen,
-            )
-        ]
-        return [("main screen", everywhere), *panes, *dialogs]
+        return binding_scopes(cls.BINDINGS)
 
     def help_sections(self) -> list[tuple[str, list[BindingType]]]:
         """The bindings by pane, with the keys a keymap gave them."""
-        browser = [b for b in self.BINDINGS if _action_of(b) in BROWSER_ACTIONS]
-        everywhere = [b for b in self.BINDINGS if _action_of(b) not in BROWSER_ACTIONS]
-        return [
-            ("Anywhere", with_keymap([*everywhere, *MainScreen.BINDINGS], self.keymap)),
-            ("Checkpoint browser", with_keymap([*CheckpointTable.BINDINGS, *browser], self.keymap)),
-            ("Event log", with_keymap(EventLog.BINDINGS, self.keymap)),
-            ("Inspector", with_keymap(CheckpointInspector.BINDINGS, self.keymap)),
-        ]
-
-    def _refuse_while_running(self) -> bool:
-        if self.run_active:
-            self.notify("A run is active: wait for it or press x to cancel it.", severity="warning")
-        return self.run_active
+        return help_sections(self.BINDINGS, self.keymap)
 
     def _has_highlight(self) -> bool:
         return self._main.browser.highlighted_id is not None
-
-
-def _action_of(binding: BindingType) -> str:
-    return binding.action if isinstance(binding, Binding) else str(binding[1])
-
-
-_OWN_ACTIONS = {"new_run", "cancel_run", "replay_journal", "help", "quit", *BROWSER_ACTIONS}
 
 
 def make_app(

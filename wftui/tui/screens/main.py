@@ -1,57 +1,36 @@
-"""The main screen: header, the four panes, footer; it feeds the panes and shares the terminal.
+"""The main screen's layout: header, the four panes, footer, and moving between the panes.
 
 Wide terminals show every pane at once. Below ``COMPACT_WIDTH`` x ``COMPACT_HEIGHT`` the
 screen gets the ``-compact`` class: one pane at a time, a tab strip on top, Tab to switch.
-Engine events arrive here (``EngineEvents``) and go to the panes; the store is read here too.
-Workers are started on the App, whose ``on_worker_state_changed`` reports their errors.
+Feeding the panes is inherited: the store side from ``main_store`` (``StoreFeed``), the
+engine's events from ``main_run`` (``RunFeed``), the pane lookups from ``main_base``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Set
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
-from textual import events, getters
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
-from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from wftui.checkpoint.document import parse_checkpoint
-from wftui.checkpoint.model import WorkflowCheckpoint
-from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
-from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
-from wftui.engine import (
-    CheckpointSavedEvent,
-    ExecutorCompletedEvent,
-    ExecutorFailedEvent,
-    ExecutorInvokedEvent,
-    RequestInfoEvent,
-    WorkflowFailedEvent,
-    WorkflowOutputEvent,
-    WorkflowStatusEvent,
-)
-from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe, echoes_a_failure
+from wftui.checkpoint.storage import CheckpointStorage
 from wftui.tui.graph import GraphSpec, natural_size
-from wftui.tui.spending import LiveSpending, app_prices, run_spending
-from wftui.tui.status import Mark, NodeStatus, RunStatus
-from wftui.tui.text import Clock, one_line, short_id
+from wftui.tui.screens.main_base import PANE_IDS, PANE_TITLES
+from wftui.tui.screens.main_run import RunFeed
+from wftui.tui.spending import LiveSpending, app_prices
+from wftui.tui.text import Clock
 from wftui.tui.timeline import Timeline
 from wftui.tui.travel_keys import TRAVEL_BINDINGS
-from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
+from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser
 from wftui.tui.widgets.event_log import EventLog
 from wftui.tui.widgets.header import StatusHeader
 from wftui.tui.widgets.inspector import CheckpointInspector
 from wftui.tui.widgets.panes import Pane, PaneTabs
 from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
-
-# Checkpoints listed before the whole store, so the first rows do not wait for it.
-FIRST_ROWS = 100
-# How long the cursor must rest on a row before the inspector decodes that checkpoint.
-INSPECT_DELAY = 0.05
 
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 32
@@ -61,8 +40,6 @@ GRAPH_MAX_SHARE = 0.55
 # The event log keeps at least this many rows; on tall terminals it gets the spare ones.
 LOG_MIN_ROWS = 14
 TOP_ROW_CAP = 14  # rows of the browser and of the inspector before the log gets the rest
-PANE_TITLES = ["Graph", "Checkpoints", "Inspector", "Events"]
-PANE_IDS = ["graph-pane", "checkpoints-pane", "inspector-pane", "events-pane"]
 
 
 class LogFilter(Input):
@@ -78,7 +55,7 @@ class LogFilter(Input):
         self.screen.query_one(EventLog).focus()
 
 
-class MainScreen(Screen[None]):
+class MainScreen(RunFeed):
     """Lays out the panes, moves between them, and keeps them fed; the app owns the actions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -120,12 +97,6 @@ class MainScreen(Screen[None]):
         ),
         *TRAVEL_BINDINGS,
     ]
-
-    graph = getters.query_one(PipelineGraph)
-    preview_line = getters.query_one(PreviewLine)
-    browser = getters.query_one(CheckpointBrowser)
-    inspector = getters.query_one(CheckpointInspector)
-    event_log = getters.query_one(EventLog)
 
     def __init__(
         self,
@@ -272,187 +243,3 @@ class MainScreen(Screen[None]):
         else:
             text = f"{log.total_count} lines"
         self.query_one("#events-pane", Pane).border_subtitle = text
-
-    # ----- the store -----
-
-    def load_store(self) -> None:
-        self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
-
-    async def _load_store(self) -> None:
-        """List the store; later checkpoints arrive as events, never by re-scanning.
-
-        The newest few come first, so a big store shows its first rows at once.
-        """
-        for limit in (FIRST_ROWS, None):
-            summaries = await self._storage.list_summaries(limit=limit)
-            mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
-            await self.browser.load(mine)
-        notes = []
-        if len(mine) < len(summaries):
-            notes.append(f"{len(summaries) - len(mine)} checkpoints of other pipelines not shown")
-        self.browser.set_notes(notes)
-        self.browser.set_problems(self._storage.problems)
-
-    async def _inspect(self, checkpoint_id: str) -> None:
-        await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
-        try:
-            checkpoint = await self._storage.load_checkpoint(checkpoint_id)
-        except CheckpointError as error:
-            self.inspector.show_message(f"cannot read {short_id(checkpoint_id)}: {error}")
-            return
-        if checkpoint is None:
-            self.inspector.show_message(f"checkpoint {short_id(checkpoint_id)} is gone")
-            return
-        self.inspector.show_checkpoint(checkpoint)
-        if checkpoint.error is not None:
-            self._learn_failure(checkpoint)
-            self.update_preview()
-
-    def replayed(self, checkpoint_id: str) -> frozenset[str]:
-        """A failed checkpoint's executors a resume replays (known once its file was read)."""
-        return self._replayed.get(checkpoint_id, frozenset())
-
-    def _learn_failure(self, checkpoint: WorkflowCheckpoint) -> None:
-        error = checkpoint.error or {}
-        executor = error.get("executor_id")
-        self._failed[checkpoint.checkpoint_id] = frozenset([executor] if executor else [])
-        self._replayed[checkpoint.checkpoint_id] = frozenset(checkpoint.completed_writes)
-
-    async def _add_checkpoints(self, checkpoint_ids: list[str]) -> None:
-        for checkpoint_id in checkpoint_ids:
-            checkpoint = await self._storage.load_checkpoint(checkpoint_id)
-            if checkpoint is None:
-                continue
-            self.browser.add(checkpoint.summary())
-            self.header.spending = run_spending(checkpoint.metadata, self._spending.prices)
-            if checkpoint.error is not None and self._run_failed:
-                self._run_failed = False
-                self._learn_failure(checkpoint)
-                self._show_failure(checkpoint)
-
-    def _show_failure(self, checkpoint: WorkflowCheckpoint) -> None:
-        """Failure first: the cursor on the failed checkpoint, the browser focused, a toast."""
-        error = checkpoint.error or {}
-        where = error.get("executor_id") or "the run"
-        what = f"{error.get('error_type', 'error')}: {error.get('message', '')}"
-        self.show_pane(PANE_IDS.index("checkpoints-pane"))
-        self.browser.select_checkpoint(checkpoint.checkpoint_id)
-        self.notify(
-            f"{where} failed: {one_line(what, 200)}\n"
-            f"Enter retries from {short_id(checkpoint.checkpoint_id)}.",
-            title="Run failed",
-            severity="error",
-            timeout=10,
-        )
-
-    def delete(self, checkpoint_id: str) -> None:
-        self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
-
-    async def _delete(self, checkpoint_id: str) -> None:
-        try:
-            await delete_alone(self._storage, checkpoint_id, parse_checkpoint)
-        except CheckpointReferencedError as error:
-            self.notify(str(error), severity="error")
-            return
-        self.browser.drop(checkpoint_id)
-        self.notify(f"Deleted checkpoint {short_id(checkpoint_id)}")
-
-    def on_checkpoint_browser_highlighted(self, message: CheckpointBrowser.Highlighted) -> None:
-        self.app.refresh_bindings()
-        if message.moved or message.checkpoint_id is None:
-            self.update_preview()
-        if message.checkpoint_id is None:
-            self.inspector.show_message("no checkpoint selected")
-        else:
-            inspect = self._inspect(message.checkpoint_id)
-            self.app.run_worker(inspect, group="inspect", exclusive=True, exit_on_error=False)
-
-    def update_preview(self, _focused: Widget | None = None) -> None:
-        """While the browser has focus and nothing runs, the graph shows the highlighted row.
-
-        So does the preview line under the table, for compact layouts that hide the graph.
-        Called when the cursor or the focus moves and when a run starts, not when one ends:
-        the graph keeps the finished run's statuses until the user looks at a checkpoint again.
-        """
-        checkpoint_id = self.browser.highlighted_id
-        browsing = isinstance(self.focused, CheckpointTable)
-        views: tuple[PipelineGraph | PreviewLine, ...] = (self.graph, self.preview_line)
-        if checkpoint_id is not None and browsing and not self._run_active():
-            ran, next_ids = self.browser.preview(checkpoint_id)
-            failed = self._failed.get(checkpoint_id, frozenset())
-            replayed = self._replayed.get(checkpoint_id, frozenset())
-            for view in views:
-                view.show_preview(ran | replayed, next_ids - replayed - failed, failed)
-        else:
-            for view in views:
-                view.clear_preview()
-
-    # ----- runs -----
-
-    def run_started(self, label: str, ran: Set[str]) -> None:
-        """A run starts: live statuses from scratch, except what a resume will not run again."""
-        self.graph.reset_statuses()
-        self._spending.reset()
-        for executor_id in ran:
-            self.graph.set_status(executor_id, NodeStatus.DONE)
-        self.header.status = RunStatus.RUNNING
-        self._run_failed = False
-        self.timeline.reset()
-        self.note("run", label, Tone.QUIET)
-
-    def run_ended(self, *, cancelled: bool) -> None:
-        if cancelled:
-            self.header.status = RunStatus.CANCELLED
-            text = f"{Mark.CANCELLED} cancelled; the last checkpoint stays resumable"
-            self.note("status", text, Tone.FAILURE)
-        self.timeline.ended()
-        for executor_id in self._running_nodes:  # interrupted: they run again on resume
-            self.graph.set_status(executor_id, NodeStatus.PENDING)
-        self._running_nodes.clear()
-
-    def note(self, kind: str, text: str, tone: Tone) -> None:
-        """A line in the event log from the app itself (not from the engine)."""
-        self.event_log.add_records([LogRecord(self._clock.now(), kind, "", text, tone)])
-        self.update_log_title()
-
-    def on_engine_events(self, message: EngineEvents) -> None:
-        """Each event to the panes it concerns; the message then bubbles on to the App."""
-        if not self.app.is_running:
-            return  # shutting down: the panes are gone, and so is anyone to tell
-        self.event_log.add_records(
-            describe(event) for event in message.events if not echoes_a_failure(event)
-        )
-        self.update_log_title()
-        self.timeline.see_all(message.events)
-        saved: list[str] = []
-        outputs: list[Any] = []
-        graph = self.graph
-        for event in message.events:
-            if (spender := self._spending.feed(event)) is not None:
-                graph.set_note(spender, self._spending.note(spender))
-            match event:
-                case ExecutorInvokedEvent(executor_id=executor_id):
-                    graph.set_status(executor_id, NodeStatus.RUNNING)
-                    self._running_nodes.add(executor_id)
-                case ExecutorCompletedEvent(executor_id=executor_id):
-                    graph.set_status(executor_id, NodeStatus.DONE)
-                    self._running_nodes.discard(executor_id)
-                case ExecutorFailedEvent(executor_id=executor_id):
-                    graph.set_status(executor_id, NodeStatus.FAILED)
-                    self._running_nodes.discard(executor_id)
-                case RequestInfoEvent(source_executor_id=executor_id):
-                    graph.set_status(executor_id, NodeStatus.WAITING)
-                case WorkflowStatusEvent(state=state):
-                    self.header.status = RunStatus.from_run_state(state)
-                case CheckpointSavedEvent(checkpoint_id=checkpoint_id):
-                    saved.append(checkpoint_id)
-                case WorkflowOutputEvent(data=data):
-                    outputs.append(data)
-                case WorkflowFailedEvent():
-                    self._run_failed = True
-        if outputs:  # one toast per batch, however many outputs a flood brings
-            more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
-            self.notify(one_line(outputs[-1], 300) + more, title="Output")
-        if saved:
-            adding = self._add_checkpoints(saved)
-            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)

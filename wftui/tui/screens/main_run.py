@@ -1,0 +1,98 @@
+"""The main screen's engine side: a run starts and ends, and its events go to the panes.
+
+``EngineEvents`` arrive here first (the bridge posts them to the screen); each event goes to
+the log, the timeline, the graph, the header and the browser, then the message bubbles on to
+the App, which answers requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from typing import Any
+
+from wftui.engine import (
+    CheckpointSavedEvent,
+    ExecutorCompletedEvent,
+    ExecutorFailedEvent,
+    ExecutorInvokedEvent,
+    RequestInfoEvent,
+    WorkflowFailedEvent,
+    WorkflowOutputEvent,
+    WorkflowStatusEvent,
+)
+from wftui.tui.bridge import EngineEvents, LogRecord, Tone, describe, echoes_a_failure
+from wftui.tui.screens.main_store import StoreFeed
+from wftui.tui.status import Mark, NodeStatus, RunStatus
+from wftui.tui.text import one_line
+
+
+class RunFeed(StoreFeed):
+    """Routes a run's events to the panes that show them."""
+
+    def run_started(self, label: str, ran: Set[str]) -> None:
+        """A run starts: live statuses from scratch, except what a resume will not run again."""
+        self.graph.reset_statuses()
+        self._spending.reset()
+        for executor_id in ran:
+            self.graph.set_status(executor_id, NodeStatus.DONE)
+        self.header.status = RunStatus.RUNNING
+        self._run_failed = False
+        self.timeline.reset()
+        self.note("run", label, Tone.QUIET)
+
+    def run_ended(self, *, cancelled: bool) -> None:
+        if cancelled:
+            self.header.status = RunStatus.CANCELLED
+            text = f"{Mark.CANCELLED} cancelled; the last checkpoint stays resumable"
+            self.note("status", text, Tone.FAILURE)
+        self.timeline.ended()
+        for executor_id in self._running_nodes:  # interrupted: they run again on resume
+            self.graph.set_status(executor_id, NodeStatus.PENDING)
+        self._running_nodes.clear()
+
+    def note(self, kind: str, text: str, tone: Tone) -> None:
+        """A line in the event log from the app itself (not from the engine)."""
+        self.event_log.add_records([LogRecord(self._clock.now(), kind, "", text, tone)])
+        self.update_log_title()
+
+    def on_engine_events(self, message: EngineEvents) -> None:
+        """Each event to the panes it concerns; the message then bubbles on to the App."""
+        if not self.app.is_running:
+            return  # shutting down: the panes are gone, and so is anyone to tell
+        self.event_log.add_records(
+            describe(event) for event in message.events if not echoes_a_failure(event)
+        )
+        self.update_log_title()
+        self.timeline.see_all(message.events)
+        saved: list[str] = []
+        outputs: list[Any] = []
+        graph = self.graph
+        for event in message.events:
+            if (spender := self._spending.feed(event)) is not None:
+                graph.set_note(spender, self._spending.note(spender))
+            match event:
+                case ExecutorInvokedEvent(executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.RUNNING)
+                    self._running_nodes.add(executor_id)
+                case ExecutorCompletedEvent(executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.DONE)
+                    self._running_nodes.discard(executor_id)
+                case ExecutorFailedEvent(executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.FAILED)
+                    self._running_nodes.discard(executor_id)
+                case RequestInfoEvent(source_executor_id=executor_id):
+                    graph.set_status(executor_id, NodeStatus.WAITING)
+                case WorkflowStatusEvent(state=state):
+                    self.header.status = RunStatus.from_run_state(state)
+                case CheckpointSavedEvent(checkpoint_id=checkpoint_id):
+                    saved.append(checkpoint_id)
+                case WorkflowOutputEvent(data=data):
+                    outputs.append(data)
+                case WorkflowFailedEvent():
+                    self._run_failed = True
+        if outputs:  # one toast per batch, however many outputs a flood brings
+            more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
+            self.notify(one_line(outputs[-1], 300) + more, title="Output")
+        if saved:
+            adding = self._add_checkpoints(saved)
+            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)

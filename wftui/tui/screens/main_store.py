@@ -1,0 +1,143 @@
+"""The main screen's store side: list the store, inspect the highlighted checkpoint, add the
+ones a run saves, delete, and preview on the graph what a resume would run.
+
+Reads go through the storage in workers started on the App, whose ``on_worker_state_changed``
+reports their errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widget import Widget
+
+from wftui.checkpoint.document import parse_checkpoint
+from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
+from wftui.checkpoint.storage import CheckpointError
+from wftui.tui.screens.main_base import PANE_IDS, MainScreenBase
+from wftui.tui.spending import run_spending
+from wftui.tui.text import one_line, short_id
+from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
+from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
+
+# Checkpoints listed before the whole store, so the first rows do not wait for it.
+FIRST_ROWS = 100
+# How long the cursor must rest on a row before the inspector decodes that checkpoint.
+INSPECT_DELAY = 0.05
+
+
+class StoreFeed(MainScreenBase):
+    """Keeps the browser, the inspector and the graph's preview in step with the store."""
+
+    def load_store(self) -> None:
+        self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
+
+    async def _load_store(self) -> None:
+        """List the store; later checkpoints arrive as events, never by re-scanning.
+
+        The newest few come first, so a big store shows its first rows at once.
+        """
+        for limit in (FIRST_ROWS, None):
+            summaries = await self._storage.list_summaries(limit=limit)
+            mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
+            await self.browser.load(mine)
+        notes = []
+        if len(mine) < len(summaries):
+            notes.append(f"{len(summaries) - len(mine)} checkpoints of other pipelines not shown")
+        self.browser.set_notes(notes)
+        self.browser.set_problems(self._storage.problems)
+
+    async def _inspect(self, checkpoint_id: str) -> None:
+        await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
+        try:
+            checkpoint = await self._storage.load_checkpoint(checkpoint_id)
+        except CheckpointError as error:
+            self.inspector.show_message(f"cannot read {short_id(checkpoint_id)}: {error}")
+            return
+        if checkpoint is None:
+            self.inspector.show_message(f"checkpoint {short_id(checkpoint_id)} is gone")
+            return
+        self.inspector.show_checkpoint(checkpoint)
+        if checkpoint.error is not None:
+            self._learn_failure(checkpoint)
+            self.update_preview()
+
+    def replayed(self, checkpoint_id: str) -> frozenset[str]:
+        """A failed checkpoint's executors a resume replays (known once its file was read)."""
+        return self._replayed.get(checkpoint_id, frozenset())
+
+    def _learn_failure(self, checkpoint: WorkflowCheckpoint) -> None:
+        error = checkpoint.error or {}
+        executor = error.get("executor_id")
+        self._failed[checkpoint.checkpoint_id] = frozenset([executor] if executor else [])
+        self._replayed[checkpoint.checkpoint_id] = frozenset(checkpoint.completed_writes)
+
+    async def _add_checkpoints(self, checkpoint_ids: list[str]) -> None:
+        for checkpoint_id in checkpoint_ids:
+            checkpoint = await self._storage.load_checkpoint(checkpoint_id)
+            if checkpoint is None:
+                continue
+            self.browser.add(checkpoint.summary())
+            self.header.spending = run_spending(checkpoint.metadata, self._spending.prices)
+            if checkpoint.error is not None and self._run_failed:
+                self._run_failed = False
+                self._learn_failure(checkpoint)
+                self._show_failure(checkpoint)
+
+    def _show_failure(self, checkpoint: WorkflowCheckpoint) -> None:
+        """Failure first: the cursor on the failed checkpoint, the browser focused, a toast."""
+        error = checkpoint.error or {}
+        where = error.get("executor_id") or "the run"
+        what = f"{error.get('error_type', 'error')}: {error.get('message', '')}"
+        self.show_pane(PANE_IDS.index("checkpoints-pane"))
+        self.browser.select_checkpoint(checkpoint.checkpoint_id)
+        self.notify(
+            f"{where} failed: {one_line(what, 200)}\n"
+            f"Enter retries from {short_id(checkpoint.checkpoint_id)}.",
+            title="Run failed",
+            severity="error",
+            timeout=10,
+        )
+
+    def delete(self, checkpoint_id: str) -> None:
+        self.app.run_worker(self._delete(checkpoint_id), group="checkpoints", exit_on_error=False)
+
+    async def _delete(self, checkpoint_id: str) -> None:
+        try:
+            await delete_alone(self._storage, checkpoint_id, parse_checkpoint)
+        except CheckpointReferencedError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.browser.drop(checkpoint_id)
+        self.notify(f"Deleted checkpoint {short_id(checkpoint_id)}")
+
+    def on_checkpoint_browser_highlighted(self, message: CheckpointBrowser.Highlighted) -> None:
+        self.app.refresh_bindings()
+        if message.moved or message.checkpoint_id is None:
+            self.update_preview()
+        if message.checkpoint_id is None:
+            self.inspector.show_message("no checkpoint selected")
+        else:
+            inspect = self._inspect(message.checkpoint_id)
+            self.app.run_worker(inspect, group="inspect", exclusive=True, exit_on_error=False)
+
+    def update_preview(self, _focused: Widget | None = None) -> None:
+        """While the browser has focus and nothing runs, the graph shows the highlighted row.
+
+        So does the preview line under the table, for compact layouts that hide the graph.
+        Called when the cursor or the focus moves and when a run starts, not when one ends:
+        the graph keeps the finished run's statuses until the user looks at a checkpoint again.
+        """
+        checkpoint_id = self.browser.highlighted_id
+        browsing = isinstance(self.focused, CheckpointTable)
+        views: tuple[PipelineGraph | PreviewLine, ...] = (self.graph, self.preview_line)
+        if checkpoint_id is not None and browsing and not self._run_active():
+            ran, next_ids = self.browser.preview(checkpoint_id)
+            failed = self._failed.get(checkpoint_id, frozenset())
+            replayed = self._replayed.get(checkpoint_id, frozenset())
+            for view in views:
+                view.show_preview(ran | replayed, next_ids - replayed - failed, failed)
+        else:
+            for view in views:
+                view.clear_preview()
