@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from wftui.cli.output import (
 )
 from wftui.cli.stores import DIR_VARIABLE, STORE_VARIABLE, choose_store, open_chosen, opened
 from wftui.cli.travel import TRAVEL_COMMANDS, diff_command, pipeline_for, run_travel, tree_lines
+from wftui.engine import Workflow
 from wftui.engine.execution import ExecutionInfo, recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
 from wftui.ids import IdError, resolve_id
@@ -122,13 +124,34 @@ async def _resume(args: argparse.Namespace) -> int:
         return await _resume_in(args, storage, responses)
 
 
-async def _resume_in(
-    args: argparse.Namespace, storage: CheckpointStorage, responses: dict[str, str]
-) -> int:
+@dataclass(frozen=True)
+class AtCheckpoint:
+    """What every command that starts from a checkpoint needs: the id, the pipeline the
+    checkpoint records (or the one named), its chat client and a fresh workflow."""
+
+    checkpoint_id: str
+    pipeline: PipelineSpec
+    client: Any
+    workflow: Workflow
+
+
+async def at_checkpoint(args: argparse.Namespace, storage: CheckpointStorage) -> AtCheckpoint:
     checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
     pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
     client = _chat_client(args, pipeline, storage)
-    workflow = pipeline.create_workflow(storage, client)
+    return AtCheckpoint(checkpoint_id, pipeline, client, pipeline.create_workflow(storage, client))
+
+
+async def _resume_in(
+    args: argparse.Namespace, storage: CheckpointStorage, responses: dict[str, str]
+) -> int:
+    at = await at_checkpoint(args, storage)
+    checkpoint_id, pipeline, client, workflow = (
+        at.checkpoint_id,
+        at.pipeline,
+        at.client,
+        at.workflow,
+    )
     _header(
         args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
     )

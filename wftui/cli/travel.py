@@ -149,12 +149,10 @@ async def fork_command(args: argparse.Namespace) -> int:
 async def _fork_in(
     args: argparse.Namespace, storage: CheckpointStorage, edits: dict[str, Any]
 ) -> int:
-    from wftui.cli.commands import _chat_client, _resolve_id
+    from wftui.cli.commands import at_checkpoint
 
-    checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
-    pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
-    workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline, storage))
-    new_id = await workflow.fork(checkpoint_id, edits=edits, note=args.note)
+    at = await at_checkpoint(args, storage)
+    new_id = await at.workflow.fork(at.checkpoint_id, edits=edits, note=args.note)
     print(new_id)
     return 0
 
@@ -167,15 +165,13 @@ async def rerun_command(args: argparse.Namespace) -> int:
 
 
 async def _rerun_in(args: argparse.Namespace, storage: CheckpointStorage) -> int:
-    from wftui.cli.commands import _chat_client, _header, _resolve_id
+    from wftui.cli.commands import _header, at_checkpoint
     from wftui.cli.output import print_events
 
-    checkpoint_id = await _resolve_id(args, storage, args.checkpoint_id)
-    pipeline = await pipeline_for(storage, checkpoint_id, args.pipeline)
-    workflow = pipeline.create_workflow(storage, _chat_client(args, pipeline, storage))
-    _header(args, f"pipeline: {pipeline.name} | rerunning {args.executor} at {checkpoint_id}")
-    events = workflow.rerun_stream(checkpoint_id, args.executor, raise_on_failure=False)
-    return await print_events(args, events, resumed_from=checkpoint_id)
+    at = await at_checkpoint(args, storage)
+    _header(args, f"pipeline: {at.pipeline.name} | rerunning {args.executor} at {at.checkpoint_id}")
+    events = at.workflow.rerun_stream(at.checkpoint_id, args.executor, raise_on_failure=False)
+    return await print_events(args, events, resumed_from=at.checkpoint_id)
 
 
 async def diff_command(storage: CheckpointStorage, args: argparse.Namespace) -> int:

@@ -58,6 +58,10 @@ class LogFilter(Input):
 class MainScreen(RunFeed):
     """Lays out the panes, moves between them, and keeps them fed; the app owns the actions."""
 
+    # The browser has the keys from the first frame: a key pressed while the store still loads
+    # moves its cursor instead of going to whichever pane happens to be first.
+    AUTO_FOCUS = "#checkpoint-table"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab",
