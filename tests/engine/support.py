@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from wftui import (
@@ -94,3 +98,36 @@ def outputs(events: Iterable[WorkflowEvent]) -> list[Any]:
 
 def saved(events: Iterable[WorkflowEvent]) -> list[CheckpointSavedEvent]:
     return [e for e in events if isinstance(e, CheckpointSavedEvent)]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def run_until_slow_then_kill(
+    pipeline: Path, store: Path, extra_env: dict[str, str] | None = None
+) -> tuple[list[str], int]:
+    """Run ``pipeline`` headless until it prints that executor ``slow`` started, then SIGKILL it;
+    the lines it printed and its return code."""
+    env = {
+        **os.environ,
+        **(extra_env or {}),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wftui", "run", str(pipeline),
+        "--checkpoint-dir", str(store), "--chat", "local",
+        cwd=pipeline.parent, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
+                line = await process.stdout.readline()
+                assert line, f"the run ended early: {lines}"
+                lines.append(line.decode().strip())
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    assert process.returncode is not None
+    return lines, process.returncode

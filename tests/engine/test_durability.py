@@ -8,17 +8,13 @@ final status.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cli.support import saved_ids
-from tests.engine.support import outputs, saved
+from tests.engine.support import outputs, run_until_slow_then_kill, saved
 from tests.engine.talker import talker_workflow
 from wftui import (
     CheckpointSavedEvent,
@@ -156,26 +152,7 @@ async def test_sigkill_in_async_mode_keeps_every_announced_checkpoint(tmp_path: 
     pipeline = tmp_path / "async_pipeline.py"
     pipeline.write_text(KILLED_PIPELINE)
     store = tmp_path / "checkpoints"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wftui", "run", str(pipeline),
-        "--checkpoint-dir", str(store), "--chat", "local",
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    lines: list[str] = []
-    try:
-        async with asyncio.timeout(60):
-            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
-                line = await process.stdout.readline()
-                assert line, f"the run ended early: {lines}"
-                lines.append(line.decode().strip())
-    finally:
-        process.send_signal(signal.SIGKILL)
-        await process.wait()
+    lines, _ = await run_until_slow_then_kill(pipeline, store)
     announced = saved_ids("\n".join(lines))
     # Checkpoint 2 was being written beside "slow": it was never announced.
     assert len(announced) == 2

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.engine.support import collect, invoked, outputs
+from tests.engine.support import collect, invoked, outputs, run_until_slow_then_kill
 from wftui import FileCheckpointStorage
 from wftui.loader import load_pipeline
 
@@ -28,28 +25,10 @@ async def test_sigkill_mid_superstep_then_resume_from_the_latest_checkpoint(
     # Four steps, set here so the killed subprocess and the resume in this process agree.
     monkeypatch.setenv("CHAIN_STEPS", "a,b,slow,d")
     store = tmp_path / "checkpoints"
-    env = {
-        **os.environ,
-        "GATE": str(tmp_path / "never-created"),
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wftui", "run", str(pipeline),
-        "--checkpoint-dir", str(store), "--chat", "local",
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    lines: list[str] = []
-    try:
-        async with asyncio.timeout(60):
-            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
-                line = await process.stdout.readline()
-                assert line, f"the run ended early: {lines}"
-                lines.append(line.decode().strip())
-    finally:
-        process.send_signal(signal.SIGKILL)
-        await process.wait()
-    assert process.returncode == -signal.SIGKILL
+    _, returncode = await run_until_slow_then_kill(
+        pipeline, store, {"GATE": str(tmp_path / "never-created")}
+    )
+    assert returncode == -signal.SIGKILL
 
     storage = FileCheckpointStorage(store)
     checkpoints = await storage.list_checkpoints()

@@ -164,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_chat(run)
 
     resume = commands.add_parser("resume", help="resume a checkpoint headless")
-    resume.add_argument("checkpoint_id", help="checkpoint id (a unique prefix is enough)")
+    resume.add_argument(
+        "checkpoint_id", help="checkpoint id: a unique suffix of 4+ characters (as shown) or prefix"
+    )
     _pipeline_argument(resume)
     resume.add_argument(
         "--respond",

@@ -44,7 +44,9 @@ def add_travel_commands(
 ) -> None:
     """``fork`` and ``rerun``; ``common`` and ``chat`` add the shared options."""
     fork = commands.add_parser("fork", help="save a copy of a checkpoint with edited values")
-    fork.add_argument("checkpoint_id", help="checkpoint id (a unique prefix is enough)")
+    fork.add_argument(
+        "checkpoint_id", help="checkpoint id: a unique suffix of 4+ characters (as shown) or prefix"
+    )
     _pipeline_argument(fork)
     fork.add_argument(
         "--set",
@@ -61,7 +63,9 @@ def add_travel_commands(
     rerun = commands.add_parser(
         "rerun", help="run one executor again on its pending messages, saving a child checkpoint"
     )
-    rerun.add_argument("checkpoint_id", help="checkpoint id (a unique prefix is enough)")
+    rerun.add_argument(
+        "checkpoint_id", help="checkpoint id: a unique suffix of 4+ characters (as shown) or prefix"
+    )
     rerun.add_argument("executor", help="the executor to run")
     _pipeline_argument(rerun)
     rerun.add_argument("--json", action="store_true", help="print events as JSON lines")
@@ -95,7 +99,11 @@ def add_checkpoint_actions(
         "--tree", action="store_true", help="runs and their branches as a tree, newest run first"
     )
     compare = actions.add_parser("diff", help="what changed between two checkpoints")
-    compare.add_argument("a", metavar="A", help="checkpoint id (a unique prefix is enough)")
+    compare.add_argument(
+        "a",
+        metavar="A",
+        help="checkpoint id: a unique suffix of 4+ characters (as shown) or prefix",
+    )
     compare.add_argument("b", metavar="B", nargs="?", help="default: compare A with its parent")
     compare.add_argument("--json", action="store_true", help="stable JSON for scripts")
     common(compare)
