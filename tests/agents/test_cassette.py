@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from pipelines.text_processing import create_workflow
 from tests.agents.llm_doubles import SECRET_KEY, FakeLLMServer
+from tests.checkpoint.conformance import BACKENDS, Backend
 from wftui import (
     AgentExecutor,
     AgentRunEvent,
@@ -38,6 +40,7 @@ from wftui.agents.cassette import (
 from wftui.agents.types import ChatMessage, Role
 from wftui.azure import AzureOpenAIChatClient
 from wftui.checkpoint import FileCheckpointStorage
+from wftui.checkpoint.copy import Copied
 from wftui.checkpoint.file.osio import UnsafeFileError
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.openai import OpenAIChatClient
@@ -192,9 +195,27 @@ async def test_a_resume_of_a_recorded_run_replays_its_cassette(
     assert outputs(resumed) == ["dlrow olleh"]
 
 
-async def test_cassettes_hold_no_key(llm_server: FakeLLMServer, tmp_path: Path) -> None:
-    storage = FileCheckpointStorage(tmp_path / "cps")
+@pytest.fixture(params=list(BACKENDS))
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    """A fresh store of every kind: cassettes live in all of them."""
+    with BACKENDS[request.param].made(tmp_path) as made:
+        try:
+            yield made
+        finally:
+            await made.close()
+
+
+def raw_bytes(tmp_path: Path) -> bytes:
+    """Every byte a folder or SQLite store left on disk (the SQLite WAL included)."""
+    return b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+
+
+async def test_cassettes_hold_no_key_in_any_store(
+    llm_server: FakeLLMServer, any_store: Backend, tmp_path: Path
+) -> None:
+    storage = any_store.open()
     cassettes = cassette_store_for(storage)
+    assert cassettes is not None
     clients = [
         azure(llm_server),
         OpenAIChatClient("gpt-test", api_key=SECRET_KEY, base_url=llm_server.openai_base_url),
@@ -204,13 +225,17 @@ async def test_cassettes_hold_no_key(llm_server: FakeLLMServer, tmp_path: Path) 
         await events_of(create_workflow(storage, recorder).run_stream("hello world"))
 
     assert all(r.header("api-key") or r.header("authorization") for r in llm_server.requests)
-    files = list((tmp_path / "cps" / "cassettes").glob("*.jsonl"))
-    assert len(files) == 2
-    for path in files:
-        text = path.read_text()
-        assert "dlrow olleh" in text
+    run_ids = await cassettes.run_ids()
+    assert sorted(run_ids) == sorted({s.workflow_id for s in await storage.list_summaries()})
+    assert len(run_ids) == 2
+    stored = [await cassettes.read(run_id) or b"" for run_id in run_ids]
+    on_disk = raw_bytes(tmp_path)
+    for text in [data.decode() for data in stored] + [on_disk.decode(errors="replace")]:
         for secret in (SECRET_KEY, "SECRET", "Bearer", "api-key", "authorization"):
-            assert secret not in text, (path, secret)
+            assert secret not in text, secret
+    assert all("dlrow olleh" in data.decode() for data in stored)
+    if not isinstance(storage, InMemoryCheckpointStorage):
+        assert b"dlrow olleh" in on_disk or "postgresql" in any_store.url  # really stored there
 
 
 def test_the_key_is_what_is_sent_not_how() -> None:
@@ -227,7 +252,7 @@ def test_the_key_is_what_is_sent_not_how() -> None:
     assert streamed != key("m")
 
 
-def test_the_folder_store_does_not_follow_links(tmp_path: Path) -> None:
+async def test_the_folder_store_does_not_follow_links(tmp_path: Path) -> None:
     store = FileCassetteStore(tmp_path)
     store.folder.mkdir()
     target = tmp_path / "elsewhere.txt"
@@ -235,7 +260,7 @@ def test_the_folder_store_does_not_follow_links(tmp_path: Path) -> None:
     os.symlink(target, store.folder / "run1.jsonl")
 
     with pytest.raises(UnsafeFileError, match="symbolic link"):
-        store.read("run1")
+        await store.read("run1")
     assert target.read_text() == "not yours"
 
 
@@ -250,19 +275,21 @@ async def test_cassettes_copy_and_prune_with_their_runs(
     (run_id,) = {summary.workflow_id for summary in await source.list_summaries()}
 
     memory = InMemoryCheckpointStorage()
-    assert copy_cassettes(source, memory, [run_id]) == 1
+    assert await copy_cassettes(source, memory, run_id) == Copied("cassettes", 1, 0)
+    assert await copy_cassettes(source, memory, None) == Copied("cassettes", 0, 1)  # idempotent
     copied = cassette_store_for(memory)
     assert isinstance(copied, MemoryCassetteStore)
-    assert copied.read(run_id) == FileCassetteStore(tmp_path / "a").read(run_id)
+    assert await copied.read(run_id) == await FileCassetteStore(tmp_path / "a").read(run_id)
 
-    assert delete_cassettes(source, [run_id]) == 1
-    assert FileCassetteStore(tmp_path / "a").run_ids() == []
+    assert await delete_cassettes(source, [run_id]) == 1
+    assert await FileCassetteStore(tmp_path / "a").run_ids() == []
     llm_server.stop()
     # The copy still replays on its own.
     replayer = CassetteChatClient("replay", client=None, cassettes=copied)
     with pytest.raises(CassetteMissError):
         await replayer.get_response([ChatMessage(Role.USER, text="never asked")])
     answers = RecordedAnswers(store=copied)
+    await answers.load()
     assert answers.models() == ["gpt-test"]
 
 

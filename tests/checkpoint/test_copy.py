@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.checkpoint.support import Point, make_checkpoint
 from wftui.checkpoint import CheckpointStorage, open_store
-from wftui.checkpoint.copy import EXTRA_STEPS, copy_checkpoints
+from wftui.checkpoint.copy import Copied, copy_checkpoints
 
 
 async def test_a_copy_is_verbatim_idempotent_and_reports_progress(tmp_path: Path) -> None:
@@ -34,20 +32,19 @@ async def test_a_copy_is_verbatim_idempotent_and_reports_progress(tmp_path: Path
     await destination.close()  # type: ignore[attr-defined]
 
 
-async def test_extra_steps_run_after_the_checkpoints(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where the run journal joins the copy."""
+async def test_steps_run_after_the_checkpoints_and_report_what_they_copied() -> None:
+    """Where journals and cassettes join the copy."""
     calls: list[tuple[list[str], str | None]] = []
 
     async def step(
         source: CheckpointStorage, destination: CheckpointStorage, run: str | None
-    ) -> None:
+    ) -> Copied:
         calls.append((await destination.list_checkpoint_ids(), run))
+        return Copied("notes", copied=2, unchanged=1)
 
-    monkeypatch.setattr("wftui.checkpoint.copy.EXTRA_STEPS", [*EXTRA_STEPS, step])
     source, destination = open_store("memory:", create=True), open_store("memory:", create=True)
     cp = make_checkpoint("run-a")
     await source.save_checkpoint(cp)
-    await copy_checkpoints(source, destination, run="run-a")
+    report = await copy_checkpoints(source, destination, run="run-a", steps=[step])
     assert calls == [([cp.checkpoint_id], "run-a")]
+    assert report.beside == [Copied("notes", copied=2, unchanged=1)]

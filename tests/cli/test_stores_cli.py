@@ -14,6 +14,8 @@ import pytest
 
 from tests.cli.support import saved_ids, wftui
 from tests.postgres_support import admin, drop_schema, postgres_url, store_url
+from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.journal import Entry, Execution, journal_for
 
 
 def one_error(stderr: str) -> str:
@@ -122,7 +124,10 @@ def test_prune_keeps_the_newest_runs_on_postgres(tmp_path: Path, postgres_store:
     pruned = wftui("checkpoints", "prune", "--keep-runs", "1", "--store", postgres_store,
                    cwd=tmp_path)  # fmt: skip
     assert pruned.returncode == 0, pruned.stderr
-    assert pruned.stdout.strip() == "deleted 12 checkpoints of 2 runs; kept 6 of 1 runs"
+    assert pruned.stdout.splitlines() == [
+        "deleted 12 checkpoints of 2 runs; kept 6 of 1 runs",
+        "deleted with them: 2 journals",
+    ]
     url, _, schema = postgres_store.rpartition("?schema=")
     with admin(url) as connection:
         runs = connection.execute(
@@ -131,39 +136,74 @@ def test_prune_keeps_the_newest_runs_on_postgres(tmp_path: Path, postgres_store:
         tombstones = connection.execute(
             f"""SELECT count(*) FROM "{schema}".changes WHERE kind = 'deleted'"""
         ).fetchone()
+        journaled = connection.execute(
+            f'SELECT count(DISTINCT run), count(*) FROM "{schema}".executions'
+        ).fetchone()
+        events = connection.execute(
+            f'SELECT count(*) FROM "{schema}".events WHERE execution NOT IN '
+            f'(SELECT id FROM "{schema}".executions)'
+        ).fetchone()
     assert runs == (1, 6)
     assert tombstones == (12,)
+    assert journaled == (1, 1)  # the kept run's one execution
+    assert events == (0,)  # no entry outlives its execution
 
 
 def documents(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.glob("*.json"))}
 
 
-def test_copy_folder_to_sqlite_to_postgres_to_folder_keeps_every_byte(
+def cassettes(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted((folder / "cassettes").iterdir())}
+
+
+async def journals(folder: Path) -> list[tuple[Execution, list[Entry]]]:
+    """Every execution in a folder's journal with its entries, oldest first."""
+    journal = journal_for(FileCheckpointStorage(folder))
+    return [(e, await journal.entries(e.id)) for e in await journal.executions()]
+
+
+async def test_copy_folder_to_sqlite_to_postgres_to_folder_keeps_every_byte(
     tmp_path: Path, postgres_store: str
 ) -> None:
+    """Checkpoints byte for byte, journals execution by execution, cassettes byte for byte."""
     for _ in range(2):
-        done = wftui("run", "--checkpoint-dir", "first", "--chat", "local", cwd=tmp_path)
+        done = wftui("run", "--checkpoint-dir", "first", "--chat", "local", "--llm", "record",
+                     cwd=tmp_path)  # fmt: skip
         assert done.returncode == 0, done.stderr
     original = documents(tmp_path / "first")
     assert len(original) == 12
+    original_journals = await journals(tmp_path / "first")
+    assert len(original_journals) == 2 and all(entries for _, entries in original_journals)
+    original_cassettes = cassettes(tmp_path / "first")
+    assert len(original_cassettes) == 2
 
     hops = [("first", "sqlite:middle.db"), ("sqlite:middle.db", postgres_store),
             (postgres_store, "file:last")]  # fmt: skip
     for source, destination in hops:
         copied = wftui("checkpoints", "copy", "--from", source, "--to", destination, cwd=tmp_path)
         assert copied.returncode == 0, copied.stderr
-        assert copied.stdout.strip() == "copied 12 checkpoints, 0 already there"
+        assert copied.stdout.splitlines() == [
+            "copied 12 checkpoints, 0 already there",
+            "copied 2 journals, 0 already there",
+            "copied 2 cassettes, 0 already there",
+        ]
         # Not a terminal: a plain counter on stderr, ending at the total.
         assert copied.stderr.splitlines()[-1].endswith(": 12/12"), copied.stderr
     assert documents(tmp_path / "last") == original
+    assert await journals(tmp_path / "last") == original_journals
+    assert cassettes(tmp_path / "last") == original_cassettes
 
     again = wftui("checkpoints", "copy", "--from", "first", "--to", postgres_store, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == "copied 0 checkpoints, 12 already there"
+    assert again.stdout.splitlines() == [
+        "copied 0 checkpoints, 12 already there",
+        "copied 0 journals, 2 already there",
+        "copied 0 cassettes, 2 already there",
+    ]
 
 
-def test_copy_of_one_run_and_of_a_store_that_is_not_there(tmp_path: Path) -> None:
+async def test_copy_of_one_run_and_of_a_store_that_is_not_there(tmp_path: Path) -> None:
     for _ in range(2):
         done = wftui("run", "--store", "sqlite:a.db", "--chat", "local", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
@@ -172,8 +212,13 @@ def test_copy_of_one_run_and_of_a_store_that_is_not_there(tmp_path: Path) -> Non
     copied = wftui("checkpoints", "copy", "--from", "sqlite:a.db", "--to", "b", "--run", run,
                    cwd=tmp_path)  # fmt: skip
     assert copied.returncode == 0, copied.stderr
-    assert copied.stdout.strip() == "copied 6 checkpoints, 0 already there"
+    assert copied.stdout.splitlines() == [
+        "copied 6 checkpoints, 0 already there",
+        "copied 1 journals, 0 already there",  # the run's one execution, not the other run's
+    ]
     assert len(documents(tmp_path / "b")) == 6
+    [(execution, _)] = await journals(tmp_path / "b")
+    assert execution.run == run
 
     missing = wftui("checkpoints", "copy", "--from", "sqlite:nope.db", "--to", "c", cwd=tmp_path)
     assert one_error(missing.stderr) == "no SQLite store at nope.db"
@@ -187,8 +232,8 @@ def test_a_corrupt_source_document_is_reported_and_the_rest_copied(tmp_path: Pat
     (tmp_path / "src" / f"{ids[3]}.json").write_bytes(b'{"format_version": 1, "check')
     copied = wftui("checkpoints", "copy", "--from", "src", "--to", "sqlite:d.db", cwd=tmp_path)
     assert copied.returncode == 1
-    assert (
-        copied.stdout.strip() == "copied 5 checkpoints, 0 already there, 1 unreadable (see above)"
+    assert copied.stdout.splitlines()[0] == (
+        "copied 5 checkpoints, 0 already there, 1 unreadable (see above)"
     )
     warnings = [line for line in copied.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1

@@ -15,8 +15,9 @@ and the stores in ``cassette_stores``, both re-exported here.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -31,9 +32,9 @@ from wftui.agents.cassette_stores import (
     CassetteStore,
     FileCassetteStore,
     MemoryCassetteStore,
+    StorageCassettes,
     cassette_store_for,
     copy_cassettes,
-    copy_run_cassettes,
     delete_cassettes,
 )
 from wftui.agents.client import ChatClient, ChatOptions
@@ -55,10 +56,10 @@ __all__ = [
     "MemoryCassetteStore",
     "RecordedAnswers",
     "Recording",
+    "StorageCassettes",
     "answer_was_replayed",
     "cassette_store_for",
     "copy_cassettes",
-    "copy_run_cassettes",
     "delete_cassettes",
     "parse_cassette",
     "request_key",
@@ -88,44 +89,62 @@ class CassetteMissError(ChatClientError):
 class RecordedAnswers:
     """Every recorded answer that replay may use, by request key; the first recorded wins.
 
-    Sources are read lazily, once: ``--cassette`` files first, then the store's cassettes.
+    Sources are read once: ``--cassette`` files first (on first use), then the store's
+    cassettes (``load``, before the first lookup). It also knows which answers each run's
+    cassette in the store holds already, so an answer is filed under a run only once.
     """
 
     def __init__(self, files: Sequence[Path] = (), store: CassetteStore | None = None) -> None:
         self._files = list(files)
         self._store = store
-        self._by_key: dict[str, Recording] | None = None
+        self._by_key: dict[str, Recording] = {}
         self._models: dict[str, str] = {}  # model -> backend, in the order first seen
+        self._held: set[tuple[str, str]] = set()  # (run id, key) in the store's cassettes
+        self._files_read = False
+        self._store_read = False
+        self._loading = asyncio.Lock()
 
-    def _index(self) -> dict[str, Recording]:
-        if self._by_key is None:
-            self._by_key = {}
-            for recording in self._read_all():
-                self.add(recording)
-        return self._by_key
+    def _read_files(self) -> None:
+        if not self._files_read:
+            self._files_read = True
+            for path in self._files:  # named by the user, so read as named
+                for recording in parse_cassette(path.read_bytes()):
+                    self.add(recording)
 
-    def _read_all(self) -> Iterator[Recording]:
-        for path in self._files:  # named by the user, so read as named
-            yield from parse_cassette(path.read_bytes())
-        if self._store is not None:
-            for run_id in self._store.run_ids():
-                yield from parse_cassette(self._store.read(run_id) or b"")
+    async def load(self) -> None:
+        """Read the store's cassettes, once (concurrent callers wait for the one reading)."""
+        self._read_files()
+        async with self._loading:
+            if self._store is None or self._store_read:
+                return
+            for run_id in await self._store.run_ids():
+                for recording in parse_cassette(await self._store.read(run_id) or b""):
+                    self.add(recording, run_id)
+            self._store_read = True
 
-    def add(self, recording: Recording) -> None:
-        index = self._index()
-        index.setdefault(recording.key, recording)
+    def add(self, recording: Recording, run_id: str | None = None) -> None:
+        """Know an answer (filed in ``run_id``'s cassette in the store, if given)."""
+        self._read_files()
+        self._by_key.setdefault(recording.key, recording)
         self._models.setdefault(recording.model, recording.backend)
+        if run_id is not None:
+            self._held.add((run_id, recording.key))
+
+    def holds(self, run_id: str, key: str) -> bool:
+        """Whether ``run_id``'s cassette in the store has an answer to request ``key``."""
+        return (run_id, key) in self._held
 
     def models(self) -> list[str]:
-        self._index()
+        self._read_files()
         return list(self._models)
 
     def backend_of(self, model: str) -> str:
-        self._index()
+        self._read_files()
         return self._models.get(model, "")
 
     def find(self, key: str) -> Recording | None:
-        return self._index().get(key)
+        self._read_files()
+        return self._by_key.get(key)
 
     def describe_sources(self) -> str:
         names = [str(path) for path in self._files]
@@ -187,18 +206,31 @@ class CassetteChatClient(ChatClientBase):
         payloads = [request_payload(m, messages, options, stream=stream) for m in models]
         return [(request_key(payload), payload) for payload in payloads]
 
-    def _recorded(
+    async def _recorded(
         self, messages: Sequence[ChatMessage], options: ChatOptions, stream: bool
     ) -> Recording | None:
+        """The recorded answer to replay (filed under the calling run too), or None to call."""
         if self.mode not in ("replay", "replay-or-call"):
             return None
+        await self._answers.load()
         for key, _ in self._candidates(messages, options, stream):
             found = self._answers.find(key)
             if found is not None:
+                await self._file_replayed(found)
                 return found
         if self.mode == "replay":
             raise self._miss(messages, options, stream)
         return None
+
+    async def _file_replayed(self, recording: Recording) -> None:
+        """Keep a replayed answer in the calling run's cassette too, so every run's cassette
+        holds all it was given: it replays (and copies, and is pruned) on its own."""
+        site = current_call_site()
+        if site is None or self._cassettes is None:
+            return
+        if not self._answers.holds(site.workflow_id, recording.key):
+            await self._cassettes.append(site.workflow_id, recording)
+            self._answers.add(recording, site.workflow_id)
 
     def _miss(
         self, messages: Sequence[ChatMessage], options: ChatOptions, stream: bool
@@ -215,7 +247,7 @@ class CassetteChatClient(ChatClientBase):
             "or use --llm replay-or-call"
         )
 
-    def _record(
+    async def _record(
         self,
         messages: Sequence[ChatMessage],
         options: ChatOptions,
@@ -238,27 +270,28 @@ class CassetteChatClient(ChatClientBase):
             response=encode_value(response, "response") if response is not None else None,
             chunks=encode_value(chunks, "chunks") if chunks is not None else None,
         )
-        self._cassettes.append(site.workflow_id if site else UNATTACHED, recording)
-        self._answers.add(recording)
+        run_id = site.workflow_id if site else UNATTACHED
+        await self._cassettes.append(run_id, recording)
+        self._answers.add(recording, run_id)
 
     # -- ChatClient ----------------------------------------------------------------------------
 
     async def get_response(
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AgentRunResponse:
-        recorded = self._recorded(messages, options, stream=False)
+        recorded = await self._recorded(messages, options, stream=False)
         _REPLAYED.set(recorded is not None)
         if recorded is not None:
             return cast(AgentRunResponse, decode_value(recorded.response, "response"))
         assert self._client is not None
         response = await self._client.get_response(messages, **options)
-        self._record(messages, options, response=response)
+        await self._record(messages, options, response=response)
         return response
 
     async def get_streaming_response(
         self, messages: Sequence[ChatMessage], **options: Unpack[ChatOptions]
     ) -> AsyncIterator[AgentRunResponseUpdate]:
-        recorded = self._recorded(messages, options, stream=True)
+        recorded = await self._recorded(messages, options, stream=True)
         _REPLAYED.set(recorded is not None)
         if recorded is not None:
             for chunk in cast(list[AgentRunResponseUpdate], decode_value(recorded.chunks)):
@@ -270,4 +303,4 @@ class CassetteChatClient(ChatClientBase):
             chunks.append(chunk)
             yield chunk
         # Only a stream that finished is an answer worth replaying.
-        self._record(messages, options, chunks=chunks)
+        await self._record(messages, options, chunks=chunks)

@@ -131,7 +131,8 @@ class AgentExecutor(Executor):
             response = AgentRunResponse.from_updates(updates)
         duration = time.monotonic() - started
         elapsed_ms = round(duration * 1000)
-        counts = call_counts(model, response.usage, elapsed_ms, spends_tokens=spends)
+        # The model again: a replaying client knows its recorded models once it has answered.
+        counts = call_counts(self.model_name, response.usage, elapsed_ms, spends_tokens=spends)
         if answer_was_replayed():
             ctx.record_saved(counts)  # a recorded answer: nothing was paid for it this time
         else:

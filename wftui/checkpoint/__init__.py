@@ -4,11 +4,12 @@ Layout: ``model`` (the checkpoint), ``registry`` (the type allow-list), ``values
 for one value), ``document`` (a whole checkpoint as bytes), ``serializer`` (the seam storages
 take), ``fragments`` (encoded values handed beside a checkpoint), ``storage`` (the protocol),
 ``stores`` (backends by URL), ``capabilities`` (optional protocols: watch, verbatim documents,
-bulk delete), ``copy`` (between stores), and the backends ``memory``, ``file`` and ``sql``.
+bulk delete, cassettes), ``copy`` (between stores), and the backends ``memory``, ``file`` and ``sql``.
 """
 
 from wftui.checkpoint.capabilities import (
     BulkDeletingStorage,
+    CassetteStorage,
     Change,
     DocumentStorage,
     WatchableStorage,
@@ -35,6 +36,7 @@ from wftui.checkpoint.stores import StoreUrlError, open_store, store_schemes
 
 __all__ = [
     "BulkDeletingStorage",
+    "CassetteStorage",
     "Change",
     "CheckpointDecodingError",
     "CheckpointEncodingError",

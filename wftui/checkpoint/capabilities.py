@@ -47,3 +47,29 @@ class BulkDeletingStorage(Protocol):
     async def delete_checkpoints(self, checkpoint_ids: Sequence[str]) -> int:
         """Delete many at once (one transaction where the store has them); how many were there."""
         ...
+
+
+@runtime_checkable
+class CassetteStorage(Protocol):
+    """Keeps each run's cassette (its recorded model answers) beside its checkpoints, as lines
+    of bytes per run id, so cassettes live in, copy with and prune with the store."""
+
+    async def append_cassette_line(self, run_id: str, line: bytes) -> None:
+        """Add one line to a run's cassette; writers in several processes may append at once."""
+        ...
+
+    async def cassette_run_ids(self) -> list[str]:
+        """The runs that have a cassette, sorted."""
+        ...
+
+    async def read_cassette(self, run_id: str) -> bytes | None:
+        """A run's cassette as written, or None when it has none."""
+        ...
+
+    async def write_cassette(self, run_id: str, data: bytes) -> None:
+        """Replace a run's cassette whole (a copy from another store)."""
+        ...
+
+    async def delete_cassettes(self, run_ids: Sequence[str]) -> int:
+        """Delete the cassettes of ``run_ids``; how many of them had one."""
+        ...

@@ -3,13 +3,13 @@
 Documents move verbatim (``load_document`` -> ``save_document``): nothing is decoded, so a copy
 needs none of a pipeline's types and a checkpoint reads the same in its new store. A document the
 destination already holds byte for byte is left alone, which makes copying again cheap and
-idempotent. Other things that live beside checkpoints (run journals, cassettes) join the copy by
-adding a step to ``EXTRA_STEPS``.
+idempotent. What else lives beside checkpoints (run journals, cassettes) is copied by the
+``steps`` a caller passes, after the checkpoints, with the same promise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from wftui.checkpoint.capabilities import DocumentStorage
@@ -20,17 +20,26 @@ from wftui.checkpoint.storage import CheckpointStorage
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class Copied:
+    """What one step copied: ``copied`` written, ``unchanged`` already there as they are."""
+
+    what: str  # "journals", "cassettes", ...
+    copied: int = 0
+    unchanged: int = 0
+    skipped: tuple[str, ...] = ()  # why something was not copied, one line each
+
+
+# A step copies something else that lives beside the checkpoints, for one run (or all).
+CopyStep = Callable[[CheckpointStorage, CheckpointStorage, str | None], Awaitable[Copied]]
+
+
 @dataclass
 class CopyReport:
     copied: int = 0
     unchanged: int = 0
     skipped: list[str] = field(default_factory=list)  # "id: why", for documents that do not parse
-
-
-# A step copies something else that lives beside the checkpoints, for the same run (or all).
-# The run journal adds one here: ``EXTRA_STEPS.append(copy_journals)``.
-CopyStep = Callable[[CheckpointStorage, CheckpointStorage, str | None], Awaitable[None]]
-EXTRA_STEPS: list[CopyStep] = []
+    beside: list[Copied] = field(default_factory=list)  # what each step copied
 
 
 async def copy_checkpoints(
@@ -39,8 +48,10 @@ async def copy_checkpoints(
     *,
     run: str | None = None,
     progress: Progress | None = None,
+    steps: Sequence[CopyStep] = (),
 ) -> CopyReport:
-    """Every checkpoint of ``source`` (of one run if given) into ``destination``, oldest first."""
+    """Every checkpoint of ``source`` (of one run if given) into ``destination``, oldest first,
+    then whatever ``steps`` copy."""
     if not isinstance(destination, DocumentStorage):
         raise CheckpointError(
             f"the destination store ({type(destination).__name__}) cannot take documents verbatim"
@@ -62,6 +73,6 @@ async def copy_checkpoints(
                     report.skipped.append(f"{checkpoint_id}: {error}")
         if progress is not None:
             progress(done, len(ids))
-    for step in EXTRA_STEPS:
-        await step(source, destination, run)
+    for step in steps:
+        report.beside.append(await step(source, destination, run))
     return report

@@ -204,16 +204,19 @@ async def _prune(storage: CheckpointStorage, keep_runs: int, *, dry_run: bool) -
     old_runs = set(runs[keep_runs:])
     doomed = [summary for summary in newest_first if summary.workflow_id in old_runs]
     verb = "would delete" if dry_run else "deleted"
-    if not dry_run:
-        from wftui.agents.cassette import delete_cassettes
+    from wftui.cli.copy import prune_beside
 
+    # Journals and cassettes first: an interrupted prune leaves no journal without its run.
+    beside = await prune_beside(storage, runs[keep_runs:], dry_run=dry_run)
+    if not dry_run:
         await _delete_all(storage, [summary.checkpoint_id for summary in doomed])
-        delete_cassettes(storage, old_runs)
     kept = len(newest_first) - len(doomed)
     print(
         f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
         f"kept {kept} of {min(len(runs), keep_runs)} runs"
     )
+    if beside:
+        print(f"{verb} with them: {beside}")
     # What could not be validated was never ranked, so never pruned: say so, so it is not a
     # surprise that it is still there.
     for problem in storage.problems:

@@ -21,18 +21,6 @@ if TYPE_CHECKING:
 LLM_DEFAULT = "call"
 
 
-def _cassettes_travel_with_copies() -> None:
-    """``checkpoints copy`` copies a run's cassettes with its checkpoints."""
-    from wftui.agents.cassette import copy_run_cassettes
-    from wftui.checkpoint.copy import EXTRA_STEPS
-
-    if copy_run_cassettes not in EXTRA_STEPS:
-        EXTRA_STEPS.append(copy_run_cassettes)
-
-
-_cassettes_travel_with_copies()
-
-
 def add_llm_options(parser: argparse.ArgumentParser) -> None:
     from wftui.agents.cassette import LLM_MODES
 
@@ -83,7 +71,10 @@ def with_cassette(
             raise CliError(f"cassette file not found: {path}")
     cassettes = cassette_store_for(storage)
     if cassettes is None and mode != "replay":
-        raise CliError(f"--llm {mode} needs a store that keeps cassettes (a checkpoint folder)")
+        raise CliError(
+            f"--llm {mode} needs a store that keeps cassettes "
+            f"({type(storage).__name__} keeps none; every built-in store does)"
+        )
     client = None if mode == "replay" else build()
     if client is None and mode != "replay":
         raise CliError(f"--llm {mode} needs a chat client; the pipeline gives none")

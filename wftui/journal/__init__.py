@@ -14,6 +14,7 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.journal.files import FileJournal
 from wftui.journal.memory import MemoryJournal
 from wftui.journal.model import HEARTBEAT_SECONDS, LOST, RUNNING, Entry, Execution, Journal
+from wftui.journal.transfer import copy_journals, delete_journals
 from wftui.journal.writer import JournalWriter, journaled, run_of, stored_fields
 
 _memory_journals: weakref.WeakKeyDictionary[CheckpointStorage, MemoryJournal] = (
@@ -47,6 +48,8 @@ __all__ = [
     "Execution",
     "Journal",
     "JournalWriter",
+    "copy_journals",
+    "delete_journals",
     "journal_for",
     "journaled",
     "run_of",

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,36 @@ class FileJournal:
 
     async def close(self) -> None:
         return None
+
+    # ----- copies and pruning -----
+
+    def _put(self, execution: Execution, entries: Sequence[Entry]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        records = [{"begin": execution.to_json()}, *({"entry": e.to_json()} for e in entries)]
+        data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        path = self._path(execution.id)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(data, encoding="utf-8")
+        os.replace(temporary, path)  # readers see the old file or the whole new one
+
+    async def put_execution(self, execution: Execution, entries: Sequence[Entry]) -> None:
+        await asyncio.to_thread(self._put, execution, entries)
+
+    def _delete_runs(self, runs: Sequence[str]) -> int:
+        wanted = set(runs)
+        try:
+            paths = [path for path in self.folder.iterdir() if path.name.endswith(SUFFIX)]
+        except FileNotFoundError:
+            return 0
+        gone = 0
+        for path in paths:
+            execution, _ = self._read(path)
+            if execution is not None and execution.run in wanted:
+                path.unlink(missing_ok=True)
+                gone += 1
+        for run in wanted:
+            shutil.rmtree(self._answer_folder(run), ignore_errors=True)
+        return gone
+
+    async def delete_runs(self, runs: Sequence[str]) -> int:
+        return await asyncio.to_thread(self._delete_runs, runs)

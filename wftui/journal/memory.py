@@ -45,3 +45,16 @@ class MemoryJournal:
 
     async def close(self) -> None:
         return None
+
+    async def put_execution(self, execution: Execution, entries: Sequence[Entry]) -> None:
+        self._executions[execution.id] = execution.updated()
+        self._entries[execution.id] = list(entries)
+
+    async def delete_runs(self, runs: Sequence[str]) -> int:
+        gone = [e.id for e in self._executions.values() if e.run is not None and e.run in runs]
+        for execution_id in gone:
+            del self._executions[execution_id]
+            self._entries.pop(execution_id, None)
+        for run in runs:
+            self._answers.pop(run, None)
+        return len(gone)

@@ -35,12 +35,38 @@ _TABLES = (
 )
 
 
+_INSERT_EXECUTION = (
+    f"INSERT INTO {{executions}} ({_EXECUTION_COLUMNS})"
+    f" VALUES ({', '.join(['%s'] * len(_EXECUTION_COLUMNS.split(', ')))})"
+)
+_INSERT_EVENTS = (
+    "INSERT INTO {events} (execution, seq, time, kind, executor, json)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+)
+# One statement and its parameter rows, run with others in one transaction.
+Step = tuple[str, Sequence[Sequence[Any]]]
+
+
 def _row(execution: Execution) -> list[Any]:
     return [getattr(execution, name) for name in _EXECUTION_COLUMNS.split(", ")]
 
 
 def _execution(row: Sequence[Any]) -> Execution:
     return Execution.from_json(dict(zip(_EXECUTION_COLUMNS.split(", "), row, strict=True)))
+
+
+def _event_rows(execution_id: str, entries: Sequence[Entry]) -> list[list[Any]]:
+    return [
+        [
+            execution_id,
+            e.seq,
+            e.time,
+            e.kind,
+            e.executor,
+            json.dumps({"text": e.text, "tone": e.tone, "event": e.event}, ensure_ascii=False),
+        ]
+        for e in entries
+    ]
 
 
 def _entry(seq: int, time: float, kind: str, executor: str, text: str) -> Entry:
@@ -62,34 +88,19 @@ class SqlJournal(ABC):
     @abstractmethod
     async def _create(self) -> None: ...
 
+    @abstractmethod
+    async def _run_all(self, steps: Sequence[Step]) -> list[int]:
+        """Every step in one transaction; the rows each changed."""
+
     async def begin(self, execution: Execution) -> None:
         await self._create()
-        marks = ", ".join(["%s"] * len(_EXECUTION_COLUMNS.split(", ")))
-        await self._run(
-            f"INSERT INTO {{executions}} ({_EXECUTION_COLUMNS}) VALUES ({marks})", _row(execution)
-        )
+        await self._run(_INSERT_EXECUTION, _row(execution))
 
     async def set_run(self, execution_id: str, run: str) -> None:
         await self._run("UPDATE {executions} SET run = %s WHERE id = %s", [run, execution_id])
 
     async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
-        rows = [
-            [
-                execution_id,
-                e.seq,
-                e.time,
-                e.kind,
-                e.executor,
-                json.dumps({"text": e.text, "tone": e.tone, "event": e.event}, ensure_ascii=False),
-            ]
-            for e in entries
-        ]
-        await self._run(
-            "INSERT INTO {events} (execution, seq, time, kind, executor, json)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            rows,
-            many=True,
-        )
+        await self._run(_INSERT_EVENTS, _event_rows(execution_id, entries), many=True)
 
     async def beat(self, execution_id: str, at: float) -> None:
         await self._run("UPDATE {executions} SET heartbeat = %s WHERE id = %s", [at, execution_id])
@@ -135,6 +146,35 @@ class SqlJournal(ABC):
         rows = await self._read("SELECT request_id, value FROM {answers} WHERE run = %s", [run])
         return {request_id: value for request_id, value in rows}
 
+    async def put_execution(self, execution: Execution, entries: Sequence[Entry]) -> None:
+        await self._create()
+        await self._run_all(
+            [
+                ("DELETE FROM {events} WHERE execution = %s", [[execution.id]]),
+                ("DELETE FROM {executions} WHERE id = %s", [[execution.id]]),
+                (_INSERT_EXECUTION, [_row(execution)]),
+                (_INSERT_EVENTS, _event_rows(execution.id, entries)),
+            ]
+        )
+
+    async def delete_runs(self, runs: Sequence[str]) -> int:
+        each = [[run] for run in dict.fromkeys(runs)]
+        try:
+            *_, executions = await self._run_all(
+                [
+                    (
+                        "DELETE FROM {events} WHERE execution IN"
+                        " (SELECT id FROM {executions} WHERE run = %s)",
+                        each,
+                    ),
+                    ("DELETE FROM {answers} WHERE run = %s", each),
+                    ("DELETE FROM {executions} WHERE run = %s", each),
+                ]
+            )
+        except self.missing_table:  # nothing was ever journaled here
+            return 0
+        return executions
+
 
 class SqliteJournal(SqlJournal):
     """In the store's SQLite file, over a connection of its own (WAL lets both write)."""
@@ -178,6 +218,19 @@ class SqliteJournal(SqlJournal):
 
     async def _run(self, query: str, params: Sequence[Any] = (), *, many: bool = False) -> None:
         await asyncio.to_thread(self._do, query, params, many)
+
+    def _do_all(self, steps: Sequence[Step]) -> list[int]:
+        with self._lock:
+            connection = self._connect()
+            with connection:  # commits, or rolls back on an error
+                connection.execute("BEGIN IMMEDIATE")
+                return [
+                    connection.executemany(self._text(query), rows).rowcount if rows else 0
+                    for query, rows in steps
+                ]
+
+    async def _run_all(self, steps: Sequence[Step]) -> list[int]:
+        return await asyncio.to_thread(self._do_all, steps)
 
     async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await asyncio.to_thread(self._do, query, params, False)
@@ -240,6 +293,17 @@ class PostgresJournal(SqlJournal):
             cursor = await connection.execute(self._query(query), params)
             rows: list[tuple[Any, ...]] = await cursor.fetchall()
             return rows
+
+    async def _run_all(self, steps: Sequence[Step]) -> list[int]:
+        changed = []
+        async with self._lock:
+            connection = await self._connection_open()
+            async with connection.transaction(), connection.cursor() as cursor:
+                for query, rows in steps:
+                    if rows:
+                        await cursor.executemany(self._query(query), rows)
+                    changed.append(max(cursor.rowcount, 0) if rows else 0)
+        return changed
 
     async def _create(self) -> None:
         if self._created:

@@ -24,6 +24,7 @@ from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
 from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
+from wftui.checkpoint.sql.cassettes import SqlCassettes
 
 # The summary columns, in the order rows carry them; ``document`` follows them in the table.
 SUMMARY_COLUMNS = (
@@ -39,6 +40,7 @@ SUMMARY_COLUMNS = (
     "pending_request_ids",
     "graph_signature",
     "size_bytes",
+    "execution_kind",
 )
 SummaryRow = Sequence[Any]
 DocumentRow = tuple[str, bytes]  # checkpoint id, document
@@ -64,6 +66,7 @@ def summary_values(checkpoint: WorkflowCheckpoint, size: int) -> tuple[Any, ...]
         orjson.dumps(summary.pending_request_ids).decode(),
         summary.graph_signature,
         summary.size_bytes,
+        summary.execution_kind,
     )
 
 
@@ -146,8 +149,8 @@ def newest_documents_query(
     return text, [*params, limit]
 
 
-class SqlCheckpointStorage(ABC):
-    """The ``CheckpointStorage`` logic over a backend's primitive queries."""
+class SqlCheckpointStorage(SqlCassettes, ABC):
+    """The ``CheckpointStorage`` logic (and the run cassettes) over a backend's primitive queries."""
 
     poll_interval = 0.05  # seconds between change polls when nothing wakes a watcher sooner
 
@@ -165,9 +168,8 @@ class SqlCheckpointStorage(ABC):
     async def _delete(self, checkpoint_ids: Sequence[str]) -> int:
         """Delete the rows and append a ``deleted`` change for each, in one transaction."""
 
-    @abstractmethod
-    async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
-        """Run one of the shared read queries above."""
+    # ``_fetch`` (a read query) and ``_write`` (statements in one transaction) come from
+    # ``SqlCassettes``, which shares them.
 
     @abstractmethod
     def _change_signal(self) -> AbstractAsyncContextManager[WaitForChange]:
@@ -323,50 +325,3 @@ class SqlCheckpointStorage(ABC):
             except CheckpointDecodingError as error:
                 problems.append(ListingProblem(path=checkpoint_id, reason=str(error)))
         return checkpoints, problems
-
-
-def schema_statements(text: str, blob: str, serial_key: str) -> list[str]:
-    """The tables and indexes of schema version 1, in a dialect's types.
-
-    ``document`` comes last so that reading the summary columns never touches the (overflow or
-    TOAST) pages that hold large documents.
-    """
-    return [
-        f"""CREATE TABLE {{checkpoints}} (
-            checkpoint_id {text} PRIMARY KEY,
-            workflow_id {text} NOT NULL,
-            workflow_name {text} NOT NULL,
-            parent_checkpoint_id {text},
-            timestamp {text} NOT NULL,
-            iteration_count INTEGER NOT NULL,
-            status {text} NOT NULL,
-            pending_message_count INTEGER NOT NULL,
-            next_executor_ids {text} NOT NULL,
-            pending_request_ids {text} NOT NULL,
-            graph_signature {text} NOT NULL,
-            size_bytes BIGINT NOT NULL,
-            document {blob} NOT NULL
-        )""",
-        "CREATE INDEX {by_time} ON {checkpoints} (timestamp, checkpoint_id)",
-        "CREATE INDEX {by_run} ON {checkpoints} (workflow_id, timestamp, checkpoint_id)",
-        "CREATE INDEX {by_superstep} ON {checkpoints} (workflow_id, iteration_count)",
-        "CREATE INDEX {by_parent} ON {checkpoints} (parent_checkpoint_id)",
-        "CREATE INDEX {by_status} ON {checkpoints} (status, timestamp)",
-        f"""CREATE TABLE {{changes}} (
-            seq {serial_key},
-            checkpoint_id {text} NOT NULL,
-            workflow_id {text} NOT NULL,
-            kind {text} NOT NULL CHECK (kind IN ('saved', 'deleted'))
-        )""",
-    ]
-
-
-INDEX_NAMES = ("by_time", "by_run", "by_superstep", "by_parent", "by_status")
-SCHEMA_VERSION = 1
-
-
-def newer_schema_message(found: int) -> str:
-    return (
-        f"its schema version {found} is newer than this wftui knows ({SCHEMA_VERSION}): "
-        "upgrade wftui to use it (nothing was changed)"
-    )

@@ -1,8 +1,8 @@
 """Checkpoints in PostgreSQL: one database that processes on many machines write and watch.
 
-psycopg 3 (async) with a ``psycopg_pool`` pool. The first writer creates and migrates the tables
-under an advisory lock, recording the schema version; a read-only store (``create=False``)
-only checks them. The document is kept verbatim as ``bytea``: JSONB would reject ``\\u0000`` and
+psycopg 3 (async) with a ``psycopg_pool`` pool. The first writer creates the tables under an
+advisory lock, recording the schema version (``postgres_schema``); a read-only store
+(``create=False``) creates nothing, but brings an older store forward. The document is kept verbatim as ``bytea``: JSONB would reject ``\\u0000`` and
 lone surrogates, reorder keys, and turn ``-0.0`` into ``0.0`` and ``1e20`` into an integer.
 
 Each save or delete is one transaction that also appends to the ``changes`` sequence and sends a
@@ -13,7 +13,6 @@ that resumes after the last ``seq`` it saw can never skip a change that committe
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -27,32 +26,21 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from wftui.checkpoint.errors import CheckpointError
 from wftui.checkpoint.serializer import CheckpointSerializer
+from wftui.checkpoint.sql.cassettes import WriteStep
 from wftui.checkpoint.sql.common import (
-    INDEX_NAMES,
-    SCHEMA_VERSION,
     UPSERT_SQL,
     SqlCheckpointStorage,
     WaitForChange,
     deleting,
-    newer_schema_message,
     one_line,
-    schema_statements,
 )
+from wftui.checkpoint.sql.postgres_schema import Connection, PostgresSchema, lock_key
+from wftui.checkpoint.sql.schema import INDEX_NAMES
 
 CHANNEL = "wftui_changes"  # one channel; the payload names the schema that changed
 _CONNECT_TIMEOUT_S = 5
 _POOL_WAIT_S = 10.0
 _VALID_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_MIGRATIONS = [  # _MIGRATIONS[v] takes a store from schema version v to v + 1
-    schema_statements('text COLLATE "C"', "bytea", "BIGSERIAL PRIMARY KEY"),
-]
-Connection = psycopg.AsyncConnection[Any]
-
-
-def _lock_key(purpose: str, schema: str) -> int:
-    """A stable 64-bit advisory lock key for one purpose in one schema."""
-    digest = hashlib.blake2b(f"wftui:{purpose}:{schema}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def split_store_url(url: str) -> tuple[str, str | None]:
@@ -97,10 +85,13 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
         self._names = {
             "checkpoints": sql.Identifier(schema, "checkpoints"),
             "changes": sql.Identifier(schema, "changes"),
+            "cassettes": sql.Identifier(schema, "cassettes"),
+            "cassettes_by_run": sql.Identifier("cassettes_by_run"),
             "version": sql.Identifier(schema, "schema_version"),
             "schema": sql.Identifier(schema),
         } | {name: sql.Identifier(f"checkpoints_{name}") for name in INDEX_NAMES}
         self._queries: dict[str, sql.Composed] = {}
+        self._schema = PostgresSchema(schema, self._sql, self.serializer, create=create)
 
     @classmethod
     def from_url(
@@ -159,7 +150,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
             if self._pool is None:
                 try:
                     async with await self._connect() as connection:
-                        await self._prepare_schema(connection)
+                        await self._schema.prepare(connection)
                 except psycopg.Error as error:
                     raise self._failure("open the store", one_line(error)) from error
                 except CheckpointError as error:
@@ -183,56 +174,6 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
                 await pool.open(wait=False)
                 self._pool = pool
             return self._pool
-
-    async def _stored_version(self, connection: Connection) -> int | None:
-        cursor = await connection.execute(
-            "SELECT to_regclass(%s) IS NOT NULL", [f'"{self.schema}".schema_version']
-        )
-        row = await cursor.fetchone()
-        if row is None or not row[0]:
-            return None
-        cursor = await connection.execute(self._sql("SELECT max(version) FROM {version}"))
-        row = await cursor.fetchone()
-        return None if row is None or row[0] is None else int(row[0])
-
-    async def _prepare_schema(self, connection: Connection) -> None:
-        """Create or migrate the tables (under a lock, so concurrent first writers agree)."""
-        if not self.create:
-            version = await self._stored_version(connection)
-            if version is None:
-                raise CheckpointError(
-                    f"no wftui store in schema {self.schema!r}: a command that writes "
-                    "checkpoints creates it (is the ?schema= right?)"
-                )
-            if version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(version))
-            if version < SCHEMA_VERSION:
-                raise CheckpointError(
-                    f"its schema version {version} is older than this wftui's "
-                    f"({SCHEMA_VERSION}): a command that writes checkpoints upgrades it"
-                )
-            return
-        async with connection.transaction():
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [_lock_key("schema", self.schema)]
-            )
-            await connection.execute(self._sql("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            version = await self._stored_version(connection)
-            if version is not None and version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(version))
-            if version == SCHEMA_VERSION:
-                return
-            if version is None:
-                await connection.execute(
-                    self._sql("CREATE TABLE {version} (version integer NOT NULL)")
-                )
-            for statements in _MIGRATIONS[version or 0 :]:
-                for statement in statements:
-                    await connection.execute(self._sql(statement))
-            await connection.execute(self._sql("DELETE FROM {version}"))
-            await connection.execute(
-                self._sql("INSERT INTO {version} (version) VALUES (%s)"), [SCHEMA_VERSION]
-            )
 
     @asynccontextmanager
     async def _connection(self, doing: str) -> AsyncIterator[Connection]:
@@ -268,7 +209,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
 
     async def _lock_changes(self, connection: Connection) -> None:
         await connection.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [_lock_key("changes", self.schema)]
+            "SELECT pg_advisory_xact_lock(%s)", [lock_key("changes", self.schema)]
         )
 
     # ----- primitives -----
@@ -314,6 +255,19 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
         async with self._connection("read") as connection:
             cursor = await connection.execute(self._sql(template), params)
             return await cursor.fetchall()
+
+    async def _write(self, doing: str, steps: Sequence[WriteStep]) -> int:
+        changed = 0
+        async with (
+            self._connection(doing) as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            for template, rows in steps:
+                if rows:
+                    await cursor.executemany(self._sql(template), rows)
+                    changed += max(cursor.rowcount, 0)
+        return changed
 
     @asynccontextmanager
     async def _change_signal(self) -> AsyncIterator[WaitForChange]:

@@ -18,25 +18,51 @@ from typing import Any, TypeVar
 
 from wftui.checkpoint.errors import CheckpointError
 from wftui.checkpoint.serializer import CheckpointSerializer
+from wftui.checkpoint.sql.cassettes import WriteStep
 from wftui.checkpoint.sql.common import (
-    INDEX_NAMES,
-    SCHEMA_VERSION,
     UPSERT_SQL,
     SqlCheckpointStorage,
     WaitForChange,
     deleting,
-    newer_schema_message,
     one_line,
-    schema_statements,
+)
+from wftui.checkpoint.sql.schema import (
+    INDEX_NAMES,
+    SCHEMA_VERSION,
+    VERSION_1_NAMES,
+    cassette_statements,
+    checkpoints_table,
+    execution_kind_of,
+    index_statements,
+    newer_schema_message,
+    upgrade_failed_message,
+    version_1,
 )
 
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
-_NAMES = {"checkpoints": "checkpoints", "changes": "changes"} | {
-    name: f"checkpoints_{name}" for name in INDEX_NAMES
-}
+_NAMES = {
+    "checkpoints": "checkpoints",
+    "changes": "changes",
+    "cassettes": "cassettes",
+    "cassettes_by_run": "cassettes_by_run",
+    "rebuilt": "checkpoints_rebuilt",
+} | {name: f"checkpoints_{name}" for name in INDEX_NAMES}
+_TYPES = ("TEXT", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT")
+_KIND_FUNCTION = "wftui_execution_kind"
 _MIGRATIONS = [  # _MIGRATIONS[v] takes a store from schema version v to v + 1
-    schema_statements("TEXT", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+    version_1(*_TYPES),
+    [
+        # SQLite adds a column after ``document``, where reading it would walk each large
+        # document's overflow pages: the table is rebuilt with the new column before it.
+        checkpoints_table("TEXT", "BLOB", name="{{rebuilt}}", execution_kind=True),
+        f"INSERT INTO {{rebuilt}} ({VERSION_1_NAMES}, execution_kind, document) "
+        f"SELECT {VERSION_1_NAMES}, {_KIND_FUNCTION}(document), document FROM {{checkpoints}}",
+        "DROP TABLE {checkpoints}",
+        "ALTER TABLE {rebuilt} RENAME TO {checkpoints}",
+        *index_statements(),
+        *cassette_statements(*_TYPES),
+    ],
 ]
 
 
@@ -112,28 +138,36 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
         return self._connection
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
+        """Create the store (a writer only) or bring an older one forward (any command: the
+        upgrade only adds, and an old store should not need a write to be read)."""
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         if version == SCHEMA_VERSION:
             return
-        if not self.create:
-            if version == 0:
-                raise CheckpointError(
-                    "the file holds no wftui store: a command that writes checkpoints creates it"
-                )
-            if version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(version))
+        if version > SCHEMA_VERSION:
+            raise CheckpointError(newer_schema_message(version))
+        if version == 0 and not self.create:
             raise CheckpointError(
-                f"its schema version {version} is older than this wftui's ({SCHEMA_VERSION}): "
-                "a command that writes checkpoints upgrades it"
+                "the file holds no wftui store: a command that writes checkpoints creates it"
             )
-        with _transaction(connection):
-            (version,) = connection.execute("PRAGMA user_version").fetchone()  # now under lock
-            if version > SCHEMA_VERSION:
-                raise CheckpointError(newer_schema_message(version))
-            for statements in _MIGRATIONS[version:]:
-                for statement in statements:
-                    connection.execute(_sql(statement))
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.create_function(
+            _KIND_FUNCTION,
+            1,
+            lambda document: execution_kind_of(self.serializer, document),
+            deterministic=True,
+        )
+        try:
+            with _transaction(connection):
+                (version,) = connection.execute("PRAGMA user_version").fetchone()  # under lock
+                if version > SCHEMA_VERSION:
+                    raise CheckpointError(newer_schema_message(version))
+                for statements in _MIGRATIONS[version:]:
+                    for statement in statements:
+                        connection.execute(_sql(statement))
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as error:
+            if version == 0:
+                raise
+            raise CheckpointError(upgrade_failed_message(version, one_line(error))) from error
 
     def _failure(self, doing: str, reason: str) -> CheckpointError:
         return CheckpointError(f"SQLite store {self.path}: cannot {doing}: {reason}")
@@ -193,16 +227,33 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
 
         return await self._run(deleting(checkpoint_ids), delete)
 
-    async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
-        template, params = query
+    def _statement(self, template: str) -> str:
         statement = self._statements.get(template)
         if statement is None:
             statement = self._statements[template] = _sql(template)
+        return statement
+
+    async def _fetch(self, query: tuple[str, list[Any]]) -> list[tuple[Any, ...]]:
+        template, params = query
+        statement = self._statement(template)
 
         def fetch(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return connection.execute(statement, params).fetchall()
 
         return await self._run("read", fetch)
+
+    async def _write(self, doing: str, steps: Sequence[WriteStep]) -> int:
+        statements = [(self._statement(template), rows) for template, rows in steps]
+
+        def write(connection: sqlite3.Connection) -> int:
+            changed = 0
+            with _transaction(connection):
+                for statement, rows in statements:
+                    if rows:
+                        changed += connection.executemany(statement, rows).rowcount
+            return changed
+
+        return await self._run(doing, write)
 
     @asynccontextmanager
     async def _change_signal(self) -> AsyncIterator[WaitForChange]:
