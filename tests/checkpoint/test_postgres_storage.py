@@ -22,6 +22,7 @@ from wftui.checkpoint import CheckpointError
 from wftui.checkpoint.sql import PostgresCheckpointStorage
 from wftui.checkpoint.sql.common import newest_documents_query, summaries_query
 from wftui.checkpoint.sql.postgres import split_store_url
+from wftui.checkpoint.sql.schema import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ async def test_first_writers_racing_create_the_store_once(where: tuple[str, str]
         rows = connection.execute(
             sql.SQL("SELECT version FROM {}").format(sql.Identifier(schema, "schema_version"))
         ).fetchall()
-    assert rows == [(1,)]
+    assert rows == [(SCHEMA_VERSION,)]
     for storage in storages:
         await storage.close()
 
@@ -116,9 +117,14 @@ async def test_a_newer_schema_version_is_refused_and_left_alone(where: tuple[str
                 await newer.list_checkpoint_ids()
         message = one_clear_line(refused.value)
         assert f"?schema={schema}: cannot open the store:" in message
-        assert "schema version 7 is newer than this wftui knows (1): upgrade wftui" in message
+        assert (
+            f"schema version 7 is newer than this wftui knows ({SCHEMA_VERSION}): upgrade wftui"
+            in message
+        )
     with admin(url) as connection:
-        connection.execute(sql.SQL("UPDATE {} SET version = 1").format(version_table))
+        connection.execute(
+            sql.SQL("UPDATE {} SET version = %s").format(version_table), [SCHEMA_VERSION]
+        )
     async with PostgresCheckpointStorage(url, schema, create=False) as storage:
         assert await storage.list_checkpoint_ids() == [saved]
 

@@ -11,6 +11,7 @@ from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import CheckpointError
 from wftui.checkpoint.sql import SqliteCheckpointStorage
 from wftui.checkpoint.sql.common import newest_documents_query, summaries_query
+from wftui.checkpoint.sql.schema import SCHEMA_VERSION
 
 
 async def test_the_file_and_its_folder_are_created_in_wal_mode(tmp_path: Path) -> None:
@@ -59,10 +60,10 @@ async def test_a_newer_schema_version_is_refused_and_left_alone(tmp_path: Path) 
             await newer.save_checkpoint(make_checkpoint())
     assert str(refused.value) == (
         f"SQLite store {path}: cannot open the store: its schema version 9 is newer than this "
-        "wftui knows (1): upgrade wftui to use it (nothing was changed)"
+        f"wftui knows ({SCHEMA_VERSION}): upgrade wftui to use it (nothing was changed)"
     )
     with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA user_version = 1")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     async with SqliteCheckpointStorage(path) as storage:
         assert await storage.list_checkpoint_ids() == [saved]
 
