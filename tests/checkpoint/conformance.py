@@ -262,6 +262,7 @@ async def test_summaries_say_what_a_checkpoint_holds(storage: Storage) -> None:
         parent_checkpoint_id="p",
         pending_requests={"req-1": {"request_id": "req-1", "data": "approve?"}},
         messages={},
+        metadata={"execution": {"id": "e1", "kind": "fork", "pipeline": "pipelines.approval"}},
     )
     done = make_checkpoint(messages={}, next_executor_ids=[])
     running = make_checkpoint()
@@ -274,6 +275,8 @@ async def test_summaries_say_what_a_checkpoint_holds(storage: Storage) -> None:
     assert summary.status is CheckpointStatus.AWAITING_HUMAN_INPUT
     assert summary.pending_request_ids == ["req-1"]
     assert summary.parent_checkpoint_id == "p"
+    assert summary.execution_kind == "fork"  # the browser marks the branch with it
+    assert by_id[running.checkpoint_id].execution_kind == ""  # the checkpoint names none
     assert summary.workflow_name == "tests"
     assert summary.size_bytes > 0
     assert by_id[done.checkpoint_id].status is CheckpointStatus.COMPLETED
