@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.agents import conftest as agent_fixtures
 from tests.agents.llm_doubles import FakeLLMServer
 from tests.agents.seed_cassette import SHIPPED, record_seed_cassette
 from tests.cli.support import environment, wftui
+from tests.postgres_support import drop_schema, postgres_url, store_url
 from wftui.agents.cassette import parse_cassette
 
 llm_server = (
@@ -133,3 +138,53 @@ def test_a_missing_cassette_file_is_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip() == "wftui: error: cassette file not found: nope.jsonl"
     call = wftui("run", "--cassette", "nope.jsonl", cwd=tmp_path)
     assert "--cassette is for --llm replay or replay-or-call" in call.stderr
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_store(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A SQLite file or a PostgreSQL schema of its own (dropped afterwards), as a store URL."""
+    if request.param == "sqlite":
+        yield "sqlite:runs.db"
+        return
+    server = postgres_url()
+    schema = f"wftui_cli_test_{secrets.token_hex(6)}"
+    try:
+        yield store_url(server, schema)
+    finally:
+        drop_schema(server, schema)
+
+
+def test_record_and_replay_offline_in_a_database_store(
+    llm_server: FakeLLMServer, tmp_path: Path, database_store: str
+) -> None:
+    """As with a folder: the cassette lives in the store; replay needs only the store (PostgreSQL
+    is reached through libpq, which the refused Python sockets do not cover)."""
+    env = {"OPENAI_BASE_URL": llm_server.openai_base_url, "OPENAI_CHAT_MODEL_ID": "gpt-test"}
+    recorded = wftui(
+        "run", "--chat", "openai", "--llm", "record", "--input", "one two",
+        "--store", database_store, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    assert "output: owt eno" in recorded.stdout
+    assert len(llm_server.requests) == 1
+    llm_server.stop()
+
+    replayed = offline_wftui(
+        "run", "--llm", "replay", "--input", "one two", "--store", database_store, cwd=tmp_path
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "output: owt eno" in replayed.stdout
+
+    missed = offline_wftui(
+        "run", "--llm", "replay", "--input", "three", "--store", database_store, cwd=tmp_path
+    )
+    assert missed.returncode == 1
+    assert "no recorded answer for lower_agent's request" in missed.stderr
+
+    copied = wftui("checkpoints", "copy", "--from", database_store, "--to", "cps", cwd=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    # The recording run's cassette, and the replaying run's (it keeps what it replayed).
+    assert "copied 2 cassettes, 0 already there" in copied.stdout.splitlines()
+    cassettes = [parse_cassette(p.read_bytes()) for p in (tmp_path / "cps/cassettes").iterdir()]
+    assert [[r.model for r in recordings] for recordings in cassettes] == [["gpt-test"]] * 2
+    assert all("SECRET" not in str(recordings) for recordings in cassettes)
