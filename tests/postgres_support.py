@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg
@@ -70,3 +70,14 @@ async def scratch_schema() -> AsyncIterator[tuple[str, str]]:
 
 def store_url(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@contextmanager
+def scratch_store_url(prefix: str = "wftui_test") -> Iterator[str]:
+    """A store URL on the test server naming a fresh schema, dropped afterwards."""
+    url = postgres_url()
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    try:
+        yield store_url(url, schema)
+    finally:
+        drop_schema(url, schema)

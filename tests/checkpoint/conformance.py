@@ -699,14 +699,17 @@ async def test_another_process_save_is_seen(shared_backend: Backend) -> None:
     )
 
 
-async def run_writers(backend: Backend, workers: int, count: int) -> None:
-    """``workers`` processes each saving ``count`` checkpoints of their own run."""
+async def run_writers(
+    backend: Backend, workers: int, count: int, module: str = "tests.store_writers"
+) -> None:
+    """``workers`` processes of ``module`` (by default each saving ``count`` checkpoints of its
+    own run), all given the store's URL."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.store_writers",
+            module,
             backend.url,
             str(w),
             str(count),

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
+from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.checkpoint.conformance import REPO, Backend
+from tests.checkpoint.conformance import Backend, run_writers
 from tests.checkpoint.journal_writers import ENTRIES, execution_ids, writer_run
 from wftui.checkpoint import CheckpointStorage, open_store
 from wftui.journal import (
     RUNNING,
     Entry,
     Execution,
+    Journal,
     copy_journals,
     delete_journals,
     journal_for,
@@ -29,6 +29,14 @@ from wftui.journal import (
 )
 from wftui.journal.redact import REDACTED
 from wftui.loader import load_pipeline
+
+
+@pytest.fixture
+async def journal(storage: CheckpointStorage) -> AsyncIterator[Journal]:
+    """The journal beside the store's checkpoints, closed afterwards."""
+    opened = journal_for(storage)
+    yield opened
+    await opened.close()
 
 
 def entry(seq: int, executor: str = "step") -> Entry:
@@ -40,69 +48,55 @@ def execution(run: str | None, started: float, kind: str = "run") -> Execution:
     return made.updated(started=started, heartbeat=started)
 
 
-async def test_executions_entries_and_ends_round_trip(storage: CheckpointStorage) -> None:
-    journal = journal_for(storage)
-    try:
-        begun = Execution.here("run", "pipelines.loop", input="hi")
-        await journal.begin(begun)
-        await journal.set_run(begun.id, "run-1")
-        await journal.append(begun.id, [entry(1), entry(2)])
-        await journal.append(begun.id, [entry(3)])
-        [running] = await journal.executions("run-1")
-        assert (running.id, running.kind, running.pipeline, running.input, running.run) == (
-            begun.id,
-            "run",
-            "pipelines.loop",
-            "hi",
-            "run-1",
-        )
-        assert running.status() == RUNNING
-        assert await journal.entries(begun.id) == [entry(1), entry(2), entry(3)]
-        assert await journal.entries(begun.id, after_seq=2) == [entry(3)]
-        await journal.beat(begun.id, begun.started + 5)
-        await journal.end(begun.id, "completed", begun.started + 6)
-        [ended] = await journal.executions()
-        assert (ended.heartbeat, ended.ended, ended.status()) == (
-            begun.started + 5,
-            begun.started + 6,
-            "completed",
-        )
-        assert await journal.executions("another run") == []
-        assert await journal.entries("never-begun") == []
-    finally:
-        await journal.close()
+async def test_executions_entries_and_ends_round_trip(journal: Journal) -> None:
+    begun = Execution.here("run", "pipelines.loop", input="hi")
+    await journal.begin(begun)
+    await journal.set_run(begun.id, "run-1")
+    await journal.append(begun.id, [entry(1), entry(2)])
+    await journal.append(begun.id, [entry(3)])
+    [running] = await journal.executions("run-1")
+    assert (running.id, running.kind, running.pipeline, running.input, running.run) == (
+        begun.id,
+        "run",
+        "pipelines.loop",
+        "hi",
+        "run-1",
+    )
+    assert running.status() == RUNNING
+    assert await journal.entries(begun.id) == [entry(1), entry(2), entry(3)]
+    assert await journal.entries(begun.id, after_seq=2) == [entry(3)]
+    await journal.beat(begun.id, begun.started + 5)
+    await journal.end(begun.id, "completed", begun.started + 6)
+    [ended] = await journal.executions()
+    assert (ended.heartbeat, ended.ended, ended.status()) == (
+        begun.started + 5,
+        begun.started + 6,
+        "completed",
+    )
+    assert await journal.executions("another run") == []
+    assert await journal.entries("never-begun") == []
 
 
-async def test_executions_list_oldest_first_and_entries_stay_with_theirs(
-    storage: CheckpointStorage,
-) -> None:
-    journal = journal_for(storage)
-    try:
-        late, early = execution("run-1", 300.0), execution("run-1", 100.0)
-        other = execution("run-2", 200.0)
+async def test_executions_list_oldest_first_and_entries_stay_with_theirs(journal: Journal) -> None:
+    late, early = execution("run-1", 300.0), execution("run-1", 100.0)
+    other = execution("run-2", 200.0)
+    for each in (late, early, other):
+        await journal.begin(each)
+    for seq in range(1, 4):  # interleaved appends, one execution after another
         for each in (late, early, other):
-            await journal.begin(each)
-        for seq in range(1, 4):  # interleaved appends, one execution after another
-            for each in (late, early, other):
-                await journal.append(each.id, [entry(seq, executor=each.id[:6])])
-        assert [e.id for e in await journal.executions()] == [early.id, other.id, late.id]
-        assert [e.id for e in await journal.executions("run-1")] == [early.id, late.id]
-        for each in (late, early, other):
-            assert await journal.entries(each.id) == [entry(s, each.id[:6]) for s in (1, 2, 3)]
-    finally:
-        await journal.close()
+            await journal.append(each.id, [entry(seq, executor=each.id[:6])])
+    assert [e.id for e in await journal.executions()] == [early.id, other.id, late.id]
+    assert [e.id for e in await journal.executions("run-1")] == [early.id, late.id]
+    for each in (late, early, other):
+        assert await journal.entries(each.id) == [entry(s, each.id[:6]) for s in (1, 2, 3)]
 
 
-async def test_answers_are_kept_per_run_and_the_last_one_wins(storage: CheckpointStorage) -> None:
-    journal = journal_for(storage)
-    try:
-        await journal.post_answer("run-1", "req-a", "yes")
-        await journal.post_answer("run-1", "req-a", "no")
-        await journal.post_answer("run-2", "req-b", "maybe")
-        assert await journal.answers("run-1") == {"req-a": "no"}
-        assert await journal.answers("run-3") == {}
-    finally:
-        await journal.close()
+async def test_answers_are_kept_per_run_and_the_last_one_wins(journal: Journal) -> None:
+    await journal.post_answer("run-1", "req-a", "yes")
+    await journal.post_answer("run-1", "req-a", "no")
+    await journal.post_answer("run-2", "req-b", "maybe")
+    assert await journal.answers("run-1") == {"req-a": "no"}
+    assert await journal.answers("run-3") == {}
 
 
 async def test_another_storage_object_reads_the_same_journal(shared_backend: Backend) -> None:
@@ -121,105 +115,74 @@ async def test_another_storage_object_reads_the_same_journal(shared_backend: Bac
         await reader.close()
 
 
-async def test_an_execution_is_put_whole_and_runs_are_deleted_whole(
-    storage: CheckpointStorage,
+async def test_an_execution_is_put_whole_and_runs_are_deleted_whole(journal: Journal) -> None:
+    assert await journal.delete_runs(["run-1"]) == 0  # nothing journaled yet: nothing to do
+    kept, gone = execution("run-keep", 1.0), execution("run-1", 2.0)
+    ended = gone.updated(outcome="failed", ended=9.0, heartbeat=8.0)
+    await journal.put_execution(ended, [entry(1), entry(2)])
+    await journal.put_execution(ended, [entry(1), entry(2), entry(3)])  # replaced, not added
+    await journal.put_execution(kept, [entry(1)])
+    assert await journal.executions("run-1") == [ended]
+    assert await journal.entries(ended.id) == [entry(1), entry(2), entry(3)]
+    await journal.post_answer("run-1", "req", "yes")
+    await journal.post_answer("run-keep", "req", "kept")
+
+    assert await journal.delete_runs(["run-1", "run-1", "no-such-run"]) == 1
+    assert await journal.executions() == [kept]
+    assert await journal.entries(ended.id) == []
+    assert await journal.answers("run-1") == {}
+    assert await journal.entries(kept.id) == [entry(1)]
+    assert await journal.answers("run-keep") == {"req": "kept"}
+
+
+async def test_journals_copy_out_and_back_unchanged_and_idempotently(
+    storage: CheckpointStorage, journal: Journal
 ) -> None:
-    journal = journal_for(storage)
-    try:
-        assert await journal.delete_runs(["run-1"]) == 0  # nothing journaled yet: nothing to do
-        kept, gone = execution("run-keep", 1.0), execution("run-1", 2.0)
-        ended = gone.updated(outcome="failed", ended=9.0, heartbeat=8.0)
-        await journal.put_execution(ended, [entry(1), entry(2)])
-        await journal.put_execution(ended, [entry(1), entry(2), entry(3)])  # replaced, not added
-        await journal.put_execution(kept, [entry(1)])
-        assert await journal.executions("run-1") == [ended]
-        assert await journal.entries(ended.id) == [entry(1), entry(2), entry(3)]
-        await journal.post_answer("run-1", "req", "yes")
-        await journal.post_answer("run-keep", "req", "kept")
-
-        assert await journal.delete_runs(["run-1", "run-1", "no-such-run"]) == 1
-        assert await journal.executions() == [kept]
-        assert await journal.entries(ended.id) == []
-        assert await journal.answers("run-1") == {}
-        assert await journal.entries(kept.id) == [entry(1)]
-        assert await journal.answers("run-keep") == {"req": "kept"}
-    finally:
-        await journal.close()
-
-
-async def test_journals_copy_out_and_back_unchanged_and_idempotently(backend: Backend) -> None:
-    storage = backend.open()
-    journal = journal_for(storage)
     elsewhere = open_store("memory:", create=True)
-    try:
-        first, second = execution("run-1", 1.0), execution("run-2", 2.0, kind="resume")
-        for each, count in ((first, 3), (second, 1)):
-            await journal.begin(each)
-            await journal.append(each.id, [entry(seq) for seq in range(1, count + 1)])
-            await journal.end(each.id, "completed", each.started + 1)
-        await journal.post_answer("run-1", "req", "yes")
-        original = [(e, await journal.entries(e.id)) for e in await journal.executions()]
+    first, second = execution("run-1", 1.0), execution("run-2", 2.0, kind="resume")
+    for each, count in ((first, 3), (second, 1)):
+        await journal.begin(each)
+        await journal.append(each.id, [entry(seq) for seq in range(1, count + 1)])
+        await journal.end(each.id, "completed", each.started + 1)
+    await journal.post_answer("run-1", "req", "yes")
+    original = [(e, await journal.entries(e.id)) for e in await journal.executions()]
 
-        out = await copy_journals(storage, elsewhere, None)
-        assert (out.copied, out.unchanged) == (2, 0)
-        assert (await copy_journals(storage, elsewhere, None)).unchanged == 2
-        assert await delete_journals(storage, ["run-1", "run-2"]) == 2
-        assert await journal.executions() == []
-        back = await copy_journals(elsewhere, storage, "run-1")  # one run only
-        assert (back.copied, back.unchanged) == (1, 0)
-        await copy_journals(elsewhere, storage, None)
+    out = await copy_journals(storage, elsewhere, None)
+    assert (out.copied, out.unchanged) == (2, 0)
+    assert (await copy_journals(storage, elsewhere, None)).unchanged == 2
+    assert await delete_journals(storage, ["run-1", "run-2"]) == 2
+    assert await journal.executions() == []
+    back = await copy_journals(elsewhere, storage, "run-1")  # one run only
+    assert (back.copied, back.unchanged) == (1, 0)
+    await copy_journals(elsewhere, storage, None)
 
-        assert [(e, await journal.entries(e.id)) for e in await journal.executions()] == original
-        assert await journal.answers("run-1") == {"req": "yes"}
-    finally:
-        await journal.close()
+    assert [(e, await journal.entries(e.id)) for e in await journal.executions()] == original
+    assert await journal.answers("run-1") == {"req": "yes"}
 
 
 async def test_a_run_journals_every_event_in_order_without_its_secret(
-    storage: CheckpointStorage, monkeypatch: pytest.MonkeyPatch
+    storage: CheckpointStorage, journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = "marker-secret-4711"
     monkeypatch.setenv("OPENAI_API_KEY", marker)
     workflow = load_pipeline("pipelines.fan_out").create_workflow(storage, None)
-    journal = journal_for(storage)
     begun = Execution.here("run", "pipelines.fan_out", input=f"text {marker}")
-    try:
-        stream = journaled(workflow.run_stream(f"text {marker}"), journal, begun, storage)
-        seen = [event async for event in stream]
-        [done] = await journal.executions()
-        entries = await journal.entries(done.id)
-        checkpoint = await storage.get_latest()
-        assert checkpoint is not None and done.run == checkpoint.workflow_id
-        assert done.status() == "completed" and done.ended is not None
-        assert [e.seq for e in entries] == list(range(1, len(seen) + 1))
-        assert [e.event["event"] for e in entries] == [type(e).__name__ for e in seen]
-        written = json.dumps([done.to_json(), *(e.to_json() for e in entries)])
-        assert marker not in written and REDACTED in written
-    finally:
-        await journal.close()
+    stream = journaled(workflow.run_stream(f"text {marker}"), journal, begun, storage)
+    seen = [event async for event in stream]
+    [done] = await journal.executions()
+    entries = await journal.entries(done.id)
+    checkpoint = await storage.get_latest()
+    assert checkpoint is not None and done.run == checkpoint.workflow_id
+    assert done.status() == "completed" and done.ended is not None
+    assert [e.seq for e in entries] == list(range(1, len(seen) + 1))
+    assert [e.event["event"] for e in entries] == [type(e).__name__ for e in seen]
+    written = json.dumps([done.to_json(), *(e.to_json() for e in entries)])
+    assert marker not in written and REDACTED in written
 
 
 async def run_journal_writers(backend: Backend, workers: int, count: int) -> None:
     """``workers`` processes each journaling ``count`` executions (and recording cassette lines)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.checkpoint.journal_writers",
-            backend.url,
-            str(worker),
-            str(count),
-            cwd=REPO,
-            env=env,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for worker in range(workers)
-    ]
-    errors = [
-        err.decode() for _, err in await asyncio.gather(*(p.communicate() for p in processes))
-    ]
-    assert [process.returncode for process in processes] == [0] * workers, errors
+    await run_writers(backend, workers, count, module="tests.checkpoint.journal_writers")
 
 
 async def test_journal_writers_in_several_processes_lose_nothing_while_a_reader_lists(

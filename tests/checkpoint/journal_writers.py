@@ -13,6 +13,7 @@ import sys
 
 from wftui.agents.cassette import Recording, cassette_store_for
 from wftui.checkpoint import open_store
+from wftui.cli.stores import close_store
 from wftui.journal import Entry, Execution, journal_for
 
 ENTRIES = range(1, 13)
@@ -83,9 +84,7 @@ async def write(url: str, worker: int, count: int) -> None:
             await cassettes.append(SHARED_RUN, recording(worker, index))
     finally:
         await journal.close()
-        close = getattr(storage, "close", None)
-        if close is not None:
-            await close()
+        await close_store(storage)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from tests.agents import conftest as agent_fixtures
 from tests.agents.llm_doubles import FakeLLMServer
 from tests.agents.seed_cassette import SHIPPED, record_seed_cassette
 from tests.cli.support import environment, wftui
-from tests.postgres_support import drop_schema, postgres_url, store_url
+from tests.postgres_support import scratch_store_url
 from wftui.agents.cassette import parse_cassette
 
 llm_server = (
@@ -146,12 +145,8 @@ def database_store(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "sqlite":
         yield "sqlite:runs.db"
         return
-    server = postgres_url()
-    schema = f"wftui_cli_test_{secrets.token_hex(6)}"
-    try:
-        yield store_url(server, schema)
-    finally:
-        drop_schema(server, schema)
+    with scratch_store_url("wftui_cli_test") as url:
+        yield url
 
 
 def test_record_and_replay_offline_in_a_database_store(

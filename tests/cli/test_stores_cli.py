@@ -6,14 +6,13 @@ Real stores only: folders, SQLite files and a schema of its own on the test Post
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cli.support import saved_ids, wftui
-from tests.postgres_support import admin, drop_schema, postgres_url, store_url
+from tests.postgres_support import admin, scratch_store_url
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.journal import Entry, Execution, journal_for
 
@@ -28,12 +27,8 @@ def one_error(stderr: str) -> str:
 @pytest.fixture
 def postgres_store() -> Iterator[str]:
     """A store URL on the test server, in a schema of its own that is dropped afterwards."""
-    server = postgres_url()
-    schema = f"wftui_cli_test_{secrets.token_hex(6)}"
-    try:
-        yield store_url(server, schema)
-    finally:
-        drop_schema(server, schema)
+    with scratch_store_url("wftui_cli_test") as url:
+        yield url
 
 
 def test_a_run_and_every_checkpoint_command_on_a_sqlite_store(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import sys
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
+from wftui.cli.stores import close_store
 from wftui.journal import Execution, journal_for, journaled
 from wftui.loader import load_pipeline
 
@@ -42,9 +43,7 @@ async def work(kind: str, target: str, worker: int, count: int) -> None:
                 pass
     finally:
         await journal.close()
-        close = getattr(storage, "close", None)
-        if close is not None:
-            await close()
+        await close_store(storage)
 
 
 if __name__ == "__main__":
