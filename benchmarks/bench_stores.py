@@ -6,7 +6,9 @@
 - watch latency: from a save to the change coming out of another storage object's ``watch()``;
 - newest 50 of a large store: seeded by bulk insert (100,000 rows; grown to 1,000,000 when
   the first 100,000 took under 6 s, i.e. the million takes under a minute), then
-  ``list_summaries(limit=50)``, the same for one run, and ``get_latest()``.
+  ``list_summaries(limit=50)``, the same for one run, and ``get_latest()``;
+- upgrading a version-1 store of 100,000 checkpoints to version 2 (its first open), and
+  loading every recorded answer of 1,000 runs' cassettes for replay.
 
 Each figure is the median over rounds, with the spread (min-max) of the rounds.
 
@@ -37,10 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import chain, run_once
 
+from tests.checkpoint.journal_writers import recording
+from tests.checkpoint.sql_versions import make_version_1
 from wftui import FileCheckpointStorage, WorkflowCheckpoint
+from wftui.agents.cassette import RecordedAnswers, cassette_store_for
 from wftui.checkpoint.serializer import DEFAULT_SERIALIZER
 from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
-from wftui.checkpoint.sql.common import SqlCheckpointStorage, summary_values
+from wftui.checkpoint.sql.common import SUMMARY_COLUMNS, SqlCheckpointStorage, summary_values
 
 TARGET_NEWEST_MS = 20.0  # issue 8: newest 50 of 1,000,000 (issue 13 asks 10 ms at 100,000)
 TARGET_WATCH_MS = 250.0  # issue 8: from a save to the app's row
@@ -48,6 +53,9 @@ ROUNDS = 5
 WRITERS = 8
 SAVES_PER_WRITER = 100
 RUN_LENGTH = 50  # checkpoints per run in the seeded store
+COLUMNS = (*SUMMARY_COLUMNS, "document")
+UPGRADE_ROWS = 100_000
+CASSETTE_RUNS = 1_000
 
 Make = Callable[[], Any]
 
@@ -148,10 +156,13 @@ async def watch_latency(make: Make) -> list[float]:
 # ----- a large store -----
 
 
-def seed_rows(start: int, count: int) -> Iterator[tuple[Any, ...]]:
-    """Rows as a save writes them: one real document, ids and times increasing."""
+def seed_rows(
+    start: int, count: int, metadata: dict[str, Any] | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Rows as a save writes them (``COLUMNS``): one real document, ids and times increasing."""
     template = small_checkpoint(0, 0)
     template.checkpoint_id = seed_id(0)
+    template.metadata = metadata or {}
     document = DEFAULT_SERIALIZER.dumps(template)
     id_bytes, stamp_bytes = template.checkpoint_id.encode(), template.timestamp.encode()
     base = summary_values(template, len(document))
@@ -179,31 +190,35 @@ def seed_id(index: int) -> str:
 
 def seed_sqlite(path: Path, start: int, count: int) -> None:
     with sqlite3.connect(path) as connection:
-        placeholders = ", ".join("?" * 13)
+        placeholders = ", ".join("?" * len(COLUMNS))
         connection.executemany(
-            f"INSERT INTO checkpoints VALUES ({placeholders})", seed_rows(start, count)
+            f"INSERT INTO checkpoints ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+            seed_rows(start, count),
         )
 
 
 def seed_postgres(url: str, schema: str, start: int, count: int) -> None:
     with psycopg.connect(url) as connection:
-        copy = sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(schema, "checkpoints"))
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(schema, "checkpoints"), sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+        )
         with connection.cursor() as cursor, cursor.copy(copy) as writer:
             for row in seed_rows(start, count):
                 writer.write_row(row)
         connection.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, "checkpoints")))
 
 
-async def timed_calls(action: Callable[[], Awaitable[Any]]) -> list[float]:
+async def timed_calls(action: Callable[[], Awaitable[Any]], inner: int = 10) -> list[float]:
+    """Milliseconds per call: each round the median of ``inner`` calls."""
     await action()  # warm
     samples = []
     for _ in range(ROUNDS):
-        inner = []
-        for _ in range(10):
+        times = []
+        for _ in range(inner):
             start = time.perf_counter()
             await action()
-            inner.append((time.perf_counter() - start) * 1000)
-        samples.append(statistics.median(inner))
+            times.append((time.perf_counter() - start) * 1000)
+        samples.append(statistics.median(times))
     return samples
 
 
@@ -243,6 +258,46 @@ async def large_store(
     assert latest.checkpoint_id == seed_id(total - 1), "seeded documents must decode"
 
 
+# ----- upgrading a version-1 store; loading cassettes for replay -----
+
+
+async def upgrade_seconds(kind: str, make_target: Callable[[], str]) -> list[float]:
+    """A version-1 store of ``UPGRADE_ROWS`` checkpoints (each naming its execution), then the
+    time its first open takes: the migration to version 2, execution kinds filled in."""
+    samples = []
+    for _ in range(3):
+        target = make_target()
+        metadata = {"execution": {"id": "e", "kind": "resume", "pipeline": "bench"}}
+        rows = (row[:-2] + row[-1:] for row in seed_rows(0, UPGRADE_ROWS, metadata))
+        make_version_1(kind, target, rows)
+        storage = (
+            SqliteCheckpointStorage(target, create=False)
+            if kind == "sqlite"
+            else PostgresCheckpointStorage.from_url(target, create=False)
+        )
+        start = time.perf_counter()
+        [newest] = await storage.list_summaries(limit=1)
+        samples.append(time.perf_counter() - start)
+        assert newest.execution_kind == "resume"
+        await storage.close()
+    return samples
+
+
+async def cassette_load_ms(storage: Any) -> list[float]:
+    """``CASSETTE_RUNS`` runs with one recorded answer each, then reading them all for replay."""
+    cassettes = cassette_store_for(storage)
+    assert cassettes is not None
+    for index in range(CASSETTE_RUNS):
+        await cassettes.append(f"run-{index}", recording(0, index))
+
+    async def load() -> None:
+        answers = RecordedAnswers(store=cassettes)
+        await answers.load()
+        assert answers.find(recording(0, CASSETTE_RUNS - 1).key) is not None
+
+    return await timed_calls(load, inner=1)
+
+
 async def main(rows: int | None) -> None:
     url = postgres_url()
     schemas: list[str] = []
@@ -251,6 +306,10 @@ async def main(rows: int | None) -> None:
         assert url is not None
         return PostgresCheckpointStorage(url, schemas[-1])
 
+    def fresh_schema() -> str:
+        schemas.append(f"wftui_bench_{secrets.token_hex(4)}")
+        return schemas[-1]
+
     with tempfile.TemporaryDirectory() as folder:
         print(f"Per superstep, chain of N pass-through executors with state ({ROUNDS} runs each)")
         stores: dict[str, Make] = {
@@ -258,7 +317,7 @@ async def main(rows: int | None) -> None:
             "sqlite": lambda: SqliteCheckpointStorage(Path(folder) / "steps.db"),
         }
         if url is not None:
-            schemas.append(f"wftui_bench_{secrets.token_hex(4)}")
+            fresh_schema()
             stores["postgresql"] = postgres
         try:
             for label, make in stores.items():
@@ -282,7 +341,7 @@ async def main(rows: int | None) -> None:
                 "sqlite": lambda: SqliteCheckpointStorage(watched_db),
             }
             if url is not None:
-                schemas.append(f"wftui_bench_{secrets.token_hex(4)}")
+                fresh_schema()
                 watchers["postgresql"] = postgres
             for label, make in watchers.items():
                 print(f"  {label:16s} {spread(await watch_latency(make))}")
@@ -292,13 +351,35 @@ async def main(rows: int | None) -> None:
             await large_store("SQLite", sqlite_store, lambda s, c: seed_sqlite(path, s, c), rows)
             await sqlite_store.close()
             if url is not None:
-                schemas.append(f"wftui_bench_{secrets.token_hex(4)}")
-                schema = schemas[-1]
+                schema = fresh_schema()
                 pg_store = postgres()
                 await large_store(
                     "PostgreSQL", pg_store, lambda s, c: seed_postgres(url, schema, s, c), rows
                 )
                 await pg_store.close()
+
+            print(f"\nUpgrading a version-1 store of {UPGRADE_ROWS:,} checkpoints (first open)")
+            upgrades: dict[str, Callable[[], str]] = {
+                "sqlite": lambda: str(Path(folder) / f"v1-{secrets.token_hex(4)}.db")
+            }
+            if url is not None:
+                upgrades["postgresql"] = lambda: f"{url}?schema={fresh_schema()}"
+            for label, target in upgrades.items():
+                print(f"  {label:16s} {spread(await upgrade_seconds(label, target), 's')}")
+
+            print(f"\nLoading every recorded answer for replay, {CASSETTE_RUNS:,} runs' cassettes")
+            loaders: dict[str, Make] = {
+                "file": lambda: FileCheckpointStorage(Path(folder) / "cassettes"),
+                "sqlite": lambda: SqliteCheckpointStorage(Path(folder) / "cassettes.db"),
+            }
+            if url is not None:
+                fresh_schema()
+                loaders["postgresql"] = postgres
+            for label, make in loaders.items():
+                storage = make()
+                print(f"  {label:16s} {spread(await cassette_load_ms(storage))}")
+                if isinstance(storage, SqlCheckpointStorage):
+                    await storage.close()
         finally:
             if url is not None:
                 with psycopg.connect(url, autocommit=True) as connection:

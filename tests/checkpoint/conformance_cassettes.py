@@ -48,6 +48,9 @@ async def test_recordings_are_kept_per_run_in_order_and_found_by_request(
     assert await cassettes.run_ids() == ["run-a", "run-b"]
     assert await cassettes.read("run-a") == first.to_line() + second.to_line()
     assert await cassettes.read("run-c") is None
+    every = await cassettes.read_all()
+    assert list(every) == ["run-a", "run-b"]
+    assert every == {"run-a": await cassettes.read("run-a"), "run-b": other.to_line()}
     answers = RecordedAnswers(store=cassettes)
     await answers.load()
     assert [answers.find(r.key) for r in (first, second, other)] == [first, second, other]

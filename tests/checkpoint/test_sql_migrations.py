@@ -12,57 +12,15 @@ from typing import Any
 
 from psycopg import sql
 
+from tests.checkpoint.sql_versions import make_version_1, version_1_row
 from tests.checkpoint.support import make_checkpoint
 from tests.checkpoint.test_sql_storages import Store, stamp, store
 from tests.postgres_support import admin
-from wftui.checkpoint import JsonCheckpointSerializer, WorkflowCheckpoint
 from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
-from wftui.checkpoint.sql.common import SqlCheckpointStorage, summary_values
-from wftui.checkpoint.sql.schema import INDEX_NAMES, SCHEMA_VERSION, version_1
+from wftui.checkpoint.sql.common import SqlCheckpointStorage
+from wftui.checkpoint.sql.schema import INDEX_NAMES, SCHEMA_VERSION
 
 __all__ = ["store"]  # the fixture, shared with test_sql_storages
-
-Row = tuple[Any, ...]
-
-
-def version_1_row(checkpoint: WorkflowCheckpoint) -> Row:
-    """A row as version 1 wrote it: its summary columns (no execution kind), then the document."""
-    document = JsonCheckpointSerializer().dumps(checkpoint)
-    return (*summary_values(checkpoint, len(document))[:-1], document)
-
-
-def make_version_1(store: Store, rows: list[Row]) -> None:
-    """The tables, indexes and version mark of a version-1 store, holding ``rows``."""
-    inserts = "INSERT INTO {checkpoints} VALUES (" + ", ".join(["%s"] * len(rows[0])) + ")"
-    change = "INSERT INTO {changes} (checkpoint_id, workflow_id, kind) VALUES (%s, %s, 'saved')"
-    if store.kind == "sqlite":
-        names = {"checkpoints": "checkpoints", "changes": "changes"} | {
-            name: f"checkpoints_{name}" for name in INDEX_NAMES
-        }
-        with sqlite3.connect(store.target) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            for statement in version_1("TEXT", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"):
-                connection.execute(statement.format(**names))
-            for row in rows:
-                connection.execute(inserts.format(**names).replace("%s", "?"), row)
-                connection.execute(change.format(**names).replace("%s", "?"), row[:2])
-            connection.execute("PRAGMA user_version = 1")
-        return
-    url, _, schema = store.target.rpartition("?schema=")
-    identifiers = {
-        "checkpoints": sql.Identifier(schema, "checkpoints"),
-        "changes": sql.Identifier(schema, "changes"),
-    } | {name: sql.Identifier(f"checkpoints_{name}") for name in INDEX_NAMES}
-    with admin(url) as connection, connection.transaction():
-        connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        for statement in version_1('text COLLATE "C"', "bytea", "BIGSERIAL PRIMARY KEY"):
-            connection.execute(sql.SQL(statement).format(**identifiers))
-        version = sql.Identifier(schema, "schema_version")
-        connection.execute(sql.SQL("CREATE TABLE {} (version integer NOT NULL)").format(version))
-        connection.execute(sql.SQL("INSERT INTO {} VALUES (1)").format(version))
-        for row in rows:
-            connection.execute(sql.SQL(inserts).format(**identifiers), row)
-            connection.execute(sql.SQL(change).format(**identifiers), row[:2])
 
 
 def stored_version(store: Store) -> int:
@@ -97,7 +55,7 @@ async def test_a_version_1_store_moves_forward_on_its_first_read(store: Store) -
     broken = make_checkpoint(timestamp=stamp(4), metadata=executed("resume"))
     rows = [version_1_row(cp) for cp in (fork, step, older, broken)]
     rows[3] = (*rows[3][:-1], rows[3][-1][:60] + b'"execution": {"kind": "resume"')  # torn
-    make_version_1(store, rows)
+    make_version_1(store.kind, store.target, rows)
 
     reader = read_only(store)
     summaries = {s.checkpoint_id: s for s in await reader.list_summaries()}
@@ -126,7 +84,9 @@ async def test_the_upgraded_sqlite_table_keeps_the_document_last(tmp_path: Path)
     """Reading summaries must not walk each large document's overflow pages. (PostgreSQL keeps
     large documents out of line, so column order does not matter there.)"""
     store = Store("sqlite", str(tmp_path / "store.db"))
-    make_version_1(store, [version_1_row(make_checkpoint(metadata=executed("fork")))])
+    make_version_1(
+        store.kind, store.target, [version_1_row(make_checkpoint(metadata=executed("fork")))]
+    )
     await read_only(store).list_summaries()
     with sqlite3.connect(store.target) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(checkpoints)")]
@@ -139,7 +99,7 @@ async def test_the_upgraded_sqlite_table_keeps_the_document_last(tmp_path: Path)
 
 async def test_racing_first_readers_upgrade_a_version_1_store_once(store: Store) -> None:
     fork = make_checkpoint(metadata=executed("fork"))
-    make_version_1(store, [version_1_row(fork)])
+    make_version_1(store.kind, store.target, [version_1_row(fork)])
     readers = [read_only(store) for _ in range(4)] + [store.open() for _ in range(2)]
     listed = await asyncio.gather(*(reader.list_summaries() for reader in readers))
     assert all([s.execution_kind for s in summaries] == ["fork"] for summaries in listed)

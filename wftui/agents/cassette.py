@@ -117,8 +117,8 @@ class RecordedAnswers:
         async with self._loading:
             if self._store is None or self._store_read:
                 return
-            for run_id in await self._store.run_ids():
-                for recording in parse_cassette(await self._store.read(run_id) or b""):
+            for run_id, data in (await self._store.read_all()).items():
+                for recording in parse_cassette(data):
                     self.add(recording, run_id)
             self._store_read = True
 

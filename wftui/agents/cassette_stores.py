@@ -38,6 +38,10 @@ class CassetteStore(Protocol):
 
     async def read(self, run_id: str) -> bytes | None: ...
 
+    async def read_all(self) -> dict[str, bytes]:
+        """Every run's cassette by run id, sorted (replay reads them all at once)."""
+        ...
+
     async def write(self, run_id: str, data: bytes) -> None:
         """Replace a run's cassette whole (``copy_cassettes`` uses it)."""
         ...
@@ -90,6 +94,13 @@ class FileCassetteStore:
     async def read(self, run_id: str) -> bytes | None:
         return await asyncio.to_thread(self._read, run_id)
 
+    def _read_all(self) -> dict[str, bytes]:
+        found = ((run_id, self._read(run_id)) for run_id in self._run_ids())
+        return {run_id: data for run_id, data in found if data is not None}
+
+    async def read_all(self) -> dict[str, bytes]:
+        return await asyncio.to_thread(self._read_all)
+
     def _write(self, run_id: str, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         fd = open_regular(self._path(run_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -132,6 +143,9 @@ class MemoryCassetteStore:
     async def read(self, run_id: str) -> bytes | None:
         return self._runs.get(validate_checkpoint_id(run_id))
 
+    async def read_all(self) -> dict[str, bytes]:
+        return dict(sorted(self._runs.items()))
+
     async def write(self, run_id: str, data: bytes) -> None:
         self._runs[validate_checkpoint_id(run_id)] = data
 
@@ -154,6 +168,9 @@ class StorageCassettes:
 
     async def read(self, run_id: str) -> bytes | None:
         return await self.storage.read_cassette(run_id)
+
+    async def read_all(self) -> dict[str, bytes]:
+        return await self.storage.read_all_cassettes()
 
     async def write(self, run_id: str, data: bytes) -> None:
         await self.storage.write_cassette(run_id, data)
@@ -188,12 +205,11 @@ async def copy_cassettes(
     source_cassettes, target_cassettes = cassette_store_for(source), cassette_store_for(target)
     if source_cassettes is None:
         return Copied("cassettes")
-    run_ids = [run] if run is not None else await source_cassettes.run_ids()
-    found: list[tuple[str, bytes]] = []
-    for run_id in run_ids:
-        data = await source_cassettes.read(run_id)
-        if data is not None:
-            found.append((run_id, data))
+    if run is None:
+        found = list((await source_cassettes.read_all()).items())
+    else:
+        data = await source_cassettes.read(run)
+        found = [] if data is None else [(run, data)]
     if target_cassettes is None:
         why = f"{len(found)} cassettes: the destination store keeps none" if found else ""
         return Copied("cassettes", skipped=(why,) if why else ())

@@ -66,6 +66,10 @@ class CassetteStorage(Protocol):
         """A run's cassette as written, or None when it has none."""
         ...
 
+    async def read_all_cassettes(self) -> dict[str, bytes]:
+        """Every run's cassette, by run id in sorted order (what replay reads, at once)."""
+        ...
+
     async def write_cassette(self, run_id: str, data: bytes) -> None:
         """Replace a run's cassette whole (a copy from another store)."""
         ...

@@ -112,11 +112,11 @@ class WorkflowCheckpoint(BaseModel):
             pending_request_ids=list(self.pending_requests),
             graph_signature=self.graph_signature,
             size_bytes=size_bytes,
-            execution_kind=_execution_kind(self.metadata),
+            execution_kind=execution_kind_in(self.metadata),
         )
 
 
-def _execution_kind(metadata: object) -> str:
+def execution_kind_in(metadata: object) -> str:
     """Which kind of execution wrote a checkpoint (run, resume, fork, step...), read defensively:
     metadata comes from files, and older checkpoints have none."""
     execution = metadata.get("execution") if isinstance(metadata, dict) else None

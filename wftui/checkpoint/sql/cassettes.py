@@ -21,6 +21,7 @@ _INSERT = "INSERT INTO {cassettes} (run_id, line) VALUES (%s, %s)"
 _DELETE = "DELETE FROM {cassettes} WHERE run_id = %s"
 _RUNS = "SELECT DISTINCT run_id FROM {cassettes} ORDER BY run_id"
 _LINES = "SELECT line FROM {cassettes} WHERE run_id = %s ORDER BY seq"
+_ALL_LINES = "SELECT run_id, line FROM {cassettes} ORDER BY run_id, seq"
 
 
 class SqlCassettes(ABC):
@@ -46,6 +47,13 @@ class SqlCassettes(ABC):
     async def read_cassette(self, run_id: str) -> bytes | None:
         rows = await self._fetch((_LINES, [validate_checkpoint_id(run_id)]))
         return b"".join(bytes(row[0]) for row in rows) if rows else None
+
+    async def read_all_cassettes(self) -> dict[str, bytes]:
+        """One query, not one per run: replay reads them all before its first answer."""
+        lines: dict[str, list[bytes]] = {}
+        for run_id, line in await self._fetch((_ALL_LINES, [])):
+            lines.setdefault(run_id, []).append(bytes(line))
+        return {run_id: b"".join(each) for run_id, each in lines.items()}
 
     async def write_cassette(self, run_id: str, data: bytes) -> None:
         """Replace a run's cassette whole, in one transaction (a copy from another store)."""

@@ -135,16 +135,17 @@ class PostgresSchema:
                 [after, b'"execution"', _FILL_BATCH],
             )
             rows = await cursor.fetchall()
-            kinds = [(execution_kind_of(self._serializer, doc), cid) for cid, doc in rows]
-            filled = [pair for pair in kinds if pair[0]]
-            if filled:
-                async with connection.cursor() as update:
-                    await update.executemany(
-                        self._sql(
-                            "UPDATE {checkpoints} SET execution_kind = %s WHERE checkpoint_id = %s"
-                        ),
-                        filled,
-                    )
+            kinds = [(cid, execution_kind_of(self._serializer, doc)) for cid, doc in rows]
+            filled = [(cid, kind) for cid, kind in kinds if kind]
+            if filled:  # one statement per batch
+                await connection.execute(
+                    self._sql(
+                        "UPDATE {checkpoints} AS stored SET execution_kind = given.kind "
+                        "FROM unnest(%s::text[], %s::text[]) AS given(id, kind) "
+                        "WHERE stored.checkpoint_id = given.id"
+                    ),
+                    [[cid for cid, _ in filled], [kind for _, kind in filled]],
+                )
             if len(rows) < _FILL_BATCH:
                 return
             after = rows[-1][0]
