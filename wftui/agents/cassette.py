@@ -7,7 +7,9 @@ would be sent matches exactly (a hash of the canonical JSON of model, messages, 
 whether it streams). Replay builds no backend, so it needs no endpoint, key or credential.
 
 A cassette holds only the request's content and the answer: never a header, key or token (the
-wrapper never sees them; the SDK adds them below it).
+wrapper never sees them; the SDK adds them below it). A replayed answer is also filed in the
+replaying run's cassette (once), so every run's cassette holds all it was given and replays,
+copies and is pruned on its own.
 
 This module is the client and its replay index; the line format lives in ``cassette_format``
 and the stores in ``cassette_stores``, both re-exported here.

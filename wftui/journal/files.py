@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from wftui.checkpoint.errors import CheckpointError
+from wftui.checkpoint.file.osio import write_all
 from wftui.journal.model import Entry, Execution
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+_CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 SUFFIX = ".jsonl"
 
 
@@ -156,7 +158,12 @@ class FileJournal:
         data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
         path = self._path(execution.id)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(data, encoding="utf-8")
+        temporary.unlink(missing_ok=True)  # a leftover of a crash; never followed if a link
+        descriptor = os.open(temporary, _CREATE_NEW, 0o644)
+        try:
+            write_all(descriptor, data.encode())
+        finally:
+            os.close(descriptor)
         os.replace(temporary, path)  # readers see the old file or the whole new one
 
     async def put_execution(self, execution: Execution, entries: Sequence[Entry]) -> None:
