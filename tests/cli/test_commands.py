@@ -203,13 +203,18 @@ def test_prune_keeps_the_newest_runs_whole(tmp_path: Path) -> None:
 
     dry = wftui("checkpoints", "prune", "--keep-runs", "2", "--dry-run", "--checkpoint-dir", "c",
                 cwd=tmp_path)  # fmt: skip
-    assert dry.stdout.strip() == "would delete 6 checkpoints of 1 runs; kept 12 of 2 runs"
+    assert dry.stdout.splitlines() == [
+        "would delete 6 checkpoints of 1 runs; kept 12 of 2 runs",
+        "would delete with them: 1 journals",  # the run's journal goes with it
+    ]
     assert listed() == {*runs[0], *runs[1], *runs[2]}
+    assert len(list((tmp_path / "c" / "journal").glob("*.jsonl"))) == 3
 
     pruned = wftui("checkpoints", "prune", "--keep-runs", "2", "--checkpoint-dir", "c",
                    cwd=tmp_path)  # fmt: skip
     assert pruned.returncode == 0, pruned.stderr
     assert listed() == {*runs[1], *runs[2]}
+    assert len(list((tmp_path / "c" / "journal").glob("*.jsonl"))) == 2
     resumed = wftui("resume", runs[1][2], "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
     assert resumed.stdout.splitlines()[-1] == "output: dlrow olleh"
 
