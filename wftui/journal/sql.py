@@ -11,12 +11,15 @@ import asyncio
 import json
 import sqlite3
 import threading
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
+from wftui.checkpoint.sql.common import WaitForChange
 from wftui.journal.model import Entry, Execution
+from wftui.journal.sql_changes import CHANGE_TABLES, SqlChanges, Step, change_steps
 
 _EXECUTION_COLUMNS = (
     "id, run, kind, pipeline, host, pid, started, heartbeat, beat_every, ended, outcome, input"
@@ -48,7 +51,7 @@ def _entry(seq: int, time: float, kind: str, executor: str, text: str) -> Entry:
     return Entry(seq, time, kind, executor, fields["text"], fields["tone"], fields["event"])
 
 
-class SqlJournal(ABC):
+class SqlJournal(SqlChanges):
     """The queries, written once; subclasses run them (``%s`` parameters, ``{name}`` tables)."""
 
     missing_table: type[Exception]
@@ -65,9 +68,8 @@ class SqlJournal(ABC):
     async def begin(self, execution: Execution) -> None:
         await self._create()
         marks = ", ".join(["%s"] * len(_EXECUTION_COLUMNS.split(", ")))
-        await self._run(
-            f"INSERT INTO {{executions}} ({_EXECUTION_COLUMNS}) VALUES ({marks})", _row(execution)
-        )
+        insert = f"INSERT INTO {{executions}} ({_EXECUTION_COLUMNS}) VALUES ({marks})"
+        await self._write([(insert, _row(execution), False), *change_steps(execution.id, "begun")])
 
     async def set_run(self, execution_id: str, run: str) -> None:
         await self._run("UPDATE {executions} SET run = %s WHERE id = %s", [run, execution_id])
@@ -84,21 +86,22 @@ class SqlJournal(ABC):
             ]
             for e in entries
         ]
-        await self._run(
+        insert = (
             "INSERT INTO {events} (execution, seq, time, kind, executor, json)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            rows,
-            many=True,
+            " VALUES (%s, %s, %s, %s, %s, %s)"
         )
+        await self._write([(insert, rows, True), *change_steps(execution_id, "entries")])
 
     async def beat(self, execution_id: str, at: float) -> None:
-        await self._run("UPDATE {executions} SET heartbeat = %s WHERE id = %s", [at, execution_id])
+        update = "UPDATE {executions} SET heartbeat = %s WHERE id = %s"
+        await self._write(
+            [(update, [at, execution_id], False), *change_steps(execution_id, "beat")]
+        )
 
     async def end(self, execution_id: str, outcome: str, at: float) -> None:
-        await self._run(
-            "UPDATE {executions} SET outcome = %s, ended = %s WHERE id = %s",
-            [outcome, at, execution_id],
-        )
+        update = "UPDATE {executions} SET outcome = %s, ended = %s WHERE id = %s"
+        steps = change_steps(execution_id, "ended")
+        await self._write([(update, [outcome, at, execution_id], False), *steps])
 
     async def _read(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows, or none when no writer has created the journal yet (read-only use)."""
@@ -115,6 +118,12 @@ class SqlJournal(ABC):
         )
         return [_execution(row) for row in rows]
 
+    async def execution(self, execution_id: str) -> Execution | None:
+        rows = await self._read(
+            f"SELECT {_EXECUTION_COLUMNS} FROM {{executions}} WHERE id = %s", [execution_id]
+        )
+        return _execution(rows[0]) if rows else None
+
     async def entries(self, execution_id: str, after_seq: int = 0) -> list[Entry]:
         rows = await self._read(
             "SELECT seq, time, kind, executor, json FROM {events}"
@@ -125,11 +134,12 @@ class SqlJournal(ABC):
 
     async def post_answer(self, run: str, request_id: str, value: str) -> None:
         await self._create()
-        await self._run(
+        upsert = (
             "INSERT INTO {answers} (run, request_id, value) VALUES (%s, %s, %s)"
-            " ON CONFLICT (run, request_id) DO UPDATE SET value = excluded.value",
-            [run, request_id, value],
+            " ON CONFLICT (run, request_id) DO UPDATE SET value = excluded.value"
         )
+        change = "INSERT INTO {journal_changes} (execution, run, kind) VALUES (NULL, %s, 'answer')"
+        await self._write([(upsert, [run, request_id, value], False), (change, [run], False)])
 
     async def answers(self, run: str) -> dict[str, str]:
         rows = await self._read("SELECT request_id, value FROM {answers} WHERE run = %s", [run])
@@ -163,6 +173,9 @@ class SqliteJournal(SqlJournal):
             "events": "events",
             "answers": "answers",
             "executions_run": "executions_run",
+            "journal_changes": "journal_changes",
+            "journal_changes_execution": "journal_changes_execution",
+            "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
         }
         return query.format(**names).replace("%s", "?")
 
@@ -184,9 +197,30 @@ class SqliteJournal(SqlJournal):
 
     async def _create(self) -> None:
         if not self._created:
-            for statement in _TABLES:
+            for statement in (*_TABLES, *CHANGE_TABLES):
                 await self._run(statement)
             self._created = True
+
+    def _do_steps(self, steps: Sequence[Step]) -> None:
+        with self._lock:
+            connection = self._connect()
+            with connection:
+                connection.execute(
+                    "BEGIN IMMEDIATE"
+                )  # writers queue here: seq order is commit order
+                for query, params, many in steps:
+                    if many:
+                        connection.executemany(self._text(query), params)
+                    else:
+                        connection.execute(self._text(query), params)
+
+    async def _write(self, steps: Sequence[Step]) -> None:
+        await asyncio.to_thread(self._do_steps, steps)
+
+    @asynccontextmanager
+    async def _wake(self) -> AsyncIterator[WaitForChange]:
+        """Polling: a look at the change table's key costs microseconds."""
+        yield asyncio.sleep
 
     async def close(self) -> None:
         with self._lock:
@@ -198,6 +232,8 @@ class SqliteJournal(SqlJournal):
 class PostgresJournal(SqlJournal):
     """In the store's PostgreSQL schema, over a connection of its own."""
 
+    poll_interval = 1.0  # NOTIFY wakes watchers; polling only covers a lost listener
+
     def __init__(self, storage: PostgresCheckpointStorage) -> None:
         import psycopg
         from psycopg import sql
@@ -208,7 +244,12 @@ class PostgresJournal(SqlJournal):
         self._names = {
             name: sql.Identifier(storage.schema, name)
             for name in ("executions", "events", "answers")
-        } | {"executions_run": sql.Identifier("executions_run")}
+        } | {
+            "executions_run": sql.Identifier("executions_run"),
+            "journal_changes": sql.Identifier(storage.schema, "journal_changes"),
+            "journal_changes_execution": sql.Identifier("journal_changes_execution"),
+            "serial": sql.SQL("BIGSERIAL PRIMARY KEY"),
+        }
         self._connection: Any = None
         self._lock = asyncio.Lock()
         self._created = False
@@ -253,9 +294,36 @@ class PostgresJournal(SqlJournal):
                     "SELECT pg_advisory_xact_lock(hashtext(%s))",
                     [f"wftui-journal:{self._storage.schema}"],
                 )
-                for statement in _TABLES:
+                for statement in (*_TABLES, *CHANGE_TABLES):
                     await connection.execute(self._query(statement))
         self._created = True
+
+    async def _write(self, steps: Sequence[Step]) -> None:
+        from wftui.checkpoint.sql.postgres import CHANNEL
+
+        async with self._lock:
+            connection = await self._connection_open()
+            async with connection.transaction():
+                # Changes take their seq one transaction at a time, so seq order is commit
+                # order: a watcher reading on from the last seq it saw skips none.
+                await connection.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    [f"wftui-journal-changes:{self._storage.schema}"],
+                )
+                for query, params, many in steps:
+                    if many:
+                        async with connection.cursor() as cursor:
+                            await cursor.executemany(self._query(query), params)
+                    else:
+                        await connection.execute(self._query(query), params)
+                # The store's own channel: its LISTEN connections wake journal watchers too.
+                await connection.execute(
+                    "SELECT pg_notify(%s, %s)", [CHANNEL, self._storage.schema]
+                )
+
+    def _wake(self) -> AbstractAsyncContextManager[WaitForChange]:
+        """The store's LISTEN connection (NOTIFY wakes it), polling only if that is lost."""
+        return self._storage._change_signal()
 
     async def close(self) -> None:
         if self._connection is not None:
