@@ -2,12 +2,14 @@
 
 ``EngineEvents`` arrive here first (the bridge posts them to the screen); each event goes to
 the log, the timeline, the graph, the header and the browser, then the message bubbles on to
-the App, which answers requests.
+the App, which answers requests. A run read from the journal (another process's, or a past
+one) comes through ``show_run`` and ``show_journal`` instead: its log lines as they were
+written, its events to the graph, the header and the timeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from wftui.engine import (
@@ -16,6 +18,7 @@ from wftui.engine import (
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
     RequestInfoEvent,
+    WorkflowEvent,
     WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowStatusEvent,
@@ -37,6 +40,7 @@ class RunFeed(StoreFeed):
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
         self._run_failed = False
+        self.showing = None  # until its first checkpoint names the run
         self.timeline.reset()
         self.note("run", label, Tone.QUIET)
 
@@ -64,10 +68,46 @@ class RunFeed(StoreFeed):
         )
         self.update_log_title()
         self.timeline.see_all(message.events)
+        saved = self._show_events(message.events, toast=True)
+        if saved:
+            adding = self._add_checkpoints(saved)
+            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)
+
+    def show_run(self, run: str) -> None:
+        """The panes start over on ``run``'s story, about to be read from the journal."""
+        self.showing = run
+        self.event_log.clear()
+        self.graph.reset_statuses()
+        self._running_nodes.clear()
+        self._spending.reset()
+        self.header.status = RunStatus.IDLE
+        self.timeline.reset()
+
+    def show_journal(
+        self,
+        records: Iterable[LogRecord],
+        fields: Iterable[Mapping[str, Any]],
+        events: Sequence[WorkflowEvent],
+        *,
+        live: bool,
+    ) -> None:
+        """Journal entries of the shown run: the log lines as written, the timeline from the
+        entries' fields, the rest from the events they rebuild (the store's watch lists its
+        checkpoints). Only ``live`` ones toast their output."""
+        if not self.app.is_running:
+            return
+        self.event_log.add_records(records)
+        self.update_log_title()
+        for each in fields:
+            self.timeline.see_json(each)
+        self._show_events(events, toast=live)
+
+    def _show_events(self, events: Sequence[WorkflowEvent], *, toast: bool) -> list[str]:
+        """The graph, the header and the toasts; the ids of the checkpoints the events saved."""
         saved: list[str] = []
         outputs: list[Any] = []
         graph = self.graph
-        for event in message.events:
+        for event in events:
             if (spender := self._spending.feed(event)) is not None:
                 graph.set_note(spender, self._spending.note(spender))
             match event:
@@ -90,9 +130,7 @@ class RunFeed(StoreFeed):
                     outputs.append(data)
                 case WorkflowFailedEvent():
                     self._run_failed = True
-        if outputs:  # one toast per batch, however many outputs a flood brings
+        if outputs and toast:  # one toast per batch, however many outputs a flood brings
             more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
             self.notify(one_line(outputs[-1], 300) + more, title="Output")
-        if saved:
-            adding = self._add_checkpoints(saved)
-            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)
+        return saved
