@@ -109,10 +109,8 @@ async def test_a_run_of_another_process_appears_marked_and_is_followed_once_sele
             await _select(app, pilot, foreign)
             await wait_until(pilot, lambda: "● slow" in graph_text(app))  # live, while it runs
             assert app.main.showing == foreign and app.status is RunStatus.RUNNING
-            assert f"run of run {foreign[-8:]} on {where}: running (elsewhere)" in _log(app)
-            assert (
-                "x>a" not in _log(app).split("running (elsewhere)")[0]
-            )  # the older run's log went
+            assert f"run on {where}: running elsewhere" in _log(app)
+            assert "x>a" not in _log(app).split("running elsewhere")[0]  # the older run's went
             gate.write_text("open")
             await wait_until(pilot, lambda: app.status is RunStatus.COMPLETED)
             assert "x>a>slow>c" in _log(app)
@@ -137,6 +135,9 @@ async def test_a_killed_run_loses_its_mark_when_its_heartbeats_stop(tmp_path: Pa
             run.wait()
         await wait_until(pilot, lambda: foreign not in app.main.elsewhere)
         assert "running on" not in _run_row(app, foreign)
+        # The store was empty: the cursor landed on the run, so the panes tell its story.
+        assert app.main.showing == foreign and app.status is RunStatus.LOST
+        assert "lost: no heartbeat from" in _log(app) and "● slow" not in graph_text(app)
 
 
 async def test_a_finished_run_replays_its_failure_when_selected(tmp_path: Path) -> None:
@@ -206,4 +207,4 @@ async def test_selecting_another_run_does_not_disturb_the_run_the_app_drives(
         await wait_until(pilot, lambda: app.status is RunStatus.COMPLETED)
         await pilot.press("k", "j")  # the run is over: moving selects again
         await wait_until(pilot, lambda: app.main.showing == other)
-        assert "x>a>slow>c" in _log(app) and "running (elsewhere)" not in _log(app)
+        assert "x>a>slow>c" in _log(app) and "running elsewhere" not in _log(app)

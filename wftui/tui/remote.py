@@ -32,7 +32,7 @@ from wftui.engine.events import (
     WorkflowEvent,
     WorkflowRunState,
 )
-from wftui.journal import RUNNING, Entry, Execution, JournalChange, journal_for
+from wftui.journal import LOST, RUNNING, Entry, Execution, JournalChange, journal_for
 from wftui.tui.bridge import LogRecord, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
@@ -144,7 +144,11 @@ class RemoteRuns:
 
     def _mark(self, run: str) -> None:
         running = self._running(run)
+        was = self._main.elsewhere.get(run)
         self._main.mark_elsewhere(run, running[-1].where if running else None)
+        lost = any(e.status() == LOST for e in self.executions_of(run))
+        if was is not None and not running and lost and run == self._main.showing:
+            self._main.run_lost(was)
 
     def check_heartbeats(self) -> None:
         """Unmark runs whose heartbeats stopped (killed elsewhere): what is known, re-read
@@ -177,10 +181,12 @@ class RemoteRuns:
             self._main.show_run(run)
             for execution in executions:
                 status = execution.status()
-                here = "" if self.is_mine(execution) or status != RUNNING else " (elsewhere)"
-                line = f"{execution.kind} of run {short_id(run)} on {execution.where}: {status}"
-                self._main.note("journal", line + here, Tone.QUIET)
+                here = "" if self.is_mine(execution) or status != RUNNING else " elsewhere"
+                line = f"{execution.kind} on {execution.where}: {status}{here}"
+                self._main.note("journal", line, Tone.QUIET)
                 await self._tell(execution, live=status == RUNNING)
+            if executions[-1].status() == LOST:
+                self._main.run_lost(executions[-1].where)
         if not self._running(run):
             self._main.timeline.ended()
 

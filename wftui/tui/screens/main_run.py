@@ -54,6 +54,16 @@ class RunFeed(StoreFeed):
             self.graph.set_status(executor_id, NodeStatus.PENDING)
         self._running_nodes.clear()
 
+    def run_lost(self, where: str) -> None:
+        """The shown run's process stopped beating without writing an end (killed, or its
+        machine is gone): what was running will run again on resume."""
+        self.header.status = RunStatus.LOST
+        text = (
+            f"{Mark.CANCELLED} lost: no heartbeat from {where}; the last checkpoint stays resumable"
+        )
+        self.note("status", text, Tone.FAILURE)
+        self.run_ended(cancelled=False)
+
     def note(self, kind: str, text: str, tone: Tone) -> None:
         """A line in the event log from the app itself (not from the engine)."""
         self.event_log.add_records([LogRecord(self._clock.now(), kind, "", text, tone)])
@@ -82,6 +92,7 @@ class RunFeed(StoreFeed):
         self._spending.reset()
         self.header.status = RunStatus.IDLE
         self.timeline.reset()
+        self.update_preview()  # a run live elsewhere shows its statuses, not a preview
 
     def show_journal(
         self,
