@@ -31,7 +31,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.postgres_support import DEFAULT_URL, drop_schema
-from tests.store_writers import TINY_PIPELINE
+from tests.store_writers import TINY_PIPELINE, TINY_STEPS
 from wftui.checkpoint import WorkflowCheckpoint, open_store
 from wftui.journal import Execution, journal_for
 from wftui.loader import load_pipeline
@@ -119,6 +119,7 @@ async def measure(url: str) -> tuple[Figures, Figures]:
 
 
 async def main() -> None:
+    os.environ.update(TINY_STEPS)
     stores = {"file (polled)": "file:{folder}/files", "sqlite": "sqlite:{folder}/store.db"}
     schema = f"wftui_bench_{secrets.token_hex(4)}"
     server = os.environ.get("WFTUI_TEST_POSTGRES_URL", DEFAULT_URL)

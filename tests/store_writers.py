@@ -7,6 +7,7 @@ python -m tests.store_writers --runs STORE_URL WORKER COUNT   COUNT journaled ru
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -15,7 +16,10 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.journal import Execution, journal_for, journaled
 from wftui.loader import load_pipeline
 
-TINY_PIPELINE = str(Path(__file__).parent / "tui" / "pipelines" / "tiny.py")
+# The smallest run that journals every kind of change: one step and the output, three
+# checkpoints. The chain reads CHAIN_STEPS when it is built, so whoever loads it sets that too.
+TINY_PIPELINE = str(Path(__file__).parent / "slow_chain.py")
+TINY_STEPS = {"CHAIN_STEPS": "a"}
 
 
 def written_ids(worker: int, count: int) -> list[str]:
@@ -40,6 +44,7 @@ async def write(storage: CheckpointStorage, worker: int, count: int) -> None:
 
 async def run(storage: CheckpointStorage, worker: int, count: int) -> None:
     """COUNT runs one after another, each journaled as ``wftui run`` journals it."""
+    os.environ.update(TINY_STEPS)
     pipeline = load_pipeline(TINY_PIPELINE)
     journal = journal_for(storage)
     try:

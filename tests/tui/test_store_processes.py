@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 
 from tests.cli.support import REPO, environment
 from tests.postgres_support import scratch_schema, store_url
-from tests.store_writers import TINY_PIPELINE, run_input
+from tests.store_writers import TINY_PIPELINE, TINY_STEPS, run_input
 from tests.tui.support import FIXED_CLOCK, opened, shown_rows
 from wftui.checkpoint import open_store
 from wftui.checkpoint.storage import CheckpointStorage
@@ -94,8 +94,10 @@ async def _journals_are_complete(storage: CheckpointStorage, ids: list[str]) -> 
 
 @pytest.mark.parametrize("kind", ["file", "sqlite", "postgresql"])
 async def test_four_processes_fill_one_store_while_the_app_watches(
-    kind: str, tmp_path: Path
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name, value in TINY_STEPS.items():
+        monkeypatch.setenv(name, value)  # the app's graph is the writers'
     async with _store(kind, tmp_path) as url:
         storage = open_store(url, create=True)
         app = make_app(load_pipeline(TINY_PIPELINE), storage, clock=FIXED_CLOCK)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+from wftui.checkpoint.changefeed import MemorySequence
 from wftui.journal.model import ChangeKind, Entry, Execution, JournalChange
 
 
@@ -13,8 +13,7 @@ class MemoryJournal:
         self._executions: dict[str, Execution] = {}
         self._entries: dict[str, list[Entry]] = {}
         self._answers: dict[str, dict[str, str]] = {}
-        self._changes: list[JournalChange] = []  # change n has seq n + 1
-        self._wakers: set[asyncio.Event] = set()  # one per running watcher
+        self._changes: MemorySequence[JournalChange] = MemorySequence()
 
     async def begin(self, execution: Execution) -> None:
         self._executions[execution.id] = execution.updated()
@@ -50,7 +49,7 @@ class MemoryJournal:
 
     async def post_answer(self, run: str, request_id: str, value: str) -> None:
         self._answers.setdefault(run, {})[request_id] = value
-        self._record(JournalChange(len(self._changes) + 1, None, run, "answer"))
+        self._changes.record(lambda seq: JournalChange(seq, None, run, "answer"))
 
     async def answers(self, run: str) -> dict[str, str]:
         return dict(self._answers.get(run, {}))
@@ -59,30 +58,14 @@ class MemoryJournal:
 
     def _changed(self, execution_id: str, kind: ChangeKind) -> None:
         run = self._executions[execution_id].run
-        self._record(JournalChange(len(self._changes) + 1, execution_id, run, kind))
-
-    def _record(self, change: JournalChange) -> None:
-        self._changes.append(change)
-        for waker in self._wakers:
-            waker.set()
+        self._changes.record(lambda seq: JournalChange(seq, execution_id, run, kind))
 
     async def last_seq(self) -> int:
-        return len(self._changes)
+        return self._changes.last_seq
 
-    async def watch(self, after_seq: int = 0) -> AsyncIterator[JournalChange]:
+    def watch(self, after_seq: int = 0) -> AsyncIterator[JournalChange]:
         """Every change after ``after_seq``, then each new one as this process makes it."""
-        seq = max(after_seq, 0)
-        waker = asyncio.Event()
-        self._wakers.add(waker)
-        try:
-            while True:
-                waker.clear()
-                while seq < len(self._changes):
-                    seq += 1
-                    yield self._changes[seq - 1]
-                await waker.wait()
-        finally:
-            self._wakers.discard(waker)
+        return self._changes.watch(after_seq)
 
     async def close(self) -> None:
         return None

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from wftui.checkpoint.changefeed import read_on
 from wftui.checkpoint.sql.common import WaitForChange
 from wftui.journal.model import ChangeKind, JournalChange
 
@@ -71,18 +72,17 @@ class SqlChanges(ABC):
         rows = await self._read("SELECT MAX(seq) FROM {journal_changes}", [])
         return int(rows[0][0] or 0) if rows else 0
 
+    async def _after(self, seq: int) -> list[JournalChange]:
+        return [
+            JournalChange(*row) for row in await self._read(_CHANGES_AFTER, [seq, _WATCH_BATCH])
+        ]
+
     async def watch(self, after_seq: int = 0) -> AsyncIterator[JournalChange]:
         """Every change after ``after_seq``, in commit order, then each new one as it commits.
 
         Before any writer made the tables there is nothing to read: the watcher keeps looking.
         """
         async with self._wake() as wait:
-            seq = after_seq
-            while True:
-                rows = await self._read(_CHANGES_AFTER, [seq, _WATCH_BATCH])
-                for row in rows:
-                    change = JournalChange(*row)
-                    seq = change.seq
-                    yield change
-                if len(rows) < _WATCH_BATCH:
-                    await wait(self.poll_interval)
+            changes = read_on(self._after, wait, self.poll_interval, after_seq, _WATCH_BATCH)
+            async for change in changes:
+                yield change
