@@ -93,7 +93,9 @@ class WftuiApp(CheckpointActions):
         )
         self.runs = RunControl(self, self._main, pipeline, storage, chat_client)
         self.remote = RemoteRuns(self, self._main, storage, lambda: self.run_active)
-        self.watches = Watches(lambda text: self._main.note("watch", text, Tone.FAILURE))
+        self.watches = Watches(
+            lambda: self.is_running, lambda text: self._main.note("watch", text, Tone.FAILURE)
+        )
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -114,9 +116,12 @@ class WftuiApp(CheckpointActions):
     def on_ready(self) -> None:
         """List the store, then follow its checkpoints and its journal from any process."""
         self._main.load_store()
+        main, remote = self._main, self.remote
         if isinstance(self.storage, WatchableStorage):
-            self.watches.start("watching the store", self._main.watch_store(self.storage))
-        self.watches.start("watching the journal", self.remote.watch())
+            self.watches.follow(
+                "watching the store", main.listed, self.storage.watch, main.take_change
+            )
+        self.watches.follow("watching the journal", remote.learn, remote.watch, remote.take)
         self.set_interval(HEARTBEAT_SECONDS, self.remote.check_heartbeats)
 
     async def on_unmount(self) -> None:

@@ -18,7 +18,7 @@ import dataclasses
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from textual.app import App
@@ -99,18 +99,19 @@ class RemoteRuns:
 
     # ----- the journal's watch -----
 
-    async def watch(self) -> None:
-        """Learn the journal's executions, then follow its changes, as long as the app runs."""
+    async def learn(self) -> int:
+        """The journal's executions as they are; the seq to watch its changes after."""
         start = await self._journal.last_seq()  # first: nothing written meanwhile is missed
         for execution in await self._journal.executions():
             self._learn(execution)
         self._indexed.set()
-        async for change in self._journal.watch(start):
-            if not self._app.is_running:
-                return
-            await self._take(change)
+        return start
 
-    async def _take(self, change: JournalChange) -> None:
+    def watch(self, after_seq: int) -> AsyncIterator[JournalChange]:
+        return self._journal.watch(after_seq)
+
+    async def take(self, change: JournalChange) -> None:
+        """What a journal change says: an execution to learn, a mark, the shown run's news."""
         named = change.execution_id
         if named is None:
             return  # an answer posted: the run that waits takes it

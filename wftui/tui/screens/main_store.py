@@ -3,7 +3,7 @@
 the ones a run saves, delete, and preview on the graph what a resume would run.
 
 Reads go through the storage in workers started on the App, whose ``on_worker_state_changed``
-reports their errors; the watch is one of the app's long-lived loops (``watching``).
+reports their errors; the store's changes come from one of the app's watch loops (``watching``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 
 from textual.widget import Widget
 
-from wftui.checkpoint.capabilities import WatchableStorage
+from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.model import WorkflowCheckpoint
@@ -63,22 +63,20 @@ class StoreFeed(MainScreenBase):
         notes = [f"{count} checkpoints of other pipelines not shown"] if count else []
         self.browser.set_notes(notes)
 
-    async def watch_store(self, storage: WatchableStorage) -> None:
-        """Checkpoints any process saves or deletes, as the store's ``watch()`` reports them.
-
-        It reads the change sequence from its start once the listing is in, skipping what the
-        listing holds, so nothing saved between the listing and the watch is missed.
-        """
+    async def listed(self) -> int:
+        """Once the listing is in: the store's changes are read from the start of its sequence,
+        skipping what the listing holds, so nothing saved between the two is missed."""
         await self._listed.wait()
-        async for change in storage.watch():
-            if not self.app.is_running:
-                return
-            checkpoint_id = change.checkpoint_id
-            if change.kind == "deleted":
-                self.browser.drop(checkpoint_id)
-                self._others.discard(checkpoint_id)
-            elif checkpoint_id not in self.browser.summaries and checkpoint_id not in self._others:
-                await self._add_from_store(checkpoint_id)
+        return 0
+
+    async def take_change(self, change: Change) -> None:
+        """A checkpoint any process saved or deleted, as the store's ``watch()`` reports it."""
+        checkpoint_id = change.checkpoint_id
+        if change.kind == "deleted":
+            self.browser.drop(checkpoint_id)
+            self._others.discard(checkpoint_id)
+        elif checkpoint_id not in self.browser.summaries and checkpoint_id not in self._others:
+            await self._add_from_store(checkpoint_id)
 
     async def _add_from_store(self, checkpoint_id: str) -> None:
         """A row for a checkpoint another process saved (its values stay undecoded)."""
