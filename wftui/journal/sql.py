@@ -205,9 +205,8 @@ class SqliteJournal(SqlJournal):
         with self._lock:
             connection = self._connect()
             with connection:
-                connection.execute(
-                    "BEGIN IMMEDIATE"
-                )  # writers queue here: seq order is commit order
+                # Writers queue here, so the change sequence's order is commit order.
+                connection.execute("BEGIN IMMEDIATE")
                 for query, params, many in steps:
                     if many:
                         connection.executemany(self._text(query), params)
