@@ -7,11 +7,11 @@ objects do not leak into saved checkpoints, and a load rebuilds fresh objects.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
 from wftui.checkpoint.capabilities import Change
+from wftui.checkpoint.changefeed import MemorySequence
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
@@ -30,8 +30,7 @@ class InMemoryCheckpointStorage:
         self.serializer = serializer
         self._saved: dict[str, tuple[bytes, CheckpointSummary]] = {}
         self._problems: list[ListingProblem] = []
-        self._changes: list[Change] = []  # change n has seq n + 1
-        self._wakers: set[asyncio.Event] = set()  # one per running watcher, in its own loop
+        self._changes: MemorySequence[Change] = MemorySequence()
 
     @property
     def problems(self) -> list[ListingProblem]:
@@ -59,25 +58,11 @@ class InMemoryCheckpointStorage:
     def _record(
         self, checkpoint_id: str, workflow_id: str, kind: Literal["saved", "deleted"]
     ) -> None:
-        self._changes.append(Change(len(self._changes) + 1, checkpoint_id, workflow_id, kind))
-        for waker in self._wakers:
-            waker.set()
+        self._changes.record(lambda seq: Change(seq, checkpoint_id, workflow_id, kind))
 
-    async def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
+    def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
         """Every change after ``after_seq``, then each new one as this process makes it."""
-        seq = after_seq
-        waker = asyncio.Event()
-        self._wakers.add(waker)
-        try:
-            while True:
-                waker.clear()
-                while seq < len(self._changes):
-                    seq += 1
-                    yield self._changes[seq - 1]
-                if seq >= len(self._changes):
-                    await waker.wait()
-        finally:
-            self._wakers.discard(waker)
+        return self._changes.watch(after_seq)
 
     def _document(self, checkpoint_id: str) -> bytes | None:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))

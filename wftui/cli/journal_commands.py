@@ -4,7 +4,6 @@ one run's events tailed live from any terminal; plus journaling the headless run
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -16,18 +15,16 @@ from wftui.cli.errors import EXIT_FAILED_RUN, CliError
 from wftui.engine.events import WorkflowEvent
 from wftui.ids import IdError, resolve_id
 from wftui.journal import (
-    RUNNING,
     Entry,
     Execution,
-    Journal,
     journal_for,
     journaled,
     run_of,
     stored_fields,
 )
+from wftui.journal.follow import follow
 from wftui.tui.text import Clock, one_line, short_id
 
-ATTACH_POLL_SECONDS = 0.1
 ID_WIDTH = 8
 
 
@@ -126,30 +123,6 @@ def entry_line(entry: Entry, clock: Clock) -> str:
     if entry.event.get("event") == "CheckpointSavedEvent":
         text = f"{entry.event.get('checkpoint_id')} superstep {entry.event.get('iteration')}"
     return f"{clock.time_of_day(entry.time)} {entry.kind:<10} {entry.executor:<20} {text}".rstrip()
-
-
-async def follow(
-    journal: Journal, run: str, *, poll: float = ATTACH_POLL_SECONDS
-) -> AsyncIterator[tuple[Execution, Entry]]:
-    """Every entry of ``run``'s executions from the start, then live ones, until none runs."""
-    seen: dict[str, int] = {}
-    while True:
-        executions = await journal.executions(run)
-        for execution in executions:
-            entries = await journal.entries(execution.id, seen.get(execution.id, 0))
-            for entry in entries:
-                seen[execution.id] = entry.seq
-                yield execution, entry
-        if executions and all(e.status() != RUNNING for e in executions):
-            # One more read: entries written just before the end was seen.
-            finished = await journal.executions(run)
-            if all(e.status() != RUNNING for e in finished) and len(finished) == len(executions):
-                for execution in finished:
-                    for entry in await journal.entries(execution.id, seen.get(execution.id, 0)):
-                        seen[execution.id] = entry.seq
-                        yield execution, entry
-                return
-        await asyncio.sleep(poll)
 
 
 async def _attach(args: argparse.Namespace, storage: CheckpointStorage) -> int:

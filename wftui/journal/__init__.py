@@ -13,7 +13,15 @@ from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.journal.files import FileJournal
 from wftui.journal.memory import MemoryJournal
-from wftui.journal.model import HEARTBEAT_SECONDS, LOST, RUNNING, Entry, Execution, Journal
+from wftui.journal.model import (
+    HEARTBEAT_SECONDS,
+    LOST,
+    RUNNING,
+    Entry,
+    Execution,
+    Journal,
+    JournalChange,
+)
 from wftui.journal.transfer import copy_journals, delete_journals
 from wftui.journal.writer import JournalWriter, journaled, run_of, stored_fields
 
@@ -47,6 +55,7 @@ __all__ = [
     "Entry",
     "Execution",
     "Journal",
+    "JournalChange",
     "JournalWriter",
     "copy_journals",
     "delete_journals",

@@ -8,13 +8,14 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from wftui.checkpoint.errors import CheckpointError
 from wftui.checkpoint.file.osio import write_all
-from wftui.journal.model import Entry, Execution
+from wftui.journal.changelog import ChangeLog
+from wftui.journal.model import ChangeKind, Entry, Execution, JournalChange
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
@@ -35,6 +36,8 @@ class FileJournal:
     def __init__(self, folder: Path, *, fsync: bool = False) -> None:
         self.folder = folder
         self._fsync = fsync
+        self._changes = ChangeLog(folder)
+        self._runs: dict[str, str] = {}  # execution id -> its run, as this writer knows it
 
     def _path(self, execution_id: str) -> Path:
         return self.folder / f"{_safe(execution_id)}{SUFFIX}"
@@ -50,23 +53,37 @@ class FileJournal:
         finally:
             os.close(descriptor)
 
-    async def _append(self, execution_id: str, *records: dict[str, Any]) -> None:
-        await asyncio.to_thread(self._write, execution_id, records)
+    async def _append(
+        self, execution_id: str, *records: dict[str, Any], change: ChangeKind | None = None
+    ) -> None:
+        await asyncio.to_thread(self._write_and_record, execution_id, records, change)
+
+    def _write_and_record(
+        self, execution_id: str, records: Sequence[dict[str, Any]], change: ChangeKind | None
+    ) -> None:
+        """The write, then its change for watchers (who read what it names)."""
+        self._write(execution_id, records)
+        if change is not None:
+            self._changes.record(execution_id, self._runs.get(execution_id), change)
 
     async def begin(self, execution: Execution) -> None:
-        await self._append(execution.id, {"begin": execution.to_json()})
+        if execution.run is not None:
+            self._runs[execution.id] = execution.run
+        await self._append(execution.id, {"begin": execution.to_json()}, change="begun")
 
     async def set_run(self, execution_id: str, run: str) -> None:
+        self._runs[execution_id] = run
         await self._append(execution_id, {"run": run})
 
     async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
-        await self._append(execution_id, *({"entry": entry.to_json()} for entry in entries))
+        records = ({"entry": entry.to_json()} for entry in entries)
+        await self._append(execution_id, *records, change="entries")
 
     async def beat(self, execution_id: str, at: float) -> None:
-        await self._append(execution_id, {"beat": at})
+        await self._append(execution_id, {"beat": at}, change="beat")
 
     async def end(self, execution_id: str, outcome: str, at: float) -> None:
-        await self._append(execution_id, {"end": outcome, "at": at})
+        await self._append(execution_id, {"end": outcome, "at": at}, change="ended")
 
     # ----- reading -----
 
@@ -115,6 +132,18 @@ class FileJournal:
         _, entries = await asyncio.to_thread(self._read, self._path(execution_id))
         return [entry for entry in entries if entry.seq > after_seq]
 
+    async def execution(self, execution_id: str) -> Execution | None:
+        execution, _ = await asyncio.to_thread(self._read, self._path(execution_id))
+        return execution
+
+    # ----- watching (the change log) -----
+
+    def watch(self, after_seq: int = 0) -> AsyncIterator[JournalChange]:
+        return self._changes.watch(after_seq)
+
+    async def last_seq(self) -> int:
+        return await asyncio.to_thread(self._changes.last_seq)
+
     # ----- answers -----
 
     def _answer_folder(self, run: str) -> Path:
@@ -130,6 +159,7 @@ class FileJournal:
 
     async def post_answer(self, run: str, request_id: str, value: str) -> None:
         await asyncio.to_thread(self._post, run, request_id, value)
+        await asyncio.to_thread(self._changes.record, None, run, "answer")
 
     def _answers(self, run: str) -> dict[str, str]:
         answers: dict[str, str] = {}
@@ -166,8 +196,12 @@ class FileJournal:
             os.close(descriptor)
         os.replace(temporary, path)  # readers see the old file or the whole new one
 
+    def _put_and_record(self, execution: Execution, entries: Sequence[Entry]) -> None:
+        self._put(execution, entries)
+        self._changes.record(execution.id, execution.run, "begun")  # watchers see the copy
+
     async def put_execution(self, execution: Execution, entries: Sequence[Entry]) -> None:
-        await asyncio.to_thread(self._put, execution, entries)
+        await asyncio.to_thread(self._put_and_record, execution, entries)
 
     def _delete_runs(self, runs: Sequence[str]) -> int:
         wanted = set(runs)

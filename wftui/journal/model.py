@@ -6,10 +6,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 # A running execution writes a heartbeat this often; missing STALE_AFTER of them in a row
 # means it died somewhere (killed, machine gone) and it stops showing as running.
@@ -122,6 +122,25 @@ class Entry:
         return cls(**{key: value for key, value in data.items() if key in names})
 
 
+ChangeKind = Literal["begun", "entries", "beat", "ended", "answer"]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalChange:
+    """One entry of a store's journal change sequence: an execution began, wrote entries, beat
+    or ended, or an answer was posted to a run.
+
+    ``seq`` grows with every change a store records; a watcher resumes after the last one it saw
+    (never after a time: clocks differ between machines). ``run`` is the execution's run as its
+    writer knew it then (None until the run's first checkpoint); an answer has no execution.
+    """
+
+    seq: int
+    execution_id: str | None
+    run: str | None
+    kind: ChangeKind
+
+
 class Journal(Protocol):
     """Where executions and their events are kept, beside a store's checkpoints.
 
@@ -151,6 +170,25 @@ class Journal(Protocol):
         ...
 
     async def answers(self, run: str) -> dict[str, str]: ...
+
+    async def execution(self, execution_id: str) -> Execution | None:
+        """One execution as it stands now (a watcher reads what a change names)."""
+        ...
+
+    def watch(self, after_seq: int = 0) -> AsyncIterator[JournalChange]:
+        """Every change after ``after_seq`` in sequence order, then each new one as it lands,
+        from any process writing the store; it never ends by itself (close it).
+
+        A store may keep only the newest ``entries`` and ``beat`` change of an execution, so one
+        change can stand for several: a watcher reads what is new (``entries`` after the last
+        seq it has), never counts changes.
+        """
+        ...
+
+    async def last_seq(self) -> int:
+        """The newest change's ``seq`` (0 before any): ``watch(last_seq())`` yields only what
+        comes after, so a follower that has read the current state starts there."""
+        ...
 
     async def close(self) -> None: ...
 

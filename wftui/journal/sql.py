@@ -11,12 +11,15 @@ import asyncio
 import json
 import sqlite3
 import threading
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
+from wftui.checkpoint.sql.common import WaitForChange
 from wftui.journal.model import Entry, Execution
+from wftui.journal.sql_changes import CHANGE_TABLES, SqlChanges, Step, change_steps
 
 _EXECUTION_COLUMNS = (
     "id, run, kind, pipeline, host, pid, started, heartbeat, beat_every, ended, outcome, input"
@@ -43,8 +46,6 @@ _INSERT_EVENTS = (
     "INSERT INTO {events} (execution, seq, time, kind, executor, json)"
     " VALUES (%s, %s, %s, %s, %s, %s)"
 )
-# One statement and its parameter rows, run with others in one transaction.
-Step = tuple[str, Sequence[Sequence[Any]]]
 
 
 def _row(execution: Execution) -> list[Any]:
@@ -74,7 +75,7 @@ def _entry(seq: int, time: float, kind: str, executor: str, text: str) -> Entry:
     return Entry(seq, time, kind, executor, fields["text"], fields["tone"], fields["event"])
 
 
-class SqlJournal(ABC):
+class SqlJournal(SqlChanges):
     """The queries, written once; subclasses run them (``%s`` parameters, ``{name}`` tables)."""
 
     missing_table: type[Exception]
@@ -88,28 +89,28 @@ class SqlJournal(ABC):
     @abstractmethod
     async def _create(self) -> None: ...
 
-    @abstractmethod
-    async def _run_all(self, steps: Sequence[Step]) -> list[int]:
-        """Every step in one transaction; the rows each changed."""
-
     async def begin(self, execution: Execution) -> None:
         await self._create()
-        await self._run(_INSERT_EXECUTION, _row(execution))
+        steps = [(_INSERT_EXECUTION, _row(execution), False), *change_steps(execution.id, "begun")]
+        await self._write(steps)
 
     async def set_run(self, execution_id: str, run: str) -> None:
         await self._run("UPDATE {executions} SET run = %s WHERE id = %s", [run, execution_id])
 
     async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
-        await self._run(_INSERT_EVENTS, _event_rows(execution_id, entries), many=True)
+        rows = _event_rows(execution_id, entries)
+        await self._write([(_INSERT_EVENTS, rows, True), *change_steps(execution_id, "entries")])
 
     async def beat(self, execution_id: str, at: float) -> None:
-        await self._run("UPDATE {executions} SET heartbeat = %s WHERE id = %s", [at, execution_id])
+        update = "UPDATE {executions} SET heartbeat = %s WHERE id = %s"
+        await self._write(
+            [(update, [at, execution_id], False), *change_steps(execution_id, "beat")]
+        )
 
     async def end(self, execution_id: str, outcome: str, at: float) -> None:
-        await self._run(
-            "UPDATE {executions} SET outcome = %s, ended = %s WHERE id = %s",
-            [outcome, at, execution_id],
-        )
+        update = "UPDATE {executions} SET outcome = %s, ended = %s WHERE id = %s"
+        steps = change_steps(execution_id, "ended")
+        await self._write([(update, [outcome, at, execution_id], False), *steps])
 
     async def _read(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows, or none when no writer has created the journal yet (read-only use)."""
@@ -126,6 +127,12 @@ class SqlJournal(ABC):
         )
         return [_execution(row) for row in rows]
 
+    async def execution(self, execution_id: str) -> Execution | None:
+        rows = await self._read(
+            f"SELECT {_EXECUTION_COLUMNS} FROM {{executions}} WHERE id = %s", [execution_id]
+        )
+        return _execution(rows[0]) if rows else None
+
     async def entries(self, execution_id: str, after_seq: int = 0) -> list[Entry]:
         rows = await self._read(
             "SELECT seq, time, kind, executor, json FROM {events}"
@@ -136,11 +143,12 @@ class SqlJournal(ABC):
 
     async def post_answer(self, run: str, request_id: str, value: str) -> None:
         await self._create()
-        await self._run(
+        upsert = (
             "INSERT INTO {answers} (run, request_id, value) VALUES (%s, %s, %s)"
-            " ON CONFLICT (run, request_id) DO UPDATE SET value = excluded.value",
-            [run, request_id, value],
+            " ON CONFLICT (run, request_id) DO UPDATE SET value = excluded.value"
         )
+        change = "INSERT INTO {journal_changes} (execution, run, kind) VALUES (NULL, %s, 'answer')"
+        await self._write([(upsert, [run, request_id, value], False), (change, [run], False)])
 
     async def answers(self, run: str) -> dict[str, str]:
         rows = await self._read("SELECT request_id, value FROM {answers} WHERE run = %s", [run])
@@ -148,27 +156,29 @@ class SqlJournal(ABC):
 
     async def put_execution(self, execution: Execution, entries: Sequence[Entry]) -> None:
         await self._create()
-        await self._run_all(
+        await self._write(
             [
-                ("DELETE FROM {events} WHERE execution = %s", [[execution.id]]),
-                ("DELETE FROM {executions} WHERE id = %s", [[execution.id]]),
-                (_INSERT_EXECUTION, [_row(execution)]),
-                (_INSERT_EVENTS, _event_rows(execution.id, entries)),
+                ("DELETE FROM {events} WHERE execution = %s", [execution.id], False),
+                ("DELETE FROM {executions} WHERE id = %s", [execution.id], False),
+                (_INSERT_EXECUTION, _row(execution), False),
+                (_INSERT_EVENTS, _event_rows(execution.id, entries), True),
+                *change_steps(execution.id, "begun"),  # watchers see the copy
             ]
         )
 
     async def delete_runs(self, runs: Sequence[str]) -> int:
         each = [[run] for run in dict.fromkeys(runs)]
         try:
-            *_, executions = await self._run_all(
+            *_, executions = await self._write(
                 [
                     (
                         "DELETE FROM {events} WHERE execution IN"
                         " (SELECT id FROM {executions} WHERE run = %s)",
                         each,
+                        True,
                     ),
-                    ("DELETE FROM {answers} WHERE run = %s", each),
-                    ("DELETE FROM {executions} WHERE run = %s", each),
+                    ("DELETE FROM {answers} WHERE run = %s", each, True),
+                    ("DELETE FROM {executions} WHERE run = %s", each, True),
                 ]
             )
         except self.missing_table:  # nothing was ever journaled here
@@ -203,6 +213,9 @@ class SqliteJournal(SqlJournal):
             "events": "events",
             "answers": "answers",
             "executions_run": "executions_run",
+            "journal_changes": "journal_changes",
+            "journal_changes_execution": "journal_changes_execution",
+            "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
         }
         return query.format(**names).replace("%s", "?")
 
@@ -219,27 +232,37 @@ class SqliteJournal(SqlJournal):
     async def _run(self, query: str, params: Sequence[Any] = (), *, many: bool = False) -> None:
         await asyncio.to_thread(self._do, query, params, many)
 
-    def _do_all(self, steps: Sequence[Step]) -> list[int]:
-        with self._lock:
-            connection = self._connect()
-            with connection:  # commits, or rolls back on an error
-                connection.execute("BEGIN IMMEDIATE")
-                return [
-                    connection.executemany(self._text(query), rows).rowcount if rows else 0
-                    for query, rows in steps
-                ]
-
-    async def _run_all(self, steps: Sequence[Step]) -> list[int]:
-        return await asyncio.to_thread(self._do_all, steps)
-
     async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await asyncio.to_thread(self._do, query, params, False)
 
     async def _create(self) -> None:
         if not self._created:
-            for statement in _TABLES:
+            for statement in (*_TABLES, *CHANGE_TABLES):
                 await self._run(statement)
             self._created = True
+
+    def _do_steps(self, steps: Sequence[Step]) -> list[int]:
+        changed = []
+        with self._lock:
+            connection = self._connect()
+            with connection:
+                # Writers queue here, so the change sequence's order is commit order.
+                connection.execute("BEGIN IMMEDIATE")
+                for query, params, many in steps:
+                    if many:
+                        cursor = connection.executemany(self._text(query), params)
+                    else:
+                        cursor = connection.execute(self._text(query), params)
+                    changed.append(max(cursor.rowcount, 0))
+        return changed
+
+    async def _write(self, steps: Sequence[Step]) -> list[int]:
+        return await asyncio.to_thread(self._do_steps, steps)
+
+    @asynccontextmanager
+    async def _wake(self) -> AsyncIterator[WaitForChange]:
+        """Polling: a look at the change table's key costs microseconds."""
+        yield asyncio.sleep
 
     async def close(self) -> None:
         with self._lock:
@@ -251,6 +274,8 @@ class SqliteJournal(SqlJournal):
 class PostgresJournal(SqlJournal):
     """In the store's PostgreSQL schema, over a connection of its own."""
 
+    poll_interval = 1.0  # NOTIFY wakes watchers; polling only covers a lost listener
+
     def __init__(self, storage: PostgresCheckpointStorage) -> None:
         import psycopg
         from psycopg import sql
@@ -261,7 +286,12 @@ class PostgresJournal(SqlJournal):
         self._names = {
             name: sql.Identifier(storage.schema, name)
             for name in ("executions", "events", "answers")
-        } | {"executions_run": sql.Identifier("executions_run")}
+        } | {
+            "executions_run": sql.Identifier("executions_run"),
+            "journal_changes": sql.Identifier(storage.schema, "journal_changes"),
+            "journal_changes_execution": sql.Identifier("journal_changes_execution"),
+            "serial": sql.SQL("BIGSERIAL PRIMARY KEY"),
+        }
         self._connection: Any = None
         self._lock = asyncio.Lock()
         self._created = False
@@ -294,17 +324,6 @@ class PostgresJournal(SqlJournal):
             rows: list[tuple[Any, ...]] = await cursor.fetchall()
             return rows
 
-    async def _run_all(self, steps: Sequence[Step]) -> list[int]:
-        changed = []
-        async with self._lock:
-            connection = await self._connection_open()
-            async with connection.transaction(), connection.cursor() as cursor:
-                for query, rows in steps:
-                    if rows:
-                        await cursor.executemany(self._query(query), rows)
-                    changed.append(max(cursor.rowcount, 0) if rows else 0)
-        return changed
-
     async def _create(self) -> None:
         if self._created:
             return
@@ -317,9 +336,39 @@ class PostgresJournal(SqlJournal):
                     "SELECT pg_advisory_xact_lock(hashtext(%s))",
                     [f"wftui-journal:{self._storage.schema}"],
                 )
-                for statement in _TABLES:
+                for statement in (*_TABLES, *CHANGE_TABLES):
                     await connection.execute(self._query(statement))
         self._created = True
+
+    async def _write(self, steps: Sequence[Step]) -> list[int]:
+        from wftui.checkpoint.sql.postgres import CHANNEL
+
+        changed = []
+        async with self._lock:
+            connection = await self._connection_open()
+            async with connection.transaction():
+                # Changes take their seq one transaction at a time, so seq order is commit
+                # order: a watcher reading on from the last seq it saw skips none.
+                await connection.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    [f"wftui-journal-changes:{self._storage.schema}"],
+                )
+                for query, params, many in steps:
+                    async with connection.cursor() as cursor:
+                        if many:
+                            await cursor.executemany(self._query(query), params)
+                        else:
+                            await cursor.execute(self._query(query), params)
+                        changed.append(max(cursor.rowcount, 0))
+                # The store's own channel: its LISTEN connections wake journal watchers too.
+                await connection.execute(
+                    "SELECT pg_notify(%s, %s)", [CHANNEL, self._storage.schema]
+                )
+        return changed
+
+    def _wake(self) -> AbstractAsyncContextManager[WaitForChange]:
+        """The store's LISTEN connection (NOTIFY wakes it), polling only if that is lost."""
+        return self._storage._change_signal()
 
     async def close(self) -> None:
         if self._connection is not None:

@@ -19,8 +19,10 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from wftui.agents.client import ChatClient, describe_chat_client
+from wftui.checkpoint.capabilities import WatchableStorage
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import GraphMismatchError, RequestInfoEvent
+from wftui.journal import HEARTBEAT_SECONDS
 from wftui.loader import PipelineSpec
 from wftui.settings import SettingsError, load_settings
 from wftui.tui.app_keys import APP_BINDINGS, OWN_ACTIONS, binding_scopes, help_sections
@@ -39,7 +41,8 @@ from wftui.tui.screens.main import MainScreen
 from wftui.tui.screens.timeline import TimelineScreen
 from wftui.tui.status import RunStatus
 from wftui.tui.text import Clock, one_line
-from wftui.tui.widgets.checkpoint_browser import CheckpointTable
+from wftui.tui.watching import Watches
+from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.header import StatusHeader
 
 
@@ -89,7 +92,10 @@ class WftuiApp(CheckpointActions):
             run_active=lambda: self.run_active,
         )
         self.runs = RunControl(self, self._main, pipeline, storage, chat_client)
-        self.remote = RemoteRuns(self, self._main, storage)
+        self.remote = RemoteRuns(self, self._main, storage, lambda: self.run_active)
+        self.watches = Watches(
+            lambda: self.is_running, lambda text: self._main.note("watch", text, Tone.FAILURE)
+        )
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -108,8 +114,24 @@ class WftuiApp(CheckpointActions):
         return self.runs.active
 
     def on_ready(self) -> None:
+        """List the store, then follow its checkpoints and its journal from any process."""
         self._main.load_store()
-        self.remote.start(lambda: self.run_active)
+        main, remote = self._main, self.remote
+        if isinstance(self.storage, WatchableStorage):
+            self.watches.follow(
+                "watching the store", main.listed, self.storage.watch, main.take_change
+            )
+        self.watches.follow("watching the journal", remote.learn, remote.watch, remote.take)
+        self.set_interval(HEARTBEAT_SECONDS, self.remote.check_heartbeats)
+
+    async def on_unmount(self) -> None:
+        self.watches.stop()
+        await self.remote.close()
+
+    def on_checkpoint_browser_highlighted(self, message: CheckpointBrowser.Highlighted) -> None:
+        """Highlighting a checkpoint selects its run: the panes tell that run's story."""
+        if message.checkpoint_id is not None:
+            self.remote.select(self._main.browser.model.record(message.checkpoint_id).workflow_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors are reported; also notices when a run ends."""
@@ -138,7 +160,7 @@ class WftuiApp(CheckpointActions):
             return
         for event in message.events:
             if isinstance(event, RequestInfoEvent):
-                (self.remote if self.remote.owns(event.request_id) else self.runs).ask(event)
+                self.runs.ask(event)
 
     # ----- actions -----
 

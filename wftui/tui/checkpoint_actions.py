@@ -124,6 +124,12 @@ class CheckpointActions(TravelActions):
         self.push_screen(ConfirmScreen("Delete checkpoint", question), confirmed)
 
     def action_replay_journal(self) -> None:
+        """The highlighted run's journal again, from its start (not while a run is active here:
+        the panes are that run's)."""
         checkpoint_id = self.main.browser.highlighted_id
-        if checkpoint_id is not None:
-            self.run_worker(self.remote.replay(checkpoint_id), group="journal", exit_on_error=False)
+        if checkpoint_id is None:
+            return
+        if self.run_active:
+            self.notify("A run is active here: its log is live.", severity="warning")
+            return
+        self.remote.select(self.main.browser.model.record(checkpoint_id).workflow_id, again=True)

@@ -1,24 +1,27 @@
-"""Runs other processes drive, seen live in this app through the store's run journal.
+"""Runs in the store's journal, as this app sees them: other processes' runs marked live in the
+browser, and the selected run's story told in the panes.
 
-While this app runs nothing itself, executions running elsewhere (or started elsewhere since
-the app opened) are followed: their journal
-entries become engine events again and go to the main screen like a local run's, so the graph,
-the header, the log and the checkpoint list follow them. Their human requests are answered by
-posting the answer to the journal, where the process that waits (or a later resume) finds it.
-A finished run's journal replays into the log on request.
+One loop follows the journal's ``watch()``: an execution that begins, beats or ends in another
+process marks its run's row as running there (``host:pid``), or unmarks it; a killed one is
+unmarked once its heartbeats stop. Highlighting a checkpoint selects its run: the graph, the
+header, the timeline and the log start over on that run's journal from its first entry (a
+finished run replays as it happened) and go on live while it runs elsewhere. A run this app
+drives keeps the panes; selecting waits until it ends. A request of a run followed here is
+answered by posting the answer to the journal, where the process that waits for it, or the
+run's next resume, takes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from textual.app import App
-from textual.worker import Worker
 
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
 from wftui.checkpoint.storage import CheckpointStorage
@@ -29,13 +32,14 @@ from wftui.engine.events import (
     WorkflowEvent,
     WorkflowRunState,
 )
-from wftui.journal import RUNNING, Entry, Execution, journal_for, run_of
-from wftui.tui.bridge import EngineEvents, LogRecord, Tone
+from wftui.journal import LOST, RUNNING, Entry, Execution, JournalChange, journal_for
+from wftui.tui.bridge import LogRecord, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
 from wftui.tui.text import short_id
 
-POLL_SECONDS = 0.2
+# The cursor rests this long on a run before its journal is read (holding j passes runs by).
+SELECT_DELAY = 0.1
 
 _EVENT_TYPES: dict[str, type[WorkflowEvent]] = {
     name: value
@@ -62,72 +66,171 @@ def rebuild(entry: Entry) -> WorkflowEvent:
 
 
 class RemoteRuns:
-    """Follows other processes' executions into ``main``; answers their requests."""
+    """The journal's executions by run; tells the selected run's story in ``main``."""
 
-    def __init__(self, app: App[Any], main: MainScreen, storage: CheckpointStorage) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        main: MainScreen,
+        storage: CheckpointStorage,
+        local_active: Callable[[], bool],
+    ) -> None:
         self._app = app
         self._main = main
-        self._storage = storage
         self._journal = journal_for(storage)
+        self._local_active = local_active
         self._host = socket.gethostname()
-        self._seen: dict[str, int] = {}  # execution id -> last entry shown
-        self._requests: dict[str, str] = {}  # open request id -> its run
-        self._looking: Worker[None] | None = None
-        # Executions that start after the app opened are shown even if they end between looks.
+        self._executions: dict[str, Execution] = {}
+        self._runs: dict[str, list[str]] = {}  # run -> its execution ids
+        self._indexed = asyncio.Event()  # the journal's executions are known
+        self._shown: dict[str, int] = {}  # execution id -> its last entry in the panes
+        self._telling = asyncio.Lock()  # entries reach the panes once each, in order
+        self._asked: set[str] = set()  # request ids put to the user here already
+        # A run that stopped to wait before the app opened is resumed, not asked about.
         self._opened = time.time()
 
     def is_mine(self, execution: Execution) -> bool:
         return execution.host == self._host and execution.pid == os.getpid()
 
-    def owns(self, request_id: str) -> bool:
-        """Whether a request came from a run followed here (so it is answered through the store)."""
-        return request_id in self._requests
+    def executions_of(self, run: str) -> list[Execution]:
+        """``run``'s executions, oldest first."""
+        found = [self._executions[each] for each in self._runs.get(run, [])]
+        return sorted(found, key=lambda execution: execution.started)
 
-    def start(self, local_run_active: Callable[[], bool]) -> None:
-        """Look at the journal every ``POLL_SECONDS`` while no local run holds the panes.
+    # ----- the journal's watch -----
 
-        Each look is a short worker, so waiting for "no worker runs" still means idle.
-        """
-
-        def look() -> None:
-            if not local_run_active() and (self._looking is None or self._looking.is_finished):
-                self._looking = self._app.run_worker(
-                    self.catch_up(), group="remote", exit_on_error=False
-                )
-
-        self._app.set_interval(POLL_SECONDS, look)
-
-    async def catch_up(self) -> None:
+    async def learn(self) -> int:
+        """The journal's executions as they are; the seq to watch its changes after."""
+        start = await self._journal.last_seq()  # first: nothing written meanwhile is missed
         for execution in await self._journal.executions():
-            news = execution.started >= self._opened or execution.status() == RUNNING
-            if self.is_mine(execution) or not (execution.id in self._seen or news):
-                continue
-            if execution.id not in self._seen:
-                self._seen[execution.id] = 0
-                self._main.run_started(
-                    f"{execution.kind} of run {short_id(execution.run or '?')} "
-                    f"running elsewhere ({execution.where})",
-                    set(),
-                )
-            entries = await self._journal.entries(execution.id, self._seen[execution.id])
-            if entries:
-                self._seen[execution.id] = entries[-1].seq
-                events = [rebuild(entry) for entry in entries]
-                for event in events:
-                    if isinstance(event, RequestInfoEvent) and execution.run:
-                        self._requests[event.request_id] = execution.run
-                self._main.post_message(EngineEvents(events))
+            self._learn(execution)
+        self._indexed.set()
+        return start
 
-    def ask(self, event: RequestInfoEvent) -> None:
-        self._app.run_worker(self._ask(event), group="ask", exit_on_error=False)
+    def watch(self, after_seq: int) -> AsyncIterator[JournalChange]:
+        return self._journal.watch(after_seq)
 
-    async def _ask(self, event: RequestInfoEvent) -> None:
-        run = self._requests[event.request_id]
+    async def take(self, change: JournalChange) -> None:
+        """What a journal change says: an execution to learn, a mark, the shown run's news."""
+        named = change.execution_id
+        if named is None:
+            return  # an answer posted: the run that waits takes it
+        known = self._executions.get(named)
+        if known is None or known.run is None or change.kind != "entries":
+            found = await self._journal.execution(named)
+            if found is None:
+                return
+            self._learn(found)
+        execution = self._executions[named]
+        shown = execution.run is not None and execution.run == self._main.showing
+        if shown and not self.is_mine(execution) and not self._local_active():
+            async with self._telling:
+                await self._tell(execution, live=True)
+            if change.kind == "ended" and not self._running(execution.run):
+                self._main.timeline.ended()
+
+    def _learn(self, execution: Execution) -> None:
+        before = self._executions.get(execution.id)
+        self._executions[execution.id] = execution
+        if execution.run is None:
+            return
+        if before is None or before.run is None:
+            self._runs.setdefault(execution.run, []).append(execution.id)
+        self._mark(execution.run)
+
+    def _running(self, run: str | None) -> list[Execution]:
+        """``run``'s executions that run now in another process."""
+        executions = self.executions_of(run) if run is not None else []
+        return [e for e in executions if e.status() == RUNNING and not self.is_mine(e)]
+
+    def _mark(self, run: str) -> None:
+        running = self._running(run)
+        was = self._main.elsewhere.get(run)
+        self._main.mark_elsewhere(run, running[-1].where if running else None)
+        lost = any(e.status() == LOST for e in self.executions_of(run))
+        if was is not None and not running and lost and run == self._main.showing:
+            self._main.run_lost(was)
+
+    def check_heartbeats(self) -> None:
+        """Unmark runs whose heartbeats stopped (killed elsewhere): what is known, re-read
+        against the clock; nothing is read from the store."""
+        for run in list(self._main.elsewhere):
+            self._mark(run)
+
+    # ----- selecting a run -----
+
+    def select(self, run: str, *, again: bool = False) -> None:
+        """Tell ``run``'s story in the panes (``again``: even if they tell it already)."""
+        if self._local_active() or (run == self._main.showing and not again):
+            return
+        telling = self._follow(run, again)
+        self._app.run_worker(telling, group="follow", exclusive=True, exit_on_error=False)
+
+    async def _follow(self, run: str, again: bool) -> None:
+        if not again:
+            await asyncio.sleep(SELECT_DELAY)
+        await self._indexed.wait()
+        executions = self.executions_of(run)
+        if not executions:
+            if again:
+                self._main.note("journal", f"no journal for run {short_id(run)}", Tone.QUIET)
+            return  # the panes keep what they show
+        if self._local_active():
+            return
+        async with self._telling:
+            self._shown = {}
+            self._main.show_run(run)
+            for execution in executions:
+                status = execution.status()
+                here = "" if self.is_mine(execution) or status != RUNNING else " elsewhere"
+                line = f"{execution.kind} on {execution.where}: {status}{here}"
+                self._main.note("journal", line, Tone.QUIET)
+                await self._tell(execution, live=status == RUNNING)
+            if executions[-1].status() == LOST:
+                self._main.run_lost(executions[-1].where)
+        if not self._running(run):
+            self._main.timeline.ended()
+
+    async def _tell(self, execution: Execution, *, live: bool) -> None:
+        """The execution's entries not in the panes yet (the caller holds ``_telling``)."""
+        entries = await self._journal.entries(execution.id, self._shown.get(execution.id, 0))
+        if not entries or not self._app.is_running:
+            return
+        self._shown[execution.id] = entries[-1].seq
+        events = [rebuild(entry) for entry in entries]
+        self._main.show_journal(
+            [LogRecord(e.time, e.kind, e.executor, e.text, Tone(e.tone)) for e in entries],
+            [{"timestamp": entry.time, **entry.event} for entry in entries],
+            events,
+            live=live,
+        )
+        for event in events:
+            if isinstance(event, RequestInfoEvent) and await self._open(execution, event):
+                self._asked.add(event.request_id)
+                asking = self._ask(execution.run or "", event)
+                self._app.run_worker(asking, group="ask", exit_on_error=False)
+
+    # ----- answering -----
+
+    async def _open(self, execution: Execution, event: RequestInfoEvent) -> bool:
+        """Whether to ask here: a request of a run that waits in another process now (or
+        stopped to wait since the app opened), not asked or answered yet."""
+        run = execution.run
+        if run is None or self.is_mine(execution) or event.request_id in self._asked:
+            return False
+        if self.executions_of(run)[-1].id != execution.id:
+            return False  # a later execution of the run took it on
+        waiting = execution.outcome == "waiting" and execution.started >= self._opened
+        if execution.status() != RUNNING and not waiting:
+            return False
+        return event.request_id not in await self._journal.answers(run)
+
+    async def _ask(self, run: str, event: RequestInfoEvent) -> None:
         answer = await self._app.push_screen_wait(request_prompt(event))
         if answer is None:
+            self._main.note("request", f"left pending: {event.request_id}", Tone.REQUEST)
             return
         await self._journal.post_answer(run, event.request_id, str(answer))
-        del self._requests[event.request_id]
         self._main.note(
             "request",
             f"answer to {event.request_id} sent to run {short_id(run)}; "
@@ -135,30 +238,5 @@ class RemoteRuns:
             Tone.REQUEST,
         )
 
-    async def replay(self, checkpoint_id: str) -> None:
-        """The journal of the highlighted checkpoint's run, into the log as it happened."""
-        run = await run_of(self._storage, checkpoint_id)
-        executions = await self._journal.executions(run) if run else []
-        if not executions:
-            self._main.note("journal", f"no journal for run {short_id(run or '?')}", Tone.QUIET)
-            return
-        # A past run's timeline is drawn from its journal too, unless a run is live in it now.
-        timeline = None if self._main.timeline.live else self._main.timeline
-        if timeline is not None:
-            timeline.reset()
-        for execution in executions:
-            self._main.note(
-                "journal",
-                f"{execution.kind} on {execution.where}: {execution.status()}",
-                Tone.QUIET,
-            )
-            entries = await self._journal.entries(execution.id)
-            self._main.event_log.add_records(
-                LogRecord(e.time, e.kind, e.executor, e.text, Tone(e.tone)) for e in entries
-            )
-            if timeline is not None:
-                for entry in entries:
-                    timeline.see_json({"timestamp": entry.time, **entry.event})
-        if timeline is not None:
-            timeline.ended()
-        self._main.update_log_title()
+    async def close(self) -> None:
+        await self._journal.close()

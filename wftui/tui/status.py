@@ -38,6 +38,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     PAUSED = "paused"
+    LOST = "lost"  # another process ran it and stopped beating without an end
 
     @property
     def symbol(self) -> str:
@@ -71,6 +72,7 @@ _RUN_MARKS: Mapping[RunStatus, Mark] = {
     RunStatus.FAILED: Mark.FAILED,
     RunStatus.CANCELLED: Mark.CANCELLED,
     RunStatus.PAUSED: Mark.PAUSED,
+    RunStatus.LOST: Mark.CANCELLED,
 }
 
 _FROM_RUN_STATE: Mapping[WorkflowRunState, RunStatus] = {

@@ -19,6 +19,7 @@ import orjson
 from pydantic import ValidationError
 
 from wftui.checkpoint.capabilities import Change
+from wftui.checkpoint.changefeed import read_on
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
@@ -283,16 +284,15 @@ class SqlCheckpointStorage(SqlCassettes, ABC):
         Resume after a reconnect (or a restart) from the last ``seq`` seen: nothing is missed,
         since the sequence, not a clock, orders changes.
         """
-        async with self._change_signal() as wait_for_change:
-            seq = after_seq
-            while True:
-                rows = await self._fetch((CHANGES_SQL, [seq, _WATCH_BATCH]))
-                for row in rows:
-                    change = Change(*row)
-                    seq = change.seq
-                    yield change
-                if len(rows) < _WATCH_BATCH:
-                    await wait_for_change(self.poll_interval)
+        async with self._change_signal() as wait:
+            changes = read_on(
+                self._changes_after, wait, self.poll_interval, after_seq, _WATCH_BATCH
+            )
+            async for change in changes:
+                yield change
+
+    async def _changes_after(self, seq: int) -> list[Change]:
+        return [Change(*row) for row in await self._fetch((CHANGES_SQL, [seq, _WATCH_BATCH]))]
 
     # ----- documents -----
 

@@ -7,13 +7,14 @@ status and time columns stay on screen however long a ``next`` list is (it folds
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePath
 
 from rich.cells import cell_len, set_cell_size
 
 from wftui.checkpoint.model import CheckpointStatus
 from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind, Run
-from wftui.tui.status import CHECKPOINT_LOOK
+from wftui.tui.status import CHECKPOINT_LOOK, Mark
 from wftui.tui.text import Clock, parse_timestamp, short_id
 
 Cell = tuple[str, str]  # text, tone
@@ -87,6 +88,7 @@ class RowRenderer:
     def __init__(self, tree: CheckpointTree, clock: Clock) -> None:
         self.tree = tree
         self.clock = clock
+        self.elsewhere: Mapping[str, str] = {}  # run -> where another process runs it now
 
     def cells(self, row: Row, width: int) -> list[Cell]:
         match row.kind:
@@ -142,12 +144,17 @@ class RowRenderer:
     def _run(self, row: Row, width: int) -> list[Cell]:
         run = self.tree.runs[row.key]
         mark, tone = outcome_mark(run)
+        where = self.elsewhere.get(run.workflow_id)
+        if where is not None:
+            mark, tone = Mark.RUNNING.value, "run"
         count = len(run.records)
         took = duration(max(parse_timestamp(run.end) - parse_timestamp(run.start), 0.0))
         noun = "checkpoint" if count == 1 else "checkpoints"
         right = f" {count} {noun}  {took:>6}"
         name = run.newest.workflow_name if run.newest else ""
         left = f"run {short_id(run.workflow_id)} {name}"
+        if where is not None:  # first, so a narrow pane still says it
+            left = f"run {short_id(run.workflow_id)} running on {where} {name}"
         left_width = max(width - 4 - len(right) - TIME_WIDTH, 1)
         cells = [
             (self._opener(row), "tree"),

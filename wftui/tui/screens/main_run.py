@@ -2,12 +2,14 @@
 
 ``EngineEvents`` arrive here first (the bridge posts them to the screen); each event goes to
 the log, the timeline, the graph, the header and the browser, then the message bubbles on to
-the App, which answers requests.
+the App, which answers requests. A run read from the journal (another process's, or a past
+one) comes through ``show_run`` and ``show_journal`` instead: its log lines as they were
+written, its events to the graph, the header and the timeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from wftui.engine import (
@@ -16,6 +18,7 @@ from wftui.engine import (
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
     RequestInfoEvent,
+    WorkflowEvent,
     WorkflowFailedEvent,
     WorkflowOutputEvent,
     WorkflowStatusEvent,
@@ -37,6 +40,7 @@ class RunFeed(StoreFeed):
             self.graph.set_status(executor_id, NodeStatus.DONE)
         self.header.status = RunStatus.RUNNING
         self._run_failed = False
+        self.showing = None  # until its first checkpoint names the run
         self.timeline.reset()
         self.note("run", label, Tone.QUIET)
 
@@ -49,6 +53,16 @@ class RunFeed(StoreFeed):
         for executor_id in self._running_nodes:  # interrupted: they run again on resume
             self.graph.set_status(executor_id, NodeStatus.PENDING)
         self._running_nodes.clear()
+
+    def run_lost(self, where: str) -> None:
+        """The shown run's process stopped beating without writing an end (killed, or its
+        machine is gone): what was running will run again on resume."""
+        self.header.status = RunStatus.LOST
+        text = (
+            f"{Mark.CANCELLED} lost: no heartbeat from {where}; the last checkpoint stays resumable"
+        )
+        self.note("status", text, Tone.FAILURE)
+        self.run_ended(cancelled=False)
 
     def note(self, kind: str, text: str, tone: Tone) -> None:
         """A line in the event log from the app itself (not from the engine)."""
@@ -64,10 +78,47 @@ class RunFeed(StoreFeed):
         )
         self.update_log_title()
         self.timeline.see_all(message.events)
+        saved = self._show_events(message.events, toast=True)
+        if saved:
+            adding = self._add_checkpoints(saved)
+            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)
+
+    def show_run(self, run: str) -> None:
+        """The panes start over on ``run``'s story, about to be read from the journal."""
+        self.showing = run
+        self.event_log.clear()
+        self.graph.reset_statuses()
+        self._running_nodes.clear()
+        self._spending.reset()
+        self.header.status = RunStatus.IDLE
+        self.timeline.reset()
+        self.update_preview()  # a run live elsewhere shows its statuses, not a preview
+
+    def show_journal(
+        self,
+        records: Iterable[LogRecord],
+        fields: Iterable[Mapping[str, Any]],
+        events: Sequence[WorkflowEvent],
+        *,
+        live: bool,
+    ) -> None:
+        """Journal entries of the shown run: the log lines as written, the timeline from the
+        entries' fields, the rest from the events they rebuild (the store's watch lists its
+        checkpoints). Only ``live`` ones toast their output."""
+        if not self.app.is_running:
+            return
+        self.event_log.add_records(records)
+        self.update_log_title()
+        for each in fields:
+            self.timeline.see_json(each)
+        self._show_events(events, toast=live)
+
+    def _show_events(self, events: Sequence[WorkflowEvent], *, toast: bool) -> list[str]:
+        """The graph, the header and the toasts; the ids of the checkpoints the events saved."""
         saved: list[str] = []
         outputs: list[Any] = []
         graph = self.graph
-        for event in message.events:
+        for event in events:
             if (spender := self._spending.feed(event)) is not None:
                 graph.set_note(spender, self._spending.note(spender))
             match event:
@@ -90,9 +141,7 @@ class RunFeed(StoreFeed):
                     outputs.append(data)
                 case WorkflowFailedEvent():
                     self._run_failed = True
-        if outputs:  # one toast per batch, however many outputs a flood brings
+        if outputs and toast:  # one toast per batch, however many outputs a flood brings
             more = f" (+{len(outputs) - 1} more in the log)" if len(outputs) > 1 else ""
             self.notify(one_line(outputs[-1], 300) + more, title="Output")
-        if saved:
-            adding = self._add_checkpoints(saved)
-            self.app.run_worker(adding, group="checkpoints", exit_on_error=False)
+        return saved

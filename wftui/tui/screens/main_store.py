@@ -1,8 +1,9 @@
-"""The main screen's store side: list the store, inspect the highlighted checkpoint, add the
-ones a run saves, delete, and preview on the graph what a resume would run.
+"""The main screen's store side: list the store, then keep the browser in step with the store's
+``watch()`` (checkpoints any process saves or deletes), inspect the highlighted checkpoint, add
+the ones a run saves, delete, and preview on the graph what a resume would run.
 
 Reads go through the storage in workers started on the App, whose ``on_worker_state_changed``
-reports their errors.
+reports their errors; the store's changes come from one of the app's watch loops (``watching``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import asyncio
 
 from textual.widget import Widget
 
+from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.document import parse_checkpoint
+from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
 from wftui.checkpoint.storage import CheckpointError
@@ -30,11 +33,18 @@ INSPECT_DELAY = 0.05
 class StoreFeed(MainScreenBase):
     """Keeps the browser, the inspector and the graph's preview in step with the store."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.elsewhere: dict[str, str] = {}  # run -> where another process is running it
+        self.showing: str | None = None  # the run whose story the graph and the log tell
+        self._others: set[str] = set()  # checkpoints of other pipelines, not shown
+        self._listed = asyncio.Event()
+
     def load_store(self) -> None:
         self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
 
     async def _load_store(self) -> None:
-        """List the store; later checkpoints arrive as events, never by re-scanning.
+        """List the store; later checkpoints arrive from its watch, never by re-scanning.
 
         The newest few come first, so a big store shows its first rows at once.
         """
@@ -42,11 +52,58 @@ class StoreFeed(MainScreenBase):
             summaries = await self._storage.list_summaries(limit=limit)
             mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
             await self.browser.load(mine)
-        notes = []
-        if len(mine) < len(summaries):
-            notes.append(f"{len(summaries) - len(mine)} checkpoints of other pipelines not shown")
-        self.browser.set_notes(notes)
+        shown = {s.checkpoint_id for s in mine}
+        self._others = {s.checkpoint_id for s in summaries if s.checkpoint_id not in shown}
+        self._note_others()
         self.browser.set_problems(self._storage.problems)
+        self._listed.set()
+
+    def _note_others(self) -> None:
+        count = len(self._others)
+        notes = [f"{count} checkpoints of other pipelines not shown"] if count else []
+        self.browser.set_notes(notes)
+
+    async def listed(self) -> int:
+        """Once the listing is in: the store's changes are read from the start of its sequence,
+        skipping what the listing holds, so nothing saved between the two is missed."""
+        await self._listed.wait()
+        return 0
+
+    async def take_change(self, change: Change) -> None:
+        """A checkpoint any process saved or deleted, as the store's ``watch()`` reports it."""
+        checkpoint_id = change.checkpoint_id
+        if change.kind == "deleted":
+            self.browser.drop(checkpoint_id)
+            self._others.discard(checkpoint_id)
+        elif checkpoint_id not in self.browser.summaries and checkpoint_id not in self._others:
+            await self._add_from_store(checkpoint_id)
+
+    async def _add_from_store(self, checkpoint_id: str) -> None:
+        """A row for a checkpoint another process saved (its values stay undecoded)."""
+        data = await self._storage.load_document(checkpoint_id)
+        if data is None or not self.app.is_running:
+            return  # deleted since: its tombstone follows
+        try:
+            summary = parse_checkpoint(data).summary(len(data))
+        except CheckpointDecodingError:
+            return  # a damaged row: the next listing reports it
+        if summary.graph_signature in ("", self._signature):
+            self.browser.add(summary)
+        else:
+            self._others.add(checkpoint_id)
+            self._note_others()
+
+    def mark_elsewhere(self, run: str, where: str | None) -> None:
+        """Mark ``run``'s row as running in another process (``host:pid``), or unmark it."""
+        if self.elsewhere.get(run) == where:
+            return
+        if where is None:
+            del self.elsewhere[run]
+        else:
+            self.elsewhere[run] = where
+        table = self.browser.table
+        table.renderer.elsewhere = self.elsewhere
+        table.refresh()
 
     async def _inspect(self, checkpoint_id: str) -> None:
         await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
@@ -78,6 +135,7 @@ class StoreFeed(MainScreenBase):
             checkpoint = await self._storage.load_checkpoint(checkpoint_id)
             if checkpoint is None:
                 continue
+            self.showing = checkpoint.workflow_id  # this app's own run holds the panes
             self.browser.add(checkpoint.summary())
             self.header.spending = run_spending(checkpoint.metadata, self._spending.prices)
             if checkpoint.error is not None and self._run_failed:
@@ -122,8 +180,14 @@ class StoreFeed(MainScreenBase):
             inspect = self._inspect(message.checkpoint_id)
             self.app.run_worker(inspect, group="inspect", exclusive=True, exit_on_error=False)
 
+    def _followed_live(self, checkpoint_id: str) -> bool:
+        """Whether the graph shows a run live: this app's, or the highlighted one elsewhere."""
+        run = self.browser.model.record(checkpoint_id).workflow_id
+        return self._run_active() or (run == self.showing and run in self.elsewhere)
+
     def update_preview(self, _focused: Widget | None = None) -> None:
-        """While the browser has focus and nothing runs, the graph shows the highlighted row.
+        """While the browser has focus and nothing runs, the graph shows the highlighted row
+        (unless that row's run is running elsewhere: then its live statuses show).
 
         So does the preview line under the table, for compact layouts that hide the graph.
         Called when the cursor or the focus moves and when a run starts, not when one ends:
@@ -132,7 +196,7 @@ class StoreFeed(MainScreenBase):
         checkpoint_id = self.browser.highlighted_id
         browsing = isinstance(self.focused, CheckpointTable)
         views: tuple[PipelineGraph | PreviewLine, ...] = (self.graph, self.preview_line)
-        if checkpoint_id is not None and browsing and not self._run_active():
+        if checkpoint_id is not None and browsing and not self._followed_live(checkpoint_id):
             ran, next_ids = self.browser.preview(checkpoint_id)
             failed = self._failed.get(checkpoint_id, frozenset())
             replayed = self._replayed.get(checkpoint_id, frozenset())

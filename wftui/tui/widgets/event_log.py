@@ -123,6 +123,16 @@ class EventLog(ScrollView, can_focus=True):
         self._trim()
         self._update_size(following)
 
+    def clear(self) -> None:
+        """Empty, to tell another run's story (the filter stays)."""
+        self._first_seq += len(self._lines)
+        self._lines.clear()
+        self._streams.clear()
+        if self._shown is not None:
+            self._shown.clear()
+        self._width = 0
+        self._update_size(True)
+
     def set_filter(self, text: str) -> None:
         """Show only lines containing ``text`` (case-insensitive); empty shows everything."""
         self._filter = text.lower()

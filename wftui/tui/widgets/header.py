@@ -30,6 +30,7 @@ class StatusHeader(Widget):
         & > .status-header--completed { color: $text-success; text-style: bold; }
         & > .status-header--failed { background: $error; color: $background; text-style: bold; }
         & > .status-header--cancelled { color: $text-warning; text-style: bold; }
+        & > .status-header--lost { color: $text-warning; text-style: bold; }
     }
     """
 
