@@ -9,13 +9,9 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import pytest
-
+from tests.checkpoint.conformance import Backend
 from tests.cli.support import REPO, environment
 from tests.store_writers import run_input
-from wftui.checkpoint.file import FileCheckpointStorage
-from wftui.checkpoint.memory import InMemoryCheckpointStorage
-from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.journal import Entry, Execution, JournalChange, journal_for
 from wftui.journal.changelog import LOG_NAME, ChangeLog
@@ -125,27 +121,14 @@ async def test_many_batches_and_beats_leave_a_watcher_with_every_entry(
         await journal.close()
 
 
-def _url(storage: CheckpointStorage) -> str:
-    if isinstance(storage, FileCheckpointStorage):
-        return f"file:{storage.storage_path}"
-    if isinstance(storage, SqliteCheckpointStorage):
-        return f"sqlite:{storage.path}"
-    assert isinstance(storage, PostgresCheckpointStorage)
-    return f"{storage.dsn}{'&' if '?' in storage.dsn else '?'}schema={storage.schema}"
-
-
-async def test_runs_journaled_by_another_process_are_seen_whole(
-    storage: CheckpointStorage,
-) -> None:
-    if isinstance(storage, InMemoryCheckpointStorage):
-        pytest.skip("a memory store lives in one process")
-    journal = journal_for(storage)
+async def test_runs_journaled_by_another_process_are_seen_whole(shared_backend: Backend) -> None:
+    journal = journal_for(shared_backend.open())
     start = await journal.last_seq()
     watcher = journal.watch(start)
     try:
         writer = await asyncio.create_subprocess_exec(
             sys.executable,
-            *("-m", "tests.store_writers", "--runs", _url(storage), "7", "2"),
+            *("-m", "tests.store_writers", "--runs", shared_backend.url, "7", "2"),
             cwd=REPO,
             env=environment(),
             stderr=asyncio.subprocess.PIPE,
