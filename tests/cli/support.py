@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from wftui.ids import resolve_id
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Variables that would pick another chat backend or checkpoint folder than the test asks for.
@@ -44,9 +46,15 @@ def wftui(
     )
 
 
-def saved_ids(stdout: str) -> list[str]:
-    """Checkpoint ids in the order the run printed them."""
-    return re.findall(r"^\S+ checkpoint\s+(\w+) superstep \d+$", stdout, re.M)
+def saved_ids(stdout: str, folder: Path | None = None) -> list[str]:
+    """Checkpoint ids in the order the run printed them: as printed (their names in the store,
+    as the app shows them), or, given the store's folder, the whole ids those names resolve to
+    there, as a name pasted into a command would."""
+    names = re.findall(r"^\S+ checkpoint\s+(\w+) superstep \d+$", stdout, re.M)
+    if folder is None:
+        return names
+    stored = [path.stem for path in folder.glob("*.json")]
+    return [resolve_id(name, stored) for name in names]
 
 
 def invoked(stdout: str) -> list[str]:

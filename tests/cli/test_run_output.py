@@ -21,10 +21,10 @@ def test_run_prints_the_logs_line_form_with_times(tmp_path: Path) -> None:
     assert all(re.match(TIME + " ", line) for line in lines), lines
     assert any(re.fullmatch(TIME + r" invoked\s+upper_case_executor", line) for line in lines)
     assert any(re.fullmatch(TIME + r" OUTPUT\s+finalize\s+dlrow olleh", line) for line in lines)
-    # Checkpoint lines carry the whole id, which is what resume takes.
-    saved = [re.search(r"checkpoint\s+(\w{24}) superstep \d+$", line) for line in lines]
-    ids = [found.group(1) for found in saved if found]
-    assert sorted(ids) == sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json"))
+    # Checkpoint lines name each checkpoint as the app does: the tail of its id.
+    saved = [re.search(r"checkpoint\s+(\w{8}) superstep \d+$", line) for line in lines]
+    names = [found.group(1) for found in saved if found]
+    assert sorted(names) == sorted(p.stem[-8:] for p in (tmp_path / "ckpt").glob("*.json"))
 
 
 def test_run_json_prints_one_object_per_event(tmp_path: Path) -> None:
