@@ -102,3 +102,46 @@ FAILING_PIPELINE = textwrap.dedent(
 
 # The chain with a step that waits at a file gate (tests/slow_chain.py), as source to copy.
 GATED_PIPELINE = (REPO / "tests" / "slow_chain.py").read_text()
+
+# Version 1 fails in "flaky"; version 2 renames "flaky" to "shaky" and widens what "prepare"
+# takes: a changed graph whose checkpoint cannot resume. Format with version=1 or 2.
+RENAMING_PIPELINE = textwrap.dedent(
+    '''
+    """A two-step pipeline whose second step fails (version 1) or was renamed (version 2)."""
+
+    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+    DEFAULT_INPUT = "hello"
+    VERSION = {version}
+
+
+    class Prepare(Executor):
+        if VERSION == 1:
+
+            @handler
+            async def prepare(self, text: str, ctx: WorkflowContext[str]) -> None:
+                await ctx.send_message(text.upper())
+
+        else:
+
+            @handler
+            async def prepare(self, text: str | bytes, ctx: WorkflowContext[str]) -> None:
+                await ctx.send_message(str(text).upper())
+
+
+    class Flaky(Executor):
+        @handler
+        async def flaky(self, text: str, ctx: WorkflowContext[str, str]) -> None:
+            raise ConnectionError("model endpoint refused the connection")
+
+
+    def create_workflow(checkpoint_storage=None, chat_client=None):
+        prepare = Prepare(id="prepare")
+        second = Flaky(id="flaky" if VERSION == 1 else "shaky")
+        builder = WorkflowBuilder(name="renaming").set_start_executor(prepare)
+        builder = builder.add_edge(prepare, second)
+        if checkpoint_storage is not None:
+            builder = builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        return builder.build()
+    '''
+)

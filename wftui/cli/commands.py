@@ -17,7 +17,7 @@ from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.references import refuse_if_referenced, whole_document
 from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
 from wftui.cli.costs import cost_flags, cost_settings, report_spending, with_ledger
-from wftui.cli.errors import CliError
+from wftui.cli.errors import CliError, user_message
 from wftui.cli.journal_commands import journal_command, journal_stream, posted_answers
 from wftui.cli.ledgers import read_ledgers
 from wftui.cli.llm import llm_flags, with_cassette
@@ -180,7 +180,7 @@ async def _resume_in(
         if args.pipeline:
             raise
         whose = await _whose(args, storage, checkpoint_id, names.name(checkpoint_id))
-        raise CliError(f"{error}; {whose}") from error
+        raise CliError(f"{user_message(error)}\n{whose}") from error
 
 
 async def _whose(
