@@ -76,7 +76,8 @@ class CheckpointTable(ScrollView, can_focus=True):
             "filter",
             "Filter",
             id="wftui.browser.filter",
-            tooltip="Filter the checkpoints by id, run, executor or status; Esc clears it",
+            tooltip="Filter the checkpoints by id, run, executor, status or text in their values; "
+            "Esc clears it",
         ),
         Binding(
             "escape",
