@@ -1,15 +1,17 @@
 """``/`` in the checkpoint browser finds text inside checkpoint values: matches are added as a
 search in the background finds them, the next key cancels a search that has not finished, and
-checkpoints saved while a filter is set are searched too."""
+checkpoints saved while a filter is set are searched too. And the browser names each checkpoint
+uniquely, as the CLI does, when two ids share their last eight characters."""
 
 from __future__ import annotations
 
 import pytest
 from textual.worker import WorkerState
 
-from tests.tui.support import AppFactory, opened, wait_until
+from tests.tui.support import AppFactory, opened, row_text, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.ids import resolve_id
 from wftui.tui.widgets import checkpoint_browser
 from wftui.tui.widgets.checkpoint_browser import SEARCH_GROUP, CheckpointBrowser
 
@@ -84,3 +86,23 @@ async def test_the_next_key_cancels_a_search_that_waits_for_typing_to_pause(
         await pilot.press("escape")
         await wait_until(pilot, lambda: not browser.searching_values)
         assert "searching" not in notes(browser)
+
+
+async def test_ids_sharing_their_last_eight_characters_show_longer_unique_names(
+    new_app: AppFactory, storage: FileCheckpointStorage
+) -> None:
+    # The same 8-character tail; the 9th character from the end tells them apart.
+    twins = ["0617aaaaaaaaaaf12345678", "0617bbbbbbbbbbe12345678", "0617ccccccccccd99999999"]
+    for step, checkpoint_id in enumerate(twins):
+        await storage.save_checkpoint(
+            stored(step, "x").model_copy(
+                update={"checkpoint_id": checkpoint_id, "parent_checkpoint_id": None}
+            )
+        )
+    app = new_app()
+    async with opened(app) as pilot:
+        await wait_until(pilot, lambda: len(app.main.browser.summaries) == 3)
+        rows = [row_text(app, index) for index in range(app.main.browser.model.row_count)]
+        names = [row.split()[0] for row in rows if row.lstrip().startswith(("f1", "e1", "9"))]
+        assert sorted(names) == ["99999999", "e12345678", "f12345678"]
+        assert all(resolve_id(name, twins) in twins for name in names)

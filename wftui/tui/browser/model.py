@@ -15,6 +15,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem
+from wftui.ids import IdNames
 from wftui.tui.browser.filtering import matches, matching_rows
 from wftui.tui.browser.records import Record, record_of
 from wftui.tui.browser.run import Flat, Run
@@ -70,6 +71,9 @@ class CheckpointTree:
         self._offsets: list[int] | None = None  # first row of each run in _order
         self._filtered: dict[str, list[Flat]] = {}  # run id -> its matching rows
         self._value_hits: set[str] = set()  # checkpoints whose values hold the needle
+        # Names shown for ids (``wftui.ids``): unique in the store, as the CLI prints them.
+        self.names = IdNames()
+        self.run_names = IdNames()
         self._intern: dict[object, object] = {}
 
     # ----- content -----
@@ -231,6 +235,8 @@ class CheckpointTree:
             run = self.runs[record.workflow_id] = Run(record.workflow_id, record.timestamp)
         run.add(record)
         self.by_id[record.checkpoint_id] = run
+        self.names.add(record.checkpoint_id)
+        self.run_names.add(record.workflow_id)
         self._filtered.pop(run.workflow_id, None)
 
     @staticmethod
