@@ -3,6 +3,11 @@ and ``v`` opens that one event whole (every character, newlines kept) in the vie
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from textual.pilot import Pilot
+
 from tests.tui.support import wait_until
 from tests.tui.test_event_log import LogApp, T
 from wftui.agents.events import AgentRunEvent, AgentRunUpdateEvent
@@ -10,6 +15,7 @@ from wftui.engine import (
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
     WorkflowErrorDetails,
+    WorkflowEvent,
     WorkflowOutputEvent,
 )
 from wftui.tui.bridge import describe
@@ -24,13 +30,22 @@ def invoked(name: str) -> ExecutorInvokedEvent:
     return ExecutorInvokedEvent(executor_id=name, timestamp=T)
 
 
-async def test_the_cursor_moves_by_key_and_stays_put_while_lines_arrive() -> None:
+@asynccontextmanager
+async def focused_log(
+    events: Iterable[WorkflowEvent], height: int = 12
+) -> AsyncIterator[tuple[LogApp, Pilot[None], EventLog]]:
+    """A log holding ``events``, focused (its cursor shows), in an app of its own."""
     app = LogApp()
-    async with app.run_test(size=(100, 12)) as pilot:
+    async with app.run_test(size=(100, height)) as pilot:
         log = app.query_one(EventLog)
-        log.add_records(describe(invoked(f"e{i}")) for i in range(50))
+        log.add_records(describe(event) for event in events)
         log.focus()
         await pilot.pause()
+        yield app, pilot, log
+
+
+async def test_the_cursor_moves_by_key_and_stays_put_while_lines_arrive() -> None:
+    async with focused_log(invoked(f"e{i}") for i in range(50)) as (_, pilot, log):
         assert log.cursor_line == 49 and log.is_following  # on the newest line
 
         await pilot.press("up", "k")
@@ -52,24 +67,15 @@ async def test_the_cursor_moves_by_key_and_stays_put_while_lines_arrive() -> Non
 
 
 async def test_a_click_highlights_the_line_under_the_pointer() -> None:
-    app = LogApp()
-    async with app.run_test(size=(100, 12)) as pilot:
-        log = app.query_one(EventLog)
-        log.add_records(describe(invoked(f"e{i}")) for i in range(5))
-        log.focus()
-        await pilot.pause()
+    async with focused_log(invoked(f"e{i}") for i in range(5)) as (_, pilot, log):
         await pilot.click(EventLog, offset=(2, 1))
         record = log.cursor_record()
         assert record is not None and record.executor == "e1"
 
 
 async def test_the_highlighted_line_survives_a_filter() -> None:
-    app = LogApp()
-    async with app.run_test(size=(100, 12)) as pilot:
-        log = app.query_one(EventLog)
-        log.add_records(describe(invoked(name)) for name in ("a1", "b1", "a2", "b2", "a3"))
-        log.focus()
-        await pilot.pause()
+    names = ("a1", "b1", "a2", "b2", "a3")
+    async with focused_log(invoked(name) for name in names) as (_, pilot, log):
         await pilot.press("up", "up")  # on a2
         log.set_filter("a")
         record = log.cursor_record()
@@ -78,19 +84,13 @@ async def test_the_highlighted_line_survives_a_filter() -> None:
 
 
 async def test_v_opens_the_highlighted_event_whole_and_finds_text_in_it() -> None:
-    app = LogApp()
-    async with app.run_test(size=(100, 20)) as pilot:
-        log = app.query_one(EventLog)
-        log.add_records(
-            describe(event)
-            for event in (
-                invoked("fin"),
-                WorkflowOutputEvent(data=LONG, source_executor_id="fin", timestamp=T),
-                invoked("after"),
-            )
-        )
+    events = [
+        invoked("fin"),
+        WorkflowOutputEvent(data=LONG, source_executor_id="fin", timestamp=T),
+        invoked("after"),
+    ]
+    async with focused_log(events, height=20) as (app, pilot, log):
         assert "⏎" in log.visible_text()[1] and len(log.visible_text()[1]) < len(LONG)
-        log.focus()
         await pilot.press("up")
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, ValueViewer))
@@ -110,19 +110,13 @@ async def test_v_on_a_streamed_reply_shows_the_whole_reply_and_on_a_failure_its_
     details = WorkflowErrorDetails(
         "ValueError", "bad", traceback="Traceback (most recent call last):\n  ...", executor_id="x"
     )
-    app = LogApp()
-    async with app.run_test(size=(100, 20)) as pilot:
-        log = app.query_one(EventLog)
-        log.add_records(
-            describe(event)
-            for event in (
-                invoked("agent"),
-                *(AgentRunUpdateEvent(executor_id="agent", data=c, timestamp=T) for c in "ab"),
-                AgentRunEvent(executor_id="agent", data="ab\ncd", timestamp=T),
-                ExecutorFailedEvent(executor_id="x", details=details, timestamp=T),
-            )
-        )
-        log.focus()
+    events = [
+        invoked("agent"),
+        *(AgentRunUpdateEvent(executor_id="agent", data=c, timestamp=T) for c in "ab"),
+        AgentRunEvent(executor_id="agent", data="ab\ncd", timestamp=T),
+        ExecutorFailedEvent(executor_id="x", details=details, timestamp=T),
+    ]
+    async with focused_log(events, height=20) as (app, pilot, _):
         texts = []
         for presses in (["up"], ["down"]):
             await pilot.press(*presses, "v")

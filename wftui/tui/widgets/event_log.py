@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wftui.tui.bridge import LogRecord, Tone
+from wftui.tui.keymap import cursor_bindings
 from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.text import Clock
 
@@ -42,11 +43,7 @@ class EventLog(ScrollView, can_focus=True):
         *(f"event-log--{tone.value}" for tone in Tone),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "move(1)", "Down", show=False, id="wftui.log.down"),
-        Binding("up,k", "move(-1)", "Up", show=False, id="wftui.log.up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="wftui.log.page_down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="wftui.log.page_up"),
-        Binding("home,g", "top", "Top", show=False, id="wftui.log.top"),
+        *cursor_bindings("log"),
         Binding("end,G", "follow", "Follow tail", show=False, id="wftui.log.follow"),
         Binding(
             "v",
@@ -200,8 +197,8 @@ class EventLog(ScrollView, can_focus=True):
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(self.size.height - 1, 1))
 
-    def action_top(self) -> None:
-        self.move_cursor(0)
+    def action_move_to(self, index: int) -> None:
+        self.move_cursor(index if index >= 0 else self.line_count - 1)
 
     def action_view_line(self) -> None:
         """The highlighted event whole: every character, wrapped, in the searchable viewer."""
