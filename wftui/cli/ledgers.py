@@ -9,6 +9,7 @@ so it adds neither spending nor savings.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from wftui.checkpoint.model import CheckpointSummary
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine.execution import ExecutionKind
 from wftui.engine.ledger import Counts, add_counts, ledger_of
+
+READ_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -41,18 +44,26 @@ async def read_ledgers(
     storage: CheckpointStorage, checkpoint_ids: Iterable[str]
 ) -> dict[str, Ledger]:
     """Each checkpoint's ledger, read from its stored document (values are not decoded, so no
-    pipeline is needed); a checkpoint gone or unreadable meanwhile has an empty one."""
+    pipeline is needed); a checkpoint gone or unreadable meanwhile has an empty one. Documents
+    are read a batch at a time, side by side where the store reads in threads."""
+    ids = list(checkpoint_ids)
     ledgers = {}
-    for checkpoint_id in checkpoint_ids:
-        data = await storage.load_document(checkpoint_id)
-        try:
-            document = orjson.loads(data) if data is not None else {}
-        except orjson.JSONDecodeError:
-            document = {}
-        metadata = document.get("metadata") if isinstance(document, dict) else None
-        stored = ledger_of(metadata if isinstance(metadata, dict) else None)
-        ledgers[checkpoint_id] = Ledger(_counts(stored.get("totals")), _counts(stored.get("saved")))
+    for start in range(0, len(ids), READ_BATCH):
+        batch = ids[start : start + READ_BATCH]
+        documents = await asyncio.gather(*(storage.load_document(cid) for cid in batch))
+        for checkpoint_id, data in zip(batch, documents, strict=True):
+            ledgers[checkpoint_id] = _ledger(data)
     return ledgers
+
+
+def _ledger(data: bytes | None) -> Ledger:
+    try:
+        document = orjson.loads(data) if data is not None else {}
+    except orjson.JSONDecodeError:
+        document = {}
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    stored = ledger_of(metadata if isinstance(metadata, dict) else None)
+    return Ledger(_counts(stored.get("totals")), _counts(stored.get("saved")))
 
 
 def _counts(value: object) -> Counts:
