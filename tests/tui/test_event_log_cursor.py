@@ -129,3 +129,11 @@ async def test_v_on_a_streamed_reply_shows_the_whole_reply_and_on_a_failure_its_
             "ab\ncd",
             "ValueError in x: bad\n\nTraceback (most recent call last):\n  ...",
         ]
+
+
+async def test_v_on_a_line_with_nothing_more_to_say_shows_the_line_itself() -> None:
+    async with focused_log([invoked("upper")]) as (app, pilot, _):
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ValueViewer))
+        assert isinstance(app.screen, ValueViewer)
+        assert app.screen.text == "12:00:00.000 invoked    upper"

@@ -207,7 +207,8 @@ class EventLog(ScrollView, can_focus=True):
             self.notify("The log is empty.", severity="warning")
             return
         title = " ".join(part.strip() for part in self._prefix(record) if part.strip())
-        self.app.push_screen(ValueViewer(title, record.whole_text))
+        # A line with no detail of its own (``invoked``) shows itself rather than nothing.
+        self.app.push_screen(ValueViewer(title, record.whole_text or self._plain(record)))
 
     def action_follow(self) -> None:
         self._cursor = None
