@@ -4,6 +4,7 @@ CLI prints, shared by the app, the headless commands and the run journal."""
 from __future__ import annotations
 
 import json
+import pprint
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -42,7 +43,8 @@ class Tone(Enum):
 
 @dataclass(slots=True)
 class LogRecord:
-    """One line of the event log. ``stream`` names an agent whose chunks extend this line."""
+    """One line of the event log. ``stream`` names an agent whose chunks extend this line;
+    ``detail`` is the whole text when ``text`` had to be cut or folded onto one line."""
 
     time: float
     kind: str
@@ -50,6 +52,12 @@ class LogRecord:
     text: str
     tone: Tone = Tone.PLAIN
     stream: str | None = None
+    detail: str | None = None
+
+    @property
+    def whole_text(self) -> str:
+        """What the line says in full (its own text when nothing was cut)."""
+        return self.text if self.detail is None else self.detail
 
 
 def describe(event: WorkflowEvent) -> LogRecord:
@@ -80,27 +88,44 @@ def describe(event: WorkflowEvent) -> LogRecord:
             )
             if details and details.executor_id:
                 line.executor = details.executor_id
+            if details and details.traceback:
+                line.detail = f"{line.text}\n\n{details.traceback.rstrip()}"
             return line
         case WorkflowOutputEvent(data=data, source_executor_id=source):
-            line = record("OUTPUT", one_line(data, 2000), Tone.OUTPUT)
+            line = _whole(record("OUTPUT", one_line(data, 2000), Tone.OUTPUT), full_text(data))
             line.executor = source
             return line
         case RequestInfoEvent(request_id=request_id, source_executor_id=source):
             text = f"{event.request_type} {one_line(data_text(event.data), 500)} id={request_id}"
             line = record("request", text, Tone.REQUEST)
             line.executor = source
-            return line
+            return _whole(line, f"{event.request_type} id={request_id}\n{full_text(event.data)}")
         case AgentRunUpdateEvent(data=chunk):
             line = record("agent", one_line(str(chunk or ""), 2000), Tone.AGENT)
             line.stream = executor
             return line
         case AgentRunEvent(data=response):
-            return record("agent", one_line(getattr(response, "text", response), 2000), Tone.AGENT)
+            reply = getattr(response, "text", response)
+            return _whole(record("agent", one_line(reply, 2000), Tone.AGENT), full_text(reply))
         case CheckpointSavedEvent(checkpoint_id=checkpoint_id, iteration=iteration):
             return record(
                 "checkpoint", f"{short_id(checkpoint_id)} superstep {iteration}", Tone.CHECKPOINT
             )
-    return record(type(event).__name__.removesuffix("Event").lower(), one_line(event.data, 500))
+    kind = type(event).__name__.removesuffix("Event").lower()
+    return _whole(record(kind, one_line(event.data, 500)), full_text(event.data))
+
+
+def full_text(value: object) -> str:
+    """A value in full for reading: text as it is, anything else laid out over lines."""
+    return value if isinstance(value, str) else pprint.pformat(value, width=100)
+
+
+def _whole(line: LogRecord, full: str) -> LogRecord:
+    """Keep the whole text beside a line that was cut or folded (only then: most lines are
+    short, and a log holds tens of thousands)."""
+    if full != line.text:
+        line.detail = full
+    return line
 
 
 def echoes_a_failure(event: WorkflowEvent) -> bool:

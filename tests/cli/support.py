@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from wftui.ids import resolve_id
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Variables that would pick another chat backend or checkpoint folder than the test asks for.
@@ -44,9 +46,15 @@ def wftui(
     )
 
 
-def saved_ids(stdout: str) -> list[str]:
-    """Checkpoint ids in the order the run printed them."""
-    return re.findall(r"^\S+ checkpoint\s+(\w+) superstep \d+$", stdout, re.M)
+def saved_ids(stdout: str, folder: Path | None = None) -> list[str]:
+    """Checkpoint ids in the order the run printed them: as printed (their names in the store,
+    as the app shows them), or, given the store's folder, the whole ids those names resolve to
+    there, as a name pasted into a command would."""
+    names = re.findall(r"^\S+ checkpoint\s+(\w+) superstep \d+$", stdout, re.M)
+    if folder is None:
+        return names
+    stored = [path.stem for path in folder.glob("*.json")]
+    return [resolve_id(name, stored) for name in names]
 
 
 def invoked(stdout: str) -> list[str]:
@@ -94,3 +102,46 @@ FAILING_PIPELINE = textwrap.dedent(
 
 # The chain with a step that waits at a file gate (tests/slow_chain.py), as source to copy.
 GATED_PIPELINE = (REPO / "tests" / "slow_chain.py").read_text()
+
+# Version 1 fails in "flaky"; version 2 renames "flaky" to "shaky" and widens what "prepare"
+# takes: a changed graph whose checkpoint cannot resume. Format with version=1 or 2.
+RENAMING_PIPELINE = textwrap.dedent(
+    '''
+    """A two-step pipeline whose second step fails (version 1) or was renamed (version 2)."""
+
+    from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+
+    DEFAULT_INPUT = "hello"
+    VERSION = {version}
+
+
+    class Prepare(Executor):
+        if VERSION == 1:
+
+            @handler
+            async def prepare(self, text: str, ctx: WorkflowContext[str]) -> None:
+                await ctx.send_message(text.upper())
+
+        else:
+
+            @handler
+            async def prepare(self, text: str | bytes, ctx: WorkflowContext[str]) -> None:
+                await ctx.send_message(str(text).upper())
+
+
+    class Flaky(Executor):
+        @handler
+        async def flaky(self, text: str, ctx: WorkflowContext[str, str]) -> None:
+            raise ConnectionError("model endpoint refused the connection")
+
+
+    def create_workflow(checkpoint_storage=None, chat_client=None):
+        prepare = Prepare(id="prepare")
+        second = Flaky(id="flaky" if VERSION == 1 else "shaky")
+        builder = WorkflowBuilder(name="renaming").set_start_executor(prepare)
+        builder = builder.add_edge(prepare, second)
+        if checkpoint_storage is not None:
+            builder = builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        return builder.build()
+    '''
+)

@@ -53,7 +53,7 @@ def test_a_file_where_the_folder_should_be(tmp_path: Path, command: list[str]) -
 def read_only_run(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
     (tmp_path / "fragile.py").write_text(FAILING_PIPELINE)
     ran = wftui("run", "fragile.py", "--checkpoint-dir", "cps", cwd=tmp_path)
-    ids = saved_ids(ran.stdout)
+    ids = saved_ids(ran.stdout, tmp_path / "cps")
     assert ids, ran
     folder = tmp_path / "cps"
     folder.chmod(0o555)

@@ -32,7 +32,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     folder = tmp_path_factory.mktemp("seeded")
     done = wftui("run", "--checkpoint-dir", "ckpt", "--chat", "local", cwd=folder)
     assert done.returncode == 0, done.stderr
-    return folder, saved_ids(done.stdout)
+    return folder, saved_ids(done.stdout, folder / "ckpt")
 
 
 def test_run_prints_events_one_per_line_and_the_output(tmp_path: Path) -> None:
@@ -46,9 +46,10 @@ def test_run_prints_events_one_per_line_and_the_output(tmp_path: Path) -> None:
     assert re.fullmatch(r"\S+ status\s+\S+ completed", lines[-2])
     assert lines[-1] == "output: dlrow olleh"
     assert invoked(done.stdout) == SEED_STEPS
-    assert len(saved_ids(done.stdout)) == 6
+    # Each checkpoint line names one checkpoint file, by the tail the app shows.
+    assert saved_ids(done.stdout) == [i[-8:] for i in saved_ids(done.stdout, tmp_path / "ckpt")]
     assert sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json")) == sorted(
-        saved_ids(done.stdout)
+        saved_ids(done.stdout, tmp_path / "ckpt")
     )
     assert done.stderr == ""
 
@@ -83,7 +84,11 @@ def test_checkpoints_list_is_a_table_newest_first(seeded: tuple[Path, list[str]]
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
     assert header.split()[:4] == ["checkpoint", "run", "step", "status"]
-    assert [row.split()[0] for row in rows] == list(reversed(ids))
+    assert [row.split()[0] for row in rows] == [i[-8:] for i in reversed(ids)]  # the app's form
+    assert (
+        rows[0].split()[1]
+        == json.loads((folder / "ckpt" / f"{ids[0]}.json").read_text())["workflow_id"][-8:]
+    )
     assert rows[0].split()[2:3] == ["5"]
     assert "completed" in rows[0]
     assert "submit_lower" in rows[3]  # step 2: after ReverseText, SubmitToLower is next
@@ -123,7 +128,7 @@ def test_resume_runs_only_what_is_left(seeded: tuple[Path, list[str]], length: i
     given = after_reverse[:length] if length else after_reverse
     done = wftui("resume", given, "--checkpoint-dir", "ckpt", "--chat", "local", cwd=folder)
     assert done.returncode == 0, done.stderr
-    assert f"resuming {after_reverse}" in done.stdout.splitlines()[0]
+    assert f"resuming {after_reverse[-8:]}" in done.stdout.splitlines()[0]
     assert invoked(done.stdout) == ["submit_lower", "lower_agent", "finalize"]
     assert done.stdout.splitlines()[-1] == "output: dlrow olleh"
 
@@ -133,7 +138,7 @@ def test_resume_with_respond_answers_a_human_request(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (request_id,) = re.findall(r"request\s+drafter\s+.* id=(\w+)$", done.stdout, re.M)
     assert re.search(r"status\s+\? waiting for human$", done.stdout, re.M)
-    paused = saved_ids(done.stdout)[-1]
+    paused = saved_ids(done.stdout)[-1]  # as printed: the name, which the commands take
 
     # The hint on stderr works as printed, with the answer filled in.
     hint = done.stderr.strip().removeprefix("waiting for human input: answer with ")
@@ -175,25 +180,28 @@ def test_checkpoints_list_by_run_and_delete(tmp_path: Path) -> None:
         wftui("checkpoints", "list", "--json", "--checkpoint-dir", "c", cwd=tmp_path).stdout
     )
     runs = {s["checkpoint_id"]: s["workflow_id"] for s in listing}
-    run_of_second = runs[saved_ids(second.stdout)[0]]
-    only = wftui(
-        "checkpoints", "list", "--run", run_of_second[:8], "--checkpoint-dir", "c", cwd=tmp_path
-    )
-    assert [row.split()[0] for row in only.stdout.splitlines()[1:]] == list(
-        reversed(saved_ids(second.stdout))
-    )
+    run_of_second = runs[saved_ids(second.stdout, tmp_path / "c")[0]]
+    # --run takes a run's head or, as the app shows it, its tail.
+    for typed in (run_of_second[:8], run_of_second[-8:]):
+        only = wftui("checkpoints", "list", "--run", typed, "--checkpoint-dir", "c", cwd=tmp_path)
+        assert [row.split()[0] for row in only.stdout.splitlines()[1:]] == list(
+            reversed(saved_ids(second.stdout))
+        )
     victim = saved_ids(first.stdout)[3]
     deleted = wftui("checkpoints", "delete", victim, "--checkpoint-dir", "c", cwd=tmp_path)
     assert deleted.returncode == 0, deleted.stderr
     assert deleted.stdout.strip() == f"deleted {victim}"
     after = wftui("checkpoints", "list", "--json", "--checkpoint-dir", "c", cwd=tmp_path)
-    assert victim not in {s["checkpoint_id"] for s in json.loads(after.stdout)}
+    assert not [s for s in json.loads(after.stdout) if s["checkpoint_id"].endswith(victim)]
     assert len(json.loads(after.stdout)) == 11
 
 
 def test_prune_keeps_the_newest_runs_whole(tmp_path: Path) -> None:
     runs = [
-        saved_ids(wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout)
+        saved_ids(
+            wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout,
+            tmp_path / "c",
+        )
         for _ in range(3)
     ]
 
@@ -255,7 +263,10 @@ async def test_ctrl_c_stops_a_run_and_the_last_checkpoint_resumes(tmp_path: Path
 def test_prune_never_acts_on_a_file_it_could_not_validate(tmp_path: Path) -> None:
     """A copied-in checkpoint whose time is not a time must neither rank as newest nor go."""
     runs = [
-        saved_ids(wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout)
+        saved_ids(
+            wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout,
+            tmp_path / "c",
+        )
         for _ in range(2)
     ]
     folder = tmp_path / "c"
@@ -275,7 +286,8 @@ def test_prune_never_acts_on_a_file_it_could_not_validate(tmp_path: Path) -> Non
 
 
 def test_an_id_is_taken_by_the_tail_the_app_shows_or_by_its_head(tmp_path: Path) -> None:
-    ids = saved_ids(wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path).stdout)
+    ran = wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
+    ids = saved_ids(ran.stdout, tmp_path / "c")
     for typed in (ids[2][-8:], ids[2][-4:], ids[2]):
         shown = wftui("checkpoints", "show", typed, "--checkpoint-dir", "c", cwd=tmp_path)
         assert shown.returncode == 0, shown.stderr

@@ -92,3 +92,45 @@ def test_a_bad_limit_is_one_clear_line(tmp_path: Path) -> None:
         "max_tokens must be a whole number of tokens above 0, not -3"
     )
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_list_json_and_runs_carry_each_checkpoints_and_each_runs_ledger(
+    llm_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    env = openai_env(llm_server)
+    cps = ("--checkpoint-dir", "cps")
+    done = wftui("run", "--chat", "openai", *cps, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    ids = saved_ids(done.stdout, tmp_path / "cps")
+    # A resume after the agent saves its 9 tokens; one before it pays them again.
+    for at in (ids[4], ids[3]):
+        again = wftui("resume", at, "--chat", "openai", *cps, cwd=tmp_path, env=env)
+        assert again.returncode == 0, again.stderr
+    (tmp_path / "prices.toml").write_text(PRICES)
+
+    listing = json.loads(wftui("checkpoints", "list", "--json", *cps, cwd=tmp_path).stdout)
+    ledgers = {s["checkpoint_id"]: s["ledger"] for s in listing}
+    assert [ledgers[i]["spent"]["tokens"] for i in ids] == [0, 0, 0, 0, 9, 9]
+    assert ledgers[ids[5]]["spent"]["cost_usd"] is None  # no price given: no cost
+    assert max(s["ledger"]["saved"]["tokens"] for s in listing) == 9
+    priced = json.loads(
+        wftui("checkpoints", "list", "--json", "--prices", "prices.toml", *cps, cwd=tmp_path).stdout
+    )
+    assert {s["checkpoint_id"]: s["ledger"] for s in priced}[ids[5]]["spent"][
+        "cost_usd"
+    ] == pytest.approx(0.0095)
+
+    (row,) = json.loads(
+        wftui("runs", "--json", "--prices", "prices.toml", *cps, cwd=tmp_path).stdout
+    )
+    # Each execution's own spending, counted once: the run's 9 and the second resume's 9.
+    assert row["ledger"]["spent"]["tokens"] == 18
+    assert row["ledger"]["spent"]["cost_usd"] == pytest.approx(0.019)
+    assert row["ledger"]["saved"]["tokens"] == 9
+    assert row["ledger"]["saved"]["cost_usd"] == pytest.approx(0.0095)
+
+    table = wftui("runs", "--prices", "prices.toml", *cps, cwd=tmp_path).stdout.splitlines()
+    assert re.search(r"\s+tokens\s+cost\s+saved\s+input$", table[0])
+    assert re.search(r"s\s+18\s+\$0\.0190\s+9\s+hello world$", table[1])
+    unpriced = wftui("runs", *cps, cwd=tmp_path).stdout.splitlines()
+    assert re.search(r"s\s+18\s+-\s+9\s+hello world$", unpriced[1])

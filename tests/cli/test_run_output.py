@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli.support import wftui
+from tests.cli.support import environment, wftui
 
 TIME = r"\d\d:\d\d:\d\d\.\d{3}"
 
@@ -21,10 +23,10 @@ def test_run_prints_the_logs_line_form_with_times(tmp_path: Path) -> None:
     assert all(re.match(TIME + " ", line) for line in lines), lines
     assert any(re.fullmatch(TIME + r" invoked\s+upper_case_executor", line) for line in lines)
     assert any(re.fullmatch(TIME + r" OUTPUT\s+finalize\s+dlrow olleh", line) for line in lines)
-    # Checkpoint lines carry the whole id, which is what resume takes.
-    saved = [re.search(r"checkpoint\s+(\w{24}) superstep \d+$", line) for line in lines]
-    ids = [found.group(1) for found in saved if found]
-    assert sorted(ids) == sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json"))
+    # Checkpoint lines name each checkpoint as the app does: the tail of its id.
+    saved = [re.search(r"checkpoint\s+(\w{8}) superstep \d+$", line) for line in lines]
+    names = [found.group(1) for found in saved if found]
+    assert sorted(names) == sorted(p.stem[-8:] for p in (tmp_path / "ckpt").glob("*.json"))
 
 
 def test_run_json_prints_one_object_per_event(tmp_path: Path) -> None:
@@ -42,3 +44,37 @@ def test_run_json_prints_one_object_per_event(tmp_path: Path) -> None:
     saved = [e["checkpoint_id"] for e in events if e["event"] == "CheckpointSavedEvent"]
     assert sorted(saved) == sorted(p.stem for p in (tmp_path / "ckpt").glob("*.json"))
     assert all(isinstance(e["timestamp"], float) for e in events)
+
+
+TRACED_RUN = """
+import sys
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+memory = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(memory))
+trace.set_tracer_provider(provider)
+
+from wftui.cli import main
+
+code = main(sys.argv[1:])
+print(*sorted({span.name for span in memory.get_finished_spans()}), sep="\\n")
+sys.exit(code)
+"""
+
+
+def test_a_headless_run_is_a_trace_when_a_tracer_provider_is_set(tmp_path: Path) -> None:
+    """As a user's own program would configure OpenTelemetry, then call the CLI's main."""
+    done = subprocess.run(
+        [sys.executable, "-c", TRACED_RUN, "run", "--checkpoint-dir", "c", "--chat", "local"],
+        cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    spans = set(lines[lines.index("output: dlrow olleh") + 1 :])
+    assert {"workflow text_processing", "executor lower_agent"} <= spans
+    assert {f"superstep {n}" for n in range(1, 6)} <= spans

@@ -5,6 +5,7 @@ Real stores only: folders, SQLite files and a schema of its own on the test Post
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,17 +37,20 @@ def test_a_run_and_every_checkpoint_command_on_a_sqlite_store(tmp_path: Path) ->
     done = wftui("run", "--store", store, "--chat", "local", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].endswith("| checkpoints: sqlite:runs.db")
-    ids = saved_ids(done.stdout)
+    ids = saved_ids(done.stdout)  # as printed: their names in the store
     assert len(ids) == 6
     assert not (tmp_path / ".wftui").exists()  # nothing assumed a folder
 
     listed = wftui("checkpoints", "list", "--store", store, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert [row.split()[0] for row in listed.stdout.splitlines()[1:]] == ids[::-1]
+    as_json = wftui("checkpoints", "list", "--json", "--store", store, cwd=tmp_path)
+    whole = [summary["checkpoint_id"] for summary in json.loads(as_json.stdout)][::-1]
+    assert [full[-8:] for full in whole] == ids
 
-    shown = wftui("checkpoints", "show", ids[2][:-1], "--store", store, cwd=tmp_path)
+    shown = wftui("checkpoints", "show", whole[2][:-1], "--store", store, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert f'"checkpoint_id": "{ids[2]}"' in shown.stdout
+    assert f'"checkpoint_id": "{whole[2]}"' in shown.stdout
     assert '"status": "in progress"' in shown.stdout
 
     resumed = wftui("resume", ids[2], "--store", store, "--chat", "local", cwd=tmp_path)
@@ -223,7 +227,7 @@ async def test_copy_of_one_run_and_of_a_store_that_is_not_there(tmp_path: Path) 
 def test_a_corrupt_source_document_is_reported_and_the_rest_copied(tmp_path: Path) -> None:
     done = wftui("run", "--checkpoint-dir", "src", "--chat", "local", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    ids = saved_ids(done.stdout)
+    ids = saved_ids(done.stdout, tmp_path / "src")
     (tmp_path / "src" / f"{ids[3]}.json").write_bytes(b'{"format_version": 1, "check')
     copied = wftui("checkpoints", "copy", "--from", "src", "--to", "sqlite:d.db", cwd=tmp_path)
     assert copied.returncode == 1

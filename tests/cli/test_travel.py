@@ -15,7 +15,7 @@ TEXT = "a quick brown fox"
 def run_fan_out(tmp_path: Path, text: str = TEXT) -> list[str]:
     done = wftui("run", FAN_OUT, "--input", text, "--checkpoint-dir", "c", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    return saved_ids(done.stdout)
+    return saved_ids(done.stdout, tmp_path / "c")
 
 
 def output_of(stdout: str) -> list[str]:
@@ -143,11 +143,13 @@ def test_list_tree_shows_branches_under_the_checkpoint_they_came_from(tmp_path: 
     assert len(headers) == 2
     assert "7 checkpoints" in lines[headers[0]]  # the newest run first: 5 + fork + step
     assert "✓ completed" in lines[headers[0]]
-    assert older[0] in "\n".join(lines[headers[1] :])
+    assert older[0][-8:] in "\n".join(lines[headers[1] :])
     newest = lines[headers[0] + 1 : headers[1]]
-    row = {cid: n for n, line in enumerate(newest) for cid in [*ids, fork, step] if cid in line}
-    assert [row[cid] for cid in ids] == sorted(row[cid] for cid in ids)
-    assert row[ids[1]] < row[fork] < row[step] < row[ids[2]]
-    assert newest[row[fork]].startswith("    └ [fork] superstep 1")
-    assert newest[row[step]].startswith("    └ [step] superstep 2")
-    assert newest[row[ids[2]]].startswith("  superstep 2")
+    # Checkpoints are named as the app names them: the tail of their id.
+    names = [cid[-8:] for cid in ids]
+    row = {cid: n for n, line in enumerate(newest) for cid in [*names, fork, step] if cid in line}
+    assert [row[cid] for cid in names] == sorted(row[cid] for cid in names)
+    assert row[names[1]] < row[fork] < row[step] < row[names[2]]
+    assert newest[row[fork]].startswith(f"    └ [fork] superstep 1  {fork}  ")
+    assert newest[row[step]].startswith(f"    └ [step] superstep 2  {step}  ")
+    assert newest[row[names[2]]].startswith(f"  superstep 2  {names[2]}  ")

@@ -170,7 +170,10 @@ async def test_resume_refusals_lead_with_agent_framework_words_and_keep_the_deta
         await chain_workflow([Append(id="a")], storage).run_from_checkpoint("abc")
     first = await chain_workflow([Append(id="a")], storage).run("x")
     other = chain_workflow([Append(id="b")], storage)
-    with pytest.raises(ValueError, match=r"^Workflow graph has changed: checkpoint .* executors"):
+    # The detail: the one executor, of the same class, under another id.
+    with pytest.raises(
+        ValueError, match=r"^Workflow graph has changed: checkpoint .*: renamed a -> b$"
+    ):
         await other.run_from_checkpoint(saved(first.lifecycle_events())[0].checkpoint_id)
 
 

@@ -153,7 +153,7 @@ async def test_sigkill_in_async_mode_keeps_every_announced_checkpoint(tmp_path: 
     pipeline.write_text(KILLED_PIPELINE)
     store = tmp_path / "checkpoints"
     lines, _ = await run_until_slow_then_kill(pipeline, store)
-    announced = saved_ids("\n".join(lines))
+    announced = saved_ids("\n".join(lines), store)
     # Checkpoint 2 was being written beside "slow": it was never announced.
     assert len(announced) == 2
     storage = FileCheckpointStorage(store)

@@ -20,10 +20,10 @@ def test_a_run_and_its_resume_share_ids_between_journal_and_checkpoints(tmp_path
     folder = tmp_path / "c"
     ran = wftui("run", "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    run_ids = saved_ids(ran.stdout)
+    run_ids = saved_ids(ran.stdout, folder)
     resumed = wftui("resume", run_ids[2], "--checkpoint-dir", "c", "--chat", "local", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    resume_ids = [cid for cid in saved_ids(resumed.stdout) if cid not in run_ids]
+    resume_ids = [cid for cid in saved_ids(resumed.stdout, folder) if cid not in run_ids]
 
     journals = {path.stem for path in (folder / "journal").glob("*.jsonl")}
     (run_execution,) = _execution_ids(folder, run_ids)

@@ -107,6 +107,16 @@ async def highlight(app: WftuiApp, pilot: Pilot[None], checkpoint_id: str) -> No
         await pilot.press("j")
 
 
+async def refused_resume(app: WftuiApp, pilot: Pilot[None], checkpoint_id: str) -> list[str]:
+    """Enter on ``checkpoint_id``, whose graph changed: the lines of the "Cannot resume" toast
+    after its head, one per difference."""
+    await highlight(app, pilot, checkpoint_id)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in app._notifications))
+    toast = next(n.message for n in app._notifications if n.title == "Cannot resume")
+    return toast.splitlines()[1:]
+
+
 def fixed_runs(signature: str) -> list[WorkflowCheckpoint]:
     """Two complete runs of the seed pipeline with pinned ids, times and values."""
     checkpoints = []

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.tui.support import FIXED_CLOCK, highlight, opened, settle, start_run, wait_until
+from tests.tui.support import (
+    FIXED_CLOCK,
+    highlight,
+    opened,
+    refused_resume,
+    settle,
+    start_run,
+    wait_until,
+)
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointStatus
 from wftui.engine import GraphMismatchError
@@ -117,11 +125,7 @@ async def test_a_changed_graph_lists_its_differences_when_the_resume_is_refused(
     async with opened(app) as pilot:
         failed = await run_and_fail(app, pilot)
         write(path, broken=False, extra=True)
-        await highlight(app, pilot, failed)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: any(n.title == "Cannot resume" for n in app._notifications))
-        toast = next(n.message for n in app._notifications if n.title == "Cannot resume")
-        assert toast.splitlines()[1:] == [
+        assert await refused_resume(app, pilot, failed) == [
             "  • executors added: extra",
             "  • edges added (only in the pipeline now): flaky->extra",
         ]

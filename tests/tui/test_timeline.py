@@ -143,7 +143,7 @@ async def test_a_past_run_draws_its_timeline_from_the_journal(tmp_path: Path) ->
 
     ran = wftui("run", "--checkpoint-dir", "cps", "--chat", "local", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    ids = saved_ids(ran.stdout)
+    ids = saved_ids(ran.stdout, tmp_path / "cps")
     app = make_app(load_pipeline(), FileCheckpointStorage(tmp_path / "cps"), confirm_resume=False)
     async with opened(app) as pilot:
         await wait_until(pilot, lambda: ids[-1] in app.main.browser.summaries)

@@ -52,7 +52,7 @@ async def test_v_in_the_inspector_shows_the_whole_value_and_finds_text(
         await wait_until(pilot, lambda: not isinstance(app.screen, ValueViewer))
 
 
-async def test_v_in_the_event_log_opens_its_lines_whole(
+async def test_v_in_the_event_log_opens_the_highlighted_event(
     new_app: AppFactory,
 ) -> None:
     app = new_app()
@@ -60,11 +60,17 @@ async def test_v_in_the_event_log_opens_its_lines_whole(
         await start_run(app, pilot)
         await settle(pilot)
         await pilot.press("4")
+        log = app.main.event_log
         await wait_until(pilot, lambda: isinstance(app.focused, EventLog))
+        for _ in range(log.line_count):
+            if (record := log.cursor_record()) is not None and record.kind == "OUTPUT":
+                break
+            await pilot.press("up")
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, ValueViewer))
         viewer = app.screen
         assert isinstance(viewer, ValueViewer)
-        assert viewer.text.splitlines() == app.main.event_log.visible_text()
+        assert viewer.text == "dlrow olleh"  # that one event, not the whole log
+        assert str(viewer.query_one("#viewer-title").render()).endswith(" OUTPUT finalize")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ValueViewer))

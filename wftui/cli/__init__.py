@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from wftui.cli.commands import dispatch
 from wftui.cli.costs import run_budget
-from wftui.cli.errors import EXIT_USAGE, CliError, user_errors
+from wftui.cli.errors import EXIT_USAGE, CliError, user_errors, user_message
 from wftui.cli.parser import build_parser, normalise
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "debug", False):
             traceback.print_exc()
         if isinstance(error, user_errors()):
-            print(f"wftui: error: {error}", file=sys.stderr)
+            print(f"wftui: error: {user_message(error)}", file=sys.stderr)
             return EXIT_USAGE
         if isinstance(error, OSError):  # the disk or the folder, not a bug: say which file
             where = f"{error.filename}: " if error.filename else ""

@@ -16,23 +16,24 @@ from wftui.checkpoint.capabilities import BulkDeletingStorage
 from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.references import refuse_if_referenced, whole_document
 from wftui.checkpoint.storage import CheckpointStorage, validate_checkpoint_id
-from wftui.cli.costs import cost_flags, report_spending, with_ledger
-from wftui.cli.errors import CliError
+from wftui.cli.costs import cost_flags, cost_settings, report_spending, with_ledger
+from wftui.cli.errors import CliError, user_message
 from wftui.cli.journal_commands import journal_command, journal_stream, posted_answers
+from wftui.cli.ledgers import read_ledgers
 from wftui.cli.llm import llm_flags, with_cassette
 from wftui.cli.output import (
     print_events,
     resume_command,
+    store_names,
     stored_document,
-    summary_header,
-    summary_row,
+    summary_lines,
 )
 from wftui.cli.stores import DIR_VARIABLE, STORE_VARIABLE, choose_store, open_chosen, opened
 from wftui.cli.travel import TRAVEL_COMMANDS, diff_command, pipeline_for, run_travel, tree_lines
 from wftui.engine import Workflow
 from wftui.engine.execution import ExecutionInfo, recorded_pipeline
 from wftui.engine.workflow import GraphMismatchError
-from wftui.ids import IdError, resolve_id
+from wftui.ids import IdError, IdNames, resolve_id
 from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tracing import traced
@@ -99,13 +100,12 @@ async def _run(args: argparse.Namespace) -> int:
         execution = Execution.here("run", args.pipeline, input=one_line(text, 500))
         # One id for the execution in the journal and in its checkpoints' metadata.
         same = ExecutionInfo(id=execution.id, pipeline=workflow.pipeline)
+        names = await store_names(storage)
         events = report_spending(
             args, storage, workflow.run_stream(text, raise_on_failure=False, execution=same)
         )
-        return await print_events(args, journal_stream(storage, events, execution))
-        events = workflow.run_stream(text, raise_on_failure=False)
         events = traced(events, name=workflow.name, chat_client=client)
-        return await print_events(args, report_spending(args, storage, events))
+        return await print_events(args, journal_stream(storage, events, execution), names)
 
 
 def _parse_responses(pairs: Sequence[str]) -> dict[str, str]:
@@ -152,8 +152,11 @@ async def _resume_in(
         at.client,
         at.workflow,
     )
+    names = await store_names(storage)
     _header(
-        args, f"pipeline: {pipeline.name} | chat: {_describe(client)} | resuming {checkpoint_id}"
+        args,
+        f"pipeline: {pipeline.name} | chat: {_describe(client)} | "
+        f"resuming {names.name(checkpoint_id)}",
     )
     responses = await posted_answers(storage, checkpoint_id) | responses
     execution = Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id))
@@ -172,15 +175,19 @@ async def _resume_in(
     events = traced(events, name=workflow.name, chat_client=client)
     events = journal_stream(storage, events, execution)
     try:
-        return await print_events(args, events, resumed_from=checkpoint_id)
+        return await print_events(args, events, names, resumed_from=checkpoint_id)
     except GraphMismatchError as error:
         if args.pipeline:
             raise
-        raise CliError(f"{error}; {await _whose(args, storage, checkpoint_id)}") from error
+        whose = await _whose(args, storage, checkpoint_id, names.name(checkpoint_id))
+        raise CliError(f"{user_message(error)}\n{whose}") from error
 
 
-async def _whose(args: argparse.Namespace, storage: CheckpointStorage, checkpoint_id: str) -> str:
-    """Which pipeline a checkpoint needs, and the command that resumes it with that pipeline.
+async def _whose(
+    args: argparse.Namespace, storage: CheckpointStorage, checkpoint_id: str, shown: str
+) -> str:
+    """Which pipeline a checkpoint needs, and the command (naming it by ``shown``) that resumes
+    it with that pipeline.
 
     The pipeline is named when the checkpoint's metadata records it (``pipeline``); otherwise
     the command says PIPELINE and the workflow's name is the clue.
@@ -191,7 +198,7 @@ async def _whose(args: argparse.Namespace, storage: CheckpointStorage, checkpoin
     name = document.get("workflow_name") or "(unnamed)"
     return (
         f"the checkpoint belongs to workflow {name!r}, not the default pipeline's; "
-        f"resume it with its pipeline: {resume_command(args, checkpoint_id, pipeline)}"
+        f"resume it with its pipeline: {resume_command(args, shown, pipeline)}"
     )
 
 
@@ -236,17 +243,28 @@ async def _delete_all(storage: CheckpointStorage, checkpoint_ids: list[str]) -> 
 
 
 async def _list(storage: CheckpointStorage, args: argparse.Namespace) -> int:
-    summaries = await storage.list_summaries()
+    every = await storage.list_summaries()
+    names = IdNames(s.checkpoint_id for s in every)
+    runs = IdNames(s.workflow_id for s in every)
+    summaries = every
     if args.run:
-        summaries = [s for s in summaries if s.workflow_id.startswith(args.run)]
+        try:
+            run = resolve_id(args.run, (s.workflow_id for s in every), kind="run")
+        except IdError as error:
+            raise CliError(str(error)) from None
+        summaries = [s for s in every if s.workflow_id == run]
     if args.tree:
-        print("\n".join(await tree_lines(storage, summaries)) or "(no checkpoints)")
+        print("\n".join(await tree_lines(storage, summaries, names, runs)) or "(no checkpoints)")
     elif args.json:
-        print(json.dumps([s.model_dump(mode="json") for s in summaries], indent=2))
+        ledgers = await read_ledgers(storage, [s.checkpoint_id for s in summaries])
+        prices = cost_settings(args).prices
+        listing = [
+            s.model_dump(mode="json") | {"ledger": ledgers[s.checkpoint_id].as_json(prices)}
+            for s in summaries
+        ]
+        print(json.dumps(listing, indent=2))
     else:
-        print(summary_header())
-        for summary in summaries:
-            print(summary_row(summary))
+        print("\n".join(summary_lines(summaries, names, runs)))
         if not summaries:
             print(f"(no checkpoints in {choose_store(args).display})")
     for problem in storage.problems:
@@ -283,8 +301,9 @@ async def _checkpoint_action(
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
     await refuse_if_referenced(storage, checkpoint_id, parse_checkpoint)
+    name = (await store_names(storage)).name(checkpoint_id)
     await storage.delete_checkpoint(checkpoint_id)
-    print(f"deleted {checkpoint_id}")
+    print(f"deleted {name}")
     return 0
 
 

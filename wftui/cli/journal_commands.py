@@ -10,10 +10,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from wftui.agents.costs import money
+from wftui.checkpoint.model import CheckpointSummary
 from wftui.checkpoint.storage import CheckpointStorage
+from wftui.cli.costs import add_cost_options, cost_settings
 from wftui.cli.errors import EXIT_FAILED_RUN, CliError
+from wftui.cli.ledgers import Ledger, read_ledgers, run_ledgers
 from wftui.engine.events import WorkflowEvent
-from wftui.ids import IdError, resolve_id
+from wftui.ids import IdError, IdNames, resolve_id
 from wftui.journal import (
     Entry,
     Execution,
@@ -89,29 +93,70 @@ async def _runs(args: argparse.Namespace, storage: CheckpointStorage) -> int:
         rows = _run_rows(await journal.executions())
     finally:
         await journal.close()
+    summaries = await storage.list_summaries()
+    ledgers = run_ledgers(summaries, await read_ledgers(storage, _checkpoints_of(rows, summaries)))
+    prices = cost_settings(args).prices
+    for row in rows:
+        row["ledger"] = ledgers.get(row["run"], Ledger()).as_json(prices)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not rows:
         print("(no runs journaled in this store yet)")
         return 0
+    runs = [row["run"] for row in rows if row["executions"][0]["run"]]
+    for line in _runs_table(rows, IdNames([*runs, *(s.workflow_id for s in summaries)])):
+        print(line)
+    return 0
+
+
+def _checkpoints_of(rows: list[dict[str, Any]], summaries: list[CheckpointSummary]) -> list[str]:
+    """The checkpoints of the listed runs: only their ledgers are read."""
+    listed = {row["run"] for row in rows}
+    return [s.checkpoint_id for s in summaries if s.workflow_id in listed]
+
+
+def _runs_table(rows: list[dict[str, Any]], names: IdNames) -> list[str]:
+    """Runs by their names (as the app shows them) with what they spent, and below each its
+    executions: which kind, how it ended, when and where it ran."""
     clock = Clock()
-    print(
-        f"{'run':<8}  {'pipeline':<24}  {'status':<9}  {'started':<14}  {'took':>7}  "
-        f"{'where':<20}  input"
-    )
+    executions = IdNames(execution["id"] for row in rows for execution in row["executions"])
+    shown = {
+        row["run"]: names.name(row["run"]) if row["executions"][0]["run"] else "-" for row in rows
+    }
+    width = max(len("run"), *(len(name) for name in shown.values()))
+    lines = [
+        f"{'run':<{width}}  {'pipeline':<20}  {'status':<9}  {'started':<14}  {'took':>7}  "
+        f"{'tokens':>9}  {'cost':>9}  {'saved':>9}  input"
+    ]
     for row in rows:
-        print(
-            f"{short_id(row['run'], ID_WIDTH):<8}  {one_line(row['pipeline'] or '-', 24):<24}  "
+        spent, saved = row["ledger"]["spent"], row["ledger"]["saved"]
+        lines.append(
+            f"{shown[row['run']]:<{width}}  {one_line(row['pipeline'] or '-', 20):<20}  "
             f"{row['status']:<9}  {clock.when(row['started']):<14}  {row['duration']:>6.1f}s  "
-            f"{one_line(row['where'], 20):<20}  {one_line(row['input'] or '-', 40)}"
+            f"{_tokens(spent):>9}  {_cost(spent):>9}  {_tokens(saved):>9}  "
+            f"{one_line(row['input'] or '-', 40)}"
         )
         for execution in row["executions"]:
-            print(
-                f"  └ {short_id(execution['id'], ID_WIDTH)} {execution['kind']:<7} "
-                f"{execution['status']:<9}  {clock.when(execution['started'])}"
+            lines.append(
+                f"  └ {executions.name(execution['id'])} {execution['kind']:<7} "
+                f"{execution['status']:<9}  {clock.when(execution['started']):<14}  "
+                f"{execution['host']}:{execution['pid']}"
             )
-    return 0
+    return lines
+
+
+def _tokens(spend: dict[str, Any]) -> str:
+    """``1,234``; ``-`` for none; ``+?`` when a call reported no usage."""
+    unknown = "+?" if spend["calls_without_usage"] else ""
+    return f"{spend['tokens']:,}{unknown}" if spend["tokens"] or unknown else "-"
+
+
+def _cost(spend: dict[str, Any]) -> str:
+    """The cost when every model that used tokens has a price; ``-`` otherwise."""
+    if not spend["tokens"] or spend["cost_usd"] is None:
+        return "-"
+    return money(spend["cost_usd"])
 
 
 # ----- wftui attach -----
@@ -172,8 +217,11 @@ def add_journal_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> list[argparse.ArgumentParser]:
     """The ``runs`` and ``attach`` parsers (the caller adds the store options)."""
-    runs = commands.add_parser("runs", help="list runs and their executions, newest first")
+    runs = commands.add_parser(
+        "runs", help="list runs and their executions, newest first, with what each spent"
+    )
     runs.add_argument("--json", action="store_true", help="print the runs as JSON")
+    add_cost_options(runs, limits=False)
     attach = commands.add_parser(
         "attach", help="print a run's events from the start, then live until it ends"
     )

@@ -25,13 +25,20 @@ from wftui.engine.events import (
     WorkflowStatusEvent,
 )
 from wftui.events_text import event_json
+from wftui.ids import IdNames
+
+
+async def store_names(storage: CheckpointStorage) -> IdNames:
+    """The names (``wftui.ids``) of the store's checkpoints, as the app and every listing show
+    them: a printed name pasted back into a command names the same checkpoint."""
+    return IdNames(await storage.list_checkpoint_ids())
 
 
 def resume_command(
     args: argparse.Namespace, checkpoint_id: str, pipeline: str | None = None
 ) -> str:
-    """The command that resumes ``checkpoint_id`` with this invocation's pipeline, store and
-    chat backend (``pipeline`` overrides the invocation's)."""
+    """The command that resumes ``checkpoint_id`` (a full id or its name) with this
+    invocation's pipeline, store and chat backend (``pipeline`` overrides the invocation's)."""
     words = ["wftui", "resume", checkpoint_id]
     if pipeline or args.pipeline:
         words.append(pipeline or args.pipeline)
@@ -49,10 +56,10 @@ EXECUTOR_WIDTH = 20
 KIND_WIDTH = 10
 
 
-def event_line(event: WorkflowEvent) -> str:
+def event_line(event: WorkflowEvent, names: IdNames) -> str:
     """The app log's line for ``event`` (time, kind, executor, detail), as plain text.
 
-    Checkpoint lines carry the whole id, which is what ``resume`` takes.
+    Checkpoint lines carry the checkpoint's name in the store, which ``resume`` takes.
     """
     # The log's own wording, so the app and a headless run read alike.
     from wftui.events_text import describe
@@ -61,16 +68,22 @@ def event_line(event: WorkflowEvent) -> str:
     record = describe(event)
     text = record.text
     if isinstance(event, CheckpointSavedEvent):
-        text = f"{event.checkpoint_id} superstep {event.iteration}"
+        text = f"{names.name(event.checkpoint_id)} superstep {event.iteration}"
     time_of_day = Clock().time_of_day(record.time)
     return f"{time_of_day} {record.kind:<{KIND_WIDTH}} {record.executor:<{EXECUTOR_WIDTH}} {text}".rstrip()
 
 
 async def print_events(
-    args: argparse.Namespace, events: AsyncIterator[WorkflowEvent], *, resumed_from: str = ""
+    args: argparse.Namespace,
+    events: AsyncIterator[WorkflowEvent],
+    names: IdNames,
+    *,
+    resumed_from: str = "",
 ) -> int:
     """Print events as they happen; the exit code says whether the run failed.
 
+    Checkpoints are named by ``names`` (the store's, taken before the run; each one saved is
+    added), so the ids printed and the commands of the hints are as short as the app's.
     Hints come after the run, when the checkpoint to resume from and the open requests are
     known: a checkpoint may be saved after the status that says the run waits.
     """
@@ -81,7 +94,7 @@ async def print_events(
     outputs: list[Any] = []
     as_json = getattr(args, "json", False)
     async for event in events:
-        print(event_json(event) if as_json else event_line(event), flush=True)
+        print(event_json(event) if as_json else event_line(event, names), flush=True)
         if isinstance(event, WorkflowFailedEvent):
             failed = True
             reason = event.details.one_line() if event.details else "unknown error"
@@ -101,13 +114,14 @@ async def print_events(
             f"--respond {shlex.quote(f'{request_id}=VALUE')}" for request_id in requests
         )
         print(
-            f"waiting for human input: answer with {resume_command(args, last_checkpoint)} "
+            f"waiting for human input: answer with "
+            f"{resume_command(args, names.name(last_checkpoint))} "
             + (answers or "--respond REQUEST_ID=VALUE"),
             file=sys.stderr,
         )
     if failed and last_checkpoint:
         print(
-            f"resume after fixing the cause: {resume_command(args, last_checkpoint)}",
+            f"resume after fixing the cause: {resume_command(args, names.name(last_checkpoint))}",
             file=sys.stderr,
         )
     return EXIT_FAILED_RUN if failed else 0
@@ -131,16 +145,19 @@ async def stored_document(storage: CheckpointStorage, checkpoint_id: str) -> dic
     return document
 
 
-def summary_header() -> str:
-    return (
-        f"{'checkpoint':<24}  {'run':<8}  {'step':>4}  {'status':<20}  {'msg':>3}  "
-        f"{'next':<24}  time (UTC)"
-    )
-
-
-def summary_row(summary: CheckpointSummary) -> str:
-    return (
-        f"{summary.checkpoint_id}  {summary.workflow_id[:8]}  {summary.iteration_count:>4}  "
-        f"{summary.status.value:<20}  {summary.pending_message_count:>3}  "
-        f"{','.join(summary.next_executor_ids) or '-':<24}  {summary.timestamp}"
-    )
+def summary_lines(summaries: list[CheckpointSummary], names: IdNames, runs: IdNames) -> list[str]:
+    """``checkpoints list``: a header and a row per checkpoint, ids by their names."""
+    width = max([len("checkpoint"), *(len(names.name(s.checkpoint_id)) for s in summaries)])
+    run_width = max([len("run"), *(len(runs.name(s.workflow_id)) for s in summaries)])
+    lines = [
+        f"{'checkpoint':<{width}}  {'run':<{run_width}}  {'step':>4}  {'status':<20}  "
+        f"{'msg':>3}  {'next':<24}  time (UTC)"
+    ]
+    for summary in summaries:
+        lines.append(
+            f"{names.name(summary.checkpoint_id):<{width}}  "
+            f"{runs.name(summary.workflow_id):<{run_width}}  {summary.iteration_count:>4}  "
+            f"{summary.status.value:<20}  {summary.pending_message_count:>3}  "
+            f"{','.join(summary.next_executor_ids) or '-':<24}  {summary.timestamp}"
+        )
+    return lines

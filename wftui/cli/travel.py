@@ -20,8 +20,11 @@ from wftui.checkpoint.diff import diff
 from wftui.checkpoint.model import CheckpointSummary
 from wftui.checkpoint.references import whole_document
 from wftui.checkpoint.storage import CheckpointStorage
+from wftui.cli.costs import add_cost_options
 from wftui.cli.errors import CliError
+from wftui.cli.output import print_events, store_names
 from wftui.engine.execution import recorded_pipeline
+from wftui.ids import IdNames
 from wftui.loader import PipelineSpec, load_pipeline
 
 TRAVEL_COMMANDS = ("fork", "rerun")
@@ -58,6 +61,9 @@ def add_travel_commands(
         "messages.upper[0].data) with JSON (repeatable)",
     )
     fork.add_argument("--note", help="why this fork exists (kept in its metadata)")
+    fork.add_argument(
+        "--json", action="store_true", help="print the new and the original id in full, as JSON"
+    )
     common(fork)
     chat(fork)
     rerun = commands.add_parser(
@@ -98,6 +104,7 @@ def add_checkpoint_actions(
     listing.add_argument(
         "--tree", action="store_true", help="runs and their branches as a tree, newest run first"
     )
+    add_cost_options(listing, limits=False)  # --json prices each checkpoint's ledger
     compare = actions.add_parser("diff", help="what changed between two checkpoints")
     compare.add_argument(
         "a",
@@ -161,7 +168,10 @@ async def _fork_in(
 
     at = await at_checkpoint(args, storage)
     new_id = await at.workflow.fork(at.checkpoint_id, edits=edits, note=args.note)
-    print(new_id)
+    if args.json:
+        print(json.dumps({"checkpoint_id": new_id, "forked_from": at.checkpoint_id}))
+    else:
+        print((await store_names(storage)).name(new_id))
     return 0
 
 
@@ -174,12 +184,13 @@ async def rerun_command(args: argparse.Namespace) -> int:
 
 async def _rerun_in(args: argparse.Namespace, storage: CheckpointStorage) -> int:
     from wftui.cli.commands import _header, at_checkpoint
-    from wftui.cli.output import print_events
 
     at = await at_checkpoint(args, storage)
-    _header(args, f"pipeline: {at.pipeline.name} | rerunning {args.executor} at {at.checkpoint_id}")
+    names = await store_names(storage)
+    shown = names.name(at.checkpoint_id)
+    _header(args, f"pipeline: {at.pipeline.name} | rerunning {args.executor} at {shown}")
     events = at.workflow.rerun_stream(at.checkpoint_id, args.executor, raise_on_failure=False)
-    return await print_events(args, events, resumed_from=at.checkpoint_id)
+    return await print_events(args, events, names, resumed_from=at.checkpoint_id)
 
 
 async def diff_command(storage: CheckpointStorage, args: argparse.Namespace) -> int:
@@ -204,6 +215,7 @@ async def diff_command(storage: CheckpointStorage, args: argparse.Namespace) -> 
 @dataclass
 class _Node:
     summary: CheckpointSummary
+    name: str  # the id as shown
     kind: str = ""  # the execution that wrote it: run, resume, fork, step, rerun, answer
     execution: str = ""
     children: list[_Node] = field(default_factory=list)
@@ -224,25 +236,30 @@ async def _executions(storage: CheckpointStorage, ids: Sequence[str]) -> dict[st
 
 
 async def tree_lines(
-    storage: CheckpointStorage, summaries: Sequence[CheckpointSummary]
+    storage: CheckpointStorage,
+    summaries: Sequence[CheckpointSummary],
+    names: IdNames,
+    runs_names: IdNames,
 ) -> list[str]:
     """The runs newest first; in a run, checkpoints by superstep, each branch (a checkpoint a
-    later execution continued from, or a fork) indented under the checkpoint it came from."""
+    later execution continued from, or a fork) indented under the checkpoint it came from.
+    Checkpoints and runs are shown by their names in the store (``wftui.ids``)."""
     executions = await _executions(storage, [s.checkpoint_id for s in summaries])
     runs: dict[str, list[_Node]] = {}
     for summary in sorted(summaries, key=lambda s: (s.iteration_count, s.timestamp)):
         kind, execution = executions.get(summary.checkpoint_id, ("", ""))
-        runs.setdefault(summary.workflow_id, []).append(_Node(summary, kind, execution))
+        node = _Node(summary, names.name(summary.checkpoint_id), kind, execution)
+        runs.setdefault(summary.workflow_id, []).append(node)
     newest_first = sorted(runs.values(), key=lambda nodes: max(n.summary.timestamp for n in nodes))
     lines: list[str] = []
     for nodes in reversed(newest_first):
         body, last = _run_lines(nodes)
-        lines.append(_run_header(nodes, last))
+        lines.append(_run_header(nodes, last, runs_names.name(nodes[0].summary.workflow_id)))
         lines.extend(body)
     return lines
 
 
-def _run_header(nodes: list[_Node], last: _Node) -> str:
+def _run_header(nodes: list[_Node], last: _Node, run_name: str) -> str:
     """The run's id, name, start, outcome (where its main line ended) and size."""
     from wftui.tui.status import CHECKPOINT_LOOK  # the app's own words for a status
 
@@ -252,7 +269,7 @@ def _run_header(nodes: list[_Node], last: _Node) -> str:
     count = len(nodes)
     name = first.workflow_name or "(unnamed)"
     return (
-        f"run {first.workflow_id[-8:]}  {name}  started {started} UTC  {outcome}  "
+        f"run {run_name}  {name}  started {started} UTC  {outcome}  "
         f"{count} checkpoint{'' if count == 1 else 's'}"
     )
 
@@ -300,7 +317,6 @@ def _node_line(node: _Node, depth: int, parent: _Node | None, *, starts: bool) -
 
     status = CHECKPOINT_LOOK[summary.status][0]
     next_ids = ", ".join(summary.next_executor_ids)
-    return (
-        f"{indent}{kind}superstep {summary.iteration_count}  {summary.checkpoint_id}  {status}"
-        + (f"  next: {next_ids}" if next_ids else "")
+    return f"{indent}{kind}superstep {summary.iteration_count}  {node.name}  {status}" + (
+        f"  next: {next_ids}" if next_ids else ""
     )

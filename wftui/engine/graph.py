@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -50,7 +50,14 @@ class WorkflowGraph:
         )
 
     def describe(self) -> dict[str, Any]:
-        """A compact, stable description (stored on a run's first checkpoint)."""
+        """A compact, stable description (stored on a run's first checkpoint): the signature's
+        part, plus each executor's handler input types, so a mismatch can name what changed."""
+        return {
+            **self._shape(),
+            "inputs": {info.id: sorted(info.input_types) for info in self.executors},
+        }
+
+    def _shape(self) -> dict[str, Any]:
         return {
             "start": self.start_executor_id,
             "executors": {info.id: info.type_name for info in self.executors},
@@ -58,18 +65,22 @@ class WorkflowGraph:
         }
 
     def signature(self) -> str:
-        """A short hash of :meth:`describe`; a checkpoint resumes only on the same signature."""
-        described = json.dumps(self.describe(), sort_keys=True).encode()
+        """A short hash of the executors, their classes and the edges; a checkpoint resumes
+        only on the same signature. Handler types are left out, so checkpoints written before
+        they were recorded keep their signature (a message no handler takes fails on delivery)."""
+        described = json.dumps(self._shape(), sort_keys=True).encode()
         return hashlib.sha256(described).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class GraphRecord:
-    """A checkpoint's ``graph`` section (the form :meth:`WorkflowGraph.describe` writes)."""
+    """A checkpoint's ``graph`` section (the form :meth:`WorkflowGraph.describe` writes);
+    ``inputs`` is absent from checkpoints written before handler types were recorded."""
 
     start: Id
     executors: dict[Id, Id]
     edges: list[tuple[Id, Id, Id]]
+    inputs: dict[Id, list[Id]] = field(default_factory=dict)
 
 
 _GRAPH_RECORD = TypeAdapter(GraphRecord)
@@ -107,21 +118,42 @@ async def describe_mismatch(
         return GraphMismatchError(head)
     theirs = validated(_GRAPH_RECORD, stored, f"checkpoint {source.checkpoint_id}: graph")
     ours = validated(_GRAPH_RECORD, graph.describe(), "this workflow's graph")
+    return GraphMismatchError(head, graph_differences(theirs, ours) or ["signatures differ"])
+
+
+def graph_differences(theirs: GraphRecord, ours: GraphRecord) -> list[str]:
+    """What changed from the checkpoint's graph to this one, one short entry per kind.
+
+    An executor gone and one new of the same class and handler types is a rename
+    (``renamed a -> b``), and the edges that differ only by that rename are not listed again.
+    """
+    renames = _renames(theirs, ours)
     differences = []
-    missing = sorted(set(theirs.executors) - set(ours.executors))
-    added = sorted(set(ours.executors) - set(theirs.executors))
+    missing = sorted(set(theirs.executors) - set(ours.executors) - set(renames))
+    added = sorted(set(ours.executors) - set(theirs.executors) - set(renames.values()))
+    if renames:
+        differences.append(
+            "renamed " + ", ".join(f"{a} -> {b}" for a, b in sorted(renames.items()))
+        )
     if missing:
         differences.append(f"executors missing here: {', '.join(missing)}")
     if added:
         differences.append(f"executors not in the checkpoint: {', '.join(added)}")
-    changed = sorted(
-        eid
-        for eid in set(theirs.executors) & set(ours.executors)
+    both = sorted(set(theirs.executors) & set(ours.executors))
+    changed = [
+        f"{eid} ({theirs.executors[eid]} -> {ours.executors[eid]})"
+        for eid in both
         if theirs.executors[eid] != ours.executors[eid]
-    )
+    ]
     if changed:
         differences.append(f"executor types changed: {', '.join(changed)}")
-    their_edges, our_edges = set(theirs.edges), set(ours.edges)
+    differences += [
+        f"handler input types changed: {eid} ({_types(theirs, eid)} -> {_types(ours, eid)})"
+        for eid in both
+        if eid in theirs.inputs and eid in ours.inputs and theirs.inputs[eid] != ours.inputs[eid]
+    ]
+    their_edges = {(renames.get(s, s), renames.get(t, t), k) for s, t, k in theirs.edges}
+    our_edges = set(ours.edges)
     if their_edges != our_edges:
         gone = sorted(f"{s}->{t}" for s, t, _ in their_edges - our_edges)
         new = sorted(f"{s}->{t}" for s, t, _ in our_edges - their_edges)
@@ -130,6 +162,32 @@ async def describe_mismatch(
             + (f"; only in checkpoint: {', '.join(gone)}" if gone else "")
             + (f"; only here: {', '.join(new)}" if new else "")
         )
-    if theirs.start != ours.start:
+    if renames.get(theirs.start, theirs.start) != ours.start:
         differences.append(f"start executor {theirs.start} vs {ours.start}")
-    return GraphMismatchError(head, differences or ["signatures differ"])
+    return differences
+
+
+def _types(record: GraphRecord, executor_id: str) -> str:
+    return ", ".join(record.inputs.get(executor_id, [])) or "none"
+
+
+def _renames(theirs: GraphRecord, ours: GraphRecord) -> dict[str, str]:
+    """Gone executors paired with new ones of the same class and handler types (the class alone
+    for a checkpoint that predates recorded handler types), where the pairing is one to one:
+    two gone executors alike and one new one are left as removed and added."""
+    typed = bool(theirs.inputs)
+
+    def alike(record: GraphRecord, ids: set[str]) -> dict[tuple[str, ...], list[str]]:
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for eid in sorted(ids):
+            inputs = record.inputs.get(eid, []) if typed else []
+            groups.setdefault((record.executors[eid], *inputs), []).append(eid)
+        return groups
+
+    gone = alike(theirs, set(theirs.executors) - set(ours.executors))
+    new = alike(ours, set(ours.executors) - set(theirs.executors))
+    return {
+        olds[0]: news[0]
+        for kind, olds in gone.items()
+        if len(olds) == 1 and len(news := new.get(kind, [])) == 1
+    }

@@ -34,6 +34,18 @@ def with_keymap(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> l
     ]
 
 
+def cursor_bindings(scope: str) -> list[Binding]:
+    """The keys that move a list's cursor (a widget has ``move``, ``page`` and ``move_to``
+    actions), with ids ``wftui.SCOPE.down`` and so on; the end key is the widget's own."""
+    return [
+        Binding("down,j", "move(1)", "Down", show=False, id=f"wftui.{scope}.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id=f"wftui.{scope}.up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id=f"wftui.{scope}.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id=f"wftui.{scope}.page_up"),
+        Binding("home,g", "move_to(0)", "Top", show=False, id=f"wftui.{scope}.top"),
+    ]
+
+
 Scope = tuple[str, Sequence[BindingType]]
 
 

@@ -15,6 +15,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem
+from wftui.ids import IdNames
 from wftui.tui.browser.filtering import matches, matching_rows
 from wftui.tui.browser.records import Record, record_of
 from wftui.tui.browser.run import Flat, Run
@@ -69,6 +70,10 @@ class CheckpointTree:
         self._order: list[Run] | None = None  # newest run first
         self._offsets: list[int] | None = None  # first row of each run in _order
         self._filtered: dict[str, list[Flat]] = {}  # run id -> its matching rows
+        self._value_hits: set[str] = set()  # checkpoints whose values hold the needle
+        # Names shown for ids (``wftui.ids``): unique in the store, as the CLI prints them.
+        self.names = IdNames()
+        self.run_names = IdNames()
         self._intern: dict[object, object] = {}
 
     # ----- content -----
@@ -123,6 +128,17 @@ class CheckpointTree:
     def set_filter(self, text: str) -> None:
         self._needle = text.strip().lower()
         self._filtered = {}
+        self._value_hits = set()
+        self._changed()
+
+    def add_value_hits(self, checkpoint_ids: Iterable[str]) -> None:
+        """Checkpoints a search of their values found the filter's text in (the filter lets
+        them through too); only their runs are filtered again."""
+        for checkpoint_id in checkpoint_ids:
+            run = self.by_id.get(checkpoint_id)
+            if run is not None and checkpoint_id not in self._value_hits:
+                self._value_hits.add(checkpoint_id)
+                self._filtered.pop(run.workflow_id, None)
         self._changed()
 
     def toggle(self, row: Row, open_: bool | None = None) -> bool:
@@ -219,6 +235,8 @@ class CheckpointTree:
             run = self.runs[record.workflow_id] = Run(record.workflow_id, record.timestamp)
         run.add(record)
         self.by_id[record.checkpoint_id] = run
+        self.names.add(record.checkpoint_id)
+        self.run_names.add(record.workflow_id)
         self._filtered.pop(run.workflow_id, None)
 
     @staticmethod
@@ -249,7 +267,9 @@ class CheckpointTree:
             return run.rows()
         rows = self._filtered.get(run.workflow_id)
         if rows is None:
-            rows = self._filtered[run.workflow_id] = matching_rows(run, self._needle)
+            rows = self._filtered[run.workflow_id] = matching_rows(
+                run, self._needle, self._value_hits
+            )
         return rows
 
     def _visible_count(self, run: Run) -> int:

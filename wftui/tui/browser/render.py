@@ -15,11 +15,10 @@ from rich.cells import cell_len, set_cell_size
 from wftui.checkpoint.model import CheckpointStatus
 from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind, Run
 from wftui.tui.status import CHECKPOINT_LOOK, Mark
-from wftui.tui.text import Clock, parse_timestamp, short_id
+from wftui.tui.text import Clock, parse_timestamp
 
 Cell = tuple[str, str]  # text, tone
 
-ID_WIDTH = 8
 STEP_WIDTH = 4
 STATUS_WIDTH = len(CHECKPOINT_LOOK[CheckpointStatus.AWAITING_HUMAN_INPUT][0])
 TIME_WIDTH = 11  # "03-14 12:04"; today's "12:04:05" is right-aligned in it
@@ -126,13 +125,15 @@ class RowRenderer:
         status_width = STATUS_WIDTH if width >= NARROW else 1
         if width < NARROW:
             status = status[:1]
-        fixed = len(indent) + ID_WIDTH + 1 + STEP_WIDTH + 2 + 1 + status_width + TIME_WIDTH
+        # The id's name in the store: its last 8 characters, more where they are shared.
+        name = self.tree.names.name(record.checkpoint_id)
+        fixed = len(indent) + len(name) + 1 + STEP_WIDTH + 2 + 1 + status_width + TIME_WIDTH
         next_width = max(width - fixed, 3)
         kind = f"{record.kind or BRANCH_KIND}: " if row.branch else ""
         next_text = kind + fold(record.next_ids, next_width - len(kind))
         cells = [
             (indent, "tree"),
-            (short_id(record.checkpoint_id), "id"),
+            (name, "id"),
             (str(record.iteration).rjust(STEP_WIDTH + 1) + "  ", "step"),
             (fit(next_text, next_width), "next"),
             (" ", ""),
@@ -152,9 +153,10 @@ class RowRenderer:
         noun = "checkpoint" if count == 1 else "checkpoints"
         right = f" {count} {noun}  {took:>6}"
         name = run.newest.workflow_name if run.newest else ""
-        left = f"run {short_id(run.workflow_id)} {name}"
+        run_name = self.tree.run_names.name(run.workflow_id)
+        left = f"run {run_name} {name}"
         if where is not None:  # first, so a narrow pane still says it
-            left = f"run {short_id(run.workflow_id)} running on {where} {name}"
+            left = f"run {run_name} running on {where} {name}"
         left_width = max(width - 4 - len(right) - TIME_WIDTH, 1)
         cells = [
             (self._opener(row), "tree"),

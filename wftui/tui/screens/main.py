@@ -133,7 +133,7 @@ class MainScreen(RunFeed):
         with Grid(id="panes"):
             yield Pane(PipelineGraph(self._spec, id="graph"), title="Graph", id="graph-pane")
             yield Pane(
-                CheckpointBrowser(self._clock, id="browser"),
+                CheckpointBrowser(self._clock, documents=self._storage.load_document, id="browser"),
                 PreviewLine(self._spec, id="preview-line"),
                 title="Checkpoints",
                 id="checkpoints-pane",

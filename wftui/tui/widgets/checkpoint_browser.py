@@ -4,12 +4,17 @@ The store's checkpoints are kept as compact tuples (``wftui.tui.browser.model``)
 ``CheckpointTable`` (``checkpoint_table``), so every row is reachable as soon as the listing is
 in. New checkpoints go into their run without rebuilding the others, and the cursor stays on
 the row it was on. The table, the filter line and the messages are re-exported from here.
+
+The filter narrows the rows at once by what the listing holds (ids, names, status, next
+executors); given the store's documents, it also searches the values, in a worker that starts
+when typing pauses, adds matches as it finds them and is cancelled by the next key.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeAlias
 
 from rich.text import Text
@@ -19,6 +24,7 @@ from textual.widgets import Input, Static
 
 from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary, ListingProblem
 from wftui.tui.browser.model import CheckpointTree, RowKind, SummaryView
+from wftui.tui.browser.value_search import LoadDocument, ValueSearch
 from wftui.tui.text import Clock
 from wftui.tui.widgets.checkpoint_messages import FilterOpened, Highlighted, Moved, Selected
 from wftui.tui.widgets.checkpoint_table import TONES, BrowserFilter, CheckpointTable
@@ -27,6 +33,12 @@ __all__ = ["LOAD_CHUNK", "TONES", "BrowserFilter", "CheckpointBrowser", "Checkpo
 
 # Summaries added between two yields to the event loop while a big store loads.
 LOAD_CHUNK = 5_000
+# Typing pauses this long before values are searched; a shorter text searches no values
+# (one character would read every document for matches in almost all).
+SEARCH_DELAY = 0.25
+SEARCH_MIN_CHARS = 2
+SEARCH_GROUP = "value-search"
+PROGRESS_EVERY = 0.2  # seconds between two redraws of a search's progress
 
 
 class CheckpointBrowser(Vertical):
@@ -47,18 +59,29 @@ class CheckpointBrowser(Vertical):
     Moved: TypeAlias = Moved
     FilterOpened: TypeAlias = FilterOpened
 
-    def __init__(self, clock: Clock | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        documents: LoadDocument | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.clock = clock or Clock()
         self.model = CheckpointTree()
         self.summaries: Mapping[str, CheckpointSummary] = SummaryView(self.model)
         self._announced: str | None = None  # the last id a Highlighted message gave
         self._notes: list[str] = []
+        self._values = ValueSearch(documents) if documents is not None else None
+        self._searched: tuple[int, int] | None = None  # values read: (so far, of); None: done
 
     def compose(self) -> ComposeResult:
         yield Static(id="checkpoint-notes")
         yield CheckpointTable(self.model, self.clock, id="checkpoint-table")
-        yield BrowserFilter(placeholder="filter by id, run, executor, status", id="browser-filter")
+        placeholder = "filter by id, run, executor, status" + (
+            " or text in values" if self._values is not None else ""
+        )
+        yield BrowserFilter(placeholder=placeholder, id="browser-filter")
 
     @property
     def table(self) -> CheckpointTable:
@@ -97,13 +120,16 @@ class CheckpointBrowser(Vertical):
         self._after_load()
 
     def add(self, summary: CheckpointSummary) -> None:
-        """A checkpoint the engine just saved: a new row in its run, the cursor unmoved."""
+        """A checkpoint the engine just saved: a new row in its run, the cursor unmoved (and,
+        while a filter is set, its values searched too)."""
         if self.model.add(summary):
             table = self.table
             table.rows_changed()
             if self.highlighted_id is None and not table.user_moved:
                 table.reset_cursor()  # the store's first checkpoint: put the cursor on it
             self._show_notes()
+            if self.model.filter_text:
+                self._search_values()
 
     def drop(self, checkpoint_id: str) -> None:
         if self.model.remove(checkpoint_id):
@@ -162,7 +188,52 @@ class CheckpointBrowser(Vertical):
             event.stop()
             self.model.set_filter(event.value)
             self.table.rows_changed()
+            self._search_values()
             self._show_notes()
+
+    # ----- searching values -----
+
+    @property
+    def searching_values(self) -> bool:
+        """A search of the values is waiting for typing to pause, or reading documents."""
+        return any(
+            worker.node is self and worker.group == SEARCH_GROUP and worker.is_running
+            for worker in self.workers
+        )
+
+    def _search_values(self) -> None:
+        """Search the values for the filter's text once typing pauses; the previous search,
+        if any, is cancelled (it was for other text, or before new checkpoints came)."""
+        self.workers.cancel_group(self, SEARCH_GROUP)
+        self._searched = None
+        needle = self.model.filter_text
+        if self._values is None or len(needle) < SEARCH_MIN_CHARS:
+            return
+        self._searched = (0, 0)  # waiting for typing to pause
+        self.run_worker(
+            self._value_worker(self._values, needle), group=SEARCH_GROUP, exit_on_error=False
+        )
+
+    async def _value_worker(self, values: ValueSearch, needle: str) -> None:
+        await asyncio.sleep(SEARCH_DELAY)
+        ids = list(self._search_order())
+        shown_at = 0.0
+        async for hits, seen in values.search(needle, ids):
+            self._searched = (seen, len(ids))
+            if hits:
+                self.model.add_value_hits(hits)
+                self.table.rows_changed()
+            if hits or time.monotonic() - shown_at >= PROGRESS_EVERY:
+                shown_at = time.monotonic()  # progress redrawn a few times a second, no more
+                self._show_notes()
+        self._searched = None
+        self._show_notes()
+
+    def _search_order(self) -> Iterator[str]:
+        """The newest run's checkpoints first: its matches show where the user looks."""
+        runs = sorted(self.model.runs.values(), key=lambda r: (r.start, r.workflow_id))
+        for run in reversed(runs):
+            yield from reversed(run.records)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if isinstance(event.input, BrowserFilter):
@@ -184,7 +255,13 @@ class CheckpointBrowser(Vertical):
             lines.append("No checkpoints yet: press n to start a run.")
         if self.model.filter_text:
             count = self.model.matched_count()
-            lines.append(f"{count} of {len(self.model)} match “{self.model.filter_text}”")
+            line = f"{count} of {len(self.model)} match “{self.model.filter_text}”"
+            if self._searched is not None:
+                seen, total = self._searched
+                line += (
+                    f"; searching values {seen:,} of {total:,}…" if total else "; searching values…"
+                )
+            lines.append(line)
         widget = self.query_one("#checkpoint-notes", Static)
         widget.update(Text("\n".join(lines)))
         widget.set_class(bool(lines), "-shown")

@@ -20,6 +20,7 @@ from textual.widgets import Input
 
 from wftui.tui.browser.model import CheckpointTree, Row, RowKind
 from wftui.tui.browser.render import RowRenderer
+from wftui.tui.keymap import cursor_bindings
 from wftui.tui.text import Clock
 from wftui.tui.widgets.checkpoint_messages import FilterOpened, Moved, Selected
 
@@ -76,7 +77,8 @@ class CheckpointTable(ScrollView, can_focus=True):
             "filter",
             "Filter",
             id="wftui.browser.filter",
-            tooltip="Filter the checkpoints by id, run, executor or status; Esc clears it",
+            tooltip="Filter the checkpoints by id, run, executor, status or text in their values; "
+            "Esc clears it",
         ),
         Binding(
             "escape",
@@ -101,11 +103,7 @@ class CheckpointTable(ScrollView, can_focus=True):
             id="wftui.browser.open",
             tooltip="Open the run or branch",
         ),
-        Binding("down,j", "move(1)", "Down", show=False, id="wftui.browser.down"),
-        Binding("up,k", "move(-1)", "Up", show=False, id="wftui.browser.up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="wftui.browser.page_down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="wftui.browser.page_up"),
-        Binding("home,g", "move_to(0)", "Top", show=False, id="wftui.browser.top"),
+        *cursor_bindings("browser"),
         Binding("end,G", "move_to(-1)", "Bottom", show=False, id="wftui.browser.bottom"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -2,7 +2,9 @@
 
 Only the lines on screen are rendered, so 50,000 lines cost no more to draw than 50. Streamed
 agent chunks extend their line instead of adding lines; outputs and failures stand out; the view
-follows the tail unless the user has scrolled up; a filter narrows it to matching lines.
+follows the tail unless the user has scrolled up; a filter narrows it to matching lines. A cursor
+line (shown while the log has focus) moves with the arrow keys or a click, and ``v`` opens that
+one event whole in the viewer; on the last line the cursor follows new lines.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wftui.tui.bridge import LogRecord, Tone
+from wftui.tui.keymap import cursor_bindings
 from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.text import Clock
 
@@ -35,18 +39,19 @@ class EventLog(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "event-log--time",
         "event-log--executor",
+        "event-log--cursor",
         *(f"event-log--{tone.value}" for tone in Tone),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
-        Binding("G", "follow", "Follow tail", show=False, id="wftui.log.follow"),
+        *cursor_bindings("log"),
+        Binding("end,G", "follow", "Follow tail", show=False, id="wftui.log.follow"),
         Binding(
             "v",
-            "view_log",
+            "view_line",
             "View",
             id="wftui.log.view",
-            tooltip="Open the log's shown lines full screen: wrapped, scrollable, searchable",
+            tooltip="Open the highlighted event whole, full screen: wrapped, scrollable, "
+            "searchable",
         ),
         # The screen's filter key, shown in the footer here: one id, so a keymap moves both.
         Binding(
@@ -69,6 +74,11 @@ class EventLog(ScrollView, can_focus=True):
         & > .event-log--request { color: $text-warning; text-style: bold; }
         & > .event-log--agent { color: $text-accent; }
         & > .event-log--checkpoint { color: $text-primary; }
+        &:focus > .event-log--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
     }
     """
 
@@ -90,6 +100,7 @@ class EventLog(ScrollView, can_focus=True):
         self._streams: dict[str, int] = {}  # agent executor id -> sequence of its growing line
         self._width = 0
         self._follow = True
+        self._cursor: int | None = None  # the highlighted line's sequence number; None: the last
 
     # ----- content -----
 
@@ -118,7 +129,10 @@ class EventLog(ScrollView, can_focus=True):
                 continue
             opened = self._streams.pop(record.executor, None) if record.executor else None
             if opened is not None and record.tone is Tone.AGENT and record.stream is None:
-                continue  # the whole reply: its chunks are on screen already
+                # The whole reply: its chunks are on screen already; ``v`` shows it whole.
+                if opened >= self._first_seq:
+                    self._lines[opened - self._first_seq].detail = record.whole_text
+                continue
             self._append(record)
         self._trim()
         self._update_size(following)
@@ -144,22 +158,88 @@ class EventLog(ScrollView, can_focus=True):
                 for index, record in enumerate(self._lines)
                 if self._matches(record)
             ]
-        self._update_size(True)
+        # The highlighted line stays highlighted (or the next one shown, if it is filtered out).
+        self._update_size(self._cursor is None)
+        if self._cursor is not None:
+            self.move_cursor(self.cursor_line)
 
-    def action_view_log(self) -> None:
-        """Long lines whole: the shown lines, wrapped, in the searchable viewer."""
-        title = f"event log ({self.line_count} lines" + (
-            f" matching “{self._filter}”)" if self._filter else ")"
-        )
-        self.app.push_screen(ValueViewer(title, "\n".join(self.visible_text()), at_end=True))
+    # ----- the cursor -----
+
+    @property
+    def cursor_line(self) -> int:
+        """The highlighted line's index among the shown lines (-1 when there is none)."""
+        count = self.line_count
+        if self._cursor is None or not count:
+            return count - 1
+        if self._shown is None:
+            return max(0, min(self._cursor - self._first_seq, count - 1))
+        return min(bisect_left(self._shown, self._cursor), count - 1)
+
+    def cursor_record(self) -> LogRecord | None:
+        index = self.cursor_line
+        return self._record(index) if index >= 0 else None
+
+    def move_cursor(self, index: int) -> None:
+        """Highlight shown line ``index`` (clamped) and bring it into view; the last line
+        follows new lines again."""
+        count = self.line_count
+        if not count:
+            return
+        index = max(0, min(index, count - 1))
+        if index == count - 1:
+            self._cursor = None
+            self._scroll_to_tail()
+        else:
+            self._cursor = self._seq(index)
+            self._follow = False
+            self.scroll_to_region(
+                Region(0, index, 1, 1), animate=False, immediate=True, force=True, x_axis=False
+            )
+        self.refresh()
+
+    def action_move(self, step: int) -> None:
+        start = self.cursor_line
+        if self._cursor is None and not self._follow:
+            # Scrolled up with the cursor still on the tail: start from the lines in view.
+            start = min(start, int(self.scroll_y) + max(self.size.height - 1, 0))
+        self.move_cursor(start + step)
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(self.size.height - 1, 1))
+
+    def action_move_to(self, index: int) -> None:
+        self.move_cursor(index if index >= 0 else self.line_count - 1)
+
+    def action_view_line(self) -> None:
+        """The highlighted event whole: every character, wrapped, in the searchable viewer."""
+        record = self.cursor_record()
+        if record is None:
+            self.notify("The log is empty.", severity="warning")
+            return
+        title = " ".join(part.strip() for part in self._prefix(record) if part.strip())
+        # A line with no detail of its own (``invoked``) shows itself rather than nothing.
+        self.app.push_screen(ValueViewer(title, record.whole_text or self._plain(record)))
 
     def action_follow(self) -> None:
+        self._cursor = None
         self._scroll_to_tail()
+        self.refresh()
 
     @property
     def is_following(self) -> bool:
-        """True until the user scrolls up; scrolling back to the end follows again."""
-        return self._follow
+        """True while the cursor is on the last line and the user has not scrolled up."""
+        return self._follow and self._cursor is None
+
+    def on_focus(self) -> None:
+        self.refresh()  # the cursor shows only while the log has focus
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y
+        if 0 <= index < self.line_count:
+            self.move_cursor(index)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -216,9 +296,11 @@ class EventLog(ScrollView, can_focus=True):
     def _matches(self, record: LogRecord) -> bool:
         return self._filter in self._plain(record).lower()
 
+    def _seq(self, index: int) -> int:
+        return index + self._first_seq if self._shown is None else self._shown[index]
+
     def _record(self, index: int) -> LogRecord:
-        seq = index + self._first_seq if self._shown is None else self._shown[index]
-        return self._lines[seq - self._first_seq]
+        return self._lines[self._seq(index) - self._first_seq]
 
     def _prefix(self, record: LogRecord) -> tuple[str, str, str]:
         return (
@@ -250,10 +332,19 @@ class EventLog(ScrollView, can_focus=True):
         record = self._record(index)
         time_text, kind_text, executor_text = self._prefix(record)
         tone = base + self._style(f"event-log--{record.tone.value}")
+        time_style, executor_style = (
+            base + self._style("event-log--time"),
+            base + self._style("event-log--executor"),
+        )
+        if self.has_focus and index == self.cursor_line:
+            cursor = self._style("event-log--cursor")
+            base, tone, time_style, executor_style = (
+                style + cursor for style in (base, tone, time_style, executor_style)
+            )
         segments = [
-            Segment(time_text, base + self._style("event-log--time")),
+            Segment(time_text, time_style),
             Segment(kind_text, tone),
-            Segment(executor_text, base + self._style("event-log--executor")),
+            Segment(executor_text, executor_style),
             Segment(record.text, tone),
         ]
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
