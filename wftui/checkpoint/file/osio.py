@@ -91,6 +91,13 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
 def append(path: str, data: bytes) -> int:
     """Append in one write; returns the offset the data starts at (other writers may append)."""
     fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)

@@ -3,12 +3,14 @@
 Layout of the folder:
 
 - ``<checkpoint_id>.json``: the checkpoints, what every reader reads.
-- ``.wftui-commit.log``: the same bytes, appended and ``fdatasync``'d before a save is announced;
-  the truth after a power cut, replayed on the first open in a later boot (``commitlog.py``).
+- ``.wftui-commit.log``: the same bytes, appended and ``fdatasync``'d before a save is announced
+  (saves waiting together by one sync); the truth after a power cut, replayed on the first open
+  in a later boot (``commitlog.py``).
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
-  to the files at every listing (``listing.py``).
+  to the files at every listing (``listing.py``); a save's rows are added just after it is
+  answered (or by a listing of this object, whichever comes first).
 
 This module is the ``CheckpointStorage`` facade: saving, loading and deleting (with the commit
 log and the sweep of stale temp files), and decoding what the listing parsed.
@@ -20,7 +22,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from wftui.checkpoint.capabilities import Change
@@ -30,6 +32,7 @@ from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.watch import watch_folder
+from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
@@ -37,15 +40,17 @@ from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
+_UNSAVED_KEPT = 1024
 _log = logging.getLogger(__name__)
 
 
 class FileCheckpointStorage:
     """A ``CheckpointStorage`` keeping one JSON file per checkpoint in ``storage_path``.
 
-    The folder is created here, as agent-framework's storage does. A save is one worker-thread
-    hop: temp file, write, rename (no sync), the bytes appended to the commit log and the log
-    ``fdatasync``'d, then the cache rows. Listings also run in one hop.
+    The folder is created here, as agent-framework's storage does. A save is encoded by the
+    caller and written by the process's save thread (``writer.py``): temp file, write, rename
+    (no sync), then the bytes of every save waiting appended to the commit log and the log
+    ``fdatasync``'d once; the cache rows follow the answer. Listings run in one thread hop.
     """
 
     def __init__(
@@ -70,8 +75,13 @@ class FileCheckpointStorage:
         self._log = CommitLog(self._dir, max_file_size)
         self._recovered = False
         self._lock = threading.Lock()  # guards the listing; saves do not need it
-        self._listing = FolderListing(self._dir, serializer, max_file_size, self._recover_once)
+        self._listing = FolderListing(self._dir, serializer, max_file_size, self._before_listing)
         self._swept = False
+        # Saves answered whose cache rows are not yet written (see ``_settle_rows``).
+        self._owed: list[tuple[SaveJob, os.stat_result]] = []
+        self._owed_lock = threading.Lock()
+        # Ids of recent saves that failed, so the saves that follow them fail too.
+        self._unsaved: dict[str, None] = {}
 
     @property
     def problems(self) -> list[ListingProblem]:
@@ -86,45 +96,104 @@ class FileCheckpointStorage:
     async def save_checkpoint(
         self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
     ) -> str:
-        path = self._path(checkpoint.checkpoint_id)
+        return await self.submit_checkpoint(checkpoint, encoded=encoded)
+
+    def submit_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> asyncio.Future[str]:
+        """Start a save and return at once (``PipelinedStorage``): the future is settled once the
+        checkpoint is durable, or with the ``CheckpointError``. Saves are written in the order
+        they were submitted, and one whose parent failed to save fails too."""
         data = self.serializer.dumps(checkpoint, encoded)
-        await asyncio.to_thread(self._write, path, data, checkpoint.summary(len(data)))
-        return checkpoint.checkpoint_id
+        parent = checkpoint.parent_checkpoint_id
+        return self._submit(checkpoint.checkpoint_id, data, parent, checkpoint.summary)
 
     async def save_document(self, data: bytes) -> str:
         """Keep another store's document verbatim, once it parses (the copy path)."""
         parsed = self.serializer.parse(data)
-        path = self._path(parsed.checkpoint_id)
-        await asyncio.to_thread(self._write, path, data, parsed.summary(len(data)))
-        return parsed.checkpoint_id
+        return await self._submit(parsed.checkpoint_id, data, None, parsed.summary)
+
+    def _submit(
+        self,
+        checkpoint_id: str,
+        data: bytes,
+        parent_id: str | None,
+        summary: Callable[[int], CheckpointSummary],
+    ) -> asyncio.Future[str]:
+        path = self._path(checkpoint_id)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        SAVES.submit(self, SaveJob(checkpoint_id, path, data, parent_id, summary, future))
+        return future
 
     def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
         """Saves and deletes by any process, derived by polling the folder (``watch.py``)."""
         return watch_folder(self._dir, self.serializer, after_seq)
 
-    def _write(self, path: str, data: bytes, summary: CheckpointSummary) -> None:
-        try:
-            written = osio.write_visible(path, data)
-            self._commit(path, summary.checkpoint_id, data)
-        except OSError as error:
-            raise CheckpointError(
-                f"cannot save checkpoint {summary.checkpoint_id} to {self._dir}: "
-                f"{error.strerror or error}"
-            ) from error
-        entry = (os.path.basename(path), summary, written.st_size, written.st_ctime_ns)
-        self._listing.saved(entry)
+    def write_group(self, jobs: list[SaveJob]) -> None:
+        """In the save thread: each job's file written (temp file and rename, no sync), then the
+        group made durable by one commit. A job fails alone if its file cannot be written or
+        the checkpoint it follows was not saved (it may refer to that one); all fail if the
+        commit does."""
         self._sweep_once()
-
-    def _commit(self, path: str, checkpoint_id: str, data: bytes) -> None:
-        """Durable before announced: through the commit log, or (if the log is unusable, e.g.
-        a link was put in its place) by syncing the file and the folder themselves."""
+        written: list[tuple[SaveJob, os.stat_result]] = []
+        for job in jobs:
+            if job.parent_id is not None and job.parent_id in self._unsaved:
+                self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
+                continue
+            try:
+                written.append((job, osio.write_visible(job.path, job.data)))
+            except OSError as error:
+                self._failed(job, f"{error.strerror or error}", where=True)
         try:
-            self._log.commit_save(checkpoint_id, data)
+            self._commit([job for job, _ in written])
+        except OSError as error:
+            for job, _ in written:
+                osio.discard(job.path)  # not durable: never leave it to look saved
+                self._failed(job, f"{error.strerror or error}", where=True)
+            written = []
+        with self._owed_lock:
+            self._owed.extend(written)
+
+    def _failed(self, job: SaveJob, reason: str, *, where: bool = False) -> None:
+        """Fail ``job`` with a clear error, and remember it so the saves following it fail."""
+        place = f" to {self._dir}" if where else ""
+        job.error = CheckpointError(f"cannot save checkpoint {job.checkpoint_id}{place}: {reason}")
+        self._unsaved[job.checkpoint_id] = None
+        if len(self._unsaved) > _UNSAVED_KEPT:
+            del self._unsaved[next(iter(self._unsaved))]
+
+    def after_group(self) -> None:
+        """In the save thread, once the group's saves are answered: their listing cache rows."""
+        with self._lock:
+            self._settle_rows()
+
+    def _commit(self, jobs: list[SaveJob]) -> None:
+        """Durable before announced: through the commit log, or (if the log is unusable, e.g.
+        a link was put in its place) by syncing the files and the folder themselves."""
+        if not jobs:
+            return
+        try:
+            self._log.commit_saves([(job.checkpoint_id, job.data) for job in jobs])
         except osio.UnsafeFileError:
-            osio.sync_file(path)
-        except OSError:
-            osio.discard(path)  # not durable: never leave it to look saved
-            raise
+            for job in jobs:
+                osio.sync_file(job.path)
+
+    def _settle_rows(self) -> None:
+        """Add the cache rows of answered saves, if the save thread has not yet; the caller
+        holds ``self._lock`` (so a listing never misses a save it was told of)."""
+        with self._owed_lock:
+            owed, self._owed = self._owed, []
+        if owed:
+            self._listing.saved(
+                [
+                    (os.path.basename(job.path), job.summary(len(job.data)), *_stamp(written))
+                    for job, written in owed
+                ]
+            )
+
+    def _before_listing(self) -> None:
+        self._recover_once()
+        self._settle_rows()
 
     def _recover_once(self) -> None:
         """Replay the commit log if a power cut may have lost files (first use of this object);
@@ -198,6 +267,7 @@ class FileCheckpointStorage:
         self._recover_once()
         self._sweep_once()
         with self._lock:
+            self._settle_rows()
             self._listing.forget(name)
             try:
                 os.unlink(path)
@@ -260,3 +330,8 @@ class FileCheckpointStorage:
         with self._lock:
             raw = self._listing.latest(workflow_id)
         return None if raw is None else self.serializer.decode(raw, self._document)
+
+
+def _stamp(written: os.stat_result) -> tuple[int, int]:
+    """What the listing cache compares a file by: its size and ctime."""
+    return written.st_size, written.st_ctime_ns
