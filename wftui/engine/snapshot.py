@@ -67,9 +67,11 @@ class Snapshots:
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
     ) -> CheckpointSavedEvent:
-        return await self.write(
-            state, storage, self.prepare(state, storage, graph=graph, error=error)
-        )
+        """Save the run's state now; the event says it is durable."""
+        prepared = self.prepare(state, storage, graph=graph, error=error)
+        await storage.save_checkpoint(prepared.checkpoint, encoded=prepared.encoded)
+        state.last_checkpoint_id = prepared.checkpoint.checkpoint_id
+        return self.saved(state, storage, prepared)
 
     def prepare(
         self,
@@ -147,14 +149,13 @@ class Snapshots:
             {"executor_states": executor_written, "shared_state": shared_written},
         )
 
-    async def write(
-        self, state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
+    @staticmethod
+    def saved(
+        state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
     ) -> CheckpointSavedEvent:
-        """Save a prepared checkpoint; the event says it is durable. Only a saved checkpoint
-        becomes the run's parent and a holder later checkpoints refer to."""
+        """A prepared checkpoint is durable: from now on later checkpoints may refer to the
+        values it holds (never before, so no checkpoint depends on one that may be lost)."""
         checkpoint = prepared.checkpoint
-        await storage.save_checkpoint(checkpoint, encoded=prepared.encoded)
-        state.last_checkpoint_id = checkpoint.checkpoint_id
         state.written = prepared.written
         state.written_in = storage
         return CheckpointSavedEvent(
