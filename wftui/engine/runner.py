@@ -36,7 +36,7 @@ from wftui.engine.events import (
 from wftui.engine.executor import Executor
 from wftui.engine.records import ExecutorWrites, Message
 from wftui.engine.request_info import queue_answers
-from wftui.engine.saves import Durability, RunSaves
+from wftui.engine.saves import DEFAULT_DURABILITY, Durability, RunSaves
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState, SuperstepScope
 from wftui.engine.typing_utils import type_name
@@ -70,7 +70,7 @@ class Runner:
         router: Router,
         snapshots: Snapshots,
         max_iterations: int,
-        durability: Durability = "sync",
+        durability: Durability = DEFAULT_DURABILITY,
     ) -> None:
         self._name = name
         self._durability = durability
