@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import queue
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -54,35 +54,39 @@ class SaveThread:
     """The process's save thread (``SAVES``)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._waiting: deque[tuple[GroupWriter, SaveJob]] = deque()
+        # A SimpleQueue wakes the thread once; a Condition woke it twice (for the lock too),
+        # and each wake-up may cost a time slice on a busy machine.
+        self._waiting: queue.SimpleQueue[tuple[GroupWriter, SaveJob]] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards starting and ending the thread
         self._running_in: int | None = None  # the pid whose thread is running, if any
 
     def submit(self, writer: GroupWriter, job: SaveJob) -> None:
+        self._waiting.put((writer, job))
         with self._lock:
-            self._waiting.append((writer, job))
             if self._running_in != os.getpid():
                 self._running_in = os.getpid()
                 threading.Thread(target=self._run, name="wftui-saves", daemon=True).start()
-            else:
-                self._wake.notify()
 
     def _run(self) -> None:
         while True:
-            with self._lock:
-                while not self._waiting:
-                    if not self._wake.wait(IDLE_SECONDS) and not self._waiting:
+            try:
+                batch = [self._waiting.get(timeout=IDLE_SECONDS)]
+            except queue.Empty:
+                with self._lock:
+                    if self._waiting.empty():  # else a save came just now: go on
                         self._running_in = None
                         return
-                batch = list(self._waiting)
-                self._waiting.clear()
+                continue
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._waiting.get_nowait())
             _write(batch)
 
     def reset_in_child(self) -> None:
-        """After ``fork``: the parent's thread is not running here, and its lock may be held."""
+        """After ``fork``: the parent's thread is not running here, and its lock may be held;
+        the saves it was given are the parent's to answer."""
+        self._waiting = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
         self._running_in = None
 
 
