@@ -70,6 +70,8 @@ class RunSaves:
         self._ready: list[WorkflowEvent] = []  # to emit at the next save or flush
         self._outlet: asyncio.Queue[Any] | None = None
         self._failure: BaseException | None = None  # a failed save not yet reported
+        # Asked once: a runtime protocol check costs tens of microseconds.
+        self._pipeline = storage if isinstance(storage, PipelinedStorage) else None
 
     def attach(self, events: asyncio.Queue[Any]) -> None:
         """While a superstep runs, announce saves in its event queue as they become durable
@@ -92,7 +94,10 @@ class RunSaves:
                 await asyncio.wait([self._in_flight[0][1]])
         if self._failure is None:
             self._submit(graph, error)
-        if self._durability == "sync" or self._failure is not None:
+        if self._durability == "sync" and self._failure is None:
+            with contextlib.suppress(Exception):  # its outcome is ``_settled``'s to handle
+                await self._in_flight[-1][1]
+        if self._failure is not None:
             await self._wait_all()
         return self._take()
 
@@ -113,9 +118,9 @@ class RunSaves:
         prepared = self._snapshots.prepare(state, storage, graph=graph, error=error)
         checkpoint, encoded = prepared.checkpoint, prepared.encoded
         future: asyncio.Future[Any]
-        if isinstance(storage, PipelinedStorage):
+        if self._pipeline is not None:
             try:
-                future = storage.submit_checkpoint(checkpoint, encoded=encoded)
+                future = self._pipeline.submit_checkpoint(checkpoint, encoded=encoded)
             except CheckpointError as refused:  # e.g. a value it cannot encode
                 future = asyncio.get_running_loop().create_future()
                 future.set_exception(refused)

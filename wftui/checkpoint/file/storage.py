@@ -78,7 +78,7 @@ class FileCheckpointStorage:
         self._listing = FolderListing(self._dir, serializer, max_file_size, self._before_listing)
         self._swept = False
         # Saves answered whose cache rows are not yet written (see ``_settle_rows``).
-        self._owed: list[tuple[SaveJob, os.stat_result]] = []
+        self._owed: list[SaveJob] = []
         self._owed_lock = threading.Lock()
         # Ids of recent saves that failed, so the saves that follow them fail too.
         self._unsaved: dict[str, None] = {}
@@ -135,19 +135,20 @@ class FileCheckpointStorage:
         the checkpoint it follows was not saved (it may refer to that one); all fail if the
         commit does."""
         self._sweep_once()
-        written: list[tuple[SaveJob, os.stat_result]] = []
+        written: list[SaveJob] = []
         for job in jobs:
             if job.parent_id is not None and job.parent_id in self._unsaved:
                 self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
                 continue
             try:
-                written.append((job, osio.write_visible(job.path, job.data)))
+                osio.replace(job.path, job.data)
+                written.append(job)
             except OSError as error:
                 self._failed(job, f"{error.strerror or error}", where=True)
         try:
-            self._commit([job for job, _ in written])
+            self._commit(written)
         except OSError as error:
-            for job, _ in written:
+            for job in written:
                 osio.discard(job.path)  # not durable: never leave it to look saved
                 self._failed(job, f"{error.strerror or error}", where=True)
             written = []
@@ -183,13 +184,17 @@ class FileCheckpointStorage:
         holds ``self._lock`` (so a listing never misses a save it was told of)."""
         with self._owed_lock:
             owed, self._owed = self._owed, []
-        if owed:
-            self._listing.saved(
-                [
-                    (os.path.basename(job.path), job.summary(len(job.data)), *_stamp(written))
-                    for job, written in owed
-                ]
-            )
+        entries = []
+        for job in owed:
+            try:
+                # Taken now, off the save's path: the rename changed the ctime the cache keeps.
+                written = os.lstat(job.path)
+            except OSError:
+                continue  # deleted since: the listing has nothing to add
+            name = os.path.basename(job.path)
+            entries.append((name, job.summary(len(job.data)), written.st_size, written.st_ctime_ns))
+        if entries:
+            self._listing.saved(entries)
 
     def _before_listing(self) -> None:
         self._recover_once()
@@ -330,8 +335,3 @@ class FileCheckpointStorage:
         with self._lock:
             raw = self._listing.latest(workflow_id)
         return None if raw is None else self.serializer.decode(raw, self._document)
-
-
-def _stamp(written: os.stat_result) -> tuple[int, int]:
-    """What the listing cache compares a file by: its size and ctime."""
-    return written.st_size, written.st_ctime_ns
