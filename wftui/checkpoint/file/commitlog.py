@@ -40,7 +40,7 @@ from wftui.checkpoint.file import osio
 
 LOG_NAME = ".wftui-commit.log"
 LOG_LIMIT = 8 << 20
-_MIN_AHEAD = 64 << 10  # zeros written ahead of the records
+_MIN_AHEAD = 16 << 10  # zeros written ahead of the records (a fresh log's first sync writes them)
 _MAX_AHEAD = 1 << 20
 _PAGE = 4096
 _BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"

@@ -9,8 +9,7 @@ Layout of the folder:
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
-  to the files at every listing (``listing.py``); a save's rows are added just after it is
-  answered (or by a listing of this object, whichever comes first).
+  to the files at every listing (``listing.py``).
 
 This module is the ``CheckpointStorage`` facade: saving, loading and deleting (with the commit
 log and the sweep of stale temp files), and decoding what the listing parsed.
@@ -50,7 +49,7 @@ class FileCheckpointStorage:
     The folder is created here, as agent-framework's storage does. A save is encoded by the
     caller and written by the process's save thread (``writer.py``): temp file, write, rename
     (no sync), then the bytes of every save waiting appended to the commit log and the log
-    ``fdatasync``'d once; the cache rows follow the answer. Listings run in one thread hop.
+    ``fdatasync``'d once, then the cache rows. Listings run in one thread hop.
     """
 
     def __init__(
@@ -75,11 +74,8 @@ class FileCheckpointStorage:
         self._log = CommitLog(self._dir, max_file_size)
         self._recovered = False
         self._lock = threading.Lock()  # guards the listing; saves do not need it
-        self._listing = FolderListing(self._dir, serializer, max_file_size, self._before_listing)
+        self._listing = FolderListing(self._dir, serializer, max_file_size, self._recover_once)
         self._swept = False
-        # Saves answered whose cache rows are not yet written (see ``_settle_rows``).
-        self._owed: list[SaveJob] = []
-        self._owed_lock = threading.Lock()
         # Ids of recent saves that failed, so the saves that follow them fail too.
         self._unsaved: dict[str, None] = {}
 
@@ -135,25 +131,37 @@ class FileCheckpointStorage:
         the checkpoint it follows was not saved (it may refer to that one); all fail if the
         commit does."""
         self._sweep_once()
-        written: list[SaveJob] = []
+        written: list[tuple[SaveJob, os.stat_result]] = []
         for job in jobs:
             if job.parent_id is not None and job.parent_id in self._unsaved:
                 self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
                 continue
             try:
                 osio.replace(job.path, job.data)
-                written.append(job)
+                written.append((job, os.lstat(job.path)))  # the rename changed its ctime
             except OSError as error:
                 self._failed(job, f"{error.strerror or error}", where=True)
+        if not written:
+            return
         try:
-            self._commit(written)
+            self._commit([job for job, _ in written])
         except OSError as error:
-            for job in written:
+            for job, _ in written:
                 osio.discard(job.path)  # not durable: never leave it to look saved
                 self._failed(job, f"{error.strerror or error}", where=True)
-            written = []
-        with self._owed_lock:
-            self._owed.extend(written)
+            return
+        # Before the answer: once a save returns, this storage is done with the folder.
+        self._listing.saved(
+            [
+                (
+                    os.path.basename(job.path),
+                    job.summary(len(job.data)),
+                    stat.st_size,
+                    stat.st_ctime_ns,
+                )
+                for job, stat in written
+            ]
+        )
 
     def _failed(self, job: SaveJob, reason: str, *, where: bool = False) -> None:
         """Fail ``job`` with a clear error, and remember it so the saves following it fail."""
@@ -163,42 +171,14 @@ class FileCheckpointStorage:
         if len(self._unsaved) > _UNSAVED_KEPT:
             del self._unsaved[next(iter(self._unsaved))]
 
-    def after_group(self) -> None:
-        """In the save thread, once the group's saves are answered: their listing cache rows."""
-        with self._lock:
-            self._settle_rows()
-
     def _commit(self, jobs: list[SaveJob]) -> None:
         """Durable before announced: through the commit log, or (if the log is unusable, e.g.
         a link was put in its place) by syncing the files and the folder themselves."""
-        if not jobs:
-            return
         try:
             self._log.commit_saves([(job.checkpoint_id, job.data) for job in jobs])
         except osio.UnsafeFileError:
             for job in jobs:
                 osio.sync_file(job.path)
-
-    def _settle_rows(self) -> None:
-        """Add the cache rows of answered saves, if the save thread has not yet; the caller
-        holds ``self._lock`` (so a listing never misses a save it was told of)."""
-        with self._owed_lock:
-            owed, self._owed = self._owed, []
-        entries = []
-        for job in owed:
-            try:
-                # Taken now, off the save's path: the rename changed the ctime the cache keeps.
-                written = os.lstat(job.path)
-            except OSError:
-                continue  # deleted since: the listing has nothing to add
-            name = os.path.basename(job.path)
-            entries.append((name, job.summary(len(job.data)), written.st_size, written.st_ctime_ns))
-        if entries:
-            self._listing.saved(entries)
-
-    def _before_listing(self) -> None:
-        self._recover_once()
-        self._settle_rows()
 
     def _recover_once(self) -> None:
         """Replay the commit log if a power cut may have lost files (first use of this object);
@@ -272,7 +252,6 @@ class FileCheckpointStorage:
         self._recover_once()
         self._sweep_once()
         with self._lock:
-            self._settle_rows()
             self._listing.forget(name)
             try:
                 os.unlink(path)

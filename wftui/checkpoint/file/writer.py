@@ -36,7 +36,7 @@ class SaveJob:
     data: bytes
     # The checkpoint it follows (engine saves): it is not written if that one failed.
     parent_id: str | None
-    # Builds the listing's summary once the file is written (off the saving caller's path).
+    # Builds the listing's summary (by the save thread, off the caller's path).
     summary: Callable[[int], Any]
     future: asyncio.Future[str]
     error: BaseException | None = field(default=None)
@@ -45,9 +45,6 @@ class SaveJob:
 class GroupWriter(Protocol):
     def write_group(self, jobs: list[SaveJob]) -> None:
         """Write and commit ``jobs`` in order; set ``job.error`` on each that failed."""
-
-    def after_group(self) -> None:
-        """Work that may follow the answers (listing cache rows)."""
 
 
 class SaveThread:
@@ -102,8 +99,6 @@ def _write(batch: list[tuple[GroupWriter, SaveJob]]) -> None:
             for job in jobs:
                 job.error = job.error or error
         _answer(jobs)
-        with contextlib.suppress(Exception):
-            writer.after_group()
 
 
 def _answer(jobs: list[SaveJob]) -> None:
