@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.approval import Drafter
+from pipelines.approval import create_workflow
 from tests.cli.support import saved_ids
 from tests.engine.support import outputs, run_until_slow_then_kill, saved
 from tests.engine.talker import talker_workflow
@@ -23,7 +23,6 @@ from wftui import (
     FileCheckpointStorage,
     InMemoryCheckpointStorage,
     RequestInfoEvent,
-    RequestInfoExecutor,
     SuperStepStartedEvent,
     WorkflowBuilder,
     WorkflowContext,
@@ -176,15 +175,7 @@ async def test_an_async_run_asks_for_answers_only_once_every_checkpoint_is_durab
     tmp_path: Path, kind: str
 ) -> None:
     storage = FileCheckpointStorage(tmp_path) if kind == "file" else InMemoryCheckpointStorage()
-    drafter, asks = Drafter(id="drafter"), RequestInfoExecutor(id="request_info")
-    workflow = (
-        WorkflowBuilder(name="approval")
-        .set_start_executor(drafter)
-        .add_edge(drafter, asks)
-        .add_edge(asks, drafter)
-        .with_checkpointing(storage, durability="async")
-        .build()
-    )
+    workflow = create_workflow(storage, durability="async")
     events = [event async for event in workflow.run_stream("hello")]
     waiting = WorkflowStatusEvent(state=WorkflowRunState.IDLE_WITH_PENDING_REQUESTS)
     assert events.index(waiting) == len(events) - 1
