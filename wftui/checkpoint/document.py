@@ -103,23 +103,22 @@ def _check_skeleton(cp: WorkflowCheckpoint) -> None:
 def _encoded(value: Any, section: str, *where: str | int) -> Any:
     """``value``'s typed JSON. Its path is built only when it cannot be encoded: most of what a
     save encodes is small, and formatting paths up front cost more than encoding."""
+    if value is None or (type(value) is dict and not value):  # most checkpoints' error, graph...
+        return value
     try:
         return encode(value).json
     except CheckpointEncodingError:
         return encode(value, _path(section, where)).json  # fails again, naming the path
 
 
-def _encode_map(
-    values: dict[str, Any], section: str, *where: str | int, ready: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Encode each value of a str-keyed mapping, reusing fragments already made."""
-    out = {}
-    for key, value in _str_keys(values, section, *where).items():
-        if ready is not None and key in ready:
-            out[key] = ready[key]
-        else:
-            out[key] = _encoded(value, section, *where, key)
-    return out
+def _encode_map(values: dict[str, Any], section: str, *where: str | int) -> dict[str, Any]:
+    """Encode each value of a str-keyed mapping: in one pass (as a message's fields), or key by
+    key when a key is the tag (which ``encode`` would turn the whole mapping into a pair list
+    for)."""
+    if TAG not in _str_keys(values, section, *where):
+        encoded: dict[str, Any] = _encoded(values, section, *where)
+        return encoded
+    return {key: _encoded(value, section, *where, key) for key, value in values.items()}
 
 
 def _encode_whole(values: dict[str, Any], section: str, ready: dict[str, Any]) -> Any:
