@@ -1,7 +1,8 @@
 """Engine figures next to the targets of issues 2 and 13, side by side with agent-framework.
 
 A chain of N pass-through executors (N = 5 and 100), each keeping a small state, one message
-through it: N supersteps. With file checkpoints in both durability modes, the very same workload
+through it: N supersteps. With file checkpoints in both durability modes (the default marked),
+also with the run journal written as ``wftui run`` writes it, the very same workload
 (``engine_workloads.py``) runs on agent-framework's old API in its own virtual environment
 (``/work/af/peer-venv``, or ``WFTUI_PEER_PYTHON``; skipped when absent), alternating round by
 round on the same disk; ratios are the peer's time over ours. Also: in-memory checkpoints and
@@ -11,6 +12,7 @@ storage growth of issue 13's 400-superstep run (a growing conversation + a 200 K
     python benchmarks/bench_engine.py               # about two minutes
     python benchmarks/bench_engine.py --rounds 7    # more rounds for the side-by-side figures
     python benchmarks/bench_engine.py --profile     # also cProfile the file-checkpoint case
+    python benchmarks/bench_engine.py --supersteps  # only the side-by-side superstep figures
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from wftui import (
     handler,
 )
 from wftui.checkpoint.storage import CheckpointStorage
+from wftui.engine.saves import DEFAULT_DURABILITY, DURABILITY_MODES
 
 MESSAGE = "x" * 64  # LangGraph's figure is for a 64-character state
 
@@ -202,7 +205,7 @@ async def alternate(jobs: list[tuple[Side, dict[str, Any]]], rounds: int) -> lis
     return results
 
 
-async def side_by_side(folder: Path, rounds: int) -> None:
+async def side_by_side(folder: Path, rounds: int, supersteps_only: bool) -> None:
     python = peer_python()
     ours = Side("wftui", folder)
     sides = [ours]
@@ -216,17 +219,24 @@ async def side_by_side(folder: Path, rounds: int) -> None:
         print(
             "(agent-framework never fsyncs; wftui's every mode is durable before it is announced)"
         )
-        print(f"{'figure':<34} {'wftui':>24} {'agent-framework old':>26}  ratio")
+        print(f"{'figure':<42} {'wftui':>24} {'agent-framework old':>26}  ratio")
         for n in (5, 100):
             runs = max(1, 200 // n)  # each round runs the chain this often
             task = {"task": "per_superstep", "n": n, "runs": runs}
-            jobs = [(ours, {**task, "mode": mode}) for mode in ("sync", "async")]
+            variants = [(mode, journal) for journal in (False, True) for mode in DURABILITY_MODES]
+            jobs = [
+                (ours, {**task, "mode": mode, "journal": journal}) for mode, journal in variants
+            ]
             if peer:
                 jobs.append((peer, {**task, "mode": "sync"}))  # its one mode
             results = await alternate(jobs, rounds)
-            theirs = results[2] if peer else []
-            print_row(f"ms/superstep N={n}, sync", results[0], theirs)
-            print_row(f"ms/superstep N={n}, async", results[1], theirs)
+            theirs = results[-1] if peer else []
+            for (mode, journal), mine in zip(variants, results, strict=False):
+                default = " (default)" if mode == DEFAULT_DURABILITY else ""
+                label = f"ms/superstep N={n}, {mode}{default}{', journal' if journal else ''}"
+                print_row(label, mine, theirs)
+        if supersteps_only:
+            return
         resume = {"task": "resume", "runs": 10}
         results = await alternate([(side, resume) for side in sides], rounds)
         print_row(
@@ -260,14 +270,14 @@ async def side_by_side(folder: Path, rounds: int) -> None:
 def print_row(label: str, mine: list[float], theirs: list[float]) -> None:
     ratio = f"{statistics.median(theirs) / statistics.median(mine):5.2f}x" if theirs else "  -"
     peer = spread(theirs) if theirs else "skipped"
-    print(f"{label:<34} {spread(mine):>24} {peer:>26}  {ratio}")
+    print(f"{label:<42} {spread(mine):>24} {peer:>26}  {ratio}")
 
 
 def verdict(value: float, target: float) -> str:
     return "OK  " if value <= target else "MISS"
 
 
-async def main(profile: bool, rounds: int) -> None:
+async def main(profile: bool, rounds: int, supersteps_only: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="wftui-bench-") as tmp:
         folder = Path(tmp)
         counter = iter(range(1_000_000))
@@ -275,7 +285,9 @@ async def main(profile: bool, rounds: int) -> None:
         def file_storage() -> CheckpointStorage:
             return FileCheckpointStorage(folder / f"run{next(counter)}")
 
-        await side_by_side(folder, rounds)
+        await side_by_side(folder, rounds, supersteps_only)
+        if supersteps_only:
+            return
 
         modes: dict[str, Callable[[], CheckpointStorage | None]] = {
             "in-memory": InMemoryCheckpointStorage,
@@ -413,9 +425,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true", help="cProfile the file-checkpoint case")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each side-by-side figure")
+    parser.add_argument(
+        "--supersteps", action="store_true", help="only the side-by-side superstep figures"
+    )
     args = parser.parse_args()
     if args.rounds < 3:
         parser.error("--rounds must be at least 3 (a median and a spread need them)")
     started = time.perf_counter()
-    asyncio.run(main(args.profile, args.rounds))
+    asyncio.run(main(args.profile, args.rounds, args.supersteps))
     print(f"\n(total {time.perf_counter() - started:.1f} s)")

@@ -92,17 +92,29 @@ class Workloads:
         builder.add_edge(talker, talker).set_start_executor(talker)
         return self._checkpointing(builder, folder, durability).build()
 
-    async def per_superstep_ms(self, n: int, durability: str, runs: int, tmp: Path) -> float:
-        """``runs`` runs of the N-chain (after a warm-up run): ms per superstep over them all."""
+    async def per_superstep_ms(
+        self, n: int, durability: str, runs: int, tmp: Path, journal: bool = False
+    ) -> float:
+        """``runs`` runs of the N-chain (after a warm-up run): ms per superstep over them all.
+        With ``journal`` (wftui only), each run is journaled as ``wftui run`` journals it."""
         elapsed = 0.0
         for index in range(runs + 1):
             workflow = self.chain(n, tmp / f"chain{n}-{durability}-{index}", durability)
             start = time.perf_counter()
-            async for _ in workflow.run_stream(MESSAGE):
+            stream = workflow.run_stream(MESSAGE)
+            if journal:
+                stream = self._journaled(stream, workflow.checkpoint_storage)
+            async for _ in stream:
                 pass
             if index:
                 elapsed += time.perf_counter() - start
         return elapsed * 1000 / (n * runs)
+
+    def _journaled(self, stream: Any, storage: Any) -> Any:
+        from wftui.journal import Execution, journal_for, journaled
+
+        execution = Execution.here("run", None, input=MESSAGE)
+        return journaled(stream, journal_for(storage), execution, storage)
 
     async def resume_ms(self, rounds: int, tmp: Path) -> list[float]:
         """Load a checkpoint 5 supersteps before the end (N=100) on a fresh workflow, until the
@@ -172,7 +184,9 @@ async def serve(fw_name: str) -> None:
 async def run_task(work: Workloads, task: dict[str, Any], folder: Path) -> Any:
     kind = task["task"]
     if kind == "per_superstep":
-        return await work.per_superstep_ms(task["n"], task["mode"], task["runs"], folder)
+        return await work.per_superstep_ms(
+            task["n"], task["mode"], task["runs"], folder, task.get("journal", False)
+        )
     if kind == "resume":
         return await work.resume_ms(task["runs"], folder)
     if kind == "growth":

@@ -21,6 +21,7 @@ from wftui import (
     handler,
 )
 from wftui.agents import ChatClient
+from wftui.engine.saves import DEFAULT_DURABILITY, Durability
 
 DESCRIPTION = "Drafts an upper-cased reply and asks a person to approve it."
 DEFAULT_INPUT = "hello"
@@ -48,7 +49,10 @@ class Drafter(Executor):
 
 
 def create_workflow(
-    checkpoint_storage: CheckpointStorage | None, chat_client: ChatClient | None = None
+    checkpoint_storage: CheckpointStorage | None,
+    chat_client: ChatClient | None = None,
+    *,
+    durability: Durability = DEFAULT_DURABILITY,
 ) -> Workflow:
     """Build the pipeline; it has no agent, so ``chat_client`` is accepted and unused."""
     drafter, rie = Drafter(id="drafter"), RequestInfoExecutor(id="request_info")
@@ -59,5 +63,5 @@ def create_workflow(
         .add_edge(rie, drafter)
     )
     if checkpoint_storage is not None:
-        builder = builder.with_checkpointing(checkpoint_storage=checkpoint_storage)
+        builder = builder.with_checkpointing(checkpoint_storage, durability=durability)
     return builder.build()

@@ -104,10 +104,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def run_until_slow_then_kill(
-    pipeline: Path, store: Path, extra_env: dict[str, str] | None = None
+    pipeline: Path, store: Path, extra_env: dict[str, str] | None = None, *, checkpoints: int = 0
 ) -> tuple[list[str], int]:
-    """Run ``pipeline`` headless until it prints that executor ``slow`` started, then SIGKILL it;
-    the lines it printed and its return code."""
+    """Run ``pipeline`` headless until it prints that executor ``slow`` started (and, with
+    ``checkpoints``, that many saved checkpoints), then SIGKILL it; the lines it printed and
+    its return code."""
     env = {
         **os.environ,
         **(extra_env or {}),
@@ -122,7 +123,9 @@ async def run_until_slow_then_kill(
     lines: list[str] = []
     try:
         async with asyncio.timeout(60):
-            while not lines or lines[-1].split()[1:] != ["invoked", "slow"]:
+            while ["invoked", "slow"] not in [line.split()[1:] for line in lines] or (
+                sum(line.split()[1:2] == ["checkpoint"] for line in lines) < checkpoints
+            ):
                 line = await process.stdout.readline()
                 assert line, f"the run ended early: {lines}"
                 lines.append(line.decode().strip())

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pipelines.approval import create_workflow
 from tests.cli.support import saved_ids
 from tests.engine.support import outputs, run_until_slow_then_kill, saved
 from tests.engine.talker import talker_workflow
@@ -20,6 +21,8 @@ from wftui import (
     CheckpointSavedEvent,
     Executor,
     FileCheckpointStorage,
+    InMemoryCheckpointStorage,
+    RequestInfoEvent,
     SuperStepStartedEvent,
     WorkflowBuilder,
     WorkflowContext,
@@ -152,17 +155,38 @@ async def test_sigkill_in_async_mode_keeps_every_announced_checkpoint(tmp_path: 
     pipeline = tmp_path / "async_pipeline.py"
     pipeline.write_text(KILLED_PIPELINE)
     store = tmp_path / "checkpoints"
-    lines, _ = await run_until_slow_then_kill(pipeline, store)
+    # Killed once "slow" runs and checkpoint 2 was announced: as it became durable during the
+    # superstep of "slow", which never ends (no later save or the run's end announced it).
+    lines, _ = await run_until_slow_then_kill(pipeline, store, checkpoints=3)
     announced = saved_ids("\n".join(lines), store)
-    # Checkpoint 2 was being written beside "slow": it was never announced.
-    assert len(announced) == 2
+    assert len(announced) == 3
     storage = FileCheckpointStorage(store)
     checkpoints = await storage.list_checkpoints()
-    # At most the save cut short by the kill, left as a temp file and never served.
-    assert all("interrupted save" in problem.reason for problem in storage.problems)
-    assert len(storage.problems) <= 1
-    assert [cp.checkpoint_id for cp in checkpoints][: len(announced)] == announced
+    assert storage.problems == []
+    assert [cp.checkpoint_id for cp in checkpoints] == announced
     for checkpoint in checkpoints:
         assert checkpoint.shared_state.get("log", []) == [
             name * 1000 for name in ("a", "b")[: checkpoint.iteration_count]
         ]
+
+
+@pytest.mark.parametrize("kind", ["file", "memory"])  # one orders saves itself, one does not
+async def test_an_async_run_asks_for_answers_only_once_every_checkpoint_is_durable(
+    tmp_path: Path, kind: str
+) -> None:
+    storage = FileCheckpointStorage(tmp_path) if kind == "file" else InMemoryCheckpointStorage()
+    workflow = create_workflow(storage, durability="async")
+    events = [event async for event in workflow.run_stream("hello")]
+    waiting = WorkflowStatusEvent(state=WorkflowRunState.IDLE_WITH_PENDING_REQUESTS)
+    assert events.index(waiting) == len(events) - 1
+    assert [e.iteration for e in saved(events)] == [0, 1, 2]
+    latest = await storage.get_latest()
+    assert latest is not None and latest.checkpoint_id == saved(events)[-1].checkpoint_id
+    assert [e.parent_checkpoint_id for e in await storage.list_checkpoints()] == [
+        None,
+        *[e.checkpoint_id for e in saved(events)[:-1]],
+    ]
+    (request,) = [e for e in events if isinstance(e, RequestInfoEvent)]
+    answered = [e async for e in workflow.send_responses_streaming({request.request_id: "ok"})]
+    assert outputs(answered) == ["HELLO:ok"]
+    assert answered[-1] == WorkflowStatusEvent(state=WorkflowRunState.IDLE)

@@ -17,8 +17,10 @@ from wftui import (
     WorkflowFailedEvent,
     handler,
 )
+from wftui.checkpoint.fragments import EncodedFragments
+from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.model import WorkflowCheckpoint
-from wftui.checkpoint.storage import CheckpointDecodingError
+from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.ledger import RunLedger, add_counts
 
 
@@ -50,7 +52,7 @@ class Sink(Executor):
         await ctx.yield_output(" + ".join(sorted(parts)))
 
 
-def build(storage: FileCheckpointStorage, runs: list[str], *, broken: bool) -> Workflow:
+def build(storage: CheckpointStorage, runs: list[str], *, broken: bool) -> Workflow:
     start, cheap = Spender("start", 1, runs), Spender("cheap", 10, runs)
     dear = Spender("dear", 100, runs)
     dear.broken = broken
@@ -181,3 +183,51 @@ def test_a_malformed_ledger_in_a_checkpoint_is_a_decoding_error_naming_it() -> N
         RunLedger.resumed(
             {"totals": {"calls": "many"}}, iteration=1, replayed=(), where="metadata.ledger"
         )
+
+
+class KeepsWhatItIsGiven(InMemoryCheckpointStorage):
+    """A storage that also keeps the checkpoint objects it was handed (as a third-party
+    storage may), to see they do not change once saved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list[WorkflowCheckpoint] = []
+
+    async def save_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> str:
+        self.given.append(checkpoint)
+        return await super().save_checkpoint(checkpoint, encoded=encoded)
+
+
+async def test_a_saved_checkpoint_keeps_the_ledger_as_it_was_then() -> None:
+    storage = KeepsWhatItIsGiven()
+    await build(storage, [], broken=False).run("go")
+    first = next(c for c in storage.given if c.iteration_count == 1)
+    ledger = first.metadata["ledger"]
+    assert model_tokens(ledger["totals"]) == 1 and set(ledger["executors"]) == {"start"}
+    last = storage.given[-1].metadata["ledger"]
+    assert model_tokens(last["totals"]) == 111
+
+
+class Enormous(Executor):
+    """Reports a count past 64 bits, which JSON holds only as a tagged value."""
+
+    @handler
+    async def work(self, text: str, ctx: WorkflowContext[None, str]) -> None:
+        ctx.record_usage({"calls": 2**70})
+        await ctx.yield_output(text)
+
+
+async def test_counts_past_64_bits_are_saved_and_read_back_exactly(tmp_path: Path) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    workflow = (
+        WorkflowBuilder()
+        .set_start_executor(Enormous(id="big"))
+        .with_checkpointing(checkpoint_storage=storage)
+        .build()
+    )
+    await workflow.run("go")
+    latest = await FileCheckpointStorage(tmp_path).get_latest()
+    assert latest is not None
+    assert latest.metadata["ledger"]["totals"]["calls"] == 2**70

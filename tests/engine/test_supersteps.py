@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.engine.support import Append, Emit, chain_workflow, invoked
 from wftui import (
@@ -12,6 +15,7 @@ from wftui import (
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
+    FileCheckpointStorage,
     InMemoryCheckpointStorage,
     RequestInfoEvent,
     SuperStepCompletedEvent,
@@ -149,14 +153,41 @@ class Shout(Executor):
         await ctx.yield_output(text.upper())
 
 
-async def test_a_run_emits_its_events_in_the_documented_order() -> None:
+SYNC_ORDER = [
+    ("WorkflowStartedEvent", None),
+    ("WorkflowStatusEvent", None),
+    ("CheckpointSavedEvent", None),  # the initial checkpoint, iteration 0
+    ("SuperStepStartedEvent", 1),
+    ("ExecutorInvokedEvent", "start"),
+    ("ExecutorCompletedEvent", "start"),
+    ("SuperStepCompletedEvent", 1),
+    ("CheckpointSavedEvent", 1),
+    ("SuperStepStartedEvent", 2),
+    ("ExecutorInvokedEvent", "shout"),
+    ("WorkflowEvent", None),
+    ("WorkflowOutputEvent", None),
+    ("ExecutorCompletedEvent", "shout"),
+    ("SuperStepCompletedEvent", 2),
+    ("CheckpointSavedEvent", 2),
+    ("WorkflowStatusEvent", None),
+]
+
+
+@pytest.mark.parametrize("durability", ["sync", "async"])
+@pytest.mark.parametrize("storage", ["memory", "file"])
+async def test_a_run_emits_its_events_in_the_documented_order(
+    tmp_path: Path, durability: Any, storage: str
+) -> None:
     start = Append(id="start")
     shout = Shout(id="shout")
     workflow = (
         WorkflowBuilder()
         .add_edge(start, shout)
         .set_start_executor(start)
-        .with_checkpointing(checkpoint_storage=InMemoryCheckpointStorage())
+        .with_checkpointing(
+            InMemoryCheckpointStorage() if storage == "memory" else FileCheckpointStorage(tmp_path),
+            durability=durability,
+        )
         .build()
     )
     events = [event async for event in workflow.run_stream("hi")]
@@ -164,24 +195,20 @@ async def test_a_run_emits_its_events_in_the_documented_order() -> None:
         (type(e).__name__, getattr(e, "iteration", None) or getattr(e, "executor_id", None))
         for e in events
     ]
-    assert shapes == [
-        ("WorkflowStartedEvent", None),
-        ("WorkflowStatusEvent", None),
-        ("CheckpointSavedEvent", None),  # the initial checkpoint, iteration 0
-        ("SuperStepStartedEvent", 1),
-        ("ExecutorInvokedEvent", "start"),
-        ("ExecutorCompletedEvent", "start"),
-        ("SuperStepCompletedEvent", 1),
-        ("CheckpointSavedEvent", 1),
-        ("SuperStepStartedEvent", 2),
-        ("ExecutorInvokedEvent", "shout"),
-        ("WorkflowEvent", None),
-        ("WorkflowOutputEvent", None),
-        ("ExecutorCompletedEvent", "shout"),
-        ("SuperStepCompletedEvent", 2),
-        ("CheckpointSavedEvent", 2),
-        ("WorkflowStatusEvent", None),
-    ]
+    saves = [shape for shape in shapes if shape[0] == "CheckpointSavedEvent"]
+    if durability == "sync":
+        assert shapes == SYNC_ORDER
+    else:
+        # The same, except that checkpoint k is announced once durable: after superstep k+1
+        # started (while it runs, or as the next save is made) and before the final status.
+        assert [shape for shape in shapes if shape not in saves] == [
+            shape for shape in SYNC_ORDER if shape[0] != "CheckpointSavedEvent"
+        ]
+        assert saves == [shape for shape in SYNC_ORDER if shape[0] == "CheckpointSavedEvent"]
+        for iteration, index in enumerate(i for i, s in enumerate(shapes) if s in saves):
+            if iteration < 2:
+                assert shapes.index(("SuperStepStartedEvent", iteration + 1)) < index
+            assert index < len(shapes) - 1
     statuses = [e.state for e in events if isinstance(e, WorkflowStatusEvent)]
     assert statuses == [WorkflowRunState.IN_PROGRESS, WorkflowRunState.IDLE]
     assert [e.data for e in events if type(e) is WorkflowEvent] == ["custom hi>start"]

@@ -6,9 +6,14 @@ third-party store lacks one; the built-in stores have them all.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from wftui.checkpoint.fragments import EncodedFragments
+    from wftui.checkpoint.model import WorkflowCheckpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,4 +81,16 @@ class CassetteStorage(Protocol):
 
     async def delete_cassettes(self, run_ids: Sequence[str]) -> int:
         """Delete the cassettes of ``run_ids``; how many of them had one."""
+        ...
+
+
+@runtime_checkable
+class PipelinedStorage(Protocol):
+    def submit_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> asyncio.Future[str]:
+        """Start saving and return at once; the future is settled once the checkpoint is
+        durable (or with the ``CheckpointError``). Saves are written in the order they were
+        submitted, and one whose parent checkpoint failed to save fails too, so a run may have
+        several in flight (``durability="async"``) and the store may sync them together."""
         ...

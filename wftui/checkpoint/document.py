@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -60,13 +61,23 @@ def text_problem(text: object) -> str | None:
     return None
 
 
-def _str_keys(mapping: dict[Any, Any], path: str) -> dict[str, Any]:
+def _path(section: str, where: tuple[str | int, ...]) -> str:
+    return section + "".join(map(key_segment, where))
+
+
+def _str_keys(mapping: dict[Any, Any], section: str, *where: str | int) -> dict[str, Any]:
     """The mapping, if every key can be a JSON object key of the document."""
     for key in mapping:
-        problem = text_problem(key)
-        if problem is not None:
-            raise CheckpointEncodingError(f"cannot encode {path}: key {key!r} {problem}")
+        _check_key(key, section, *where)
     return mapping
+
+
+def _check_key(key: object, section: str, *where: str | int) -> None:
+    problem = text_problem(key)
+    if problem is not None:
+        raise CheckpointEncodingError(
+            f"cannot encode {_path(section, where)}: key {key!r} {problem}"
+        )
 
 
 def _check_skeleton(cp: WorkflowCheckpoint) -> None:
@@ -89,27 +100,44 @@ def _check_skeleton(cp: WorkflowCheckpoint) -> None:
         raise CheckpointEncodingError(f"cannot encode checkpoint {cp.checkpoint_id}: {problem}")
 
 
-def _encode_map(
-    values: dict[str, Any], path: str, ready: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Encode each value of a str-keyed mapping, reusing fragments already made."""
-    out = {}
-    for key, value in _str_keys(values, path).items():
-        if ready is not None and key in ready:
-            out[key] = ready[key]
-        else:
-            out[key] = encode(value, path + key_segment(key)).json
-    return out
+def _encoded(value: Any, section: str, *where: str | int) -> Any:
+    """``value``'s typed JSON. Its path is built only when it cannot be encoded: most of what a
+    save encodes is small, and formatting paths up front cost more than encoding."""
+    if value is None or (type(value) is dict and not value):  # most checkpoints' error, graph...
+        return value
+    try:
+        return encode(value).json
+    except CheckpointEncodingError:
+        return encode(value, _path(section, where)).json  # fails again, naming the path
+
+
+def _encode_map(values: dict[str, Any], section: str, *where: str | int) -> dict[str, Any]:
+    """Encode each value of a str-keyed mapping: in one pass (as a message's fields), or key by
+    key when a key is the tag (which ``encode`` would turn the whole mapping into a pair list
+    for)."""
+    if TAG not in _str_keys(values, section, *where):
+        encoded: dict[str, Any] = _encoded(values, section, *where)
+        return encoded
+    return {key: _encoded(value, section, *where, key) for key, value in values.items()}
+
+
+def _encode_whole(values: dict[str, Any], section: str, ready: dict[str, Any]) -> Any:
+    """A mapping encoded whole (as ``encode`` does: odd keys make it a tagged dict), from the
+    fragments of its entries when there is one for each and every key is plain."""
+    if len(ready) == len(values) and all(
+        type(key) is str and key != TAG and key.isascii() for key in values
+    ):
+        return {key: ready[key] for key in values}
+    return _encoded(values, section)
 
 
 def _encode_messages(messages: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    out = {}
-    for source, batch in _str_keys(messages, "messages").items():
-        prefix = "messages" + key_segment(source)
-        out[source] = [
-            _encode_map(message, f"{prefix}[{index}]") for index, message in enumerate(batch)
+    return {
+        source: [
+            _encode_map(message, "messages", source, index) for index, message in enumerate(batch)
         ]
-    return out
+        for source, batch in _str_keys(messages, "messages").items()
+    }
 
 
 def _dumps(value: Any) -> bytes:
@@ -119,12 +147,45 @@ def _dumps(value: Any) -> bytes:
         raise CheckpointEncodingError(f"cannot encode checkpoint: {error}") from None
 
 
+_KEPT_LINE_BYTES = 4096  # longer lines are not kept between saves: memory for little time
+
+
 def _entries(mapping: dict[str, Any]) -> bytes:
     """A mapping with one entry per line, each entry compact."""
-    if not mapping:
-        return b"{}"
-    lines = [b"    " + _dumps(key) + b": " + _dumps(value) for key, value in mapping.items()]
-    return b"{\n" + b",\n".join(lines) + b"\n  }"
+    return _lines([b"    " + _dumps(key) + b": " + _dumps(value) for key, value in mapping.items()])
+
+
+def _lines(lines: list[bytes]) -> bytes:
+    return b"{\n" + b",\n".join(lines) + b"\n  }" if lines else b"{}"
+
+
+def _state_entries(values: dict[str, Any], section: str, encoded: EncodedFragments | None) -> bytes:
+    """A state section, one entry per line, in one pass: a value's fragment is reused when it
+    still encodes that very object, and with ``encoded.kept`` so is the line written for that
+    fragment at an earlier save (its key was checked then). A run's checkpoints mostly hold
+    what the one before held, so this is most of a save at a hundred executors."""
+    fragments: Mapping[str, tuple[Any, Any]] = getattr(encoded, section) if encoded else {}
+    kept = encoded.kept if encoded else None
+    lines = []
+    for key, value in values.items():
+        pair = fragments.get(key)
+        form = pair[1] if pair is not None and pair[0] is value else _NONE
+        if kept is not None and form is not _NONE:
+            line = kept.get((section, key))
+            if line is not None and line[0] is form:
+                lines.append(line[1])
+                continue
+        _check_key(key, section)
+        if form is _NONE:
+            form = _encoded(value, section, key)
+        text = b"    " + _dumps(key) + b": " + _dumps(form)
+        if kept is not None and len(text) <= _KEPT_LINE_BYTES:
+            kept[(section, key)] = (form, text)
+        lines.append(text)
+    return _lines(lines)
+
+
+_NONE = object()  # no fragment for a value
 
 
 def checkpoint_to_json(
@@ -146,34 +207,35 @@ def checkpoint_to_json(
         "max_iterations": cp.max_iterations,
         "graph_signature": cp.graph_signature,
         "next_executor_ids": cp.next_executor_ids,
-        "error": encode(cp.error, "error").json,
-    }
-    ready = {
-        section: encoded.reusable(section, getattr(cp, section)) if encoded else None
-        for section in _STATE_SECTIONS
+        "error": _encoded(cp.error, "error"),
     }
     mappings = {
-        "messages": _encode_messages(cp.messages),
-        "pending_requests": {
-            request_id: _encode_map(request, "pending_requests" + key_segment(request_id))
-            for request_id, request in _str_keys(cp.pending_requests, "pending_requests").items()
-        },
-        "fan_in_buffers": {
-            target: _encode_map(buffers, "fan_in_buffers" + key_segment(target))
-            for target, buffers in _str_keys(cp.fan_in_buffers, "fan_in_buffers").items()
-        },
-        "shared_state": _encode_map(cp.shared_state, "shared_state", ready["shared_state"]),
-        "executor_states": _encode_map(
-            cp.executor_states, "executor_states", ready["executor_states"]
+        "messages": _entries(_encode_messages(cp.messages)),
+        "pending_requests": _entries(
+            {
+                request_id: _encode_map(request, "pending_requests", request_id)
+                for request_id, request in _str_keys(
+                    cp.pending_requests, "pending_requests"
+                ).items()
+            }
         ),
+        "fan_in_buffers": _entries(
+            {
+                target: _encode_map(buffers, "fan_in_buffers", target)
+                for target, buffers in _str_keys(cp.fan_in_buffers, "fan_in_buffers").items()
+            }
+        ),
+        "shared_state": _state_entries(cp.shared_state, "shared_state", encoded),
+        "executor_states": _state_entries(cp.executor_states, "executor_states", encoded),
     }
+    metadata = encoded.reusable("metadata", cp.metadata) if encoded else {}
     tail = {
-        "metadata": encode(cp.metadata, "metadata").json,
-        "graph": encode(cp.graph, "graph").json,
-        "completed_writes": encode(cp.completed_writes, "completed_writes").json,
+        "metadata": _encode_whole(cp.metadata, "metadata", metadata),
+        "graph": _encoded(cp.graph, "graph"),
+        "completed_writes": _encoded(cp.completed_writes, "completed_writes"),
     }
     lines = [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in fields.items()]
-    lines += [b"  " + _dumps(key) + b": " + _entries(value) for key, value in mappings.items()]
+    lines += [b"  " + _dumps(key) + b": " + entries for key, entries in mappings.items()]
     lines += [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in tail.items()]
     return b"{\n" + b",\n".join(lines) + b"\n}\n"
 

@@ -25,12 +25,18 @@ Section = Mapping[str, tuple[Any, Any]]
 
 @dataclass(frozen=True, slots=True)
 class EncodedFragments:
-    """Typed JSON of executor states and shared values, by key, with the object each encodes."""
+    """Typed JSON of executor states, shared values and metadata entries, by key, with the
+    object each encodes."""
 
     executor_states: Section = field(default_factory=dict)
     shared_state: Section = field(default_factory=dict)
+    # Top-level ``metadata`` entries (the run's execution record, its ledger).
+    metadata: Section = field(default_factory=dict)
     # On a loaded checkpoint: {section: {key: Holder}}, where each value's stored form lives.
     holders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Where a serializer may keep the bytes it wrote for an entry, to write them again while the
+    # entry's typed JSON is the same object (the engine keeps one per run); None: nothing kept.
+    kept: dict[Any, Any] | None = None
 
     def reusable(self, section: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """The fragments of ``section`` whose value is still the object ``values`` holds."""

@@ -21,7 +21,7 @@ from wftui.engine.edges import (
     SwitchCaseEdgeGroup,
 )
 from wftui.engine.executor import Executor, WorkflowDefinitionError
-from wftui.engine.saves import Durability, checked_durability
+from wftui.engine.saves import DEFAULT_DURABILITY, Durability, checked_durability
 from wftui.engine.typing_utils import classes_in, could_match, is_catch_all, type_name
 from wftui.engine.workflow import Workflow
 
@@ -72,7 +72,7 @@ class WorkflowBuilder:
         self._group_edges: list[tuple[EdgeGroup, list[EdgeInfo]]] = []  # each group's, built once
         self._start: Executor | None = None
         self._storage: CheckpointStorage | None = None
-        self._durability: Durability = "sync"
+        self._durability: Durability = DEFAULT_DURABILITY
 
     def _executor_of(self, node: Node) -> Executor:
         if isinstance(node, Executor) or not isinstance(node, ExecutorProvider):
@@ -172,7 +172,7 @@ class WorkflowBuilder:
         return self
 
     def with_checkpointing(
-        self, checkpoint_storage: CheckpointStorage, *, durability: Durability = "sync"
+        self, checkpoint_storage: CheckpointStorage, *, durability: Durability = DEFAULT_DURABILITY
     ) -> WorkflowBuilder:
         """``durability``: "sync" saves each checkpoint before the next superstep; "async"
         while it runs (see the README's Durability paragraph)."""

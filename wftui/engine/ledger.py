@@ -13,11 +13,11 @@ does not grow with the length of the run; earlier supersteps are in the parent c
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wftui.checkpoint.codec import encode
 from wftui.checkpoint.storage import CheckpointDecodingError
 
 LEDGER_KEY = "ledger"
@@ -43,32 +43,52 @@ def checked_counts(counts: object, where: str) -> Counts:
     return checked
 
 
-def add_counts(into: Counts, more: Mapping[str, Any], *, sign: int = 1) -> None:
-    """Add ``more`` into ``into`` name by name (``sign=-1`` takes it away); zeros drop out."""
+def added(base: Mapping[str, Any], more: Mapping[str, Any], *, sign: int = 1) -> Counts:
+    """``base`` plus ``more`` name by name (``sign=-1`` takes it away) as a new dict; zeros drop
+    out. ``base`` and the dicts inside it are left as they are: checkpoints may hold them."""
+    total = dict(base)
     for name, value in more.items():
         if isinstance(value, Mapping):
-            inner = into.setdefault(name, {})
-            add_counts(inner, value, sign=sign)
-            if not inner:
-                del into[name]
+            summed: Any = added(total.get(name, {}), value, sign=sign)
         else:
-            total = into.get(name, 0) + sign * value
-            if total:
-                into[name] = total
-            else:
-                into.pop(name, None)
+            summed = total.get(name, 0) + sign * value
+        if summed:
+            total[name] = summed
+        else:
+            total.pop(name, None)
+    return total
+
+
+def add_counts(into: Counts, more: Mapping[str, Any], *, sign: int = 1) -> None:
+    """Add ``more`` into ``into`` name by name (``sign=-1`` takes it away); zeros drop out."""
+    total = added(into, more, sign=sign)
+    into.clear()
+    into.update(total)
+
+
+def _tagged(counts: Mapping[str, Any]) -> bool:
+    """Whether these counts need a type tag in a checkpoint (a name like the tag, a number past
+    64 bits): rare, and then the ledger is encoded in full at every save."""
+    return encode(counts, "metadata.ledger").tagged
 
 
 @dataclass
 class RunLedger:
     """A run's counts: this superstep's per executor, per executor so far, the run's totals,
-    and what resuming saved (counts of work a resume did not repeat)."""
+    and what resuming saved (counts of work a resume did not repeat).
+
+    Copy on write: every change makes new dicts for what it changes and never alters a dict
+    once made, so a checkpoint takes the ledger as it is now with shallow copies (a deep copy
+    of every executor's counts at every save was most of the cost of a save at 100 executors).
+    """
 
     totals: Counts = field(default_factory=dict)
     saved: Counts = field(default_factory=dict)
     executors: dict[str, Counts] = field(default_factory=dict)
     superstep: int = 1
     current: dict[str, Counts] = field(default_factory=dict)
+    # Whether some count needs a type tag in JSON; otherwise the ledger is its own typed JSON.
+    tagged: bool = False
 
     def begin(self, superstep: int) -> None:
         """A new superstep starts: its counts start empty."""
@@ -77,27 +97,25 @@ class RunLedger:
 
     def record(self, executor_id: str, counts: Mapping[str, Any]) -> None:
         """Spending is never rolled back: what a failed superstep spent was spent."""
-        for bucket in (
-            self.current.setdefault(executor_id, {}),
-            self.executors.setdefault(executor_id, {}),
-            self.totals,
-        ):
-            add_counts(bucket, counts)
+        self.current[executor_id] = added(self.current.get(executor_id, {}), counts)
+        self.executors[executor_id] = mine = added(self.executors.get(executor_id, {}), counts)
+        self.totals = added(self.totals, counts)
+        self.tagged = self.tagged or _tagged(mine) or _tagged(self.totals)
 
     def record_saved(self, counts: Mapping[str, Any]) -> None:
         """Work that was not paid for this time (an answer replayed from a recording)."""
-        add_counts(self.saved, counts)
+        self.saved = added(self.saved, counts)
+        self.tagged = self.tagged or _tagged(self.saved)
 
     def as_metadata(self) -> dict[str, Any]:
-        """The checkpoint's ``metadata["ledger"]`` (a copy: the run goes on changing this)."""
-        return copy.deepcopy(
-            {
-                "supersteps": {str(self.superstep): self.current} if self.current else {},
-                "executors": self.executors,
-                "totals": self.totals,
-                "saved": self.saved,
-            }
-        )
+        """The checkpoint's ``metadata["ledger"]``: shallow copies, the counts in them shared
+        (no change ever alters them)."""
+        return {
+            "supersteps": {str(self.superstep): dict(self.current)} if self.current else {},
+            "executors": dict(self.executors),
+            "totals": self.totals,
+            "saved": self.saved,
+        }
 
     @classmethod
     def resumed(
@@ -114,14 +132,14 @@ class RunLedger:
         except TypeError as error:
             raise CheckpointDecodingError(str(error)) from None
         ledger.totals = stored.get("totals", {})
-        ledger.saved = stored.get("saved", {})
         ledger.executors = stored.get("executors", {})
         failed_superstep = stored.get("supersteps", {}).get(str(iteration + 1), {})
-        avoided = copy.deepcopy(ledger.totals)
+        avoided = ledger.totals
         for executor_id, counts in failed_superstep.items():
             if executor_id not in replayed:
-                add_counts(avoided, counts, sign=-1)
-        add_counts(ledger.saved, avoided)
+                avoided = added(avoided, counts, sign=-1)
+        ledger.saved = added(stored.get("saved", {}), avoided)
+        ledger.tagged = _tagged(stored) or _tagged(ledger.saved)
         return ledger
 
 

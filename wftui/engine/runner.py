@@ -9,17 +9,17 @@ checkpoint is saved (how durably: ``saves``). A failed superstep commits nothing
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine.context import WorkflowContext
 from wftui.engine.current import CallSite, enter_call_site
 from wftui.engine.edges import Routed, Router, RoutingError
 from wftui.engine.errors import WorkflowAlreadyRunningError, WorkflowRunError
 from wftui.engine.events import (
+    CheckpointSavedEvent,
     ExecutorCompletedEvent,
     ExecutorFailedEvent,
     ExecutorInvokedEvent,
@@ -36,10 +36,19 @@ from wftui.engine.events import (
 from wftui.engine.executor import Executor
 from wftui.engine.records import ExecutorWrites, Message
 from wftui.engine.request_info import queue_answers
-from wftui.engine.saves import Durability, RunSaves
+from wftui.engine.saves import DEFAULT_DURABILITY, Durability, RunSaves
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState, SuperstepScope
 from wftui.engine.typing_utils import type_name
+
+
+def _failure_in(
+    event: WorkflowEvent, failure: WorkflowFailedEvent | None
+) -> WorkflowFailedEvent | None:
+    """The run's first failure, once ``event`` is seen."""
+    if failure is None and isinstance(event, WorkflowFailedEvent):
+        return event
+    return failure
 
 
 class _ExecutorDone:
@@ -61,7 +70,7 @@ class Runner:
         router: Router,
         snapshots: Snapshots,
         max_iterations: int,
-        durability: Durability = "sync",
+        durability: Durability = DEFAULT_DURABILITY,
     ) -> None:
         self._name = name
         self._durability = durability
@@ -89,42 +98,40 @@ class Runner:
         self._running = True
         self.state = state
         self.status = WorkflowRunState.IN_PROGRESS
-        saves = None if storage is None else RunSaves(self._snapshots, storage, self._durability)
+        saves = (
+            None if storage is None else RunSaves(self._snapshots, storage, self._durability, state)
+        )
         try:
             yield WorkflowStartedEvent()
             yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS)
             if announce_requests:
                 for request in state.pending_requests.values():
                     yield request.event()
+            failure = None
             if save_initial and saves is not None:
-                for saved in await saves.save(state, graph=True):
-                    yield saved
+                for event in await saves.save(graph=True):
+                    yield event
+                    failure = _failure_in(event, failure)
             steps = 0
-            while state.pending and steps != max_supersteps:
+            while failure is None and state.pending and steps != max_supersteps:
                 steps += 1
                 limit_failure = self._iteration_limit_failure(state)
                 failure = limit_failure
                 if limit_failure is None:
                     async for event in self._superstep(state, saves):
                         yield event
-                        if isinstance(event, WorkflowFailedEvent):
-                            failure = event
+                        failure = _failure_in(event, failure)
                 else:
                     yield limit_failure
-                if failure is not None:
-                    async for event in self._fail(state, saves, failure):
-                        yield event
-                    return
-            if saves is not None:
-                try:
-                    for saved in await saves.flush():
-                        yield saved
-                except CheckpointError as error:
-                    failed = WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
-                    yield failed
-                    async for event in self._fail(state, saves, failed):
-                        yield event
-                    return
+            if failure is None and saves is not None:
+                # Nothing ends the run (nor waits for answers) before its checkpoints are durable.
+                for event in await saves.flush():
+                    yield event
+                    failure = _failure_in(event, failure)
+            if failure is not None:
+                async for event in self._fail(state, saves, failure):
+                    yield event
+                return
             if state.pending:  # stopped after max_supersteps, with work left
                 final = WorkflowRunState.PAUSED
             elif state.pending_requests:
@@ -193,12 +200,15 @@ class Runner:
         """End the run as failed, after a checkpoint a resume can retry from (when it can be
         saved: the failure may be the storage itself)."""
         if saves is not None:
-            with contextlib.suppress(CheckpointError):
-                for saved in await saves.save(state, error=failure.details):
-                    yield saved
-            with contextlib.suppress(CheckpointError):
-                for saved in await saves.flush():
-                    yield saved
+            # Saves still in flight first; a second failure (the storage may be the first
+            # one's cause) is not reported again.
+            for event in [
+                *await saves.flush(),
+                *await saves.save(error=failure.details),
+                *await saves.flush(),
+            ]:
+                if isinstance(event, CheckpointSavedEvent):
+                    yield event
         self.status = WorkflowRunState.FAILED
         yield WorkflowStatusEvent(state=WorkflowRunState.FAILED)
 
@@ -231,6 +241,8 @@ class Runner:
             return
         events: asyncio.Queue[Any] = asyncio.Queue()
         scope = SuperstepScope(events=events, checkpointed=saves is not None)
+        if saves is not None:
+            saves.attach(events)  # earlier checkpoints are announced as they become durable
         for executor_id, writes in state.completed_writes.items():
             if executor_id in routed.deliveries:
                 self._replay(executor_id, writes, scope)
@@ -253,6 +265,8 @@ class Runner:
                 if item.error is not None:
                     failures.append((item.executor_id, item.error))
         finally:
+            if saves is not None:
+                saves.detach()
             for task in tasks:
                 task.cancel()  # only when the run itself is being cancelled or closed
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -278,11 +292,8 @@ class Runner:
         self._commit(state, routed, scope, iteration)
         yield SuperStepCompletedEvent(iteration=iteration)
         if saves is not None:
-            try:
-                for saved in await saves.save(state):
-                    yield saved
-            except CheckpointError as error:
-                yield WorkflowFailedEvent(details=WorkflowErrorDetails.from_exception(error))
+            for event in await saves.save():
+                yield event
 
     def _replay(self, executor_id: str, writes: ExecutorWrites, scope: SuperstepScope) -> None:
         """Stage what ``executor_id`` wrote before a failure instead of running it again."""

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wftui.checkpoint.codec import encode
+from wftui.checkpoint.errors import CheckpointEncodingError
 from wftui.checkpoint.fragments import EncodedFragments
 from wftui.checkpoint.model import WorkflowCheckpoint, new_checkpoint_id, utc_timestamp
 from wftui.checkpoint.references import (
@@ -29,6 +31,11 @@ from wftui.engine.graph import WorkflowGraph, describe_mismatch
 from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
+
+# The checkpoint fields the engine never sets, as their defaults (the format's version).
+_PLAIN_DEFAULTS = {
+    name: WorkflowCheckpoint.model_fields[name].default for name in ("format_version", "version")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +67,11 @@ class Snapshots:
         graph: bool = False,
         error: WorkflowErrorDetails | None = None,
     ) -> CheckpointSavedEvent:
-        return await self.write(
-            state, storage, self.prepare(state, storage, graph=graph, error=error)
-        )
+        """Save the run's state now; the event says it is durable."""
+        prepared = self.prepare(state, storage, graph=graph, error=error)
+        await storage.save_checkpoint(prepared.checkpoint, encoded=prepared.encoded)
+        state.last_checkpoint_id = prepared.checkpoint.checkpoint_id
+        return self.saved(state, storage, prepared)
 
     def prepare(
         self,
@@ -83,12 +92,14 @@ class Snapshots:
         except RoutingError:
             next_ids = []
         checkpoint_id = new_checkpoint_id()
-        # Fields with default factories are passed: pydantic inspects each factory's signature
-        # when it calls one, which was half the cost of building a checkpoint.
+        ledger = state.ledger.as_metadata()
+        # Every field is passed: pydantic resolves a missing one's default (a factory's signature
+        # inspected, a plain default deep-copied), which was half the cost of building one.
         checkpoint = WorkflowCheckpoint.model_construct(
+            **_PLAIN_DEFAULTS,
             checkpoint_id=checkpoint_id,
             timestamp=utc_timestamp(),
-            metadata={**state.metadata, LEDGER_KEY: state.ledger.as_metadata()},
+            metadata={**state.metadata, LEDGER_KEY: ledger},
             workflow_id=state.workflow_id,
             workflow_name=self.name,
             parent_checkpoint_id=state.last_checkpoint_id,
@@ -124,20 +135,27 @@ class Snapshots:
             state, "executor_states", earlier, checkpoint_id
         )
         shared_forms, shared_written = _stored_forms(state, "shared_state", earlier, checkpoint_id)
+        metadata_forms = _metadata_forms(state)
+        if not state.ledger.tagged:  # then the ledger is its own typed JSON
+            metadata_forms[LEDGER_KEY] = (ledger, ledger)
         return PreparedCheckpoint(
             checkpoint,
-            EncodedFragments(executor_states=executor_forms, shared_state=shared_forms),
+            EncodedFragments(
+                executor_states=executor_forms,
+                shared_state=shared_forms,
+                metadata=metadata_forms,
+                kept=state.kept,
+            ),
             {"executor_states": executor_written, "shared_state": shared_written},
         )
 
-    async def write(
-        self, state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
+    @staticmethod
+    def saved(
+        state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
     ) -> CheckpointSavedEvent:
-        """Save a prepared checkpoint; the event says it is durable. Only a saved checkpoint
-        becomes the run's parent and a holder later checkpoints refer to."""
+        """A prepared checkpoint is durable: from now on later checkpoints may refer to the
+        values it holds (never before, so no checkpoint depends on one that may be lost)."""
         checkpoint = prepared.checkpoint
-        await storage.save_checkpoint(checkpoint, encoded=prepared.encoded)
-        state.last_checkpoint_id = checkpoint.checkpoint_id
         state.written = prepared.written
         state.written_in = storage
         return CheckpointSavedEvent(
@@ -230,6 +248,21 @@ def _written(
     }
 
 
+def _metadata_forms(state: RunState) -> dict[str, tuple[Any, Any]]:
+    """The typed JSON of the run's own metadata entries (its execution record...), encoded at
+    its first save and again only if an entry is replaced. One that cannot be encoded is left
+    to the serializer, which says where."""
+    forms = state.metadata_forms
+    for key, value in state.metadata.items():
+        known = forms.get(key)
+        if known is None or known[0] is not value:
+            try:
+                forms[key] = (value, encode(value).json)
+            except CheckpointEncodingError:
+                forms.pop(key, None)
+    return dict(forms)
+
+
 def _stored_forms(
     state: RunState,
     section: str,
@@ -242,11 +275,17 @@ def _stored_forms(
     values will be held once it is saved."""
     values: dict[str, StoredValue] = getattr(state, section)
     earlier = earlier_sections.get(section, {})
-    written = {key: earlier[key] for key in values if key in earlier}
-    forms = {
-        key: (stored.live, _stored_form(written, key, stored.encoded, checkpoint_id))
-        for key, stored in values.items()
-    }
+    written: dict[str, Written] = {}
+    forms: dict[str, tuple[Any, Any]] = {}
+    for key, stored in values.items():
+        held = earlier.get(key)
+        if held is not None:
+            written[key] = held
+            size = held.size
+            if held.encoded is stored.encoded and size is not None and size < MIN_REF_BYTES:
+                forms[key] = (stored.live, stored.encoded)  # unchanged and small: inline again
+                continue
+        forms[key] = (stored.live, _stored_form(written, key, stored.encoded, checkpoint_id))
     return forms, written
 
 

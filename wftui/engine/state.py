@@ -116,6 +116,10 @@ class RunState:
     written_in: object | None = None
     # What the run spent (tokens, time) and what resuming saved; see ``ledger``.
     ledger: RunLedger = field(default_factory=RunLedger)
+    # Kept between this run's saves so each encodes only what changed: the typed JSON of the
+    # ``metadata`` entries ({key: (value, json)}), and the serializer's ``EncodedFragments.kept``.
+    metadata_forms: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    kept: dict[Any, Any] = field(default_factory=dict)
 
     def routing(self, router: Router) -> Routed:
         if self.routed is None:

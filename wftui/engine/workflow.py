@@ -38,7 +38,7 @@ from wftui.engine.graph import WorkflowGraph
 from wftui.engine.records import Message
 from wftui.engine.run_result import WorkflowRunResult as WorkflowRunResult
 from wftui.engine.runner import Runner
-from wftui.engine.saves import Durability
+from wftui.engine.saves import DEFAULT_DURABILITY, Durability
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState
 
@@ -63,7 +63,7 @@ class Workflow:
         max_iterations: int,
         name: str,
         checkpoint_storage: CheckpointStorage | None,
-        durability: Durability = "sync",
+        durability: Durability = DEFAULT_DURABILITY,
     ) -> None:
         self.executors = executors
         self.name = name

@@ -3,7 +3,9 @@
 A save writes ``<id>.json`` (temp file and rename, so no process ever sees half a file) without
 syncing it, then appends the same bytes to ``.wftui-commit.log`` and ``fdatasync``\\ s the log:
 appending to one open file and syncing it costs a fraction of syncing a new file and its folder.
-Only then is the save announced.
+Only then is the save announced. Saves waiting together are appended in one write and synced
+by one ``fdatasync`` (a group commit). Records go into zeros written ahead of them, so a sync
+flushes data only: a sync that also changes the file's size costs a journal commit.
 
 The log is the truth after a power cut. Its first line names the boot it was started in
 (``/proc/sys/kernel/random/boot_id``): within one boot the page cache keeps every written file,
@@ -13,8 +15,10 @@ written again, every logged deletion is done again, the folder is synced, and th
 afresh. It also starts afresh once it outgrows ``LOG_LIMIT``, after a sync of the folder's file
 system has made the files it covers durable on their own.
 
-Several processes may share a folder: appends hold a shared ``flock`` on the log, replay and
-truncation an exclusive one, so no record is dropped before its file is durable.
+Several processes may share a folder: a writer holds an exclusive ``flock`` while it finds the
+end of the records (after the last non-zero byte: no record ends in one) and writes, and so do
+replay and truncation; a truncation syncs every file first (``syncfs``), so no record is dropped
+before its file is durable, even between another writer's write and its sync.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ from wftui.checkpoint.file import osio
 
 LOG_NAME = ".wftui-commit.log"
 LOG_LIMIT = 8 << 20
+_MIN_AHEAD = 16 << 10  # zeros written ahead of the records (a fresh log's first sync writes them)
+_MAX_AHEAD = 1 << 20
+_PAGE = 4096
 _BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 _MAX_HEADER = 4096
 
@@ -66,7 +73,9 @@ _SYNCFS = _load_syncfs()
 
 
 def _header() -> bytes:
-    return orjson.dumps({"commit_log": 1, "boot": BOOT_ID}) + b"\n"
+    """The first line: the boot the log was started in, and a mark of this start (a writer that
+    finds another mark knows the log was started afresh under it)."""
+    return orjson.dumps({"commit_log": 1, "boot": BOOT_ID, "start": os.urandom(8).hex()}) + b"\n"
 
 
 def _record_at(data: bytes, at: int) -> tuple[dict[str, Any], bytes, int] | None:
@@ -121,13 +130,20 @@ class CommitLog:
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
         self._lock = threading.Lock()
+        # The log's first line and where its records end, as this object last wrote them.
+        self._head = b""
+        self._end = 0
 
     # ----- writing -----
 
-    def commit_save(self, checkpoint_id: str, data: bytes) -> None:
-        """Make a save whose file is already written durable: append its bytes, fdatasync."""
-        head = orjson.dumps({"save": checkpoint_id, "size": len(data), "crc": zlib.crc32(data)})
-        self._append(head + b"\n" + data, sync=True)
+    def commit_saves(self, saves: list[tuple[str, bytes]]) -> None:
+        """Make saves whose files are already written durable: append their bytes (checkpoint
+        id, document) in one write, then one fdatasync for them all."""
+        records = []
+        for checkpoint_id, data in saves:
+            head = {"save": checkpoint_id, "size": len(data), "crc": zlib.crc32(data)}
+            records += [orjson.dumps(head), b"\n", data]
+        self._append(b"".join(records), sync=True)
 
     def record_delete(self, checkpoint_id: str) -> None:
         """Note a deletion so a replay does not bring the checkpoint back (not synced: an
@@ -135,18 +151,50 @@ class CommitLog:
         self._append(orjson.dumps({"delete": checkpoint_id, "size": 0, "crc": 0}) + b"\n")
 
     def _append(self, record: bytes, *, sync: bool = False) -> None:
+        """Write ``record`` after the last one, into space the log already holds (zeros written
+        ahead), so the ``fdatasync`` has only data to flush: appending at the end changed the
+        file's size, and syncing that took a journal commit, at every save."""
         with self._lock:
             fd = self._open()
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # one writer at a time finds the end and writes
             try:
-                osio.write_all(fd, record)
-                if sync:
-                    os.fdatasync(fd)
-                size = os.fstat(fd).st_size
+                end = self._data_end(fd)
+                self._reserve(fd, end + len(record))
+                osio.pwrite_all(fd, record, end)
+                self._end = end + len(record)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-            if size > LOG_LIMIT:
+            # Unlocked: a restart by another process in between syncs every file (syncfs)
+            # before it empties the log, this record's file included.
+            if sync:
+                os.fdatasync(fd)
+            if self._end > LOG_LIMIT:
                 self._restart(fd, replay=False)
+
+    def _data_end(self, fd: int) -> int:
+        """Where the records end: where this object left them, unless another writer has
+        appended since (a byte is there) or started the log afresh (another first line)."""
+        start = 0
+        if self._head and os.pread(fd, len(self._head), 0) == self._head:
+            if os.pread(fd, 1, self._end) in (b"", b"\0"):
+                return self._end
+            start = self._end
+        data = osio.pread_all(fd, start, os.fstat(fd).st_size)
+        self._end = start + len(data.rstrip(b"\0"))  # no record ends in a zero byte
+        if start == 0:
+            self._head = data.partition(b"\n")[0] + b"\n"
+        return self._end
+
+    @staticmethod
+    def _reserve(fd: int, needed: int) -> None:
+        """Make the log at least ``needed`` bytes long, written zeros ahead (twice its size up to
+        a megabyte more at a time, so few syncs pay for a size change)."""
+        size = os.fstat(fd).st_size
+        if needed <= size:
+            return
+        ahead = max(_MIN_AHEAD, min(size, _MAX_AHEAD))
+        new_size = -(-(needed + ahead) // _PAGE) * _PAGE
+        osio.pwrite_all(fd, bytes(new_size - size), size)
 
     # ----- opening and replaying -----
 
@@ -166,7 +214,8 @@ class CommitLog:
                 pass
             os.close(self._fd)
             self._fd = None
-        fd = osio.open_regular(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = osio.open_regular(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._head = b""  # another file: find its end afresh
         try:
             if self._stale(fd):
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -203,7 +252,9 @@ class CommitLog:
                     self._replay(last)
                 self._sync_files(last)
             os.ftruncate(fd, 0)
-            osio.write_all(fd, _header())  # synced by the next commit's fdatasync
+            self._head = _header()
+            osio.pwrite_all(fd, self._head, 0)  # synced by the next commit's fdatasync
+            self._end = len(self._head)
         finally:
             if not locked:
                 fcntl.flock(fd, fcntl.LOCK_UN)

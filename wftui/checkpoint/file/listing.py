@@ -118,10 +118,10 @@ class FolderListing:
                 continue
             return raw
 
-    def saved(self, entry: Entry) -> None:
-        """A file this process just wrote: its row and summary appended to the cache files (the next
-        listing reads them back), without parsing the file again."""
-        self._cache.append([entry])
+    def saved(self, entries: list[Entry]) -> None:
+        """Files this process just wrote: their rows and summaries appended to the cache files (the
+        next listing reads them back), without parsing the files again."""
+        self._cache.append(entries)
 
     def forget(self, name: str) -> None:
         """A file about to be deleted: no row, summary or known fault of it is kept."""

@@ -91,6 +91,13 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
 def append(path: str, data: bytes) -> int:
     """Append in one write; returns the offset the data starts at (other writers may append)."""
     fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
@@ -108,7 +115,8 @@ def _new_temp(path: str) -> tuple[str, int]:
 
 
 def replace(path: str, data: bytes) -> None:
-    """Replace a file whole, no fsync (a cache is rebuilt if lost; a checkpoint is in the log)."""
+    """Replace a file whole, no fsync (a cache is rebuilt if lost; a checkpoint is in the log):
+    temp file, write, rename, so other processes see the whole file or none of it."""
     temp, fd = _new_temp(path)
     try:
         try:
@@ -119,16 +127,6 @@ def replace(path: str, data: bytes) -> None:
     except OSError:
         discard(temp)
         raise
-
-
-def write_visible(path: str, data: bytes) -> os.stat_result:
-    """Temp file, write, rename, no sync: other processes see the whole file or none of it.
-
-    Returns the status of the file now at ``path``, taken after the rename (which changes its
-    ctime, part of what the cache compares). The commit log makes it durable.
-    """
-    replace(path, data)
-    return os.lstat(path)
 
 
 def sync_file(path: str) -> None:

@@ -3,8 +3,9 @@
 Layout of the folder:
 
 - ``<checkpoint_id>.json``: the checkpoints, what every reader reads.
-- ``.wftui-commit.log``: the same bytes, appended and ``fdatasync``'d before a save is announced;
-  the truth after a power cut, replayed on the first open in a later boot (``commitlog.py``).
+- ``.wftui-commit.log``: the same bytes, appended and ``fdatasync``'d before a save is announced
+  (saves waiting together by one sync); the truth after a power cut, replayed on the first open
+  in a later boot (``commitlog.py``).
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
@@ -20,7 +21,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from wftui.checkpoint.capabilities import Change
@@ -30,6 +31,7 @@ from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.watch import watch_folder
+from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
@@ -37,15 +39,17 @@ from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
+_UNSAVED_KEPT = 1024
 _log = logging.getLogger(__name__)
 
 
 class FileCheckpointStorage:
     """A ``CheckpointStorage`` keeping one JSON file per checkpoint in ``storage_path``.
 
-    The folder is created here, as agent-framework's storage does. A save is one worker-thread
-    hop: temp file, write, rename (no sync), the bytes appended to the commit log and the log
-    ``fdatasync``'d, then the cache rows. Listings also run in one hop.
+    The folder is created here, as agent-framework's storage does. A save is encoded by the
+    caller and written by the process's save thread (``writer.py``): temp file, write, rename
+    (no sync), then the bytes of every save waiting appended to the commit log and the log
+    ``fdatasync``'d once, then the cache rows. Listings run in one thread hop.
     """
 
     def __init__(
@@ -72,6 +76,8 @@ class FileCheckpointStorage:
         self._lock = threading.Lock()  # guards the listing; saves do not need it
         self._listing = FolderListing(self._dir, serializer, max_file_size, self._recover_once)
         self._swept = False
+        # Ids of recent saves that failed, so the saves that follow them fail too.
+        self._unsaved: dict[str, None] = {}
 
     @property
     def problems(self) -> list[ListingProblem]:
@@ -86,45 +92,93 @@ class FileCheckpointStorage:
     async def save_checkpoint(
         self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
     ) -> str:
-        path = self._path(checkpoint.checkpoint_id)
+        return await self.submit_checkpoint(checkpoint, encoded=encoded)
+
+    def submit_checkpoint(
+        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+    ) -> asyncio.Future[str]:
+        """Start a save and return at once (``PipelinedStorage``): the future is settled once the
+        checkpoint is durable, or with the ``CheckpointError``. Saves are written in the order
+        they were submitted, and one whose parent failed to save fails too."""
         data = self.serializer.dumps(checkpoint, encoded)
-        await asyncio.to_thread(self._write, path, data, checkpoint.summary(len(data)))
-        return checkpoint.checkpoint_id
+        parent = checkpoint.parent_checkpoint_id
+        return self._submit(checkpoint.checkpoint_id, data, parent, checkpoint.summary)
 
     async def save_document(self, data: bytes) -> str:
         """Keep another store's document verbatim, once it parses (the copy path)."""
         parsed = self.serializer.parse(data)
-        path = self._path(parsed.checkpoint_id)
-        await asyncio.to_thread(self._write, path, data, parsed.summary(len(data)))
-        return parsed.checkpoint_id
+        return await self._submit(parsed.checkpoint_id, data, None, parsed.summary)
+
+    def _submit(
+        self,
+        checkpoint_id: str,
+        data: bytes,
+        parent_id: str | None,
+        summary: Callable[[int], CheckpointSummary],
+    ) -> asyncio.Future[str]:
+        path = self._path(checkpoint_id)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        SAVES.submit(self, SaveJob(checkpoint_id, path, data, parent_id, summary, future))
+        return future
 
     def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
         """Saves and deletes by any process, derived by polling the folder (``watch.py``)."""
         return watch_folder(self._dir, self.serializer, after_seq)
 
-    def _write(self, path: str, data: bytes, summary: CheckpointSummary) -> None:
-        try:
-            written = osio.write_visible(path, data)
-            self._commit(path, summary.checkpoint_id, data)
-        except OSError as error:
-            raise CheckpointError(
-                f"cannot save checkpoint {summary.checkpoint_id} to {self._dir}: "
-                f"{error.strerror or error}"
-            ) from error
-        entry = (os.path.basename(path), summary, written.st_size, written.st_ctime_ns)
-        self._listing.saved(entry)
+    def write_group(self, jobs: list[SaveJob]) -> None:
+        """In the save thread: each job's file written (temp file and rename, no sync), then the
+        group made durable by one commit. A job fails alone if its file cannot be written or
+        the checkpoint it follows was not saved (it may refer to that one); all fail if the
+        commit does."""
         self._sweep_once()
-
-    def _commit(self, path: str, checkpoint_id: str, data: bytes) -> None:
-        """Durable before announced: through the commit log, or (if the log is unusable, e.g.
-        a link was put in its place) by syncing the file and the folder themselves."""
+        written: list[tuple[SaveJob, os.stat_result]] = []
+        for job in jobs:
+            if job.parent_id is not None and job.parent_id in self._unsaved:
+                self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
+                continue
+            try:
+                osio.replace(job.path, job.data)
+                written.append((job, os.lstat(job.path)))  # the rename changed its ctime
+            except OSError as error:
+                self._failed(job, f"{error.strerror or error}", where=True)
+        if not written:
+            return
         try:
-            self._log.commit_save(checkpoint_id, data)
+            self._commit([job for job, _ in written])
+        except OSError as error:
+            for job, _ in written:
+                osio.discard(job.path)  # not durable: never leave it to look saved
+                self._failed(job, f"{error.strerror or error}", where=True)
+            return
+        # Before the answer: once a save returns, this storage is done with the folder.
+        self._listing.saved(
+            [
+                (
+                    os.path.basename(job.path),
+                    job.summary(len(job.data)),
+                    stat.st_size,
+                    stat.st_ctime_ns,
+                )
+                for job, stat in written
+            ]
+        )
+
+    def _failed(self, job: SaveJob, reason: str, *, where: bool = False) -> None:
+        """Fail ``job`` with a clear error, and remember it so the saves following it fail."""
+        place = f" to {self._dir}" if where else ""
+        job.error = CheckpointError(f"cannot save checkpoint {job.checkpoint_id}{place}: {reason}")
+        self._unsaved[job.checkpoint_id] = None
+        if len(self._unsaved) > _UNSAVED_KEPT:
+            del self._unsaved[next(iter(self._unsaved))]
+
+    def _commit(self, jobs: list[SaveJob]) -> None:
+        """Durable before announced: through the commit log, or (if the log is unusable, e.g.
+        a link was put in its place) by syncing the files and the folder themselves."""
+        try:
+            self._log.commit_saves([(job.checkpoint_id, job.data) for job in jobs])
         except osio.UnsafeFileError:
-            osio.sync_file(path)
-        except OSError:
-            osio.discard(path)  # not durable: never leave it to look saved
-            raise
+            for job in jobs:
+                osio.sync_file(job.path)
 
     def _recover_once(self) -> None:
         """Replay the commit log if a power cut may have lost files (first use of this object);
