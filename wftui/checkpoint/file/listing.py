@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.file import osio
@@ -41,6 +42,7 @@ SUFFIX = ".json"
 _SETTLED_NS = 200_000_000  # a folder mtime this old is past any file system clock tick
 _INTERNAL_PREFIX = ".wftui-"
 _FILE_NAME = osio.CHECKPOINT_FILE
+_TIME_ORDER = attrgetter("timestamp", "checkpoint_id")
 
 Checked = tuple[WorkflowCheckpoint, int, int]  # structure-validated checkpoint, size, ctime_ns
 
@@ -86,17 +88,25 @@ class FolderListing:
         self._scan()
         return [row[NAME][: -len(SUFFIX)] for row in self._current_rows(workflow_id)]
 
-    def parsed_checkpoints(self, workflow_id: str | None) -> list[WorkflowCheckpoint]:
-        """Every listed file parsed (its values not yet decoded), oldest first."""
-        self._scan()
-        # Every file is read whole below, which checks it better than its row could.
-        rows = self._current_rows(workflow_id) if workflow_id else self._cache.rows.live()
-        raws = []
-        for row in rows:
-            checked = self._check_file(row[NAME]) if _FILE_NAME.fullmatch(row[NAME]) else None
+    def checkpoints(
+        self, workflow_id: str | None, load: Callable[[bytes], WorkflowCheckpoint]
+    ) -> list[WorkflowCheckpoint]:
+        """Every listed file read whole and made a checkpoint by ``load`` (the storage's parse
+        and decode in one), oldest first."""
+        if workflow_id is None:  # every file is read whole: the folder's names are enough
+            self.problems = []
+            self._recover()
+            names = self._checkpoint_names(os.listdir(self._dir))
+        else:  # the cache says which files belong to the run
+            self._scan()
+            names = [row[NAME] for row in self._current_rows(workflow_id)]
+        found = []
+        for name in names:
+            checked = self._check_file(name, load)
             if checked is not None:
-                raws.append(checked[0])
-        return sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id))
+                found.append(checked[0])
+        found.sort(key=_TIME_ORDER)
+        return found
 
     def latest(self, workflow_id: str | None) -> WorkflowCheckpoint | None:
         """The newest candidate read whole (values not yet decoded); a corrupt one is skipped
@@ -183,20 +193,25 @@ class FolderListing:
             self._summary_cache.pop(gone, None)
         for gone in self._bad.keys() - names:
             del self._bad[gone]
-        unindexed = []
         found = len(self.problems)
-        for name in sorted(names.difference(rows.names())):
-            if name.startswith(_INTERNAL_PREFIX):
-                continue
-            if name.startswith(".") and name.endswith(osio.TEMP_SUFFIX):
-                self.problem(name, "temporary file of an unfinished or interrupted save; ignored")
-            elif _FILE_NAME.fullmatch(name):
-                unindexed.append(name)
-            elif name.endswith(SUFFIX):
-                self.problem(name, "not a checkpoint: the file name is not a checkpoint id")
+        unindexed = self._checkpoint_names(sorted(names.difference(rows.names())))
         self._name_problems = self.problems[found:]
         self._unindexed = unindexed
         return unindexed
+
+    def _checkpoint_names(self, names: Iterable[str]) -> list[str]:
+        """The names of checkpoint files; temp files and other ``.json`` files are reported."""
+        found = []
+        for name in names:
+            if _FILE_NAME.fullmatch(name):
+                found.append(name)
+            elif name.startswith(_INTERNAL_PREFIX):
+                continue
+            elif name.startswith(".") and name.endswith(osio.TEMP_SUFFIX):
+                self.problem(name, "temporary file of an unfinished or interrupted save; ignored")
+            elif name.endswith(SUFFIX):
+                self.problem(name, "not a checkpoint: the file name is not a checkpoint id")
+        return found
 
     def _adopt(self, entries: list[Entry]) -> None:
         rows = self._cache.append(entries)
@@ -205,8 +220,12 @@ class FolderListing:
             self._summary_cache[name] = (row, summary)
             self._bad.pop(name, None)
 
-    def _check_file(self, name: str) -> Checked | None:
-        """Parse a checkpoint file's structure (not its values); record why if it is unusable."""
+    def _check_file(
+        self, name: str, load: Callable[[bytes], WorkflowCheckpoint] | None = None
+    ) -> Checked | None:
+        """Parse a checkpoint file's structure (not its values), or ``load`` it whole; say why
+        if it is unusable, and remember it when its structure is at fault (a value that cannot
+        be decoded now may be once its type is registered)."""
         path = self._prefix + name
         try:
             known = self._bad.get(name)
@@ -222,10 +241,11 @@ class FolderListing:
             self.problem(name, f"cannot read: {error.strerror or error}")
             return None
         try:
-            raw = self._serializer.parse(data)
+            raw = self._serializer.parse(data) if load is None else load(data)
             check_identity(raw, name[: -len(SUFFIX)])
         except CheckpointDecodingError as error:
-            self._bad[name] = (info.st_size, info.st_ctime_ns, str(error))
+            if load is None:
+                self._bad[name] = (info.st_size, info.st_ctime_ns, str(error))
             self.problem(name, str(error))
             return None
         return raw, len(data), info.st_ctime_ns

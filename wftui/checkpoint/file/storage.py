@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 
 from wftui.checkpoint.capabilities import Change
@@ -244,16 +245,9 @@ class FileCheckpointStorage:
             return self._listing.ids(workflow_id)
 
     def _list_checkpoints(self, workflow_id: str | None) -> list[WorkflowCheckpoint]:
+        load = partial(self.serializer.loads, documents=self._document)
         with self._lock, no_cyclic_collection():
-            checkpoints, problems = [], []
-            for raw in self._listing.parsed_checkpoints(workflow_id):
-                try:
-                    checkpoints.append(self.serializer.decode(raw, self._document))
-                except CheckpointDecodingError as error:
-                    problems.append((raw.checkpoint_id + SUFFIX, str(error)))
-        for name, reason in problems:
-            self._listing.problem(name, reason)
-        return checkpoints
+            return self._listing.checkpoints(workflow_id, load)
 
     def _latest(self, workflow_id: str | None) -> WorkflowCheckpoint | None:
         """Read the newest candidate whole; skip it only if it is corrupt (and say so)."""
