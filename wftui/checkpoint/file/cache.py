@@ -32,6 +32,7 @@ SUMMARIES_NAME = ".wftui-summaries.jsonl"
 # Positions in an index row.
 NAME, TS, WF, SIZE, CHANGED, OFFSET, LENGTH = range(7)
 _ROW_LENGTH = 7
+ROW_TYPES = (str, str, str, int, int, int, int)
 ORDER = itemgetter(TS, NAME)
 PLACE = itemgetter(TS, WF)  # what decides whether a row is listed, and where
 _MAX_SUMMARY = 1 << 20
@@ -93,8 +94,7 @@ def _parse_snapshot(line: bytes) -> list[list[Any]] | None:
 def _complete(row: Row) -> bool:
     """Every field of a row has its type (sizes and offsets are only checked when compacting)."""
     return len(row) == _ROW_LENGTH and all(
-        type(value) is kind
-        for value, kind in zip(row, (str, str, str, int, int, int, int), strict=True)
+        type(value) is kind for value, kind in zip(row, ROW_TYPES, strict=True)
     )
 
 
@@ -268,6 +268,11 @@ class IndexCache:
         except OSError:
             rows = _rows_for(entries, lines, -1)
         return rows
+
+    @property
+    def position(self) -> tuple[int, int, int] | None:
+        """The index's device, inode and the bytes of it merged so far (None: not in use)."""
+        return None if self._identity is None else (*self._identity, self._read)
 
     def read(self) -> None:
         """Merge rows appended since the last read; start over if the index was replaced."""
