@@ -8,7 +8,9 @@ Layout of the folder:
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
-  to the files at every listing (``listing.py``).
+  to the files at every listing (``reconcile.py``, ``listing.py``).
+- ``.wftui-newest.json``: the newest rows of that cache, for a fresh process's newest-N and
+  ``get_latest`` while the folder is unchanged (``recent.py``).
 
 This module is the ``CheckpointStorage`` facade: saving, loading and deleting (with the commit
 log and the sweep of stale temp files), and decoding what the listing parsed.
