@@ -155,14 +155,6 @@ class SummaryReader:
             return b""
 
 
-def parse_summary(line: bytes) -> CheckpointSummary | None:
-    """A summary line as written by a save, or None if it does not check out."""
-    try:
-        return CheckpointSummary.model_validate_json(line)
-    except ValueError:
-        return None
-
-
 class Rows:
     """The index in memory: one list per row field, and where each file's latest row is.
 
@@ -174,6 +166,7 @@ class Rows:
     def __init__(self) -> None:
         self._columns: list[list[Any]] = [[] for _ in range(_ROW_LENGTH)]
         self._at: dict[str, int] = {}
+        self._runs: dict[str, str] = {}
         self.merged = 0  # rows added, live or not
         # Positions (live or not) in (timestamp, name) order, so the newest N cost O(N); kept
         # by appending, as saves arrive in time order, and sorted again only when one does not.
@@ -200,6 +193,8 @@ class Rows:
         start = len(self._columns[NAME])
         for column, more in zip(self._columns, columns, strict=True):
             column.extend(more)
+        runs = columns[WF]  # a few runs named thousands of times: one string each
+        self._columns[WF][start:] = map(self._runs.setdefault, runs, runs)
         names = columns[NAME]
         positions = range(start, start + len(names))
         self._at.update(zip(names, positions, strict=True))

@@ -25,9 +25,10 @@ from wftui.checkpoint.file.cache import (
     Entry,
     Row,
     SummaryReader,
-    parse_summary,
 )
 from wftui.checkpoint.file.reconcile import FILE_NAME, SUFFIX, ReconciledCache, check_identity
+from wftui.checkpoint.file.summaries import CTIME, ID, Compact, parse_compact, summary_of
+from wftui.checkpoint.file.summaries import SIZE as SUMMARY_SIZE
 from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 
 __all__ = ["SUFFIX", "FolderListing", "check_identity"]
@@ -145,7 +146,7 @@ class FolderListing(ReconciledCache):
                 checked = self._summary(row, reader, reindex=False)
                 if checked is None:
                     return None
-                found.append(checked[1])
+                found.append(summary_of(checked[1]))
         return found
 
     def _recent_latest(self, workflow_id: str | None) -> tuple[bool, WorkflowCheckpoint | None]:
@@ -162,7 +163,7 @@ class FolderListing(ReconciledCache):
 
     def _summary(
         self, row: Row, reader: SummaryReader, reindex: bool = True
-    ) -> tuple[Row, CheckpointSummary] | None:
+    ) -> tuple[Row, Compact] | None:
         """A verified row and its summary: from memory, the summaries file, or (``reindex``) the
         file itself; without ``reindex``, None for anything but an unchanged file and summary."""
         current = self._verify(row) if reindex else row if self._unchanged(row) else None
@@ -170,21 +171,22 @@ class FolderListing(ReconciledCache):
             return None
         name = current[NAME]
         cached = self._summary_cache.get(name)
-        if cached is not None and cached[0] == current:
-            return current, cached[1]
-        summary = parse_summary(reader.read(current[OFFSET], current[LENGTH]))
+        if cached is not None and (cached[SUMMARY_SIZE], cached[CTIME]) == current[SIZE:OFFSET]:
+            return current, cached
+        line = reader.read(current[OFFSET], current[LENGTH])
+        summary = parse_compact(line, current, self._shared)
         if (
             summary is None
-            or summary.checkpoint_id + SUFFIX != name
-            or summary.size_bytes != current[SIZE]
+            or summary[ID] + SUFFIX != name
+            or summary[SUMMARY_SIZE] != current[SIZE]
         ):
             if not reindex:
                 return None
             current = self._reindex(name)
             if current is None:
                 return None
-            return current, self._summary_cache[name][1]
-        self._summary_cache[name] = (current, summary)
+            return current, self._summary_cache[name]
+        self._summary_cache[name] = summary
         return current, summary
 
     def _current_rows(self, workflow_id: str | None) -> list[Row]:
@@ -206,7 +208,7 @@ class FolderListing(ReconciledCache):
             if checked is not None and (workflow_id is None or checked[0][WF] == workflow_id):
                 found.append(checked)
         found.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
-        return [summary for _, summary in found]
+        return [summary_of(summary) for _, summary in found]
 
     def _newest_summaries(
         self, workflow_id: str | None, limit: int, reader: SummaryReader
@@ -218,6 +220,6 @@ class FolderListing(ReconciledCache):
                 checked = self._summary(row, reader)
                 if checked is None or PLACE(checked[0]) != PLACE(row):
                     break
-                found.append(checked[1])
+                found.append(summary_of(checked[1]))
             else:
                 return found

@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.cache import CHANGED, NAME, OFFSET, SIZE, Entry, IndexCache, Row
 from wftui.checkpoint.file.recent import KEPT, NEWEST_NAME, Recent, RecentFile
-from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
+from wftui.checkpoint.file.summaries import Compact, compact_of
+from wftui.checkpoint.model import ListingProblem, WorkflowCheckpoint
 from wftui.checkpoint.serializer import CheckpointSerializer
 
 SUFFIX = ".json"
@@ -53,7 +55,8 @@ class ReconciledCache:
         self._cache = IndexCache(folder)
         self._recent = RecentFile(folder)
         self._scanned = False  # no full scan yet: newest-N may come from the recent file
-        self._summary_cache: dict[str, tuple[Row, CheckpointSummary]] = {}
+        self._summary_cache: dict[str, Compact] = {}  # file name -> its summary, compact
+        self._shared: dict[Any, Any] = {}  # one object per repeated value of those summaries
         self._bad: dict[str, tuple[int, int, str]] = {}  # name -> size, ctime_ns, reason
         self.problems: list[ListingProblem] = []  # of the last listing
         self._folder_stamp: tuple[int, int] | None = None  # of the last full scan, if settled
@@ -166,7 +169,7 @@ class ReconciledCache:
         rows = self._append(entries)
         self._cache.rows.add(rows)
         for row, (name, summary, _, _) in zip(rows, entries, strict=True):
-            self._summary_cache[name] = (row, summary)
+            self._summary_cache[name] = compact_of(summary, row, self._shared)
             self._bad.pop(name, None)
 
     def _check_file(
