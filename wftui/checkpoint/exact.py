@@ -6,7 +6,7 @@ a full listing's time. A document whose every field is present with exactly its 
 every document wftui writes is) would come out of that validation unchanged, so it becomes the
 model as it is, the way ``model_construct`` builds one. Anything else (a missing field, a number
 where text belongs, ``3.0`` for a count) returns None and goes through ``model_validate``, which
-coerces or names the fault; the field table is checked against the model by a test.
+coerces or names the fault.
 """
 
 from __future__ import annotations
@@ -19,14 +19,7 @@ from wftui.checkpoint.model import WorkflowCheckpoint
 
 _M = TypeVar("_M", bound=BaseModel)
 
-# The model's fields by the shape a parsed document gives them.
-TEXTS = ("checkpoint_id", "workflow_id", "workflow_name", "timestamp", "graph_signature", "version")
-COUNTS = ("iteration_count", "max_iterations", "format_version")
-MAPS = ("shared_state", "metadata")
-OPTIONAL_MAPS = ("graph", "error")
 MAPS_OF_MAPS = ("executor_states", "pending_requests", "completed_writes")
-# and: parent_checkpoint_id (text or null), messages (map of lists of maps), fan_in_buffers (map
-# of maps of lists), next_executor_ids (list of texts)
 ORDER = tuple(WorkflowCheckpoint.model_fields)  # a validated model's ``__dict__`` order
 _ALL_SET = set(ORDER)
 _set = object.__setattr__
@@ -44,64 +37,56 @@ def constructed(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> 
 
 
 def exact_checkpoint(document: dict[str, Any]) -> WorkflowCheckpoint | None:
-    """The model holding ``document``'s own values, or None if pydantic must validate it."""
+    """The model holding ``document``'s own values, or None if pydantic must validate it.
+
+    Written out field by field, without helper calls or generators: this runs once per listed
+    file (a test checks that every field of the model is checked).
+    """
     try:
-        values = {name: document[name] for name in ORDER}  # extra keys left out, as pydantic does
+        v = {name: document[name] for name in ORDER}  # extra keys left out, as pydantic does
     except KeyError:
         return None
-    if not _exact(values):
+    parent, graph, error = v["parent_checkpoint_id"], v["graph"], v["error"]
+    if (
+        type(v["checkpoint_id"]) is not str
+        or type(v["workflow_id"]) is not str
+        or type(v["workflow_name"]) is not str
+        or type(v["timestamp"]) is not str
+        or type(v["graph_signature"]) is not str
+        or type(v["version"]) is not str
+        or type(v["iteration_count"]) is not int
+        or type(v["max_iterations"]) is not int
+        or type(v["format_version"]) is not int
+        or (parent is not None and type(parent) is not str)
+        or (graph is not None and type(graph) is not dict)
+        or (error is not None and type(error) is not dict)
+        or type(v["shared_state"]) is not dict
+        or type(v["metadata"]) is not dict
+        or type(v["next_executor_ids"]) is not list
+        or type(v["messages"]) is not dict
+        or type(v["fan_in_buffers"]) is not dict
+    ):
         return None
-    return constructed(WorkflowCheckpoint, values, _ALL_SET.copy())
-
-
-def _exact(doc: dict[str, Any]) -> bool:
-    """Every field has exactly its type (loops, not generators: this runs per listed file)."""
-    for name in TEXTS:
-        if type(doc[name]) is not str:
-            return False
-    for name in COUNTS:
-        if type(doc[name]) is not int:
-            return False
-    parent = doc["parent_checkpoint_id"]
-    if parent is not None and type(parent) is not str:
-        return False
-    for name in MAPS:
-        if type(doc[name]) is not dict:
-            return False
-    for name in OPTIONAL_MAPS:
-        value = doc[name]
-        if value is not None and type(value) is not dict:
-            return False
     for name in MAPS_OF_MAPS:
-        if not _map_of(doc[name], dict):
-            return False
-    messages = doc["messages"]
-    if not _map_of(messages, list):
-        return False
-    for batch in messages.values():
+        mapping = v[name]
+        if type(mapping) is not dict:
+            return None
+        for value in mapping.values():
+            if type(value) is not dict:
+                return None
+    for batch in v["messages"].values():
+        if type(batch) is not list:
+            return None
         for message in batch:
             if type(message) is not dict:
-                return False
-    buffers = doc["fan_in_buffers"]
-    if not _map_of(buffers, dict):
-        return False
-    for by_source in buffers.values():
-        for values in by_source.values():
-            if type(values) is not list:
-                return False
-    ids = doc["next_executor_ids"]
-    if type(ids) is not list:
-        return False
-    for executor_id in ids:  # noqa: SIM110 (a loop: all() over a generator is twice as slow)
+                return None
+    for by_source in v["fan_in_buffers"].values():
+        if type(by_source) is not dict:
+            return None
+        for buffered in by_source.values():
+            if type(buffered) is not list:
+                return None
+    for executor_id in v["next_executor_ids"]:
         if type(executor_id) is not str:
-            return False
-    return True
-
-
-def _map_of(value: Any, kind: type) -> bool:
-    if type(value) is not dict:
-        return False
-    for item in value.values():  # noqa: SIM110 (as above)
-        if type(item) is not kind:
-            return False
-    return True
+            return None
+    return constructed(WorkflowCheckpoint, v, _ALL_SET.copy())
