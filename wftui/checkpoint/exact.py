@@ -20,8 +20,7 @@ from wftui.checkpoint.model import WorkflowCheckpoint
 _M = TypeVar("_M", bound=BaseModel)
 
 MAPS_OF_MAPS = ("executor_states", "pending_requests", "completed_writes")
-ORDER = tuple(WorkflowCheckpoint.model_fields)  # a validated model's ``__dict__`` order
-_ALL_SET = set(ORDER)
+_ALL_SET = set(WorkflowCheckpoint.model_fields)
 _set = object.__setattr__
 
 
@@ -42,8 +41,30 @@ def exact_checkpoint(document: dict[str, Any]) -> WorkflowCheckpoint | None:
     Written out field by field, without helper calls or generators: this runs once per listed
     file (a test checks that every field of the model is checked).
     """
-    try:
-        v = {name: document[name] for name in ORDER}  # extra keys left out, as pydantic does
+    try:  # in the model's field order (a validated model's ``__dict__`` order); extra keys
+        # are left out, as pydantic does
+        v = {
+            "checkpoint_id": document["checkpoint_id"],
+            "workflow_id": document["workflow_id"],
+            "workflow_name": document["workflow_name"],
+            "parent_checkpoint_id": document["parent_checkpoint_id"],
+            "timestamp": document["timestamp"],
+            "iteration_count": document["iteration_count"],
+            "max_iterations": document["max_iterations"],
+            "messages": document["messages"],
+            "shared_state": document["shared_state"],
+            "executor_states": document["executor_states"],
+            "pending_requests": document["pending_requests"],
+            "fan_in_buffers": document["fan_in_buffers"],
+            "next_executor_ids": document["next_executor_ids"],
+            "graph_signature": document["graph_signature"],
+            "graph": document["graph"],
+            "error": document["error"],
+            "completed_writes": document["completed_writes"],
+            "format_version": document["format_version"],
+            "version": document["version"],
+            "metadata": document["metadata"],
+        }
     except KeyError:
         return None
     parent, graph, error = v["parent_checkpoint_id"], v["graph"], v["error"]
