@@ -1,13 +1,18 @@
-"""The file store's warm listings: newest-N along a time order, a settled folder not re-listed."""
+"""The file store's newest-N: along a time order, a settled folder not re-listed, and in a fresh
+process from the recent file while the folder is as it recorded."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import FileCheckpointStorage
 from wftui.checkpoint.codec import checkpoint_to_json
+from wftui.checkpoint.file import INDEX_NAME, SUMMARIES_NAME
+from wftui.checkpoint.file.recent import KEPT, NEWEST_NAME
 
 
 def stamp(second: int) -> str:
@@ -92,3 +97,162 @@ async def test_a_large_index_loaded_out_of_time_order_is_ranked_by_time(tmp_path
     await storage.save_checkpoint(twin)
     expected = [*sorted([saved[79], twin.checkpoint_id], reverse=True), saved[78], saved[77]]
     assert await newest_ids(FileCheckpointStorage(tmp_path), 4) == expected
+
+
+# ----- the recent file: a fresh storage's newest-N without the whole index -----
+
+
+async def remembered(folder: Path, count: int, runs: int = 1) -> list[str]:
+    """Save ``count`` checkpoints, then let a listing in the settled folder write the recent
+    file (created by the first save)."""
+    storage = FileCheckpointStorage(folder)
+    ids = []
+    for second in range(count):
+        cp = make_checkpoint(workflow_id=f"run-{second % runs}", timestamp=stamp(second))
+        ids.append(await storage.save_checkpoint(cp))
+    settle(folder)
+    await FileCheckpointStorage(folder).list_summaries()
+    assert (folder / NEWEST_NAME).stat().st_size > 0
+    return ids
+
+
+def from_recent(storage: FileCheckpointStorage) -> bool:
+    """Whether the storage has answered without a full listing (white box: no scan yet)."""
+    return not storage._listing._scanned
+
+
+async def test_a_fresh_storage_answers_newest_and_latest_from_the_recent_file(
+    tmp_path: Path,
+) -> None:
+    ids = await remembered(tmp_path, 6, runs=2)
+    (tmp_path / "broken.json").write_bytes(b"{")
+    (tmp_path / "not an id.json").write_text("{}")
+    settle(tmp_path)
+    slow = FileCheckpointStorage(tmp_path)
+    await slow.list_summaries()  # the long way, which records the two problems too
+    assert not from_recent(slow)
+    for _ in range(2):
+        storage = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(storage, 3) == ids[::-1][:3]
+        assert await newest_ids(storage, 2, "run-0") == [ids[4], ids[2]]
+        latest = await storage.get_latest()
+        assert latest is not None and latest.checkpoint_id == ids[-1]
+        assert latest == await storage.load_checkpoint(ids[-1])
+        assert {p.path: p.reason for p in storage.problems} == {
+            p.path: p.reason for p in slow.problems
+        }
+        assert len(storage.problems) == 2
+        assert from_recent(storage)
+
+
+async def test_files_added_or_removed_behind_the_recent_file_are_seen(tmp_path: Path) -> None:
+    ids = await remembered(tmp_path, 4)
+    copied = make_checkpoint(timestamp=stamp(30))
+    (tmp_path / f"{copied.checkpoint_id}.json").write_bytes(checkpoint_to_json(copied))
+    assert await newest_ids(FileCheckpointStorage(tmp_path), 2) == [copied.checkpoint_id, ids[3]]
+    await remembered(tmp_path, 0)
+    os.remove(tmp_path / f"{copied.checkpoint_id}.json")
+    os.remove(tmp_path / f"{ids[3]}.json")
+    storage = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(storage, 2) == [ids[2], ids[1]]
+    latest = await FileCheckpointStorage(tmp_path).get_latest()
+    assert latest is not None and latest.checkpoint_id == ids[2]
+
+
+async def test_a_newest_file_corrupted_in_place_is_reported_not_served(tmp_path: Path) -> None:
+    ids = await remembered(tmp_path, 3)
+    newest = tmp_path / f"{ids[2]}.json"
+    newest.write_bytes(newest.read_bytes()[:-40])  # no name added or removed
+    for ask in ("newest", "latest"):
+        storage = FileCheckpointStorage(tmp_path)
+        if ask == "newest":
+            assert await newest_ids(storage, 1) == [ids[1]]
+        else:
+            latest = await storage.get_latest()
+            assert latest is not None and latest.checkpoint_id == ids[1]
+        assert [Path(p.path).name for p in storage.problems] == [newest.name]
+
+
+async def test_a_bad_file_mended_in_place_is_listed_by_a_fresh_storage(tmp_path: Path) -> None:
+    await remembered(tmp_path, 2)
+    cp = make_checkpoint(timestamp=stamp(40))
+    path = tmp_path / f"{cp.checkpoint_id}.json"
+    path.write_bytes(b'{"format_version": 1')
+    await remembered(tmp_path, 0)
+    storage = FileCheckpointStorage(tmp_path)
+    assert cp.checkpoint_id not in await newest_ids(storage, 5)
+    assert [Path(p.path).name for p in storage.problems] == [path.name]
+    assert from_recent(storage)
+    path.write_bytes(checkpoint_to_json(cp))
+    storage = FileCheckpointStorage(tmp_path)
+    assert (await newest_ids(storage, 1)) == [cp.checkpoint_id]
+    assert storage.problems == []
+
+
+def damage(path: Path, how: str) -> bytes:
+    """Damage a cache file in place (no name added or removed); returns what it held."""
+    data = path.read_bytes()
+    if how == "garbage":
+        path.write_bytes(b"\x00garbage\n[1, 2]\n{}\n")
+    elif how == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "swap lines":
+        path.write_bytes(b"".join(reversed(data.splitlines(keepends=True))))
+    elif how == "same size garbage":
+        path.write_bytes(b"#" * len(data))
+    elif how == "an edit behind the checksum":
+        path.write_bytes(data.replace(b"run-1", b"run-2"))
+    else:  # a link to a copy elsewhere
+        outside = path.parent.parent / "outside.json"
+        outside.write_bytes(data)
+        path.unlink()
+        path.symlink_to(outside)
+    return data
+
+
+@pytest.mark.parametrize(
+    "how", ["garbage", "truncate", "swap lines", "an edit behind the checksum", "link"]
+)
+async def test_a_damaged_recent_file_costs_time_never_checkpoints(tmp_path: Path, how: str) -> None:
+    ids = await remembered(tmp_path, 5)
+    data = damage(tmp_path / NEWEST_NAME, how)
+    for _ in range(2):
+        storage = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(storage, 2) == [ids[4], ids[3]]
+        latest = await storage.get_latest()
+        assert latest is not None and latest.checkpoint_id == ids[4]
+    if how == "link":
+        assert (
+            "symbolic link" in {Path(p.path).name: p.reason for p in storage.problems}[NEWEST_NAME]
+        )
+        assert (tmp_path.parent / "outside.json").read_bytes() == data
+
+
+async def test_a_run_with_few_rows_in_the_recent_file_is_answered_the_long_way(
+    tmp_path: Path,
+) -> None:
+    ids = await remembered(tmp_path, 3)
+    storage = FileCheckpointStorage(tmp_path)
+    others = [make_checkpoint("busy", timestamp=stamp(10 + i % 40)) for i in range(KEPT + 5)]
+    for cp in others:
+        await storage.save_checkpoint(cp)
+    await remembered(tmp_path, 0)
+    fresh = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(fresh, 5, "run-0") == ids[::-1]
+    assert not from_recent(fresh)
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncate", "swap lines", "same size garbage"])
+@pytest.mark.parametrize("cache_file", [INDEX_NAME, SUMMARIES_NAME])
+async def test_cache_files_damaged_in_place_behind_the_recent_file_cost_time_only(
+    tmp_path: Path, how: str, cache_file: str
+) -> None:
+    ids = await remembered(tmp_path, 5)
+    damage(tmp_path / cache_file, how)
+    for _ in range(2):
+        storage = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(storage, 3) == ids[::-1][:3]
+        latest = await storage.get_latest()
+        assert latest is not None and latest.checkpoint_id == ids[4]
+        assert await newest_ids(storage, 9) == ids[::-1]
+        assert storage.problems == []

@@ -125,10 +125,15 @@ async def test_other_files_in_the_folder(folder: Path) -> None:
     (folder / "notes.txt").write_text("mine")
     (folder / "not an id.json").write_text("{}")
     (folder / "subfolder").mkdir()
-    assert len(await storage.list_summaries()) == 1
-    assert problem_reasons(storage) == {
-        "not an id.json": "not a checkpoint: the file name is not a checkpoint id"
+    (folder / ".a.json.0000000a.tmp").write_text("{")
+    expected = {
+        "not an id.json": "not a checkpoint: the file name is not a checkpoint id",
+        ".a.json.0000000a.tmp": "temporary file of an unfinished or interrupted save; ignored",
     }
+    assert len(await storage.list_summaries()) == 1
+    assert problem_reasons(storage) == expected
+    assert len(await storage.list_checkpoints()) == 1  # reads the folder's names, not the cache
+    assert problem_reasons(storage) == expected
 
 
 async def test_corrupt_newest_file_is_reported_and_the_newest_valid_returned(

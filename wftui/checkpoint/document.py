@@ -22,6 +22,7 @@ from wftui.checkpoint.errors import (
     CheckpointEncodingError,
     InvalidCheckpointIdError,
 )
+from wftui.checkpoint.exact import exact_checkpoint
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import FORMAT_VERSION, WorkflowCheckpoint
@@ -249,6 +250,14 @@ def parse_checkpoint(data: bytes) -> WorkflowCheckpoint:
     Enough for listings and summaries, and never refuses a checkpoint for naming a class this
     process has not registered. ``CheckpointDecodingError`` says what is wrong with the data.
     """
+    raw, plain = _parse(data)
+    if plain:
+        _plain[id(raw)] = raw
+    return raw
+
+
+def _parse(data: bytes) -> tuple[WorkflowCheckpoint, bool]:
+    """``parse_checkpoint``'s work, and whether the document holds no type tag at all."""
     if not data or data.isspace():
         raise CheckpointDecodingError("empty file")
     try:
@@ -267,15 +276,7 @@ def parse_checkpoint(data: bytes) -> WorkflowCheckpoint:
             f"checkpoint format version {version!r} is not supported (this wftui reads "
             f"version {FORMAT_VERSION})"
         )
-    missing = [name for name in _REQUIRED_FIELDS if name not in document]
-    if missing:
-        raise CheckpointDecodingError(f"not a complete checkpoint: missing {', '.join(missing)}")
-    try:
-        raw = WorkflowCheckpoint.model_validate(document)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CheckpointDecodingError(f"not a valid checkpoint: {where}: {first['msg']}") from None
+    raw = exact_checkpoint(document) or _validated(document)
     try:
         validate_checkpoint_id(raw.checkpoint_id)
     except InvalidCheckpointIdError as error:
@@ -283,9 +284,29 @@ def parse_checkpoint(data: bytes) -> WorkflowCheckpoint:
     problem = timestamp_problem(raw.timestamp)
     if problem is not None:
         raise CheckpointDecodingError(f"not a valid checkpoint: {problem}")
-    if _TAG_BYTES not in data and b"\\u" not in data:  # no tag, not even an escaped one
-        _plain[id(raw)] = raw
-    return raw
+    return raw, _untagged(data)
+
+
+def _validated(document: dict[str, Any]) -> WorkflowCheckpoint:
+    """A document that is not exactly typed: validated (and coerced) by pydantic."""
+    missing = [name for name in _REQUIRED_FIELDS if name not in document]
+    if missing:
+        raise CheckpointDecodingError(f"not a complete checkpoint: missing {', '.join(missing)}")
+    try:
+        return WorkflowCheckpoint.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CheckpointDecodingError(f"not a valid checkpoint: {where}: {first['msg']}") from None
+
+
+def _untagged(data: bytes) -> bool:
+    """No type tag in the document, not even an escaped one. A one-byte search (``memchr``)
+    first: most documents hold no ``$`` or no backslash at all, and the two-byte searches took
+    6% of a full listing."""
+    return (b"$" not in data or _TAG_BYTES not in data) and (
+        b"\\" not in data or b"\\u" not in data
+    )
 
 
 # Parsed checkpoints whose document holds no type tag at all: their values are already what they
@@ -367,5 +388,7 @@ def decode_with_fragments(
 def checkpoint_from_json(
     data: bytes, documents: DocumentSource | None = None
 ) -> WorkflowCheckpoint:
-    """Parse, validate and decode a checkpoint document's bytes."""
-    return decode_checkpoint(parse_checkpoint(data), documents)
+    """Parse, validate and decode a checkpoint document's bytes (what bulk loads call: a
+    document without tags is returned as parsed, with no registry of plain ones to keep)."""
+    raw, plain = _parse(data)
+    return raw if plain else decode_checkpoint(raw, documents)

@@ -1,6 +1,7 @@
 """The folder-of-JSON-files store: OS primitives (``osio``), the commit log (``commitlog``), the
-listing cache (``cache``) and its reconciliation with the folder (``listing``), change watching
-(``watch``) and the storage class (``storage``)."""
+listing cache (``cache``), its reconciliation with the folder (``reconcile``), the newest rows for
+fresh processes (``recent``), the listings (``listing``), change watching (``watch``) and the
+storage class (``storage``)."""
 
 from wftui.checkpoint.file.cache import INDEX_NAME, SUMMARIES_NAME
 from wftui.checkpoint.file.storage import DEFAULT_MAX_FILE_SIZE, FileCheckpointStorage

@@ -32,6 +32,7 @@ SUMMARIES_NAME = ".wftui-summaries.jsonl"
 # Positions in an index row.
 NAME, TS, WF, SIZE, CHANGED, OFFSET, LENGTH = range(7)
 _ROW_LENGTH = 7
+ROW_TYPES = (str, str, str, int, int, int, int)
 ORDER = itemgetter(TS, NAME)
 PLACE = itemgetter(TS, WF)  # what decides whether a row is listed, and where
 _MAX_SUMMARY = 1 << 20
@@ -93,8 +94,7 @@ def _parse_snapshot(line: bytes) -> list[list[Any]] | None:
 def _complete(row: Row) -> bool:
     """Every field of a row has its type (sizes and offsets are only checked when compacting)."""
     return len(row) == _ROW_LENGTH and all(
-        type(value) is kind
-        for value, kind in zip(row, (str, str, str, int, int, int, int), strict=True)
+        type(value) is kind for value, kind in zip(row, ROW_TYPES, strict=True)
     )
 
 
@@ -155,14 +155,6 @@ class SummaryReader:
             return b""
 
 
-def parse_summary(line: bytes) -> CheckpointSummary | None:
-    """A summary line as written by a save, or None if it does not check out."""
-    try:
-        return CheckpointSummary.model_validate_json(line)
-    except ValueError:
-        return None
-
-
 class Rows:
     """The index in memory: one list per row field, and where each file's latest row is.
 
@@ -174,6 +166,7 @@ class Rows:
     def __init__(self) -> None:
         self._columns: list[list[Any]] = [[] for _ in range(_ROW_LENGTH)]
         self._at: dict[str, int] = {}
+        self._runs: dict[str, str] = {}
         self.merged = 0  # rows added, live or not
         # Positions (live or not) in (timestamp, name) order, so the newest N cost O(N); kept
         # by appending, as saves arrive in time order, and sorted again only when one does not.
@@ -200,6 +193,8 @@ class Rows:
         start = len(self._columns[NAME])
         for column, more in zip(self._columns, columns, strict=True):
             column.extend(more)
+        runs = columns[WF]  # a few runs named thousands of times: one string each
+        self._columns[WF][start:] = map(self._runs.setdefault, runs, runs)
         names = columns[NAME]
         positions = range(start, start + len(names))
         self._at.update(zip(names, positions, strict=True))
@@ -268,6 +263,11 @@ class IndexCache:
         except OSError:
             rows = _rows_for(entries, lines, -1)
         return rows
+
+    @property
+    def position(self) -> tuple[int, int, int] | None:
+        """The index's device, inode and the bytes of it merged so far (None: not in use)."""
+        return None if self._identity is None else (*self._identity, self._read)
 
     def read(self) -> None:
         """Merge rows appended since the last read; start over if the index was replaced."""

@@ -1,10 +1,6 @@
-"""The folder listing: reconcile the listing cache with the files, then answer listings from it.
-
-Every listing reconciles the cache (``cache.py``) with the folder: rows whose file is gone are
-dropped, files without a row (a crash between rename and append, a lost index, a copied-in file)
-are parsed and added, and a file whose size or ctime differ from its row is parsed again before it
-is shown, so a corrupt file is never reported as valid. Only regular files are read, never through
-a link, and none over ``max_file_size``; anything else is reported in ``problems`` and skipped.
+"""The folder listing: the answers (newest-N, all summaries, ids, whole checkpoints, the
+latest), each from the reconciled cache (``reconcile.py``) or, for newest-N and the latest in a
+fresh process, from the recent file while it still holds (``recent.py``).
 
 Answers are parsed checkpoints, not decoded ones: decoding values is the storage's part. Not
 thread-safe: the storage calls it under its lock.
@@ -13,11 +9,9 @@ thread-safe: the storage calls it under its lock.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
+from operator import attrgetter
 
-from wftui.checkpoint.errors import CheckpointDecodingError
-from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.cache import (
     CHANGED,
     LENGTH,
@@ -29,52 +23,30 @@ from wftui.checkpoint.file.cache import (
     TS,
     WF,
     Entry,
-    IndexCache,
     Row,
     SummaryReader,
-    parse_summary,
 )
-from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
-from wftui.checkpoint.serializer import CheckpointSerializer
+from wftui.checkpoint.file.reconcile import FILE_NAME, SUFFIX, ReconciledCache, check_identity
+from wftui.checkpoint.file.summaries import CTIME, ID, Compact, parse_compact, summary_of
+from wftui.checkpoint.file.summaries import SIZE as SUMMARY_SIZE
+from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 
-SUFFIX = ".json"
-_SETTLED_NS = 200_000_000  # a folder mtime this old is past any file system clock tick
-_INTERNAL_PREFIX = ".wftui-"
-_FILE_NAME = osio.CHECKPOINT_FILE
+__all__ = ["SUFFIX", "FolderListing", "check_identity"]
 
-Checked = tuple[WorkflowCheckpoint, int, int]  # structure-validated checkpoint, size, ctime_ns
+_TIME_ORDER = attrgetter("timestamp", "checkpoint_id")
 
 
-class FolderListing:
-    """The listing cache of one checkpoint folder, kept true to the files at every listing.
-
-    ``recover`` runs before each scan (the storage replays its commit log there once).
-    """
-
-    def __init__(
-        self,
-        folder: str,
-        serializer: CheckpointSerializer,
-        max_file_size: int,
-        recover: Callable[[], None],
-    ) -> None:
-        self._dir = folder
-        self._prefix = os.path.join(folder, "")  # + a name: a path in the folder
-        self._serializer = serializer
-        self._max_file_size = max_file_size
-        self._recover = recover
-        self._cache = IndexCache(folder)
-        self._summary_cache: dict[str, tuple[Row, CheckpointSummary]] = {}
-        self._bad: dict[str, tuple[int, int, str]] = {}  # name -> size, ctime_ns, reason
-        self.problems: list[ListingProblem] = []  # of the last listing
-        self._folder_stamp: tuple[int, int] | None = None  # of the last full scan, if settled
-        self._name_problems: list[ListingProblem] = []
-        self._unindexed: list[str] = []
+class FolderListing(ReconciledCache):
+    """Listings of one checkpoint folder, kept true to its files."""
 
     # ----- listings -----
 
     def summaries(self, workflow_id: str | None, limit: int | None) -> list[CheckpointSummary]:
         """Newest first; shared with the cache (a copy each was half the time): read-only."""
+        if limit is not None and not self._scanned:
+            found = self._recent_summaries(workflow_id, limit)
+            if found is not None:
+                return found
         self._scan()
         with SummaryReader(self._cache.summaries_path, whole=limit is None) as reader:
             if limit is None:
@@ -86,21 +58,33 @@ class FolderListing:
         self._scan()
         return [row[NAME][: -len(SUFFIX)] for row in self._current_rows(workflow_id)]
 
-    def parsed_checkpoints(self, workflow_id: str | None) -> list[WorkflowCheckpoint]:
-        """Every listed file parsed (its values not yet decoded), oldest first."""
-        self._scan()
-        # Every file is read whole below, which checks it better than its row could.
-        rows = self._current_rows(workflow_id) if workflow_id else self._cache.rows.live()
-        raws = []
-        for row in rows:
-            checked = self._check_file(row[NAME]) if _FILE_NAME.fullmatch(row[NAME]) else None
+    def checkpoints(
+        self, workflow_id: str | None, load: Callable[[bytes], WorkflowCheckpoint]
+    ) -> list[WorkflowCheckpoint]:
+        """Every listed file read whole and made a checkpoint by ``load`` (the storage's parse
+        and decode in one), oldest first."""
+        if workflow_id is None:  # every file is read whole: the folder's names are enough
+            self.problems = []
+            self._recover()
+            names = self._checkpoint_names(os.listdir(self._dir))
+        else:  # the cache says which files belong to the run
+            self._scan()
+            names = [row[NAME] for row in self._current_rows(workflow_id)]
+        found = []
+        for name in names:
+            checked = self._check_file(name, load)
             if checked is not None:
-                raws.append(checked[0])
-        return sorted(raws, key=lambda cp: (cp.timestamp, cp.checkpoint_id))
+                found.append(checked[0])
+        found.sort(key=_TIME_ORDER)
+        return found
 
     def latest(self, workflow_id: str | None) -> WorkflowCheckpoint | None:
         """The newest candidate read whole (values not yet decoded); a corrupt one is skipped
         (and reported)."""
+        if not self._scanned:
+            answered, raw = self._recent_latest(workflow_id)
+            if answered:
+                return raw
         self._scan()
         while True:
             newest = self._cache.rows.newest(workflow_id, 1)
@@ -108,7 +92,7 @@ class FolderListing:
                 return None
             row = newest[0]
             name = row[NAME]
-            checked = self._check_file(name) if _FILE_NAME.fullmatch(name) else None
+            checked = self._check_file(name) if FILE_NAME.fullmatch(name) else None
             if checked is None:
                 self._cache.rows.discard(name)
                 continue
@@ -121,7 +105,7 @@ class FolderListing:
     def saved(self, entries: list[Entry]) -> None:
         """Files this process just wrote: their rows and summaries appended to the cache files (the
         next listing reads them back), without parsing the files again."""
-        self._cache.append(entries)
+        self._append(entries)
 
     def forget(self, name: str) -> None:
         """A file about to be deleted: no row, summary or known fault of it is kept."""
@@ -129,152 +113,80 @@ class FolderListing:
         self._summary_cache.pop(name, None)
         self._bad.pop(name, None)
 
-    # ----- reconciling the cache with the folder -----
+    # ----- the recent file: newest-N for a fresh process -----
 
-    def problem(self, name: str, reason: str) -> None:
-        """Report ``name`` in this listing's problems."""
-        self.problems.append(ListingProblem(path=os.path.join(self._dir, name), reason=reason))
-
-    def _scan(self) -> None:
-        """Reconcile the cache with the folder: drop rows of gone files, add unindexed files."""
+    def _recent_rows(self, workflow_id: str | None, limit: int) -> list[Row] | None:
+        """The newest rows as the recent file has them, if it still holds (its problems are
+        reported again); None when the long way must answer."""
         self.problems = []
         self._recover()
-        names = self._names_if_changed()
-        self._cache.read()
-        for cache_file, reason in self._cache.unsafe.items():
-            self.problem(cache_file, f"listing cache is {reason}")
-        if names is None:  # no name added or removed since the last full scan
-            self.problems.extend(self._name_problems)
-            unindexed = [name for name in self._unindexed if self._cache.rows.row(name) is None]
-        else:
-            unindexed = self._reconcile(names)
-        entries = []
-        for name in unindexed:
-            checked = self._check_file(name)
-            if checked is not None:
-                raw, size, changed = checked
-                entries.append((name, raw.summary(size), size, changed))
-        if entries:
-            self._adopt(entries)
-        if self._cache.wants_compaction():
-            self._cache.compact()
-
-    def _names_if_changed(self) -> set[str] | None:
-        """The folder's names, or None when it is known unchanged since the last listing.
-
-        A folder's mtime changes with every name added or removed, but only to the clock's
-        coarse tick: it is trusted only once it is older than any tick, so a change in the
-        same tick as the listing is not missed.
-        """
-        info = os.stat(self._dir)
-        stamp = (info.st_ino, info.st_mtime_ns)
-        if stamp == self._folder_stamp:
+        recent = self._recent.current(self._cache.index_path)
+        if recent is None:
             return None
-        names = set(os.listdir(self._dir))
-        settled = time.time_ns() - info.st_mtime_ns > _SETTLED_NS
-        self._folder_stamp = stamp if settled else None
-        return names
+        self._bad.update(recent.bad)
+        for name, reason in recent.problems:
+            self.problem(name, reason)
+        for name in recent.unindexed:
+            if self._check_file(name) is not None:
+                return None  # readable now: the long way indexes it
+        rows = [row for row in recent.rows if workflow_id is None or row[WF] == workflow_id]
+        if len(rows) < limit and not recent.complete:
+            return None
+        return rows[:limit]
 
-    def _reconcile(self, names: set[str]) -> list[str]:
-        """Drop rows of gone files; the checkpoint files without a row; other names reported."""
-        rows = self._cache.rows
-        for gone in rows.names() - names:
-            rows.discard(gone)
-            self._summary_cache.pop(gone, None)
-        for gone in self._bad.keys() - names:
-            del self._bad[gone]
-        unindexed = []
-        found = len(self.problems)
-        for name in sorted(names.difference(rows.names())):
-            if name.startswith(_INTERNAL_PREFIX):
-                continue
-            if name.startswith(".") and name.endswith(osio.TEMP_SUFFIX):
-                self.problem(name, "temporary file of an unfinished or interrupted save; ignored")
-            elif _FILE_NAME.fullmatch(name):
-                unindexed.append(name)
-            elif name.endswith(SUFFIX):
-                self.problem(name, "not a checkpoint: the file name is not a checkpoint id")
-        self._name_problems = self.problems[found:]
-        self._unindexed = unindexed
-        return unindexed
-
-    def _adopt(self, entries: list[Entry]) -> None:
-        rows = self._cache.append(entries)
-        self._cache.rows.add(rows)
-        for row, (name, summary, _, _) in zip(rows, entries, strict=True):
-            self._summary_cache[name] = (row, summary)
-            self._bad.pop(name, None)
-
-    def _check_file(self, name: str) -> Checked | None:
-        """Parse a checkpoint file's structure (not its values); record why if it is unusable."""
-        path = self._prefix + name
-        try:
-            known = self._bad.get(name)
-            if known is not None:
-                info = os.lstat(path)
-                if known[:2] == (info.st_size, info.st_ctime_ns):
-                    self.problem(name, known[2])
+    def _recent_summaries(
+        self, workflow_id: str | None, limit: int
+    ) -> list[CheckpointSummary] | None:
+        rows = self._recent_rows(workflow_id, limit)
+        if rows is None:
+            return None
+        found = []
+        with SummaryReader(self._cache.summaries_path, whole=False) as reader:
+            for row in rows:
+                checked = self._summary(row, reader, reindex=False)
+                if checked is None:
                     return None
-            data, info = osio.read_regular(path, self._max_file_size)
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            self.problem(name, f"cannot read: {error.strerror or error}")
-            return None
-        try:
-            raw = self._serializer.parse(data)
-            check_identity(raw, name[: -len(SUFFIX)])
-        except CheckpointDecodingError as error:
-            self._bad[name] = (info.st_size, info.st_ctime_ns, str(error))
-            self.problem(name, str(error))
-            return None
-        return raw, len(data), info.st_ctime_ns
+                found.append(summary_of(checked[1]))
+        return found
 
-    def _verify(self, row: Row) -> Row | None:
-        """The row if its file is unchanged since indexed; re-read (or dropped) if not."""
-        name = row[NAME]
-        if _FILE_NAME.fullmatch(name) is None:
-            self._cache.rows.discard(name)
-            return None
-        try:
-            info = os.lstat(self._prefix + name)
-        except OSError:
-            self._cache.rows.discard(name)
-            return None
-        if info.st_size == row[SIZE] and info.st_ctime_ns == row[CHANGED]:
-            return row
-        return self._reindex(name)
-
-    def _reindex(self, name: str) -> Row | None:
-        self._cache.rows.discard(name)
-        self._summary_cache.pop(name, None)
-        checked = self._check_file(name)
+    def _recent_latest(self, workflow_id: str | None) -> tuple[bool, WorkflowCheckpoint | None]:
+        """(True, the newest checkpoint or None) from the recent file, or (False, None)."""
+        rows = self._recent_rows(workflow_id, 1)
+        if not rows:
+            return rows is not None, None
+        name = rows[0][NAME]
+        checked = self._check_file(name) if FILE_NAME.fullmatch(name) else None
         if checked is None:
-            return None
+            return False, None
         raw, size, changed = checked
-        self._adopt([(name, raw.summary(size), size, changed)])
-        return self._cache.rows.row(name)
+        return (raw.timestamp, raw.workflow_id, size, changed) == rows[0][TS : CHANGED + 1], raw
 
-    def _summary(self, row: Row, reader: SummaryReader) -> tuple[Row, CheckpointSummary] | None:
-        """A verified row and its summary: from memory, the summaries file, or the file itself."""
-        current = self._verify(row)
+    def _summary(
+        self, row: Row, reader: SummaryReader, reindex: bool = True
+    ) -> tuple[Row, Compact] | None:
+        """A verified row and its summary: from memory, the summaries file, or (``reindex``) the
+        file itself; without ``reindex``, None for anything but an unchanged file and summary."""
+        current = self._verify(row) if reindex else row if self._unchanged(row) else None
         if current is None:
             return None
         name = current[NAME]
         cached = self._summary_cache.get(name)
-        if cached is not None and cached[0] == current:
-            return current, cached[1]
-        summary = parse_summary(reader.read(current[OFFSET], current[LENGTH]))
+        if cached is not None and (cached[SUMMARY_SIZE], cached[CTIME]) == current[SIZE:OFFSET]:
+            return current, cached
+        line = reader.read(current[OFFSET], current[LENGTH])
+        summary = parse_compact(line, current, self._shared)
         if (
             summary is None
-            or summary.checkpoint_id + SUFFIX != name
-            or summary.size_bytes != current[SIZE]
+            or summary[ID] + SUFFIX != name
+            or summary[SUMMARY_SIZE] != current[SIZE]
         ):
+            if not reindex:
+                return None
             current = self._reindex(name)
             if current is None:
                 return None
-            return current, self._summary_cache[name][1]
-        self._summary_cache[name] = (current, summary)
+            return current, self._summary_cache[name]
+        self._summary_cache[name] = summary
         return current, summary
 
     def _current_rows(self, workflow_id: str | None) -> list[Row]:
@@ -296,7 +208,7 @@ class FolderListing:
             if checked is not None and (workflow_id is None or checked[0][WF] == workflow_id):
                 found.append(checked)
         found.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
-        return [summary for _, summary in found]
+        return [summary_of(summary) for _, summary in found]
 
     def _newest_summaries(
         self, workflow_id: str | None, limit: int, reader: SummaryReader
@@ -308,15 +220,6 @@ class FolderListing:
                 checked = self._summary(row, reader)
                 if checked is None or PLACE(checked[0]) != PLACE(row):
                     break
-                found.append(checked[1])
+                found.append(summary_of(checked[1]))
             else:
                 return found
-
-
-def check_identity(raw: WorkflowCheckpoint, checkpoint_id: str) -> None:
-    """A file must hold the checkpoint its name says."""
-    if raw.checkpoint_id != checkpoint_id:
-        raise CheckpointDecodingError(
-            f"the file holds checkpoint {raw.checkpoint_id!r}, not {checkpoint_id!r} "
-            "(renamed or copied by hand?)"
-        )

@@ -9,7 +9,9 @@ Layout of the folder:
 - ``.<checkpoint_id>.json.<random>.tmp``: a save in progress (or interrupted by a crash); the
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
-  to the files at every listing (``listing.py``).
+  to the files at every listing (``reconcile.py``, ``listing.py``).
+- ``.wftui-newest.json``: the newest rows of that cache, for a fresh process's newest-N and
+  ``get_latest`` while the folder is unchanged (``recent.py``).
 
 This module is the ``CheckpointStorage`` facade: saving, loading and deleting (with the commit
 log and the sweep of stale temp files), and decoding what the listing parsed.
@@ -22,6 +24,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from wftui.checkpoint.capabilities import Change
@@ -298,16 +301,9 @@ class FileCheckpointStorage:
             return self._listing.ids(workflow_id)
 
     def _list_checkpoints(self, workflow_id: str | None) -> list[WorkflowCheckpoint]:
+        load = partial(self.serializer.loads, documents=self._document)
         with self._lock, no_cyclic_collection():
-            checkpoints, problems = [], []
-            for raw in self._listing.parsed_checkpoints(workflow_id):
-                try:
-                    checkpoints.append(self.serializer.decode(raw, self._document))
-                except CheckpointDecodingError as error:
-                    problems.append((raw.checkpoint_id + SUFFIX, str(error)))
-        for name, reason in problems:
-            self._listing.problem(name, reason)
-        return checkpoints
+            return self._listing.checkpoints(workflow_id, load)
 
     def _latest(self, workflow_id: str | None) -> WorkflowCheckpoint | None:
         """Read the newest candidate whole; skip it only if it is corrupt (and say so)."""
