@@ -28,7 +28,9 @@ from wftui.checkpoint.file.cache import (
 )
 from wftui.checkpoint.file.reconcile import FILE_NAME, SUFFIX, ReconciledCache, check_identity
 from wftui.checkpoint.file.summaries import CTIME, ID, Compact, parse_compact, summary_of
+from wftui.checkpoint.file.summaries import RUN as SUMMARY_RUN
 from wftui.checkpoint.file.summaries import SIZE as SUMMARY_SIZE
+from wftui.checkpoint.file.summaries import TS as SUMMARY_TS
 from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 
 __all__ = ["SUFFIX", "FolderListing", "check_identity"]
@@ -106,6 +108,12 @@ class FolderListing(ReconciledCache):
         """Files this process just wrote: their rows and summaries appended to the cache files (the
         next listing reads them back), without parsing the files again."""
         self._append(entries)
+
+    def identity(self, checkpoint_id: str) -> tuple[str, str] | None:
+        """(timestamp, workflow id) of a checkpoint this listing has read, else None; called
+        from a watcher's thread, so only a dict lookup."""
+        compact = self._summary_cache.get(checkpoint_id + SUFFIX)
+        return None if compact is None else (compact[SUMMARY_TS], compact[SUMMARY_RUN])
 
     def forget(self, name: str) -> None:
         """A file about to be deleted: no row, summary or known fault of it is kept."""

@@ -126,7 +126,7 @@ class FileCheckpointStorage:
 
     def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
         """Saves and deletes by any process, derived by polling the folder (``watch.py``)."""
-        return watch_folder(self._dir, self.serializer, after_seq)
+        return watch_folder(self._dir, self.serializer, after_seq, self._listing.identity)
 
     def write_group(self, jobs: list[SaveJob]) -> None:
         """In the save thread: each job's file written (temp file and rename, no sync), then the

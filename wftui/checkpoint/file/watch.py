@@ -21,7 +21,7 @@ import fcntl
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Literal
 
 import orjson
@@ -36,14 +36,19 @@ POLL_SECONDS = 0.1
 _RACY_NS = 2_000_000_000  # a folder mtime this recent may hide a second change in its tick
 _CHECKPOINT_FILE = re.compile(r"([A-Za-z0-9_-]{1,128})\.json")
 _MAX_DOCUMENT = 256 << 20
+# (timestamp, workflow id) of a checkpoint the caller has already read, or None.
+KnownIdentity = Callable[[str], "tuple[str, str] | None"]
 
 
 class FolderChanges:
     """One watcher's view of the folder and of the shared log (used from one thread at a time)."""
 
-    def __init__(self, folder: str, serializer: CheckpointSerializer) -> None:
+    def __init__(
+        self, folder: str, serializer: CheckpointSerializer, known: KnownIdentity | None = None
+    ) -> None:
         self.folder = folder
         self.serializer = serializer
+        self._known_identity = known
         self.log_path = os.path.join(folder, LOG_NAME)
         self._known: dict[str, tuple[int, str]] = {}  # id -> inode, workflow id, as logged
         self._unusable: dict[str, int] = {}  # id -> inode of a file that did not parse
@@ -155,7 +160,13 @@ class FolderChanges:
         return changes
 
     def _parse(self, checkpoint_id: str, inode: int) -> tuple[str, str] | None:
-        """(timestamp, workflow id) of a new file; None (remembered) if it is not a checkpoint."""
+        """(timestamp, workflow id) of a new file; None (remembered) if it is not a checkpoint.
+        What the storage's listing already read is not read again: a folder never watched
+        before holds every checkpoint as new."""
+        if self._known_identity is not None:
+            known = self._known_identity(checkpoint_id)
+            if known is not None:
+                return known
         try:
             data, _ = osio.read_regular(
                 os.path.join(self.folder, f"{checkpoint_id}.json"), _MAX_DOCUMENT
@@ -188,10 +199,13 @@ class FolderChanges:
 
 
 async def watch_folder(
-    folder: str, serializer: CheckpointSerializer, after_seq: int = 0
+    folder: str,
+    serializer: CheckpointSerializer,
+    after_seq: int = 0,
+    known: KnownIdentity | None = None,
 ) -> AsyncIterator[Change]:
     """Every change after ``after_seq`` in log order, then new ones as polling finds them."""
-    changes = FolderChanges(folder, serializer)
+    changes = FolderChanges(folder, serializer, known)
     while True:
         for change in await asyncio.to_thread(changes.poll):
             if change.seq > after_seq:
