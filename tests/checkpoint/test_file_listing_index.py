@@ -256,3 +256,19 @@ async def test_cache_files_damaged_in_place_behind_the_recent_file_cost_time_onl
         assert latest is not None and latest.checkpoint_id == ids[4]
         assert await newest_ids(storage, 9) == ids[::-1]
         assert storage.problems == []
+
+
+async def test_a_store_indexed_before_the_recent_file_gains_it_when_compacted(
+    tmp_path: Path,
+) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    for second in range(300):  # enough rows appended that the next listing compacts the index
+        await storage.save_checkpoint(make_checkpoint(timestamp=stamp(second % 60)))
+    (tmp_path / NEWEST_NAME).unlink()  # as a store from before it has none
+    expected = await newest_ids(FileCheckpointStorage(tmp_path), 3)  # the long way; compacts
+    assert (tmp_path / NEWEST_NAME).exists()
+    settle(tmp_path)
+    await FileCheckpointStorage(tmp_path).list_summaries()  # records it
+    fresh = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(fresh, 3) == expected
+    assert from_recent(fresh)

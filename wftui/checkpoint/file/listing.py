@@ -2,8 +2,9 @@
 latest), each from the reconciled cache (``reconcile.py``) or, for newest-N and the latest in a
 fresh process, from the recent file while it still holds (``recent.py``).
 
-Answers are parsed checkpoints, not decoded ones: decoding values is the storage's part. Not
-thread-safe: the storage calls it under its lock.
+Whole checkpoints come parsed (``latest``) or made by a ``load`` the storage hands in (parse and
+decode in one, for bulk loads): decoding values is the storage's part. Not thread-safe: the
+storage calls it under its lock.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class FolderListing(ReconciledCache):
     # ----- listings -----
 
     def summaries(self, workflow_id: str | None, limit: int | None) -> list[CheckpointSummary]:
-        """Newest first; shared with the cache (a copy each was half the time): read-only."""
+        """Newest first, made from the compact cache at each call; read-only (they share one
+        set of fields set, ``summaries.py``)."""
         if limit is not None and not self._scanned:
             found = self._recent_summaries(workflow_id, limit)
             if found is not None:

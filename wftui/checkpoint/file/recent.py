@@ -12,7 +12,8 @@ shown is still checked against its file (size and ctime) by the listing. Anythin
 changed folder, a torn or hand-edited file, a link in its place) sends the listing the long way.
 
 The file is created empty with the listing cache's first rows (by a save, or by the listing that
-first indexes a folder) and only ever rewritten in place: creating or renaming a file would
+first indexes a folder), or when the index is compacted (a store indexed before this file
+existed), and only ever rewritten in place: creating or renaming a file would
 change the very folder mtime it records. A checksum line in front keeps a half-written one from
 being trusted.
 """

@@ -92,7 +92,10 @@ class ReconciledCache:
         if entries:
             self._adopt(entries)
         if self._cache.wants_compaction():
-            self._cache.compact()  # its rename changed the folder's mtime: nothing to remember
+            # Its rename changes the folder's mtime: nothing to remember now, and a store
+            # indexed before the recent file existed may gain one at no further cost.
+            self._cache.compact()
+            self._recent.create()
         else:
             self._remember_recent()
         self._scanned = True

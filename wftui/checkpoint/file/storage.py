@@ -276,8 +276,8 @@ class FileCheckpointStorage:
     async def list_summaries(
         self, workflow_id: str | None = None, limit: int | None = None
     ) -> list[CheckpointSummary]:
-        """Newest first. The summaries are the ones this storage keeps between listings (a
-        copy each took half the time of a listing): read them, do not change them."""
+        """Newest first. Read them, do not change them: made from the compact summaries this
+        storage keeps between listings, they share strings and their set of fields set."""
         return await asyncio.to_thread(self._list_summaries, workflow_id, limit)
 
     async def list_checkpoint_ids(self, workflow_id: str | None = None) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from wftui.checkpoint.exact import constructed
 from wftui.checkpoint.file import cache
@@ -31,8 +30,6 @@ Compact = tuple[Any, ...]
 
 _ALL_SET = set(FIELDS)  # shared by every summary made here: read-only
 _STATUS = {status.value: status for status in CheckpointStatus}
-_TEXTS = (ID, RUN, NAME, TS, SIGNATURE, KIND)
-_COUNTS = (ITERATION, MESSAGES, SIZE)
 
 
 def summary_of(compact: Compact) -> CheckpointSummary:
@@ -60,62 +57,90 @@ def summary_of(compact: Compact) -> CheckpointSummary:
 
 def compact_of(summary: CheckpointSummary, row: Row, shared: dict[Any, Any]) -> Compact:
     """The compact form of the summary of ``row``'s file."""
-    values: list[Any] = [getattr(summary, name) for name in FIELDS]
-    values[NEXT] = tuple(values[NEXT])
-    values[REQUESTS] = tuple(values[REQUESTS])
-    return _shared(values, row, shared)
+    s = summary
+    return _compact(
+        s.checkpoint_id, s.workflow_id, s.workflow_name, s.parent_checkpoint_id, s.timestamp,
+        s.iteration_count, s.status, s.pending_message_count, tuple(s.next_executor_ids),
+        tuple(s.pending_request_ids), s.graph_signature, s.size_bytes, s.execution_kind,
+        row, shared,
+    )  # fmt: skip
 
 
 def parse_compact(line: bytes, row: Row, shared: dict[Any, Any]) -> Compact | None:
-    """A summary line as a save wrote it, or None if it does not check out. Lines whose
-    fields all have exactly their JSON type are taken as they are; others are validated by
-    pydantic (which fills defaults, e.g. for lines an older wftui wrote)."""
+    """A summary line as a save wrote it, or None if it does not check out. A line whose
+    fields all have exactly their JSON type is taken as it is (checked field by field, without
+    helper calls: a cold listing reads thousands); others are validated by pydantic (which
+    fills defaults, e.g. for lines an older wftui wrote)."""
     try:
-        document = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if type(document) is not dict:
-        return None
-    values = _exact(document)
-    if values is None:
-        try:
-            return compact_of(CheckpointSummary.model_validate(document), row, shared)
-        except ValidationError:
-            return None
-    return _shared(values, row, shared)
+        d = orjson.loads(line)
+        cid, run, name, parent, ts = (
+            d["checkpoint_id"], d["workflow_id"], d["workflow_name"], d["parent_checkpoint_id"],
+            d["timestamp"],
+        )  # fmt: skip
+        iteration, status, messages, next_ids, requests = (
+            d["iteration_count"], _STATUS.get(d["status"]), d["pending_message_count"],
+            d["next_executor_ids"], d["pending_request_ids"],
+        )  # fmt: skip
+        signature, size, kind = d["graph_signature"], d["size_bytes"], d["execution_kind"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):  # TypeError: not an object
+        return _validated(line, row, shared)
+    if (
+        type(cid) is not str
+        or type(run) is not str
+        or type(name) is not str
+        or (parent is not None and type(parent) is not str)
+        or type(ts) is not str
+        or type(iteration) is not int
+        or status is None
+        or type(messages) is not int
+        or type(next_ids) is not list
+        or type(requests) is not list
+        or type(signature) is not str
+        or type(size) is not int
+        or type(kind) is not str
+    ):
+        return _validated(line, row, shared)
+    for text in next_ids:
+        if type(text) is not str:
+            return _validated(line, row, shared)
+    for text in requests:
+        if type(text) is not str:
+            return _validated(line, row, shared)
+    return _compact(
+        cid, run, name, parent, ts, iteration, status, messages, tuple(next_ids),
+        tuple(requests), signature, size, kind, row, shared,
+    )  # fmt: skip
 
 
-def _exact(document: dict[str, Any]) -> list[Any] | None:
+def _validated(line: bytes, row: Row, shared: dict[Any, Any]) -> Compact | None:
     try:
-        values = [document[name] for name in FIELDS]
-    except KeyError:
+        return compact_of(CheckpointSummary.model_validate_json(line), row, shared)
+    except ValueError:  # pydantic's ValidationError, for bad JSON too
         return None
-    for position in _TEXTS:
-        if type(values[position]) is not str:
-            return None
-    for position in _COUNTS:
-        if type(values[position]) is not int:
-            return None
-    parent = values[PARENT]
-    status = _STATUS.get(values[STATUS]) if type(values[STATUS]) is str else None
-    if status is None or (parent is not None and type(parent) is not str):
-        return None
-    values[STATUS] = status
-    for position in (NEXT, REQUESTS):
-        texts = values[position]
-        if type(texts) is not list or set(map(type, texts)) - {str}:
-            return None
-        values[position] = tuple(texts)
-    return values
 
 
-def _shared(values: list[Any], row: Row, shared: dict[Any, Any]) -> Compact:
-    """The compact tuple: repeated values replaced by one shared object each, and the time,
-    run and size by the index row's own objects where they are equal (as they should be)."""
-    for position in (RUN, NAME, SIGNATURE, KIND, NEXT, REQUESTS):
-        values[position] = shared.setdefault(values[position], values[position])
-    for position, field in ((TS, cache.TS), (RUN, cache.WF), (SIZE, cache.SIZE)):
-        if values[position] == row[field]:
-            values[position] = row[field]
-    values.append(row[cache.CHANGED])
-    return tuple(values)
+def _compact(
+    cid: str, run: str, name: str, parent: str | None, ts: str, iteration: int,
+    status: CheckpointStatus, messages: int, next_ids: tuple[str, ...],
+    requests: tuple[str, ...], signature: str, size: int, kind: str,
+    row: Row, shared: dict[Any, Any],
+) -> Compact:  # fmt: skip
+    """The compact tuple: repeated values one shared object each, and the time, run and size
+    the index row's own objects where they are equal (as they should be)."""
+    share = shared.setdefault
+    return (
+        cid,
+        row[cache.WF] if run == row[cache.WF] else share(run, run),
+        share(name, name),
+        parent,
+        row[cache.TS] if ts == row[cache.TS] else ts,
+        iteration,
+        status,
+        messages,
+        share(next_ids, next_ids),
+        share(requests, requests),
+        share(signature, signature),
+        size if size != row[cache.SIZE] else row[cache.SIZE],
+        share(kind, kind),
+        row[cache.CHANGED],
+    )
