@@ -225,3 +225,13 @@ async def test_writers_in_one_folder_append_after_each_other_and_after_a_fresh_s
     assert ids == [cp.checkpoint_id for cp in saved][-len(ids) :]
     assert len(ids) >= 3
     assert problems == []
+
+
+async def test_a_folder_gone_before_the_first_save_is_a_clear_save_error(
+    folder: Path, tmp_path: Path
+) -> None:
+    storage = FileCheckpointStorage(folder)
+    folder.rename(tmp_path / "moved")  # nothing to sweep, nothing to write into
+    cp = make_checkpoint()
+    with pytest.raises(CheckpointError, match=f"cannot save checkpoint {cp.checkpoint_id} to "):
+        await storage.save_checkpoint(cp)

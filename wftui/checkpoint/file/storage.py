@@ -133,7 +133,6 @@ class FileCheckpointStorage:
         group made durable by one commit. A job fails alone if its file cannot be written or
         the checkpoint it follows was not saved (it may refer to that one); all fail if the
         commit does."""
-        self._sweep_once()
         written: list[tuple[SaveJob, os.stat_result]] = []
         for job in jobs:
             if job.parent_id is not None and job.parent_id in self._unsaved:
@@ -165,6 +164,7 @@ class FileCheckpointStorage:
                 for job, stat in written
             ]
         )
+        self._sweep_once()
 
     def _failed(self, job: SaveJob, reason: str, *, where: bool = False) -> None:
         """Fail ``job`` with a clear error, and remember it so the saves following it fail."""
@@ -200,7 +200,11 @@ class FileCheckpointStorage:
         if self._swept:
             return
         self._swept = True
-        removed = osio.remove_stale_temps(self._dir, STALE_TEMP_SECONDS)
+        try:
+            removed = osio.remove_stale_temps(self._dir, STALE_TEMP_SECONDS)
+        except OSError as error:  # tidying up never fails a save or a delete
+            _log.debug("temp files of %s not swept: %s", self._dir, error)
+            return
         if removed:
             _log.warning(
                 "removed %d temporary files left by interrupted saves in %s", removed, self._dir
