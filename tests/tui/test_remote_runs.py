@@ -135,8 +135,8 @@ async def test_a_killed_run_loses_its_mark_when_its_heartbeats_stop(tmp_path: Pa
             run.wait()
         await wait_until(pilot, lambda: foreign not in app.main.elsewhere)
         assert "running on" not in _run_row(app, foreign)
-        # The store was empty: the cursor landed on the run, so the panes tell its story.
-        assert app.main.showing == foreign and app.status is RunStatus.LOST
+        await _select(app, pilot, foreign)  # the panes tell the story of the run one selects
+        await wait_until(pilot, lambda: app.status is RunStatus.LOST)
         assert "lost: no heartbeat from" in _log(app) and "● slow" not in graph_text(app)
 
 

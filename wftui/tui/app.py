@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -130,8 +131,13 @@ class WftuiApp(CheckpointActions):
 
     def on_checkpoint_browser_highlighted(self, message: CheckpointBrowser.Highlighted) -> None:
         """Highlighting a checkpoint selects its run: the panes tell that run's story."""
-        if message.checkpoint_id is not None:
-            self.remote.select(self._main.browser.model.record(message.checkpoint_id).workflow_id)
+        if message.checkpoint_id is None:
+            return
+        try:
+            browser = self._main.browser
+        except NoMatches:  # a highlight queued while the app shuts down: the panes are gone
+            return
+        self.remote.select(browser.model.record(message.checkpoint_id).workflow_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors are reported; also notices when a run ends."""
