@@ -2,7 +2,7 @@
 ``get_latest`` without loading the whole index (at 100,000 checkpoints, listing the folder's
 names alone takes 80 ms and loading the index 150 ms more).
 
-``.wftui-newest.json`` holds the newest ``KEPT`` index rows as a listing left them, with what
+``.wftui-newest`` holds the newest ``KEPT`` index rows as a listing left them, with what
 made them the whole truth then: the folder's (inode, mtime) when its names were listed, recorded
 only once that mtime was older than any clock tick; the index's identity and the bytes of it
 merged; and what that listing reported (names that are not checkpoints, checkpoint files without
@@ -32,7 +32,7 @@ import orjson
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.cache import ROW_TYPES, Row
 
-NEWEST_NAME = ".wftui-newest.json"
+NEWEST_NAME = ".wftui-newest"  # not *.json: scripts count and delete *.json as checkpoints
 KEPT = 512  # rows: a screenful of newest with room for a filter by run
 _MAX_BYTES = 4 << 20
 
@@ -54,7 +54,7 @@ class Recent:
 
 
 class RecentFile:
-    """Reads and writes ``.wftui-newest.json`` of one folder; never raises for its content."""
+    """Reads and writes ``.wftui-newest`` of one folder; never raises for its content."""
 
     def __init__(self, folder: str) -> None:
         self._folder = folder

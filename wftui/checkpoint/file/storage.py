@@ -9,7 +9,7 @@ Layout of the folder:
   next save removes those older than a minute, never the newest.
 - ``.wftui-index.jsonl``, ``.wftui-summaries.jsonl``: the listing cache (``cache.py``), kept true
   to the files at every listing (``reconcile.py``, ``listing.py``).
-- ``.wftui-newest.json``: the newest rows of that cache, for a fresh process's newest-N and
+- ``.wftui-newest``: the newest rows of that cache, for a fresh process's newest-N and
   ``get_latest`` while the folder is unchanged (``recent.py``).
 
 This module is the ``CheckpointStorage`` facade: saving, loading and deleting (with the commit
