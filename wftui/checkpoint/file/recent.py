@@ -32,7 +32,7 @@ import orjson
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.cache import ROW_TYPES, Row
 
-NEWEST_NAME = ".wftui-newest"
+NEWEST_NAME = ".wftui-newest"  # not *.json: scripts count and delete *.json as checkpoints
 KEPT = 512  # rows: a screenful of newest with room for a filter by run
 _MAX_BYTES = 4 << 20
 
