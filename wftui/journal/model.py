@@ -114,7 +114,17 @@ class Entry:
     event: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow (``event`` is plain JSON, written at once): ``asdict``'s deep copy was most
+        of a journaled event's cost."""
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "kind": self.kind,
+            "executor": self.executor,
+            "text": self.text,
+            "tone": self.tone,
+            "event": self.event,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from wftui.checkpoint.storage import CheckpointStorage
@@ -28,6 +28,10 @@ from wftui.journal.redact import Redactor
 FLUSH_SECONDS = 0.25
 # Written at once rather than at the superstep's end: someone may be waiting to see them.
 _FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)
+# Of those, written before the event goes on to the caller: a request someone elsewhere answers,
+# and a run's end or failure. A superstep's end (and the run's start) is written while the run
+# goes on: waiting for that write held up every superstep by a thread hop and a file append.
+_WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
 _OUTCOMES = {
     WorkflowRunState.IDLE: "completed",
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
@@ -65,6 +69,11 @@ class JournalWriter:
         self._seq = 0
         self._writing = asyncio.Lock()  # batches reach the journal in order
         self._tasks: list[asyncio.Task[None]] = []
+        # Writes the run does not wait for (superstep ends, the run's id), awaited by ``close``.
+        self._background: set[asyncio.Task[None]] = set()
+        self._flush_wanted = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._naming: asyncio.Task[None] | None = None  # reads the run's id off the run's path
         self.outcome = "cancelled"  # until a final status says otherwise
 
     async def open(self) -> None:
@@ -103,12 +112,42 @@ class JournalWriter:
         elif isinstance(event, WorkflowFailedEvent):
             self.outcome = "failed"
         if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
-            run = await run_of(self._storage, event.checkpoint_id)
-            if run is not None:
+            self._naming = self._naming or self._start(self._name_run(event.checkpoint_id))
+        if isinstance(event, _WRITTEN_FIRST) or (
+            isinstance(event, WorkflowStatusEvent) and event.state != WorkflowRunState.IN_PROGRESS
+        ):
+            await self.flush()
+        elif isinstance(event, _FLUSH_NOW):
+            self._flush_soon()
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def _name_run(self, checkpoint_id: str) -> None:
+        """Note the run (workflow id) the execution belongs to, read from its first checkpoint."""
+        with contextlib.suppress(Exception):  # unknown until then: it is only a label
+            run = await run_of(self._storage, checkpoint_id)
+            if run is not None and self.execution.run is None:
                 self.execution.run = run
                 await self.journal.set_run(self.execution.id, run)
-        if isinstance(event, _FLUSH_NOW):
-            await self.flush()
+
+    def _flush_soon(self) -> None:
+        """Write what is pending now, without the run waiting; what is asked for meanwhile is
+        written by the same task right after (in order: ``flush`` holds a lock)."""
+        self._flush_wanted = True
+        if self._flusher is None or self._flusher.done():
+            self._flusher = self._start(self._flush_while_wanted())
+
+    async def _flush_while_wanted(self) -> None:
+        while self._flush_wanted:
+            self._flush_wanted = False
+            try:
+                await self.flush()
+            except Exception:  # kept pending: the drain, the next flush or the end retries
+                return
 
     async def flush(self) -> None:
         async with self._writing:
@@ -126,6 +165,8 @@ class JournalWriter:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._background:
+            await asyncio.wait(self._background)
         await self.flush()
         await self.journal.end(self.execution.id, outcome, time.time())
 
