@@ -150,6 +150,9 @@ def data_text(value: object) -> str:
     return " ".join(pairs)
 
 
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def event_fields(event: WorkflowEvent) -> dict[str, Any]:
     """The event's kind, time and shown fields (values that are not JSON become their text)."""
     fields: dict[str, Any] = {"event": type(event).__name__, "timestamp": event.timestamp}
@@ -157,6 +160,8 @@ def event_fields(event: WorkflowEvent) -> dict[str, Any]:
     details = getattr(event, "details", None)
     if details is not None:
         fields["error"] = details.one_line()
+    if all(type(value) in _JSON_SCALARS for value in fields.values()):
+        return fields  # already what the round trip below would give (most engine events)
     plain: dict[str, Any] = json.loads(json.dumps(fields, default=str, ensure_ascii=False))
     return plain
 
