@@ -1,7 +1,9 @@
 """File-store figures of issue 13, side by side with agent-framework's old API where it has one.
 
-- per superstep with a durable file checkpoint (chain N=5, N=100), wftui vs agent-framework old
-  (which never fsyncs), each run in its own process (``peer_workloads.py``), rounds alternating;
+- per superstep with a durable file checkpoint (chain N=5, N=100), with the run journal on, in
+  each durability mode (the default marked), wftui vs agent-framework old (which never fsyncs):
+  the same workload (``engine_workloads.py``), the peer in its own process, rounds alternating,
+  the runs of a round going into one store as ``wftui run`` after ``wftui run`` does;
 - ``list_checkpoints()`` of 10,000 (full objects), same workload on both, fresh processes;
 - save latency and sizes; listings at 10,000 / 50,000 / 100,000 checkpoints: newest 50, all
   summaries, all ids, get_latest, on a fresh storage object (cold: a CLI run) with the folder as
@@ -10,8 +12,9 @@
 
 The peer runs in /work/af/peer-venv (or $WFTUI_PEER_PYTHON); without it, its column is skipped.
 
-    python benchmarks/bench_storage.py            # a few minutes (100,000 files are made)
-    python benchmarks/bench_storage.py --quick    # side by side and 10,000 only
+    python benchmarks/bench_storage.py               # a few minutes (100,000 files are made)
+    python benchmarks/bench_storage.py --quick       # side by side and 10,000 only
+    python benchmarks/bench_storage.py --supersteps  # the per-superstep figures only
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_engine import open_sides, superstep_rows
 from pipelines.text_processing import create_workflow as create_seed_workflow
 from wftui.checkpoint import EncodedFragments, FileCheckpointStorage, WorkflowCheckpoint
 from wftui.checkpoint.document import checkpoint_to_json
@@ -41,7 +45,6 @@ TARGET_STEP_MS = 1.0  # per superstep, engine included; the save is most of it
 TARGET_SEED_BYTES = 2048
 TARGET_NEWEST_MS = 10.0
 TARGET_ALL_MS = {10_000: 150.0}  # and linear beyond
-TARGET_STEP_SPEEDUP = {5: 1.2, 100: 2.0}  # wftui durable vs agent-framework old (no fsync)
 TARGET_LIST_SPEEDUP = 1.5
 WORKFLOWS = 20
 ROUNDS = 5
@@ -168,18 +171,21 @@ def side_by_side(folder: Path, label: str, args: list[object], target: float) ->
     )
 
 
+async def bench_supersteps(folder: Path) -> None:
+    """The per-superstep rows of ``bench_engine.py``, with the run journal on."""
+    ours, peer = open_sides(folder)
+    try:
+        await superstep_rows(ours, peer, ROUNDS, journals=(True,))
+    finally:
+        for side in (ours, peer):
+            if side is not None:
+                side.close()
+
+
 def bench_side_by_side(folder: Path) -> None:
-    print(
-        f"== side by side with agent-framework old, {ROUNDS} rounds, each side in its own process"
-    )
-    for n in (5, 100):
-        runs = 30 if n == 5 else 8
-        side_by_side(
-            folder / f"superstep{n}",
-            f"per superstep, durable file checkpoint, chain N={n} ({runs} runs a round, ms)",
-            ["superstep", n, runs],
-            TARGET_STEP_SPEEDUP[n],
-        )
+    print(f"== side by side with agent-framework old, {ROUNDS} rounds")
+    (folder / "supersteps").mkdir()
+    asyncio.run(bench_supersteps(folder / "supersteps"))
     side_by_side(
         folder / "list10k",
         "list_checkpoints() of 10,000, full objects, fresh storage object (ms)",
@@ -263,9 +269,16 @@ def bench_scale(folder: Path, counts: tuple[int, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="side by side and 10,000 only")
-    quick = parser.parse_args().quick
+    parser.add_argument(
+        "--supersteps", action="store_true", help="only the per-superstep figures (about a minute)"
+    )
+    args = parser.parse_args()
+    quick = args.quick
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.supersteps:
+            asyncio.run(bench_supersteps(folder))
+            return
         bench_side_by_side(folder)
         asyncio.run(bench_saves(folder))
         asyncio.run(bench_seed_size(folder))
