@@ -120,6 +120,29 @@ def _records(data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
         yield head, body
 
 
+_SCAN = 64 << 10
+_ZEROS = bytes(_SCAN)
+
+
+def _records_end(fd: int, start: int, size: int) -> int:
+    """Where the records from ``start`` on end: after the last byte that is not zero (no record
+    ends in one). Read back from the end, skipping zeros a chunk and then a page at a time: a
+    fresh storage object read the whole log (up to ``LOG_LIMIT``) and stripped the zeros
+    ahead byte by byte, at its first save."""
+    end = size
+    while end > start:
+        begin = max(start, end - _SCAN)
+        chunk = osio.pread_all(fd, begin, end)
+        at = len(chunk) if chunk != _ZEROS else 0
+        while at > 0:
+            page = chunk[max(0, at - _PAGE) : at]
+            if page != _ZEROS[: len(page)]:
+                return begin + at - len(page) + len(page.rstrip(b"\0"))
+            at -= len(page)
+        end = begin
+    return start
+
+
 class CommitLog:
     """One folder's commit log, opened on first use by this storage object."""
 
@@ -179,10 +202,9 @@ class CommitLog:
             if os.pread(fd, 1, self._end) in (b"", b"\0"):
                 return self._end
             start = self._end
-        data = osio.pread_all(fd, start, os.fstat(fd).st_size)
-        self._end = start + len(data.rstrip(b"\0"))  # no record ends in a zero byte
-        if start == 0:
-            self._head = data.partition(b"\n")[0] + b"\n"
+        else:
+            self._head = os.pread(fd, _MAX_HEADER, 0).partition(b"\n")[0] + b"\n"
+        self._end = _records_end(fd, start, os.fstat(fd).st_size)
         return self._end
 
     @staticmethod
