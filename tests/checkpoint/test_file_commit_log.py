@@ -227,6 +227,26 @@ async def test_writers_in_one_folder_append_after_each_other_and_after_a_fresh_s
     assert problems == []
 
 
+async def test_each_fresh_storage_object_appends_after_the_records_of_the_ones_before(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Records of 40 KB, so the log's end (found reading back from its end) is chunks away from
+    # the zeros written ahead and from its start; one new storage object per save, as one
+    # ``wftui run`` process after another.
+    saved = []
+    for second in range(12):
+        big = {"note": "n" * 40_000}
+        cp = make_checkpoint(iteration=second, timestamp=stamp(second), shared_state=big)
+        await FileCheckpointStorage(folder).save_checkpoint(cp)
+        saved.append(cp)
+    for cp in saved:
+        (folder / f"{cp.checkpoint_id}.json").unlink()
+    reboot(monkeypatch)
+    ids, problems = await ids_and_problems(folder)
+    assert ids == [cp.checkpoint_id for cp in saved]
+    assert problems == []
+
+
 async def test_a_folder_gone_before_the_first_save_is_a_clear_save_error(
     folder: Path, tmp_path: Path
 ) -> None:
