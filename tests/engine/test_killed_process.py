@@ -25,15 +25,21 @@ async def test_sigkill_mid_superstep_then_resume_from_the_latest_checkpoint(
     # Four steps, set here so the killed subprocess and the resume in this process agree.
     monkeypatch.setenv("CHAIN_STEPS", "a,b,slow,d")
     store = tmp_path / "checkpoints"
-    _, returncode = await run_until_slow_then_kill(
-        pipeline, store, {"GATE": str(tmp_path / "never-created")}
+    # Killed once the three checkpoints before 'slow' are announced: in the default (async)
+    # durability they are announced while 'slow' runs, and only announced ones are promised.
+    lines, returncode = await run_until_slow_then_kill(
+        pipeline, store, {"GATE": str(tmp_path / "never-created")}, checkpoints=3
     )
     assert returncode == -signal.SIGKILL
+    announced = [line.split()[2] for line in lines if line.split()[1:2] == ["checkpoint"]]
+    assert len(announced) == 3
 
     storage = FileCheckpointStorage(store)
     checkpoints = await storage.list_checkpoints()
     assert storage.problems == []
     assert [cp.iteration_count for cp in checkpoints] == [0, 1, 2]
+    for short, checkpoint in zip(announced, checkpoints, strict=True):
+        assert checkpoint.checkpoint_id.endswith(short)
     latest = await storage.get_latest()
     assert latest is not None
     assert latest.checkpoint_id == checkpoints[-1].checkpoint_id

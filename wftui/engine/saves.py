@@ -26,7 +26,7 @@ from wftui.engine.state import RunState
 
 Durability = Literal["sync", "async"]
 DURABILITY_MODES: tuple[Durability, ...] = ("sync", "async")
-DEFAULT_DURABILITY: Durability = "sync"
+DEFAULT_DURABILITY: Durability = "async"
 # Saves of one run that may wait at once in "async" mode; the run waits for the oldest beyond
 # that (a disk slower than the supersteps holds the run back rather than its memory growing).
 MAX_IN_FLIGHT = 8
