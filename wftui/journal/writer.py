@@ -74,12 +74,14 @@ class JournalWriter:
         self._flush_wanted = False
         self._flusher: asyncio.Task[None] | None = None
         self._naming: asyncio.Task[None] | None = None  # reads the run's id off the run's path
+        self._begun: asyncio.Task[None] | None = None
         self.outcome = "cancelled"  # until a final status says otherwise
 
     async def open(self) -> None:
         if self.execution.input is not None:
             self.execution.input = self._redact.text(self.execution.input)
-        await self.journal.begin(self.execution)
+        # Written while the run starts; every later write of the execution waits for it.
+        self._begun = asyncio.create_task(self.journal.begin(self.execution))
         self._tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self._drain())]
 
     async def _beat(self) -> None:
@@ -87,6 +89,7 @@ class JournalWriter:
             await asyncio.sleep(self.execution.beat_every)
             # A missed beat is only a late one; the next tries again.
             with contextlib.suppress(Exception):
+                await self._begin_written()
                 await self.journal.beat(self.execution.id, time.time())
 
     async def _drain(self) -> None:
@@ -132,7 +135,13 @@ class JournalWriter:
             run = await run_of(self._storage, checkpoint_id)
             if run is not None and self.execution.run is None:
                 self.execution.run = run
+                await self._begin_written()
                 await self.journal.set_run(self.execution.id, run)
+
+    async def _begin_written(self) -> None:
+        """The execution's first record is written (or its error raised, at every write)."""
+        if self._begun is not None:
+            await asyncio.shield(self._begun)
 
     def _flush_soon(self) -> None:
         """Write what is pending now, without the run waiting; what is asked for meanwhile is
@@ -151,6 +160,7 @@ class JournalWriter:
 
     async def flush(self) -> None:
         async with self._writing:
+            await self._begin_written()
             batch, self._pending = self._pending, []
             if not batch:
                 return
