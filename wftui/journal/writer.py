@@ -32,6 +32,8 @@ _FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, Wo
 # and a run's end or failure. A superstep's end (and the run's start) is written while the run
 # goes on: waiting for that write held up every superstep by a thread hop and a file append.
 _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
+# Superstep ends this close together share one write (followers poll every 50 ms).
+COALESCE_SECONDS = 0.01
 _OUTCOMES = {
     WorkflowRunState.IDLE: "completed",
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
@@ -75,6 +77,7 @@ class JournalWriter:
         self._flusher: asyncio.Task[None] | None = None
         self._naming: asyncio.Task[None] | None = None  # reads the run's id off the run's path
         self._begun: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self.outcome = "cancelled"  # until a final status says otherwise
 
     async def open(self) -> None:
@@ -144,13 +147,16 @@ class JournalWriter:
             await asyncio.shield(self._begun)
 
     def _flush_soon(self) -> None:
-        """Write what is pending now, without the run waiting; what is asked for meanwhile is
-        written by the same task right after (in order: ``flush`` holds a lock)."""
+        """Write what is pending within ``COALESCE_SECONDS``, without the run waiting; what is
+        asked for meanwhile is written by the same task right after (in order: ``flush`` holds
+        a lock)."""
         self._flush_wanted = True
         if self._flusher is None or self._flusher.done():
             self._flusher = self._start(self._flush_while_wanted())
 
     async def _flush_while_wanted(self) -> None:
+        with contextlib.suppress(TimeoutError):  # the end cuts the wait short
+            await asyncio.wait_for(self._closing.wait(), COALESCE_SECONDS)
         while self._flush_wanted:
             self._flush_wanted = False
             try:
@@ -171,6 +177,7 @@ class JournalWriter:
                 raise
 
     async def close(self, outcome: str) -> None:
+        self._closing.set()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
