@@ -8,6 +8,7 @@ final status.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from wftui import (
     WorkflowStatusEvent,
     handler,
 )
+from wftui.checkpoint.file import commitlog
+from wftui.checkpoint.references import REF, TAG
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,6 +56,41 @@ async def test_every_announced_checkpoint_is_readable_when_announced(
     assert all(events.index(e) < final for e in saved(events))
     ids = await FileCheckpointStorage(tmp_path).list_checkpoint_ids()
     assert ids == [e.checkpoint_id for e in saved(events)]
+
+
+def _referred(value: Any) -> set[str]:
+    """The checkpoints a checkpoint document's values refer to."""
+    if isinstance(value, list):
+        return set().union(*map(_referred, value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found = {value["cp"]} if value.get(TAG) == REF else set()
+    return found.union(*map(_referred, value.values())) if value else found
+
+
+async def test_async_never_writes_a_checkpoint_before_the_ones_it_refers_to_are_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkpoint may refer to values of checkpoints still being saved; a power cut keeps an
+    # unsynced file or not, so none may be written before those it refers to are synced.
+    synced_before: list[set[str]] = []  # the checkpoint files there as each sync began
+    real_sync = commitlog.os.fdatasync
+
+    def sync(fd: int) -> None:
+        synced_before.append({path.stem for path in tmp_path.glob("*.json")})
+        real_sync(fd)
+
+    monkeypatch.setattr(commitlog.os, "fdatasync", sync)
+    workflow = talker_workflow(FileCheckpointStorage(tmp_path), 12, "async")
+    events = [event async for event in workflow.run_stream(0)]
+    assert outputs(events) == [12]
+    checked = 0
+    for path in tmp_path.glob("*.json"):
+        first = next(i for i, there in enumerate(synced_before) if path.stem in there)
+        for other in _referred(json.loads(path.read_bytes())) - {path.stem}:
+            assert any(other in there for there in synced_before[:first]), (path.stem, other)
+            checked += 1
+    assert checked >= 12  # the conversation and the document refer back at every turn
 
 
 async def test_async_writes_checkpoint_k_while_superstep_k_plus_1_runs(tmp_path: Path) -> None:

@@ -48,10 +48,11 @@ class RunSaves:
     ``PipelinedStorage`` writes them in order and syncs those waiting together; another store
     saves them one after the other). Either way a ``CheckpointSavedEvent`` comes only once its
     checkpoint is durable, in order, during the superstep that follows when one is running
-    (``attach``) or else at the next ``save`` or ``flush``; a checkpoint refers only to values
-    held by checkpoints already durable; and a failed save is reported as a
-    ``WorkflowFailedEvent`` at the next ``save`` or ``flush``, after which nothing saved later
-    in the run is announced until the runner's own failure checkpoint.
+    (``attach``) or else at the next ``save`` or ``flush``; a checkpoint may refer to values
+    held by the checkpoints before it, which are durable whenever it is (see ``_submit``); and
+    a failed save is reported as a ``WorkflowFailedEvent`` at the next ``save`` or ``flush``,
+    after which nothing saved later in the run is announced until the runner's own failure
+    checkpoint.
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class RunSaves:
         self._state = state
         self._in_flight: deque[tuple[PreparedCheckpoint, asyncio.Future[Any]]] = deque()
         self._durable_id = state.last_checkpoint_id  # the newest durable checkpoint
+        self._durable_written = (state.written, state.written_in)  # and where its values are
         self._ready: list[WorkflowEvent] = []  # to emit at the next save or flush
         self._outlet: asyncio.Queue[Any] | None = None
         self._failure: BaseException | None = None  # a failed save not yet reported
@@ -129,8 +131,12 @@ class RunSaves:
             future = asyncio.ensure_future(
                 _after(earlier, storage.save_checkpoint(checkpoint, encoded=encoded))
             )
-        # The next checkpoint follows this one, durable or not yet; reset if this one fails.
+        # The next checkpoint follows this one and may refer to its values, durable or not yet:
+        # saves are made durable in order, a storage makes one durable only after those it
+        # refers to (the file store syncs them first), and one whose predecessor failed fails
+        # too. Both are reset if this one fails.
         state.last_checkpoint_id = checkpoint.checkpoint_id
+        self._snapshots.hold(state, storage, prepared)
         self._in_flight.append((prepared, future))
         future.add_done_callback(self._settled)
 
@@ -147,9 +153,11 @@ class RunSaves:
                 # Saves after a failure fail too (they follow it); the first one is reported.
                 self._failure = self._failure or error
                 self._state.last_checkpoint_id = self._durable_id
+                self._state.written, self._state.written_in = self._durable_written
                 continue
-            event = self._snapshots.saved(self._state, self._storage, prepared)
+            event = self._snapshots.saved(prepared)
             self._durable_id = prepared.checkpoint.checkpoint_id
+            self._durable_written = (prepared.written, self._storage)
             if self._outlet is not None:
                 self._outlet.put_nowait(event)
             else:

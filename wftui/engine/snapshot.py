@@ -71,7 +71,8 @@ class Snapshots:
         prepared = self.prepare(state, storage, graph=graph, error=error)
         await storage.save_checkpoint(prepared.checkpoint, encoded=prepared.encoded)
         state.last_checkpoint_id = prepared.checkpoint.checkpoint_id
-        return self.saved(state, storage, prepared)
+        self.hold(state, storage, prepared)
+        return self.saved(prepared)
 
     def prepare(
         self,
@@ -150,14 +151,17 @@ class Snapshots:
         )
 
     @staticmethod
-    def saved(
-        state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint
-    ) -> CheckpointSavedEvent:
-        """A prepared checkpoint is durable: from now on later checkpoints may refer to the
-        values it holds (never before, so no checkpoint depends on one that may be lost)."""
-        checkpoint = prepared.checkpoint
+    def hold(state: RunState, storage: CheckpointStorage, prepared: PreparedCheckpoint) -> None:
+        """Later checkpoints of the run may refer to the values ``prepared`` holds: once it is
+        durable, or once it is handed to a storage that makes a checkpoint durable only after
+        those it refers to (``saves``), so none depends on one that may be lost."""
         state.written = prepared.written
         state.written_in = storage
+
+    @staticmethod
+    def saved(prepared: PreparedCheckpoint) -> CheckpointSavedEvent:
+        """The event announcing that ``prepared`` is durable."""
+        checkpoint = prepared.checkpoint
         return CheckpointSavedEvent(
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
         )

@@ -38,12 +38,23 @@ from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
 from wftui.checkpoint.model import CheckpointSummary, ListingProblem, WorkflowCheckpoint
+from wftui.checkpoint.references import is_reference
 from wftui.checkpoint.serializer import DEFAULT_SERIALIZER, CheckpointSerializer
 
 DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
 _UNSAVED_KEPT = 1024
 _log = logging.getLogger(__name__)
+
+
+def _referred(encoded: EncodedFragments) -> frozenset[str]:
+    """The checkpoints whose values a checkpoint's stored forms refer to."""
+    return frozenset(
+        stored["cp"]
+        for section in (encoded.executor_states, encoded.shared_state)
+        for _, stored in section.values()
+        if is_reference(stored)
+    )
 
 
 class FileCheckpointStorage:
@@ -105,7 +116,8 @@ class FileCheckpointStorage:
         they were submitted, and one whose parent failed to save fails too."""
         data = self.serializer.dumps(checkpoint, encoded)
         parent = checkpoint.parent_checkpoint_id
-        return self._submit(checkpoint.checkpoint_id, data, parent, checkpoint.summary)
+        refers = frozenset() if encoded is None else _referred(encoded)
+        return self._submit(checkpoint.checkpoint_id, data, parent, checkpoint.summary, refers)
 
     async def save_document(self, data: bytes) -> str:
         """Keep another store's document verbatim, once it parses (the copy path)."""
@@ -118,10 +130,12 @@ class FileCheckpointStorage:
         data: bytes,
         parent_id: str | None,
         summary: Callable[[int], CheckpointSummary],
+        refers: frozenset[str] = frozenset(),
     ) -> asyncio.Future[str]:
         path = self._path(checkpoint_id)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        SAVES.submit(self, SaveJob(checkpoint_id, path, data, parent_id, summary, future))
+        job = SaveJob(checkpoint_id, path, data, parent_id, summary, future, refers)
+        SAVES.submit(self, job)
         return future
 
     def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
@@ -132,9 +146,13 @@ class FileCheckpointStorage:
         """In the save thread: each job's file written (temp file and rename, no sync), then the
         group made durable by one commit. A job fails alone if its file cannot be written or
         the checkpoint it follows was not saved (it may refer to that one); all fail if the
-        commit does."""
+        commit does. A job referring to a checkpoint of the group is written after a commit of
+        the jobs before it, so no file can outlive, in a power cut, one it refers to."""
         written: list[tuple[SaveJob, os.stat_result]] = []
         for job in jobs:
+            if job.refers and any(done.checkpoint_id in job.refers for done, _ in written):
+                self._commit_written(written)
+                written = []
             if job.parent_id is not None and job.parent_id in self._unsaved:
                 self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
                 continue
@@ -143,6 +161,10 @@ class FileCheckpointStorage:
                 written.append((job, os.lstat(job.path)))  # the rename changed its ctime
             except OSError as error:
                 self._failed(job, f"{error.strerror or error}", where=True)
+        self._commit_written(written)
+
+    def _commit_written(self, written: list[tuple[SaveJob, os.stat_result]]) -> None:
+        """Make written jobs durable by one commit, then add their cache rows."""
         if not written:
             return
         try:

@@ -39,6 +39,9 @@ class SaveJob:
     # Builds the listing's summary (by the save thread, off the caller's path).
     summary: Callable[[int], Any]
     future: asyncio.Future[str]
+    # Checkpoints whose values it refers to (engine saves): it is written only once they are
+    # durable, so a power cut never keeps it without them.
+    refers: frozenset[str] = frozenset()
     error: BaseException | None = field(default=None)
 
 
