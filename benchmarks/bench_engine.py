@@ -221,7 +221,7 @@ async def superstep_rows(
     rounds; the goal of issue 13 is checked on the default mode with the journal on."""
     print(f"\nSide by side, file checkpoints: median (min-max) of {rounds} rounds, alternating")
     print("(agent-framework never fsyncs; wftui's every mode is durable before it is announced)")
-    print(f"{'figure':<42} {'wftui':>24} {'agent-framework old':>26}  ratio")
+    print(f"{'figure':<44} {'wftui':>24} {'agent-framework old':>26}  ratio")
     for n in (5, 100):
         runs = max(1, 200 // n)  # each round runs the chain this often
         task = {"task": "per_superstep", "n": n, "runs": runs}
@@ -288,7 +288,7 @@ def print_row(
     if goal is not None and speedup is not None:
         ratio += f"  goal >= {goal:g}x: {'met' if speedup >= goal else 'MISSED'}"
     peer = spread(theirs) if theirs else "skipped"
-    print(f"{label:<42} {spread(mine):>24} {peer:>26}  {ratio}")
+    print(f"{label:<44} {spread(mine):>24} {peer:>26}  {ratio}")
 
 
 def verdict(value: float, target: float) -> str:
