@@ -145,7 +145,8 @@ def remove_stale_temps(folder: str, age_seconds: float) -> int:
     cutoff = time.time() - age_seconds
     temps = []
     for name in os.listdir(folder):
-        if _TEMP_NAME.fullmatch(name):
+        # The cheap tests first: a folder holds thousands of checkpoints and few temp files.
+        if name[:1] == "." and name.endswith(TEMP_SUFFIX) and _TEMP_NAME.fullmatch(name):
             try:
                 info = os.lstat(os.path.join(folder, name))
             except OSError:
