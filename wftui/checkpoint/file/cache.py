@@ -4,7 +4,10 @@
 - ``.wftui-index.jsonl``: one row per save,
   ``[file name, timestamp, workflow id, file size, file ctime_ns, summary offset, summary length]``,
   after a first line holding the rows of the last compaction column by column (columns of
-  strings and numbers parse several times faster than as many small rows).
+  strings and numbers parse several times faster than as many small rows). A save or delete
+  by wftui also appends a link, ``{"folder": [inode, mtime_ns before, mtime_ns after]}`` (with
+  ``"deleted": file name`` for a delete): what its own change did to the folder's mtime, so a
+  fresh process can tell that the folder changed by these saves alone (``recent.py``).
 
 The cache is never the truth: the storage compares each row's size and ctime with the file before
 trusting it (a chmod, a rewrite or a byte flip with a restored mtime all change the ctime), and
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import KeysView
+from collections.abc import Iterator, KeysView
 from itertools import pairwise
 from operator import itemgetter
 from types import TracebackType
@@ -43,6 +46,8 @@ _MIN_APPENDED = 256  # rows appended after the snapshot before a listing compact
 
 Row = tuple[Any, ...]
 Entry = tuple[str, CheckpointSummary, int, int]  # file name, summary, size, ctime_ns
+Link = tuple[int, int, int, str | None]  # folder inode, mtime_ns before, after; name deleted
+Key = tuple[str, str]  # a row's place in time order: (timestamp, file name)
 
 
 def _strings(values: list[Any]) -> bool:
@@ -59,19 +64,79 @@ def _well_formed(rows: list[Any]) -> bool:
     )
 
 
+def _link(entry: Any) -> Link | None:
+    """A link line's content, if it is one and checks out."""
+    if type(entry) is not dict:
+        return None
+    stamps, deleted = entry.get("folder"), entry.get("deleted")
+    if (
+        type(stamps) is not list
+        or len(stamps) != 3
+        or set(map(type, stamps)) != {int}
+        or (deleted is not None and type(deleted) is not str)
+    ):
+        return None
+    return stamps[0], stamps[1], stamps[2], deleted
+
+
+def link_line(link: Link) -> bytes:
+    inode, before, after, deleted = link
+    entry: dict[str, Any] = {"folder": [inode, before, after]}
+    if deleted is not None:
+        entry["deleted"] = deleted
+    return orjson.dumps(entry) + b"\n"
+
+
 def _parse_rows(chunk: bytes) -> tuple[list[Row], bool]:
-    """Rows of complete index lines, and whether some lines had to be skipped."""
+    """Rows of complete index lines (links left out), and whether some lines had to be
+    skipped."""
     with contextlib.suppress(orjson.JSONDecodeError):
         rows = orjson.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
         if _well_formed(rows):
             return list(map(tuple, rows)), False
+        if set(map(type, rows)) == {list, dict} and all(map(_link, _dicts(rows))):
+            rows = [row for row in rows if type(row) is list]
+            if _well_formed(rows):
+                return list(map(tuple, rows)), False
     good = []
+    damaged = False
     for line in chunk.splitlines():
-        with contextlib.suppress(orjson.JSONDecodeError):
+        try:
             row = orjson.loads(line)
-            if _well_formed([row]):
-                good.append(tuple(row))
-    return good, True
+        except orjson.JSONDecodeError:
+            damaged = True
+            continue
+        if _well_formed([row]):
+            good.append(tuple(row))
+        elif _link(row) is None:
+            damaged = True
+    return good, damaged
+
+
+def _dicts(entries: list[Any]) -> list[Any]:
+    return [entry for entry in entries if type(entry) is dict]
+
+
+def parse_tail(chunk: bytes) -> list[Row | Link] | None:
+    """Rows and links of complete index lines in their order (a link as a ``Link``, a row as a
+    tuple of 7), or None if any line does not check out."""
+    try:
+        entries = orjson.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    found: list[Row | Link] = []
+    for entry in entries:
+        if type(entry) is list:
+            row = tuple(entry)
+            if not _complete(row):
+                return None
+            found.append(row)
+        else:
+            link = _link(entry)
+            if link is None:
+                return None
+            found.append(link)
+    return found
 
 
 def _parse_snapshot(line: bytes) -> list[list[Any]] | None:
@@ -220,6 +285,17 @@ class Rows:
 
     def newest(self, workflow_id: str | None, limit: int) -> list[Row]:
         """The ``limit`` newest live rows, newest first: a walk back along the time order."""
+        found: list[Row] = []
+        if limit <= 0:
+            return found
+        for row in self.walk_newest(workflow_id):
+            found.append(row)
+            if len(found) >= limit:
+                break
+        return found
+
+    def walk_newest(self, workflow_id: str | None = None) -> Iterator[Row]:
+        """The live rows, newest first, as far as the caller reads."""
         if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
             self._order = sorted(
                 range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__
@@ -227,15 +303,11 @@ class Rows:
             self._order.sort(key=self._columns[TS].__getitem__)
             self._ordered = True
         names, workflows, at = self._columns[NAME], self._columns[WF], self._at
-        found: list[Row] = []
         for position in reversed(self._order):
-            if len(found) >= limit:
-                break
             if at.get(names[position]) == position and (
                 workflow_id is None or workflows[position] == workflow_id
             ):
-                found.append(self._row(position))
-        return found
+                yield self._row(position)
 
 
 class IndexCache:
@@ -251,18 +323,27 @@ class IndexCache:
         self._damaged = False
         self.unsafe: dict[str, str] = {}  # cache file -> why it was not used, for the listing
 
-    def append(self, entries: list[Entry]) -> list[Row]:
-        """Add cache rows for files already written; without a writable cache, rows point nowhere."""
+    def append(self, entries: list[Entry], link: Link | None = None) -> list[Row]:
+        """Add cache rows for files already written (and the link of the saves that wrote
+        them); without a writable cache, rows point nowhere."""
         lines = _summary_lines(entries)
         try:
             rows = _rows_for(entries, lines, osio.append(self.summaries_path, b"".join(lines)))
-            osio.append(self.index_path, _index_lines(rows))
+            tail = b"" if link is None else link_line(link)
+            osio.append(self.index_path, _index_lines(rows) + tail)
         except osio.UnsafeFileError as error:
             self.unsafe[os.path.basename(error.filename or "")] = error.strerror or ""
             rows = _rows_for(entries, lines, -1)
         except OSError:
             rows = _rows_for(entries, lines, -1)
         return rows
+
+    def append_link(self, link: Link) -> None:
+        """Note a change of the folder's names that adds no row (a delete); a cache: errors
+        pass (the next fresh listing takes the long way then)."""
+        if os.path.lexists(self.index_path):  # never create the index for this
+            with contextlib.suppress(OSError):
+                osio.append(self.index_path, link_line(link))
 
     @property
     def position(self) -> tuple[int, int, int] | None:

@@ -24,6 +24,7 @@ from wftui.checkpoint.file.cache import (
     TS,
     WF,
     Entry,
+    Link,
     Row,
     SummaryReader,
 )
@@ -106,10 +107,15 @@ class FolderListing(ReconciledCache):
                 continue
             return raw
 
-    def saved(self, entries: list[Entry]) -> None:
+    def saved(self, entries: list[Entry], link: Link | None) -> None:
         """Files this process just wrote: their rows and summaries appended to the cache files (the
-        next listing reads them back), without parsing the files again."""
-        self._append(entries)
+        next listing reads them back), without parsing the files again, with the link of the
+        saves that wrote them (``recent.py``)."""
+        self._append(entries, link)
+
+    def deleted(self, link: Link) -> None:
+        """A file this process just deleted, with the link of its delete (``recent.py``)."""
+        self._cache.append_link(link)
 
     def identity(self, checkpoint_id: str) -> tuple[str, str] | None:
         """(timestamp, workflow id) of a checkpoint this listing has read, else None; called
@@ -125,9 +131,10 @@ class FolderListing(ReconciledCache):
 
     # ----- the recent file: newest-N for a fresh process -----
 
-    def _recent_rows(self, workflow_id: str | None, limit: int) -> list[Row] | None:
-        """The newest rows as the recent file has them, if it still holds (its problems are
-        reported again); None when the long way must answer."""
+    def _recent_rows(self, workflow_id: str | None) -> tuple[list[Row], bool] | None:
+        """The rows the recent file may answer newest-N of ``workflow_id`` from, newest first,
+        and whether they are all of its rows, if the file still holds (its problems are reported
+        again); None when the long way must answer."""
         self.problems = []
         self._recover()
         recent = self._recent.current(self._cache.index_path)
@@ -139,44 +146,55 @@ class FolderListing(ReconciledCache):
         for name in recent.unindexed:
             if self._check_file(name) is not None:
                 return None  # readable now: the long way indexes it
-        rows = [row for row in recent.rows if workflow_id is None or row[WF] == workflow_id]
-        if len(rows) < limit and not recent.complete:
-            return None
-        return rows[:limit]
+        return recent.candidates(workflow_id)
 
     def _recent_summaries(
         self, workflow_id: str | None, limit: int
     ) -> list[CheckpointSummary] | None:
-        rows = self._recent_rows(workflow_id, limit)
-        if rows is None:
+        """From the recent file: rows of files deleted since are passed over; a file changed
+        since, or too few rows, sends the listing the long way (None)."""
+        candidates = self._recent_rows(workflow_id)
+        if candidates is None:
             return None
-        found = []
+        rows, complete = candidates
+        found: list[CheckpointSummary] = []
         with SummaryReader(self._cache.summaries_path, whole=False) as reader:
             for row in rows:
-                checked = self._summary(row, reader, reindex=False)
+                if len(found) >= limit:
+                    break
+                unchanged = self._unchanged(row)
+                if unchanged is None:
+                    continue
+                checked = self._summary(row, reader, reindex=False) if unchanged else None
                 if checked is None:
                     return None
                 found.append(summary_of(checked[1]))
-        return found
+        return found if len(found) >= limit or complete else None
 
     def _recent_latest(self, workflow_id: str | None) -> tuple[bool, WorkflowCheckpoint | None]:
         """(True, the newest checkpoint or None) from the recent file, or (False, None)."""
-        rows = self._recent_rows(workflow_id, 1)
-        if not rows:
-            return rows is not None, None
-        name = rows[0][NAME]
-        checked = self._check_file(name) if FILE_NAME.fullmatch(name) else None
-        if checked is None:
+        candidates = self._recent_rows(workflow_id)
+        if candidates is None:
             return False, None
-        raw, size, changed = checked
-        return (raw.timestamp, raw.workflow_id, size, changed) == rows[0][TS : CHANGED + 1], raw
+        rows, complete = candidates
+        for row in rows:
+            name = row[NAME]
+            checked = self._check_file(name) if FILE_NAME.fullmatch(name) else None
+            if checked is None:
+                if self._unchanged(row) is None:
+                    continue  # deleted since
+                return False, None
+            raw, size, changed = checked
+            return (raw.timestamp, raw.workflow_id, size, changed) == row[TS : CHANGED + 1], raw
+        return complete, None
 
     def _summary(
         self, row: Row, reader: SummaryReader, reindex: bool = True
     ) -> tuple[Row, Compact] | None:
         """A verified row and its summary: from memory, the summaries file, or (``reindex``) the
-        file itself; without ``reindex``, None for anything but an unchanged file and summary."""
-        current = self._verify(row) if reindex else row if self._unchanged(row) else None
+        file itself; without ``reindex``, the row is taken as verified and None is returned for
+        a summary that does not check out."""
+        current = self._verify(row) if reindex else row
         if current is None:
             return None
         name = current[NAME]

@@ -20,8 +20,8 @@ from typing import Any
 
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.file import osio
-from wftui.checkpoint.file.cache import CHANGED, NAME, OFFSET, SIZE, Entry, IndexCache, Row
-from wftui.checkpoint.file.recent import KEPT, NEWEST_NAME, Recent, RecentFile
+from wftui.checkpoint.file.cache import CHANGED, NAME, OFFSET, SIZE, Entry, IndexCache, Link, Row
+from wftui.checkpoint.file.recent import NEWEST_NAME, Recent, RecentFile, select
 from wftui.checkpoint.file.summaries import Compact, compact_of
 from wftui.checkpoint.model import ListingProblem, WorkflowCheckpoint
 from wftui.checkpoint.serializer import CheckpointSerializer
@@ -105,13 +105,13 @@ class ReconciledCache:
         position = self._cache.position
         if self._folder_stamp is None or position is None:
             return
-        rows = self._cache.rows.newest(None, KEPT)
+        rows, bounds = select(self._cache.rows.walk_newest())
         unindexed = [name for name in self._unindexed if self._cache.rows.row(name) is None]
         recent = Recent(
             folder=self._folder_stamp,
             index=position,
             rows=rows,
-            complete=len(rows) == len(self._cache.rows),
+            bounds=bounds,
             problems=[(os.path.basename(p.path), p.reason) for p in self._name_problems],
             unindexed=unindexed,
             bad={name: self._bad[name] for name in unindexed if name in self._bad},
@@ -162,8 +162,8 @@ class ReconciledCache:
                 self.problem(name, "not a checkpoint: the file name is not a checkpoint id")
         return found
 
-    def _append(self, entries: list[Entry]) -> list[Row]:
-        rows = self._cache.append(entries)
+    def _append(self, entries: list[Entry], link: Link | None = None) -> list[Row]:
+        rows = self._cache.append(entries, link)
         if rows[0][OFFSET] == 0:  # the cache's first rows: the recent file comes with them
             self._recent.create()
         return rows

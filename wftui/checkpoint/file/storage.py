@@ -33,6 +33,7 @@ from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
+from wftui.checkpoint.file.recent import FolderWitness
 from wftui.checkpoint.file.watch import watch_folder
 from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
@@ -134,12 +135,15 @@ class FileCheckpointStorage:
         the checkpoint it follows was not saved (it may refer to that one); all fail if the
         commit does."""
         written: list[tuple[SaveJob, os.stat_result]] = []
+        self._recover_once()  # the commit log is created before the witness looks
+        witness = FolderWitness(self._dir)  # for fresh processes' newest-N (recent.py)
         for job in jobs:
             if job.parent_id is not None and job.parent_id in self._unsaved:
                 self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
                 continue
             try:
-                osio.replace(job.path, job.data)
+                with witness:
+                    osio.replace(job.path, job.data)
                 written.append((job, os.lstat(job.path)))  # the rename changed its ctime
             except OSError as error:
                 self._failed(job, f"{error.strerror or error}", where=True)
@@ -162,7 +166,8 @@ class FileCheckpointStorage:
                     stat.st_ctime_ns,
                 )
                 for job, stat in written
-            ]
+            ],
+            witness.link(),
         )
         self._sweep_once()
 
@@ -258,10 +263,12 @@ class FileCheckpointStorage:
         name = os.path.basename(path)
         self._recover_once()
         self._sweep_once()
+        witness = FolderWitness(self._dir)
         with self._lock:
             self._listing.forget(name)
             try:
-                os.unlink(path)
+                with witness:
+                    os.unlink(path)
             except FileNotFoundError:
                 return False
             except OSError as error:
@@ -273,6 +280,9 @@ class FileCheckpointStorage:
                 self._log.record_delete(name[: -len(SUFFIX)])
             except OSError as error:  # only a replay after a power cut could bring it back
                 _log.warning("deletion of %s not noted in the commit log: %s", name, error)
+            link = witness.link(name)
+            if link is not None:
+                self._listing.deleted(link)
             return True
 
     # ----- listing -----
@@ -297,7 +307,7 @@ class FileCheckpointStorage:
     def _list_summaries(
         self, workflow_id: str | None, limit: int | None
     ) -> list[CheckpointSummary]:
-        with self._lock:
+        with self._lock, no_cyclic_collection():
             return self._listing.summaries(workflow_id, limit)
 
     def _list_ids(self, workflow_id: str | None) -> list[str]:
