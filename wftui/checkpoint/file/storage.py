@@ -135,7 +135,6 @@ class FileCheckpointStorage:
         the checkpoint it follows was not saved (it may refer to that one); all fail if the
         commit does."""
         written: list[tuple[SaveJob, os.stat_result]] = []
-        self._recover_once()  # the commit log is created before the witness looks
         witness = FolderWitness(self._dir)  # for fresh processes' newest-N (recent.py)
         for job in jobs:
             if job.parent_id is not None and job.parent_id in self._unsaved:
