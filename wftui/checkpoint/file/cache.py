@@ -254,7 +254,9 @@ class Rows:
         return self._at.keys()
 
     def _row(self, position: int) -> Row:
-        return tuple(column[position] for column in self._columns)
+        name, ts, run, size, changed, offset, length = self._columns
+        p = position
+        return name[p], ts[p], run[p], size[p], changed[p], offset[p], length[p]
 
     def row(self, name: str) -> Row | None:
         position = self._at.get(name)
@@ -295,10 +297,23 @@ class Rows:
     def add(self, rows: list[Row]) -> None:
         self.add_columns([list(map(itemgetter(field), rows)) for field in range(_ROW_LENGTH)])
 
-    def live(self) -> list[Row]:
-        positions = list(self._at.values())
+    def live(self, *, newest_first: bool = False) -> list[Row]:
+        """Every live row, in no order or newest first (from the kept time order)."""
+        if newest_first:
+            self._sort()
+            at, names = self._at, self._columns[NAME]
+            positions = [p for p in reversed(self._order) if at.get(names[p]) == p]
+        else:
+            positions = list(self._at.values())
         columns = [list(map(column.__getitem__, positions)) for column in self._columns]
         return list(zip(*columns, strict=True))
+
+    def _sort(self) -> None:
+        if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
+            order = sorted(range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__)
+            order.sort(key=self._columns[TS].__getitem__)
+            self._order = array("q", order)
+            self._ordered = True
 
     def newest(self, workflow_id: str | None, limit: int) -> list[Row]:
         """The ``limit`` newest live rows, newest first: a walk back along the time order."""
@@ -313,11 +328,7 @@ class Rows:
 
     def walk_newest(self, workflow_id: str | None = None) -> Iterator[Row]:
         """The live rows, newest first, as far as the caller reads."""
-        if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
-            order = sorted(range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__)
-            order.sort(key=self._columns[TS].__getitem__)
-            self._order = array("q", order)
-            self._ordered = True
+        self._sort()
         names, workflows, at = self._columns[NAME], self._columns[WF], self._at
         for position in reversed(self._order):
             if at.get(names[position]) == position and (

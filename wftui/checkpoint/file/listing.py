@@ -29,7 +29,14 @@ from wftui.checkpoint.file.cache import (
     SummaryReader,
 )
 from wftui.checkpoint.file.reconcile import FILE_NAME, SUFFIX, ReconciledCache, check_identity
-from wftui.checkpoint.file.summaries import CTIME, ID, Compact, parse_compact, summary_of
+from wftui.checkpoint.file.summaries import (
+    CTIME,
+    ID,
+    Compact,
+    parse_compact,
+    parse_many,
+    summary_of,
+)
 from wftui.checkpoint.file.summaries import RUN as SUMMARY_RUN
 from wftui.checkpoint.file.summaries import SIZE as SUMMARY_SIZE
 from wftui.checkpoint.file.summaries import TS as SUMMARY_TS
@@ -38,6 +45,7 @@ from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 __all__ = ["SUFFIX", "FolderListing", "check_identity"]
 
 _TIME_ORDER = attrgetter("timestamp", "checkpoint_id")
+_BATCH = 2048  # summary lines parsed at once: few calls, little memory held at a time
 
 
 class FolderListing(ReconciledCache):
@@ -230,13 +238,77 @@ class FolderListing(ReconciledCache):
     def _all_summaries(
         self, workflow_id: str | None, reader: SummaryReader
     ) -> list[CheckpointSummary]:
-        found = []
-        for row in self._cache.rows.live():
-            checked = self._summary(row, reader)
-            if checked is not None and (workflow_id is None or checked[0][WF] == workflow_id):
-                found.append(checked)
-        found.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
-        return [summary_of(summary) for _, summary in found]
+        """Newest first along the index's time order (sorted again only if a file was read
+        again). A row whose file and summary are as remembered costs one ``lstat``; the
+        summaries of the others are read in batches (``parse_many``)."""
+        lstat, prefix, remembered = os.lstat, self._prefix, self._summary_cache
+        found: list[tuple[Row, Compact] | None] = []
+        unread: list[tuple[int, Row]] = []  # where in ``found``, the verified row
+        moved = False
+        for row in self._cache.rows.live(newest_first=True):
+            name = row[NAME]
+            summary = remembered.get(name)
+            if summary is not None:  # its name was checked when it was remembered
+                try:
+                    info = lstat(prefix + name)
+                except OSError:
+                    info = None
+                if (
+                    info is not None
+                    and info.st_size == row[SIZE] == summary[SUMMARY_SIZE]
+                    and info.st_ctime_ns == row[CHANGED] == summary[CTIME]
+                ):
+                    if workflow_id is None or row[WF] == workflow_id:
+                        found.append((row, summary))
+                    continue
+            current = self._verify(row)
+            if current is None:
+                continue
+            moved |= current is not row
+            summary = remembered.get(current[NAME])
+            if summary is None or (summary[SUMMARY_SIZE], summary[CTIME]) != current[SIZE:OFFSET]:
+                unread.append((len(found), current))
+                found.append(None)
+            elif workflow_id is None or current[WF] == workflow_id:
+                found.append((current, summary))
+        for start in range(0, len(unread), _BATCH):
+            moved |= self._read_summaries(unread[start : start + _BATCH], reader, found)
+        pairs = [pair for pair in found if pair is not None]
+        if moved:
+            pairs.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
+        return [
+            summary_of(summary)
+            for row, summary in pairs
+            if workflow_id is None or row[WF] == workflow_id
+        ]
+
+    def _read_summaries(
+        self,
+        unread: list[tuple[int, Row]],
+        reader: SummaryReader,
+        found: list[tuple[Row, Compact] | None],
+    ) -> bool:
+        """Fill ``found`` with the summaries of verified rows from the summaries file, or from
+        their files where a line does not check out; True if a file was read again."""
+        rows = [row for _, row in unread]
+        lines = [reader.read(row[OFFSET], row[LENGTH]) for row in rows]
+        moved = False
+        for (at, row), summary in zip(unread, parse_many(lines, rows, self._shared), strict=True):
+            name = row[NAME]
+            if (
+                summary is None
+                or summary[ID] + SUFFIX != name
+                or summary[SUMMARY_SIZE] != row[SIZE]
+            ):
+                current = self._reindex(name)
+                if current is None:
+                    continue
+                moved = True
+                row, summary = current, self._summary_cache[name]
+            else:
+                self._summary_cache[name] = summary
+            found[at] = row, summary
+        return moved
 
     def _newest_summaries(
         self, workflow_id: str | None, limit: int, reader: SummaryReader

@@ -49,6 +49,7 @@ NEWEST_NAME = ".wftui-newest"  # not *.json: scripts count and delete *.json as 
 KEPT = 512  # newest rows of the folder: a screenful with room
 PER_RUN = 64  # newest rows of each run, as far as MAX_ROWS allows
 MAX_ROWS = 2048
+_MAX_WALKED = 2 * MAX_ROWS  # rows looked at: the few runs of a big store are all full by then
 _MAX_BYTES = 4 << 20
 _MAX_TAIL = 4 << 20  # index bytes appended since the file was written: more, the long way
 
@@ -84,7 +85,8 @@ class Bounds:
 
 def select(rows: Iterable[Row], bounds: Bounds = Bounds()) -> tuple[list[Row], Bounds]:
     """The rows to keep of ``rows`` (newest first, complete down to ``bounds``), and the bounds
-    of what is kept: the first ``KEPT``, then up to ``PER_RUN`` of each run, ``MAX_ROWS`` in all."""
+    of what is kept: the first ``KEPT``, then up to ``PER_RUN`` of each run, ``MAX_ROWS`` in all,
+    of the first ``_MAX_WALKED`` rows."""
     kept: list[Row] = []
     counts: dict[str, int] = {}
     last_kept: dict[str, Key] = {}
@@ -92,8 +94,8 @@ def select(rows: Iterable[Row], bounds: Bounds = Bounds()) -> tuple[list[Row], B
     folder: Bound = None
     walked: Key | None = None
     exhausted = True
-    for row in rows:
-        if len(kept) >= MAX_ROWS:
+    for walked_count, row in enumerate(rows):
+        if len(kept) >= MAX_ROWS or walked_count >= _MAX_WALKED:
             exhausted = False
             break
         run, key = row[WF], (row[TS], row[NAME])
