@@ -292,6 +292,29 @@ async def test_saves_and_deletes_by_another_storage_are_followed_not_rescanned(
     assert await newest_ids(FileCheckpointStorage(tmp_path), 99) == expected  # the long way
 
 
+async def test_a_fresh_storage_that_followed_many_saves_brings_the_recent_file_up_to_date(
+    tmp_path: Path,
+) -> None:
+    await remembered(tmp_path, 2)
+    other = FileCheckpointStorage(tmp_path)
+    saved = [
+        await other.save_checkpoint(make_checkpoint(timestamp=stamp(10 + i % 40), iteration=i))
+        for i in range(400)
+    ]
+    index_size = (tmp_path / INDEX_NAME).stat().st_size
+    before = (tmp_path / NEWEST_NAME).read_bytes()
+    storage = FileCheckpointStorage(tmp_path)
+    newest = await newest_ids(storage, 3)
+    assert from_recent(storage)
+    after = (tmp_path / NEWEST_NAME).read_bytes()
+    assert after != before and f',{index_size}],"columns"'.encode() in after
+    assert set(newest) <= set(saved)
+    again = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(again, 3) == newest
+    assert from_recent(again)
+    assert (tmp_path / NEWEST_NAME).read_bytes() == after
+
+
 @pytest.mark.parametrize("change", ["copied in", "removed by hand", "index replaced"])
 async def test_a_change_no_link_explains_sends_the_listing_the_long_way(
     tmp_path: Path, change: str
@@ -343,16 +366,21 @@ def test_kept_rows_are_complete_down_to_their_bounds() -> None:
         newest_first = sorted(rows, key=lambda row: (row[1], row[0]), reverse=True)
         kept, bounds = select(newest_first)
         assert len(kept) <= MAX_ROWS and newest_first[: min(KEPT, size)] == kept[:KEPT]
-        for run in [None, "run-0", "run-1", "nobody"]:
-            bound = bounds.of(run)
-            wanted = [
-                row
-                for row in newest_first
-                if (run is None or row[2] == run) and (bound is None or (row[1], row[0]) >= bound)
-            ]
-            assert set(wanted) <= set(kept)
-            if run is not None and any(row[2] == run for row in rows):
-                assert wanted  # a run's newest are kept
+        live = [row for row in newest_first if row[2] != "run-1"]  # run-1 deleted since
+        again, bounds_again = select([row for row in kept if row[2] != "run-1"], bounds)
+        for every, selected, its_bounds in (
+            (newest_first, kept, bounds),
+            (live, again, bounds_again),
+        ):
+            for run in [None, "run-0", "run-1", "run-2", "nobody"]:
+                bound = its_bounds.of(run)
+                wanted = [
+                    row
+                    for row in every
+                    if (run is None or row[2] == run)
+                    and (bound is None or (row[1], row[0]) >= bound)
+                ]
+                assert set(wanted) <= set(selected)
 
 
 @pytest.mark.parametrize("how", ["garbage", "truncate", "swap lines", "same size garbage"])

@@ -17,7 +17,8 @@ links (``cache.py``): each save's folder mtime before and after its own rename. 
 lead from the recorded mtime to the folder's current one, step by step, the folder changed by
 them alone and the rows appended are merged in; anything else (a name added by another program, a
 changed index, a torn or hand-edited file, a link in its place) sends the listing the long way.
-Each row shown is still checked against its file (size and ctime) by the listing.
+Each row shown is still checked against its file (size and ctime) by the listing. A process
+that followed many saves writes the file again, merged, so the next one need not.
 
 The links cannot see a name added by another program in the very clock tick of a wftui save
 (the folder's mtime does not move again within a tick): a fresh newest-N misses such a file
@@ -52,6 +53,7 @@ MAX_ROWS = 2048
 _MAX_WALKED = 2 * MAX_ROWS  # rows looked at: the few runs of a big store are all full by then
 _MAX_BYTES = 4 << 20
 _MAX_TAIL = 4 << 20  # index bytes appended since the file was written: more, the long way
+_REWRITE_TAIL = 64 << 10  # followed this far (some 300 saves), the file is brought up to date
 
 Stamp = tuple[int, int]  # the folder's inode and mtime_ns
 Position = tuple[int, int, int]  # the index's device, inode and bytes merged
@@ -218,7 +220,12 @@ class RecentFile:
             return None
         if folder.st_mtime_ns == recent.folder[1] and index.st_size == recent.index[2]:
             return recent
-        return _followed(recent, index_path, index.st_size, folder.st_mtime_ns)
+        followed = _followed(recent, index_path, index.st_size, folder.st_mtime_ns)
+        if followed is not None and followed.index[2] - recent.index[2] > _REWRITE_TAIL:
+            rows, bounds = select(followed.rows, followed.bounds)
+            followed = replace(followed, rows=rows, bounds=bounds)
+            self.write(followed)  # so the next fresh process need not follow this far again
+        return followed
 
     def create(self) -> None:
         """Create the (empty) file with the listing cache's first rows, so that listings, which
