@@ -413,3 +413,24 @@ async def test_a_store_indexed_before_the_recent_file_gains_it_when_compacted(
     fresh = FileCheckpointStorage(tmp_path)
     assert await newest_ids(fresh, 3) == expected
     assert from_recent(fresh)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '["{name}", "2024-01-01T00:00:59.000000Z", ["a list"], 1, 1, 0, 1]',
+        '["{name}", "2024-01-01T00:00:59.000000Z", "run-1", 1, 99999999999999999999, 0, 1]',
+    ],
+)
+async def test_an_index_row_edited_by_hand_costs_time_never_checkpoints(
+    tmp_path: Path, row: str
+) -> None:
+    ids = await remembered(tmp_path, 3)
+    index = tmp_path / INDEX_NAME
+    with index.open("a") as appended:
+        appended.write(row.format(name=f"{ids[0]}.json") + "\n")
+    for _ in range(2):
+        storage = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(storage, 9) == ids[::-1]
+        assert [s.checkpoint_id for s in await storage.list_summaries()] == ids[::-1]
+        assert storage.problems == []

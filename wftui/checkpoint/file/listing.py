@@ -45,7 +45,7 @@ from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 __all__ = ["SUFFIX", "FolderListing", "check_identity"]
 
 _TIME_ORDER = attrgetter("timestamp", "checkpoint_id")
-_BATCH = 2048  # summary lines parsed at once: few calls, little memory held at a time
+_BATCH = 256  # summary lines parsed at once: few calls, little memory held at a time
 
 
 class FolderListing(ReconciledCache):
