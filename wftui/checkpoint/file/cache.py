@@ -98,7 +98,7 @@ def _parse_rows(chunk: bytes) -> tuple[list[Row], bool]:
         rows = orjson.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
         if _well_formed(rows):
             return list(map(tuple, rows)), False
-        if set(map(type, rows)) == {list, dict} and all(map(_link, _dicts(rows))):
+        if set(map(type, rows)) == {list, dict}:  # the links: read by recent.py alone
             rows = [row for row in rows if type(row) is list]
             if _well_formed(rows):
                 return list(map(tuple, rows)), False
@@ -125,10 +125,6 @@ def _pieces(chunk: bytes) -> Iterator[bytes]:
         end = chunk.find(b"\n", start + _PIECE) + 1 or len(chunk)
         yield chunk[start:end]
         start = end
-
-
-def _dicts(entries: list[Any]) -> list[Any]:
-    return [entry for entry in entries if type(entry) is dict]
 
 
 def parse_tail(chunk: bytes) -> list[Row | Link] | None:
