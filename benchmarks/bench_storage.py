@@ -47,6 +47,7 @@ TARGET_STEP_SPEEDUP = {5: 1.2, 100: 2.0}  # wftui durable vs agent-framework old
 TARGET_LIST_SPEEDUP = 1.5
 WORKFLOWS = 20
 ROUNDS = 5
+LIST_ROUNDS = 9  # one listing per process: more rounds, a median that holds under load
 HERE = Path(__file__).resolve().parent
 PEER_PYTHON = os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python")
 
@@ -142,12 +143,14 @@ def workload(python: str, api: str, *args: object) -> list[float]:
     return samples
 
 
-def side_by_side(folder: Path, label: str, args: list[object], target: float) -> None:
-    """``ROUNDS`` alternating rounds per side; a round's figure is the median of its samples."""
+def side_by_side(
+    folder: Path, label: str, args: list[object], target: float, rounds: int = ROUNDS
+) -> None:
+    """``rounds`` alternating rounds per side; a round's figure is the median of its samples."""
     peer = Path(PEER_PYTHON).exists()
     ours: list[float] = []
     theirs: list[float] = []
-    for index in range(ROUNDS):
+    for index in range(rounds):
         ours.append(statistics.median(workload(sys.executable, "wftui", *args, folder / "w")))
         if peer:
             sample = workload(PEER_PYTHON, "agent_framework", *args, folder / "af")
@@ -172,7 +175,8 @@ def side_by_side(folder: Path, label: str, args: list[object], target: float) ->
 
 def bench_side_by_side(folder: Path) -> None:
     print(
-        f"== side by side with agent-framework old, {ROUNDS} rounds, each side in its own process"
+        f"== side by side with agent-framework old, {ROUNDS} rounds ({LIST_ROUNDS} for the listing), "
+        "each side in its own process"
     )
     for n in (5, 100):
         runs = 30 if n == 5 else 8
@@ -195,6 +199,7 @@ def bench_side_by_side(folder: Path) -> None:
         "list_checkpoints() of 10,000, full objects, fresh storage object, fresh process (ms)",
         ["list", 10_000, 1],
         TARGET_LIST_SPEEDUP,
+        rounds=LIST_ROUNDS,
     )
 
 
