@@ -5,16 +5,18 @@
   the same workload (``engine_workloads.py``), the peer in its own process, rounds alternating,
   the runs of a round going into one store as ``wftui run`` after ``wftui run`` does;
 - ``list_checkpoints()`` of 10,000 (full objects), same workload on both, fresh processes;
-- save latency and sizes; listings at 10,000 / 50,000 / 100,000 checkpoints: newest 50, all
-  summaries, all ids, get_latest, on a fresh storage object (cold: a CLI run) with the folder as
-  the last listing left it and just after another process saved, and on a warm one (a UI
-  refreshing its list); median [min-max] over the rounds.
+- save latency and sizes; listings at 10,000 / 50,000 / 100,000 checkpoints: newest 50 (of the
+  store, of one run), get_latest, all summaries, all ids, each in a fresh process (cold: a CLI
+  run) with the folder as the last listing left it and just after another process saved, and
+  on a warm storage object (a UI refreshing its list); median [min-max] over the rounds, and how
+  the medians grow with the store.
 
 The peer runs in /work/af/peer-venv (or $WFTUI_PEER_PYTHON); without it, its column is skipped.
 
     python benchmarks/bench_storage.py               # a few minutes (100,000 files are made)
     python benchmarks/bench_storage.py --quick       # side by side and 10,000 only
     python benchmarks/bench_storage.py --supersteps  # the per-superstep figures only
+    python benchmarks/bench_storage.py --only-listing [--quick]   # the listings alone
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ TARGET_ALL_MS = {10_000: 150.0}  # and linear beyond
 TARGET_LIST_SPEEDUP = 1.5
 WORKFLOWS = 20
 ROUNDS = 5
+LIST_ROUNDS = 9  # one listing per process: more rounds, a median that holds under load
 HERE = Path(__file__).resolve().parent
 PEER_PYTHON = os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python")
 
@@ -143,12 +146,14 @@ def workload(python: str, api: str, *args: object) -> list[float]:
     return samples
 
 
-def side_by_side(folder: Path, label: str, args: list[object], target: float) -> None:
-    """``ROUNDS`` alternating rounds per side; a round's figure is the median of its samples."""
+def side_by_side(
+    folder: Path, label: str, args: list[object], target: float, rounds: int = ROUNDS
+) -> None:
+    """``rounds`` alternating rounds per side; a round's figure is the median of its samples."""
     peer = Path(PEER_PYTHON).exists()
     ours: list[float] = []
     theirs: list[float] = []
-    for index in range(ROUNDS):
+    for index in range(rounds):
         ours.append(statistics.median(workload(sys.executable, "wftui", *args, folder / "w")))
         if peer:
             sample = workload(PEER_PYTHON, "agent_framework", *args, folder / "af")
@@ -183,14 +188,26 @@ async def bench_supersteps(folder: Path) -> None:
 
 
 def bench_side_by_side(folder: Path) -> None:
-    print(f"== side by side with agent-framework old, {ROUNDS} rounds")
+    print(
+        f"== side by side with agent-framework old, {ROUNDS} rounds ({LIST_ROUNDS} for the listing), "
+        "each side in its own process"
+    )
     (folder / "supersteps").mkdir()
     asyncio.run(bench_supersteps(folder / "supersteps"))
+    # Both folders filled first and written out, so that no round lists while its own 10,000
+    # saves are still being written to disk (the first round of each side did).
+    sides = [(sys.executable, "wftui", "w")]
+    if Path(PEER_PYTHON).exists():
+        sides.append((PEER_PYTHON, "agent_framework", "af"))
+    for python, api, side in sides:
+        workload(python, api, "list", 10_000, 0, folder / "list10k" / side)
+    os.sync()
     side_by_side(
         folder / "list10k",
-        "list_checkpoints() of 10,000, full objects, fresh storage object (ms)",
+        "list_checkpoints() of 10,000, full objects, fresh storage object, fresh process (ms)",
         ["list", 10_000, 1],
         TARGET_LIST_SPEEDUP,
+        rounds=LIST_ROUNDS,
     )
 
 
@@ -208,55 +225,93 @@ def fill(path: Path, count: int) -> float:
 
 SETTLE = 0.25  # s: a folder mtime older than this is trusted by a listing (past any clock tick)
 
+LISTING_CASES: dict[str, Callable[[FileCheckpointStorage], Awaitable[Any]]] = {
+    "newest 50 summaries": lambda s: s.list_summaries(limit=50),
+    "newest 50 of one run": lambda s: s.list_summaries("run-3", limit=50),
+    "get_latest": lambda s: s.get_latest(),
+    "all summaries": lambda s: s.list_summaries(),
+    "all ids": lambda s: s.list_checkpoint_ids(),
+}
+LISTING_TARGETS = {
+    "newest 50 summaries": TARGET_NEWEST_MS,
+    "newest 50 of one run": TARGET_NEWEST_MS,
+    "get_latest": TARGET_NEWEST_MS,
+}
 
-async def bench_listing(path: Path, count: int) -> None:
-    """Each call on a fresh storage object (a CLI run: cold) in three states of the folder, and
-    on one storage object kept between calls (a UI refreshing its list: warm)."""
 
-    async def cold(call: Callable[[FileCheckpointStorage], Awaitable[Any]]) -> None:
-        await call(FileCheckpointStorage(path))
+def cold_call(path: Path, label: str) -> None:
+    """In a fresh process (a CLI run): one call on a new storage object; prints its ms."""
+    call = LISTING_CASES[label]
 
-    async def after_a_save(call: Callable[[FileCheckpointStorage], Awaitable[Any]]) -> float:
-        """A checkpoint saved by another storage first (a run just ended), then the call."""
-        await saver.save_checkpoint(checkpoint(5, count, workflow_id="run-0"))
-        await asyncio.sleep(SETTLE)
+    async def timed() -> float:
         start = time.perf_counter()
-        await cold(call)
+        await call(FileCheckpointStorage(path))
         return (time.perf_counter() - start) * 1000
 
+    print(json.dumps(asyncio.run(timed())))
+
+
+def in_fresh_process(path: Path, label: str) -> float:
+    command = [sys.executable, __file__, "--cold-call", str(path), label]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    ms: float = json.loads(done.stdout.strip().splitlines()[-1])
+    return ms
+
+
+async def bench_listing(path: Path, count: int) -> dict[tuple[str, str], float]:
+    """Each call in a fresh process (a CLI run: cold), with the folder as the last listing left
+    it and just after another process saved a checkpoint, and on one storage object kept
+    between calls (a UI refreshing its list: warm). Returns the medians."""
     saver = FileCheckpointStorage(path)
     warm_storage = FileCheckpointStorage(path)
-    cases: list[tuple[str, Callable[[FileCheckpointStorage], Awaitable[Any]], float | None]] = [
-        ("newest 50 summaries", lambda s: s.list_summaries(limit=50), TARGET_NEWEST_MS),
-        ("newest 50 of one run", lambda s: s.list_summaries("run-3", limit=50), None),
-        ("get_latest", lambda s: s.get_latest(), TARGET_NEWEST_MS),
-        ("all summaries", lambda s: s.list_summaries(), TARGET_ALL_MS.get(count)),
-        ("all ids", lambda s: s.list_checkpoint_ids(), None),
-    ]
-    for label, call, target in cases:
-        changed_ms = [await after_a_save(call) for _ in range(ROUNDS)]
-        await cold(call)  # the folder is as that listing left it (settled)
-        cold_ms = await measure(lambda call=call: cold(call), ROUNDS)  # type: ignore[misc]
+    medians: dict[tuple[str, str], float] = {}
+    # A folder in use: its commit log made by a first save, and the folder listed since.
+    await saver.save_checkpoint(checkpoint(5, count, workflow_id="run-3"))
+    saved = 1
+    await asyncio.sleep(SETTLE)
+    in_fresh_process(path, "all summaries")
+    for label, call in LISTING_CASES.items():
+        changed_ms = []
+        for _ in range(ROUNDS):
+            await saver.save_checkpoint(checkpoint(5, count + saved, workflow_id="run-3"))
+            saved += 1
+            await asyncio.sleep(SETTLE)
+            changed_ms.append(in_fresh_process(path, label))
+        in_fresh_process(path, "all summaries")  # a full listing records the folder as is
+        await asyncio.sleep(SETTLE)
+        cold_ms = [in_fresh_process(path, label) for _ in range(ROUNDS)]
         await call(warm_storage)
         warm_ms = await measure(lambda call=call: call(warm_storage), ROUNDS)  # type: ignore[misc]
-        print(f"  {label:21s} cold, folder as last listed   {spread(cold_ms)}")
-        print(f"  {'':21s} cold, just after a save       {spread(changed_ms)}")
-        print(f"  {'':21s} warm                          {spread(warm_ms)}")
-        if target is not None:
-            for kind, samples in (("cold", cold_ms), ("warm", warm_ms)):
-                print(f"      {kind} median {verdict(statistics.median(samples), target)}")
+        print(f"  {label:21s} cold, folder as last listed    {spread(cold_ms)}")
+        print(f"  {'':21s} cold, just after another saved {spread(changed_ms)}")
+        print(f"  {'':21s} warm                           {spread(warm_ms)}")
+        target = LISTING_TARGETS.get(label)
+        if label == "all summaries":
+            target = TARGET_ALL_MS.get(count)
+        samples = {"cold": cold_ms, "after a save": changed_ms, "warm": warm_ms}
+        for kind, values in samples.items():
+            medians[label, kind] = statistics.median(values)
+            if target is not None:
+                print(f"      {kind:12s} median {verdict(medians[label, kind], target)}")
     summaries = await FileCheckpointStorage(path).list_summaries()
-    assert len(summaries) == count + ROUNDS * len(cases), len(summaries)
+    assert len(summaries) == count + saved, len(summaries)
+    return medians
 
 
 def bench_scale(folder: Path, counts: tuple[int, ...]) -> None:
+    print(
+        f"== listings, {ROUNDS} rounds; cold = a fresh process each round (imports not timed), "
+        f"after a save = {SETTLE:g} s after another process saved one"
+    )
+    figures = {}
     for count in counts:
         path = folder / f"history{count}"
         indexing = fill(path, count)
         print(
             f"== listing {count} checkpoints in {WORKFLOWS} runs (first indexing {indexing:.1f} s)"
         )
-        asyncio.run(bench_listing(path, count))
+        figures[count] = asyncio.run(bench_listing(path, count))
         if count == counts[0]:
             os.remove(path / INDEX_NAME)
             os.remove(path / SUMMARIES_NAME)
@@ -264,6 +319,16 @@ def bench_scale(folder: Path, counts: tuple[int, ...]) -> None:
                 measure(lambda path=path: FileCheckpointStorage(path).list_summaries(limit=50), 1)  # type: ignore[misc]
             )
             print(f"  cache files deleted: rebuilt from the files in {rebuild_ms[0]:.0f} ms (once)")
+    if len(counts) > 1:
+        first, *rest = counts
+        print(f"== growth of the medians against {first} (linear: the ratio of the sizes)")
+        for label, kind in figures[first]:
+            ratios = ", ".join(
+                f"{count // first}x size: "
+                f"{figures[count][label, kind] / figures[first][label, kind]:.1f}x"
+                for count in rest
+            )
+            print(f"  {label:21s} {kind:12s} {ratios}")
 
 
 def main() -> None:
@@ -272,8 +337,17 @@ def main() -> None:
     parser.add_argument(
         "--supersteps", action="store_true", help="only the per-superstep figures (about a minute)"
     )
+    parser.add_argument("--only-listing", action="store_true", help="only the listings")
+    parser.add_argument("--cold-call", nargs=2, metavar=("PATH", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.cold_call:
+        cold_call(Path(args.cold_call[0]), args.cold_call[1])
+        return
     quick = args.quick
+    if args.only_listing:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_scale(Path(tmp), (10_000,) if quick else (10_000, 50_000, 100_000))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.supersteps:

@@ -4,6 +4,7 @@ process from the recent file while the folder is as it recorded."""
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import FileCheckpointStorage
 from wftui.checkpoint.codec import checkpoint_to_json
 from wftui.checkpoint.file import INDEX_NAME, SUMMARIES_NAME
-from wftui.checkpoint.file.recent import KEPT, NEWEST_NAME
+from wftui.checkpoint.file.recent import KEPT, MAX_ROWS, NEWEST_NAME, PER_RUN, select
 
 
 def stamp(second: int) -> str:
@@ -228,18 +229,158 @@ async def test_a_damaged_recent_file_costs_time_never_checkpoints(tmp_path: Path
         assert (tmp_path.parent / "outside.json").read_bytes() == data
 
 
-async def test_a_run_with_few_rows_in_the_recent_file_is_answered_the_long_way(
+async def test_a_run_beyond_the_recent_file_s_rows_is_answered_the_long_way(
     tmp_path: Path,
 ) -> None:
+    """Newer rows of so many runs that the recent file's rows end before run-0's."""
     ids = await remembered(tmp_path, 3)
-    storage = FileCheckpointStorage(tmp_path)
-    others = [make_checkpoint("busy", timestamp=stamp(10 + i % 40)) for i in range(KEPT + 5)]
-    for cp in others:
-        await storage.save_checkpoint(cp)
-    await remembered(tmp_path, 0)
+    for index in range(MAX_ROWS + 5):
+        cp = make_checkpoint(f"busy-{index}", timestamp=stamp(10 + index % 40))
+        (tmp_path / f"{cp.checkpoint_id}.json").write_bytes(checkpoint_to_json(cp))
+    await remembered(tmp_path, 0)  # indexes them (and compacts the index)
+    await remembered(tmp_path, 0)  # records the recent file
     fresh = FileCheckpointStorage(tmp_path)
     assert await newest_ids(fresh, 5, "run-0") == ids[::-1]
     assert not from_recent(fresh)
+    assert len(await newest_ids(fresh, 5, "busy-7")) == 1
+
+
+async def test_the_newest_of_a_run_come_from_the_recent_file_beyond_the_folder_s_newest(
+    tmp_path: Path,
+) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    ids = []
+    for index in range(PER_RUN + 3):  # older than every "busy" one
+        cp = make_checkpoint("run-0", timestamp=f"2024-01-01T00:00:00.{index:06d}Z")
+        ids.append(await storage.save_checkpoint(cp))
+    for index in range(KEPT + 5):
+        await storage.save_checkpoint(make_checkpoint("busy", timestamp=stamp(10 + index % 40)))
+    await FileCheckpointStorage(tmp_path).list_summaries()  # compacts the index
+    await remembered(tmp_path, 0)  # records the recent file
+    for _ in range(2):
+        fresh = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(fresh, PER_RUN, "run-0") == ids[::-1][:PER_RUN]
+        assert await newest_ids(fresh, 5, "nobody") == []
+        assert len(await newest_ids(fresh, KEPT, "busy")) == KEPT
+        assert from_recent(fresh)
+    for run, more in (("run-0", PER_RUN + 1), ("busy", KEPT + 1)):
+        fresh = FileCheckpointStorage(tmp_path)
+        assert len(await newest_ids(fresh, more, run)) == more
+        assert not from_recent(fresh)  # more than the file keeps of that run
+
+
+# ----- after saves and deletes by another process: the links in the index -----
+
+
+async def test_saves_and_deletes_by_another_storage_are_followed_not_rescanned(
+    tmp_path: Path,
+) -> None:
+    ids = await remembered(tmp_path, 4, runs=2)
+    other = FileCheckpointStorage(tmp_path)
+    later = [make_checkpoint(f"run-{i % 2}", timestamp=stamp(20 + i)) for i in range(3)]
+    for cp in later:
+        await other.save_checkpoint(cp)
+    assert await other.delete_checkpoint(ids[3])
+    expected = [cp.checkpoint_id for cp in reversed(later)] + ids[2::-1]
+    for _ in range(2):
+        storage = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(storage, 5) == expected[:5]
+        assert await newest_ids(storage, 9, "run-1") == [later[1].checkpoint_id, ids[1]]
+        latest = await storage.get_latest("run-0")
+        assert latest is not None and latest.checkpoint_id == later[2].checkpoint_id
+        assert from_recent(storage)
+    assert await newest_ids(FileCheckpointStorage(tmp_path), 99) == expected  # the long way
+
+
+async def test_a_fresh_storage_that_followed_many_saves_brings_the_recent_file_up_to_date(
+    tmp_path: Path,
+) -> None:
+    await remembered(tmp_path, 2)
+    other = FileCheckpointStorage(tmp_path)
+    saved = [
+        await other.save_checkpoint(make_checkpoint(timestamp=stamp(10 + i % 40), iteration=i))
+        for i in range(400)
+    ]
+    index_size = (tmp_path / INDEX_NAME).stat().st_size
+    before = (tmp_path / NEWEST_NAME).read_bytes()
+    storage = FileCheckpointStorage(tmp_path)
+    newest = await newest_ids(storage, 3)
+    assert from_recent(storage)
+    after = (tmp_path / NEWEST_NAME).read_bytes()
+    assert after != before and f',{index_size}],"columns"'.encode() in after
+    assert set(newest) <= set(saved)
+    again = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(again, 3) == newest
+    assert from_recent(again)
+    assert (tmp_path / NEWEST_NAME).read_bytes() == after
+
+
+@pytest.mark.parametrize("change", ["copied in", "removed by hand", "index replaced"])
+async def test_a_change_no_link_explains_sends_the_listing_the_long_way(
+    tmp_path: Path, change: str
+) -> None:
+    ids = await remembered(tmp_path, 3)
+    other = FileCheckpointStorage(tmp_path)
+    saved = make_checkpoint(timestamp=stamp(20))
+    await other.save_checkpoint(saved)
+    expected = [saved.checkpoint_id, ids[2], ids[1], ids[0]]
+    if change == "copied in":
+        copied = make_checkpoint(timestamp=stamp(30))
+        (tmp_path / f"{copied.checkpoint_id}.json").write_bytes(checkpoint_to_json(copied))
+        expected.insert(0, copied.checkpoint_id)
+    elif change == "removed by hand":
+        os.remove(tmp_path / f"{ids[1]}.json")
+        expected.remove(ids[1])
+    else:  # as a compaction replaces it
+        (tmp_path / "index.tmp").write_bytes((tmp_path / INDEX_NAME).read_bytes())
+        os.replace(tmp_path / "index.tmp", tmp_path / INDEX_NAME)
+    storage = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(storage, 9) == expected
+    assert not from_recent(storage)
+    latest = await FileCheckpointStorage(tmp_path).get_latest()
+    assert latest is not None and latest.checkpoint_id == expected[0]
+
+
+async def test_a_damaged_link_sends_the_listing_the_long_way(tmp_path: Path) -> None:
+    ids = await remembered(tmp_path, 3)
+    saved = make_checkpoint(timestamp=stamp(20))
+    await FileCheckpointStorage(tmp_path).save_checkpoint(saved)
+    index = tmp_path / INDEX_NAME
+    data = index.read_bytes()
+    assert data.endswith(b"]]\n") is False and b'{"folder":' in data
+    index.write_bytes(data.replace(b'{"folder":[', b'{"folder":[1'))
+    storage = FileCheckpointStorage(tmp_path)
+    assert await newest_ids(storage, 9) == [saved.checkpoint_id, *ids[::-1]]
+    assert not from_recent(storage)
+
+
+def test_kept_rows_are_complete_down_to_their_bounds() -> None:
+    """Whatever the rows, each filter's rows at or after its bound are all kept."""
+    rng = random.Random(7)
+    for size in (0, 10, KEPT + 3, 3 * MAX_ROWS):
+        runs = rng.choice([1, 3, 40, 400])
+        rows = [
+            (f"{i:06d}.json", stamp(rng.randrange(60)), f"run-{rng.randrange(runs)}", 1, 1, 0, 1)
+            for i in range(size)
+        ]
+        newest_first = sorted(rows, key=lambda row: (row[1], row[0]), reverse=True)
+        kept, bounds = select(newest_first)
+        assert len(kept) <= MAX_ROWS and newest_first[: min(KEPT, size)] == kept[:KEPT]
+        live = [row for row in newest_first if row[2] != "run-1"]  # run-1 deleted since
+        again, bounds_again = select([row for row in kept if row[2] != "run-1"], bounds)
+        for every, selected, its_bounds in (
+            (newest_first, kept, bounds),
+            (live, again, bounds_again),
+        ):
+            for run in [None, "run-0", "run-1", "run-2", "nobody"]:
+                bound = its_bounds.of(run)
+                wanted = [
+                    row
+                    for row in every
+                    if (run is None or row[2] == run)
+                    and (bound is None or (row[1], row[0]) >= bound)
+                ]
+                assert set(wanted) <= set(selected)
 
 
 @pytest.mark.parametrize("how", ["garbage", "truncate", "swap lines", "same size garbage"])
@@ -272,3 +413,24 @@ async def test_a_store_indexed_before_the_recent_file_gains_it_when_compacted(
     fresh = FileCheckpointStorage(tmp_path)
     assert await newest_ids(fresh, 3) == expected
     assert from_recent(fresh)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '["{name}", "2024-01-01T00:00:59.000000Z", ["a list"], 1, 1, 0, 1]',
+        '["{name}", "2024-01-01T00:00:59.000000Z", "run-1", 1, 99999999999999999999, 0, 1]',
+    ],
+)
+async def test_an_index_row_edited_by_hand_costs_time_never_checkpoints(
+    tmp_path: Path, row: str
+) -> None:
+    ids = await remembered(tmp_path, 3)
+    index = tmp_path / INDEX_NAME
+    with index.open("a") as appended:
+        appended.write(row.format(name=f"{ids[0]}.json") + "\n")
+    for _ in range(2):
+        storage = FileCheckpointStorage(tmp_path)
+        assert await newest_ids(storage, 9) == ids[::-1]
+        assert [s.checkpoint_id for s in await storage.list_summaries()] == ids[::-1]
+        assert storage.problems == []

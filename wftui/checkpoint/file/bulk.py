@@ -2,7 +2,8 @@
 
 Loading thousands of checkpoints makes millions of containers and no reference cycles; the
 collector, triggered by the allocations, would walk them again and again (a third of the time
-of a full listing). It is paused for the load and runs normally afterwards.
+of a full listing). It is paused for the load, what the load made joins the oldest generation
+(walked by the next full collection, as anything long-lived), and it runs normally afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+_MANY_YOUNG = 20_000  # objects made since the last collection: a bulk load, not a few rows
 _lock = threading.Lock()
 _holders = 0
 _was_enabled = False
@@ -31,5 +33,17 @@ def no_cyclic_collection() -> Iterator[None]:
     finally:
         with _lock:
             _holders -= 1
-            if _holders == 0 and _was_enabled:
-                gc.enable()
+            if _holders == 0:
+                _age_young_objects()
+                if _was_enabled:
+                    gc.enable()
+
+
+def _age_young_objects() -> None:
+    """Move what the load made to the oldest generation at once (a freeze and thaw, O(1)):
+    left young, the first collection after the load walks every one of them, inside the
+    caller's next await. Only after a big load, and never while the process keeps objects
+    frozen for its own reasons."""
+    if gc.get_count()[0] > _MANY_YOUNG and gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -4,7 +4,10 @@
 - ``.wftui-index.jsonl``: one row per save,
   ``[file name, timestamp, workflow id, file size, file ctime_ns, summary offset, summary length]``,
   after a first line holding the rows of the last compaction column by column (columns of
-  strings and numbers parse several times faster than as many small rows).
+  strings and numbers parse several times faster than as many small rows). A save or delete
+  by wftui also appends a link, ``{"folder": [inode, mtime_ns before, mtime_ns after]}`` (with
+  ``"deleted": file name`` for a delete): what its own change did to the folder's mtime, so a
+  fresh process can tell that the folder changed by these saves alone (``recent.py``).
 
 The cache is never the truth: the storage compares each row's size and ctime with the file before
 trusting it (a chmod, a rewrite or a byte flip with a restored mtime all change the ctime), and
@@ -15,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import KeysView
+from array import array
+from collections.abc import Iterator, KeysView
 from itertools import pairwise
 from operator import itemgetter
 from types import TracebackType
@@ -33,6 +37,9 @@ SUMMARIES_NAME = ".wftui-summaries.jsonl"
 NAME, TS, WF, SIZE, CHANGED, OFFSET, LENGTH = range(7)
 _ROW_LENGTH = 7
 ROW_TYPES = (str, str, str, int, int, int, int)
+_TEXTS = (NAME, TS, WF)
+_NUMBERS = (SIZE, CHANGED, OFFSET, LENGTH)
+_INT64 = range(-(1 << 63), 1 << 63)
 ORDER = itemgetter(TS, NAME)
 PLACE = itemgetter(TS, WF)  # what decides whether a row is listed, and where
 _MAX_SUMMARY = 1 << 20
@@ -40,9 +47,12 @@ _MAX_SUMMARY = 1 << 20
 _SNAPSHOT_PREFIX = b'{"snapshot":'
 _CHECKED_BATCH = 64  # rows added at once that are checked for time order, not re-sorted
 _MIN_APPENDED = 256  # rows appended after the snapshot before a listing compacts them into it
+_PIECE = 256 << 10  # bytes of index rows parsed at once
 
 Row = tuple[Any, ...]
 Entry = tuple[str, CheckpointSummary, int, int]  # file name, summary, size, ctime_ns
+Link = tuple[int, int, int, str | None]  # folder inode, mtime_ns before, after; name deleted
+Key = tuple[str, str]  # a row's place in time order: (timestamp, file name)
 
 
 def _strings(values: list[Any]) -> bool:
@@ -54,24 +64,89 @@ def _well_formed(rows: list[Any]) -> bool:
     return (
         set(map(type, rows)) <= {list}
         and set(map(len, rows)) <= {_ROW_LENGTH}
-        and _strings(list(map(itemgetter(NAME), rows)))
-        and _strings(list(map(itemgetter(TS), rows)))
+        and all(_strings(list(map(itemgetter(field), rows))) for field in _TEXTS)
     )
 
 
+def _link(entry: Any) -> Link | None:
+    """A link line's content, if it is one and checks out."""
+    if type(entry) is not dict:
+        return None
+    stamps, deleted = entry.get("folder"), entry.get("deleted")
+    if (
+        type(stamps) is not list
+        or len(stamps) != 3
+        or set(map(type, stamps)) != {int}
+        or (deleted is not None and type(deleted) is not str)
+    ):
+        return None
+    return stamps[0], stamps[1], stamps[2], deleted
+
+
+def link_line(link: Link) -> bytes:
+    inode, before, after, deleted = link
+    entry: dict[str, Any] = {"folder": [inode, before, after]}
+    if deleted is not None:
+        entry["deleted"] = deleted
+    return orjson.dumps(entry) + b"\n"
+
+
 def _parse_rows(chunk: bytes) -> tuple[list[Row], bool]:
-    """Rows of complete index lines, and whether some lines had to be skipped."""
+    """Rows of complete index lines (links left out), and whether some lines had to be
+    skipped."""
     with contextlib.suppress(orjson.JSONDecodeError):
         rows = orjson.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
         if _well_formed(rows):
             return list(map(tuple, rows)), False
+        if set(map(type, rows)) == {list, dict}:  # the links: read by recent.py alone
+            rows = [row for row in rows if type(row) is list]
+            if _well_formed(rows):
+                return list(map(tuple, rows)), False
     good = []
+    damaged = False
     for line in chunk.splitlines():
-        with contextlib.suppress(orjson.JSONDecodeError):
+        try:
             row = orjson.loads(line)
-            if _well_formed([row]):
-                good.append(tuple(row))
-    return good, True
+        except orjson.JSONDecodeError:
+            damaged = True
+            continue
+        if _well_formed([row]):
+            good.append(tuple(row))
+        elif _link(row) is None:
+            damaged = True
+    return good, damaged
+
+
+def _pieces(chunk: bytes) -> Iterator[bytes]:
+    """Whole lines of ``chunk``, ``_PIECE`` bytes or so at a time: 50,000 rows parsed at once
+    were 20 MB of short-lived objects, and the memory stayed with the process."""
+    start = 0
+    while start < len(chunk):
+        end = chunk.find(b"\n", start + _PIECE) + 1 or len(chunk)
+        yield chunk[start:end]
+        start = end
+
+
+def parse_tail(chunk: bytes) -> list[Row | Link] | None:
+    """Rows and links of complete index lines in their order (a link as a ``Link``, a row as a
+    tuple of 7), or None if any line does not check out."""
+    try:
+        entries = orjson.loads(b"[" + chunk[:-1].replace(b"\n", b",") + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    found: list[Row | Link] = []
+    for entry in entries:
+        if type(entry) is list:
+            row = tuple(entry)
+            if not _complete(row):
+                return None
+            found.append(row)
+        else:
+            link = _link(entry)
+            if link is None:
+                return None
+            found.append(link)
+    return found
 
 
 def _parse_snapshot(line: bytes) -> list[list[Any]] | None:
@@ -84,17 +159,19 @@ def _parse_snapshot(line: bytes) -> list[list[Any]] | None:
         or len(columns) != _ROW_LENGTH
         or set(map(type, columns)) != {list}
         or len(set(map(len, columns))) != 1
-        or not _strings(columns[NAME])
-        or not _strings(columns[TS])
+        or not all(_strings(columns[field]) for field in _TEXTS)
     ):
         return None
     return columns
 
 
 def _complete(row: Row) -> bool:
-    """Every field of a row has its type (sizes and offsets are only checked when compacting)."""
-    return len(row) == _ROW_LENGTH and all(
-        type(value) is kind for value, kind in zip(row, ROW_TYPES, strict=True)
+    """Every field of a row has its type, its numbers 64-bit (sizes and offsets are checked
+    against the files when used)."""
+    return (
+        len(row) == _ROW_LENGTH
+        and all(type(value) is kind for value, kind in zip(row, ROW_TYPES, strict=True))
+        and all(row[field] in _INT64 for field in _NUMBERS)
     )
 
 
@@ -164,13 +241,15 @@ class Rows:
     """
 
     def __init__(self) -> None:
-        self._columns: list[list[Any]] = [[] for _ in range(_ROW_LENGTH)]
+        # Strings in lists; the four numbers in arrays of 64-bit integers, 8 bytes each where
+        # an int object and its slot took 36-40 (at 50,000 rows: 6 MB less).
+        self._columns: list[Any] = [[] if kind is str else array("q") for kind in ROW_TYPES]
         self._at: dict[str, int] = {}
         self._runs: dict[str, str] = {}
         self.merged = 0  # rows added, live or not
         # Positions (live or not) in (timestamp, name) order, so the newest N cost O(N); kept
         # by appending, as saves arrive in time order, and sorted again only when one does not.
-        self._order: list[int] = []
+        self._order = array("q")
         self._ordered = True
 
     def __len__(self) -> int:
@@ -180,7 +259,9 @@ class Rows:
         return self._at.keys()
 
     def _row(self, position: int) -> Row:
-        return tuple(column[position] for column in self._columns)
+        name, ts, run, size, changed, offset, length = self._columns
+        p = position
+        return name[p], ts[p], run[p], size[p], changed[p], offset[p], length[p]
 
     def row(self, name: str) -> Row | None:
         position = self._at.get(name)
@@ -190,9 +271,17 @@ class Rows:
         self._at.pop(name, None)
 
     def add_columns(self, columns: list[list[Any]]) -> None:
+        """Add rows column by column; ``ValueError`` (nothing added) if a number is not a
+        64-bit integer."""
+        try:
+            numbers = [array("q", columns[field]) for field in _NUMBERS]
+        except (TypeError, OverflowError) as error:
+            raise ValueError(f"not an index row: {error}") from None
         start = len(self._columns[NAME])
-        for column, more in zip(self._columns, columns, strict=True):
-            column.extend(more)
+        for field in _TEXTS:
+            self._columns[field].extend(columns[field])
+        for field, more in zip(_NUMBERS, numbers, strict=True):
+            self._columns[field].extend(more)
         runs = columns[WF]  # a few runs named thousands of times: one string each
         self._columns[WF][start:] = map(self._runs.setdefault, runs, runs)
         names = columns[NAME]
@@ -213,29 +302,44 @@ class Rows:
     def add(self, rows: list[Row]) -> None:
         self.add_columns([list(map(itemgetter(field), rows)) for field in range(_ROW_LENGTH)])
 
-    def live(self) -> list[Row]:
-        positions = list(self._at.values())
+    def live(self, *, newest_first: bool = False) -> list[Row]:
+        """Every live row, in no order or newest first (from the kept time order)."""
+        if newest_first:
+            self._sort()
+            at, names = self._at, self._columns[NAME]
+            positions = [p for p in reversed(self._order) if at.get(names[p]) == p]
+        else:
+            positions = list(self._at.values())
         columns = [list(map(column.__getitem__, positions)) for column in self._columns]
         return list(zip(*columns, strict=True))
 
+    def _sort(self) -> None:
+        if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
+            order = sorted(range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__)
+            order.sort(key=self._columns[TS].__getitem__)
+            self._order = array("q", order)
+            self._ordered = True
+
     def newest(self, workflow_id: str | None, limit: int) -> list[Row]:
         """The ``limit`` newest live rows, newest first: a walk back along the time order."""
-        if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
-            self._order = sorted(
-                range(len(self._columns[NAME])), key=self._columns[NAME].__getitem__
-            )
-            self._order.sort(key=self._columns[TS].__getitem__)
-            self._ordered = True
-        names, workflows, at = self._columns[NAME], self._columns[WF], self._at
         found: list[Row] = []
-        for position in reversed(self._order):
+        if limit <= 0:
+            return found
+        for row in self.walk_newest(workflow_id):
+            found.append(row)
             if len(found) >= limit:
                 break
+        return found
+
+    def walk_newest(self, workflow_id: str | None = None) -> Iterator[Row]:
+        """The live rows, newest first, as far as the caller reads."""
+        self._sort()
+        names, workflows, at = self._columns[NAME], self._columns[WF], self._at
+        for position in reversed(self._order):
             if at.get(names[position]) == position and (
                 workflow_id is None or workflows[position] == workflow_id
             ):
-                found.append(self._row(position))
-        return found
+                yield self._row(position)
 
 
 class IndexCache:
@@ -251,18 +355,27 @@ class IndexCache:
         self._damaged = False
         self.unsafe: dict[str, str] = {}  # cache file -> why it was not used, for the listing
 
-    def append(self, entries: list[Entry]) -> list[Row]:
-        """Add cache rows for files already written; without a writable cache, rows point nowhere."""
+    def append(self, entries: list[Entry], link: Link | None = None) -> list[Row]:
+        """Add cache rows for files already written (and the link of the saves that wrote
+        them); without a writable cache, rows point nowhere."""
         lines = _summary_lines(entries)
         try:
             rows = _rows_for(entries, lines, osio.append(self.summaries_path, b"".join(lines)))
-            osio.append(self.index_path, _index_lines(rows))
+            tail = b"" if link is None else link_line(link)
+            osio.append(self.index_path, _index_lines(rows) + tail)
         except osio.UnsafeFileError as error:
             self.unsafe[os.path.basename(error.filename or "")] = error.strerror or ""
             rows = _rows_for(entries, lines, -1)
         except OSError:
             rows = _rows_for(entries, lines, -1)
         return rows
+
+    def append_link(self, link: Link) -> None:
+        """Note a change of the folder's names that adds no row (a delete); a cache: errors
+        pass (the next fresh listing takes the long way then)."""
+        if os.path.lexists(self.index_path):  # never create the index for this
+            with contextlib.suppress(OSError):
+                osio.append(self.index_path, link_line(link))
 
     @property
     def position(self) -> tuple[int, int, int] | None:
@@ -296,16 +409,22 @@ class IndexCache:
         if self._read == 0 and chunk.startswith(_SNAPSHOT_PREFIX):
             line, _, chunk = chunk.partition(b"\n")
             snapshot = _parse_snapshot(line)
-            if snapshot is None:
-                self._damaged = True
-            else:
+            try:
+                if snapshot is None:
+                    raise ValueError("not a snapshot")
                 self.rows.add_columns(snapshot)
+            except ValueError:
+                self._damaged = True
         self._read += end
-        if chunk:
-            rows, damaged = _parse_rows(chunk)
+        for piece in _pieces(chunk):
+            rows, damaged = _parse_rows(piece)
+            try:
+                self.rows.add(rows)
+            except ValueError:
+                rows, damaged = list(filter(_complete, rows)), True
+                self.rows.add(rows)
             self._damaged |= damaged
             self._appended += len(rows)
-            self.rows.add(rows)
 
     def _reset(self, identity: tuple[int, int] | None) -> None:
         self.rows = Rows()
@@ -329,7 +448,8 @@ class IndexCache:
         checkpoints. Rows that do not check out are left out; their files are unindexed then,
         and the next listing reads them again.
         """
-        rows = sorted(filter(_complete, self.rows.live()), key=ORDER)
+        rows = self.rows.live()  # texts checked when read, numbers 64-bit in their arrays
+        rows.sort(key=ORDER)
         try:
             size = os.lstat(self.summaries_path).st_size
             if size > 2 * sum(map(itemgetter(LENGTH), rows)) + (1 << 20):

@@ -24,11 +24,19 @@ from wftui.checkpoint.file.cache import (
     TS,
     WF,
     Entry,
+    Link,
     Row,
     SummaryReader,
 )
 from wftui.checkpoint.file.reconcile import FILE_NAME, SUFFIX, ReconciledCache, check_identity
-from wftui.checkpoint.file.summaries import CTIME, ID, Compact, parse_compact, summary_of
+from wftui.checkpoint.file.summaries import (
+    CTIME,
+    ID,
+    Compact,
+    parse_compact,
+    parse_many,
+    summary_of,
+)
 from wftui.checkpoint.file.summaries import RUN as SUMMARY_RUN
 from wftui.checkpoint.file.summaries import SIZE as SUMMARY_SIZE
 from wftui.checkpoint.file.summaries import TS as SUMMARY_TS
@@ -37,6 +45,7 @@ from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 __all__ = ["SUFFIX", "FolderListing", "check_identity"]
 
 _TIME_ORDER = attrgetter("timestamp", "checkpoint_id")
+_BATCH = 256  # summary lines parsed at once: few calls, little memory held at a time
 
 
 class FolderListing(ReconciledCache):
@@ -106,10 +115,15 @@ class FolderListing(ReconciledCache):
                 continue
             return raw
 
-    def saved(self, entries: list[Entry]) -> None:
+    def saved(self, entries: list[Entry], link: Link | None) -> None:
         """Files this process just wrote: their rows and summaries appended to the cache files (the
-        next listing reads them back), without parsing the files again."""
-        self._append(entries)
+        next listing reads them back), without parsing the files again, with the link of the
+        saves that wrote them (``recent.py``)."""
+        self._append(entries, link)
+
+    def deleted(self, link: Link) -> None:
+        """A file this process just deleted, with the link of its delete (``recent.py``)."""
+        self._cache.append_link(link)
 
     def identity(self, checkpoint_id: str) -> tuple[str, str] | None:
         """(timestamp, workflow id) of a checkpoint this listing has read, else None; called
@@ -125,9 +139,10 @@ class FolderListing(ReconciledCache):
 
     # ----- the recent file: newest-N for a fresh process -----
 
-    def _recent_rows(self, workflow_id: str | None, limit: int) -> list[Row] | None:
-        """The newest rows as the recent file has them, if it still holds (its problems are
-        reported again); None when the long way must answer."""
+    def _recent_rows(self, workflow_id: str | None) -> tuple[list[Row], bool] | None:
+        """The rows the recent file may answer newest-N of ``workflow_id`` from, newest first,
+        and whether they are all of its rows, if the file still holds (its problems are reported
+        again); None when the long way must answer."""
         self.problems = []
         self._recover()
         recent = self._recent.current(self._cache.index_path)
@@ -139,44 +154,55 @@ class FolderListing(ReconciledCache):
         for name in recent.unindexed:
             if self._check_file(name) is not None:
                 return None  # readable now: the long way indexes it
-        rows = [row for row in recent.rows if workflow_id is None or row[WF] == workflow_id]
-        if len(rows) < limit and not recent.complete:
-            return None
-        return rows[:limit]
+        return recent.candidates(workflow_id)
 
     def _recent_summaries(
         self, workflow_id: str | None, limit: int
     ) -> list[CheckpointSummary] | None:
-        rows = self._recent_rows(workflow_id, limit)
-        if rows is None:
+        """From the recent file: rows of files deleted since are passed over; a file changed
+        since, or too few rows, sends the listing the long way (None)."""
+        candidates = self._recent_rows(workflow_id)
+        if candidates is None:
             return None
-        found = []
+        rows, complete = candidates
+        found: list[CheckpointSummary] = []
         with SummaryReader(self._cache.summaries_path, whole=False) as reader:
             for row in rows:
-                checked = self._summary(row, reader, reindex=False)
+                if len(found) >= limit:
+                    break
+                unchanged = self._unchanged(row)
+                if unchanged is None:
+                    continue
+                checked = self._summary(row, reader, reindex=False) if unchanged else None
                 if checked is None:
                     return None
                 found.append(summary_of(checked[1]))
-        return found
+        return found if len(found) >= limit or complete else None
 
     def _recent_latest(self, workflow_id: str | None) -> tuple[bool, WorkflowCheckpoint | None]:
         """(True, the newest checkpoint or None) from the recent file, or (False, None)."""
-        rows = self._recent_rows(workflow_id, 1)
-        if not rows:
-            return rows is not None, None
-        name = rows[0][NAME]
-        checked = self._check_file(name) if FILE_NAME.fullmatch(name) else None
-        if checked is None:
+        candidates = self._recent_rows(workflow_id)
+        if candidates is None:
             return False, None
-        raw, size, changed = checked
-        return (raw.timestamp, raw.workflow_id, size, changed) == rows[0][TS : CHANGED + 1], raw
+        rows, complete = candidates
+        for row in rows:
+            name = row[NAME]
+            checked = self._check_file(name) if FILE_NAME.fullmatch(name) else None
+            if checked is None:
+                if self._unchanged(row) is None:
+                    continue  # deleted since
+                return False, None
+            raw, size, changed = checked
+            return (raw.timestamp, raw.workflow_id, size, changed) == row[TS : CHANGED + 1], raw
+        return complete, None
 
     def _summary(
         self, row: Row, reader: SummaryReader, reindex: bool = True
     ) -> tuple[Row, Compact] | None:
         """A verified row and its summary: from memory, the summaries file, or (``reindex``) the
-        file itself; without ``reindex``, None for anything but an unchanged file and summary."""
-        current = self._verify(row) if reindex else row if self._unchanged(row) else None
+        file itself; without ``reindex``, the row is taken as verified and None is returned for
+        a summary that does not check out."""
+        current = self._verify(row) if reindex else row
         if current is None:
             return None
         name = current[NAME]
@@ -212,13 +238,77 @@ class FolderListing(ReconciledCache):
     def _all_summaries(
         self, workflow_id: str | None, reader: SummaryReader
     ) -> list[CheckpointSummary]:
-        found = []
-        for row in self._cache.rows.live():
-            checked = self._summary(row, reader)
-            if checked is not None and (workflow_id is None or checked[0][WF] == workflow_id):
-                found.append(checked)
-        found.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
-        return [summary_of(summary) for _, summary in found]
+        """Newest first along the index's time order (sorted again only if a file was read
+        again). A row whose file and summary are as remembered costs one ``lstat``; the
+        summaries of the others are read in batches (``parse_many``)."""
+        lstat, prefix, remembered = os.lstat, self._prefix, self._summary_cache
+        found: list[tuple[Row, Compact] | None] = []
+        unread: list[tuple[int, Row]] = []  # where in ``found``, the verified row
+        moved = False
+        for row in self._cache.rows.live(newest_first=True):
+            name = row[NAME]
+            summary = remembered.get(name)
+            if summary is not None:  # its name was checked when it was remembered
+                try:
+                    info = lstat(prefix + name)
+                except OSError:
+                    info = None
+                if (
+                    info is not None
+                    and info.st_size == row[SIZE] == summary[SUMMARY_SIZE]
+                    and info.st_ctime_ns == row[CHANGED] == summary[CTIME]
+                ):
+                    if workflow_id is None or row[WF] == workflow_id:
+                        found.append((row, summary))
+                    continue
+            current = self._verify(row)
+            if current is None:
+                continue
+            moved |= current is not row
+            summary = remembered.get(current[NAME])
+            if summary is None or (summary[SUMMARY_SIZE], summary[CTIME]) != current[SIZE:OFFSET]:
+                unread.append((len(found), current))
+                found.append(None)
+            elif workflow_id is None or current[WF] == workflow_id:
+                found.append((current, summary))
+        for start in range(0, len(unread), _BATCH):
+            moved |= self._read_summaries(unread[start : start + _BATCH], reader, found)
+        pairs = [pair for pair in found if pair is not None]
+        if moved:
+            pairs.sort(key=lambda pair: ORDER(pair[0]), reverse=True)
+        return [
+            summary_of(summary)
+            for row, summary in pairs
+            if workflow_id is None or row[WF] == workflow_id
+        ]
+
+    def _read_summaries(
+        self,
+        unread: list[tuple[int, Row]],
+        reader: SummaryReader,
+        found: list[tuple[Row, Compact] | None],
+    ) -> bool:
+        """Fill ``found`` with the summaries of verified rows from the summaries file, or from
+        their files where a line does not check out; True if a file was read again."""
+        rows = [row for _, row in unread]
+        lines = [reader.read(row[OFFSET], row[LENGTH]) for row in rows]
+        moved = False
+        for (at, row), summary in zip(unread, parse_many(lines, rows, self._shared), strict=True):
+            name = row[NAME]
+            if (
+                summary is None
+                or summary[ID] + SUFFIX != name
+                or summary[SUMMARY_SIZE] != row[SIZE]
+            ):
+                current = self._reindex(name)
+                if current is None:
+                    continue
+                moved = True
+                row, summary = current, self._summary_cache[name]
+            else:
+                self._summary_cache[name] = summary
+            found[at] = row, summary
+        return moved
 
     def _newest_summaries(
         self, workflow_id: str | None, limit: int, reader: SummaryReader

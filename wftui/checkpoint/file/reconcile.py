@@ -20,8 +20,8 @@ from typing import Any
 
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.file import osio
-from wftui.checkpoint.file.cache import CHANGED, NAME, OFFSET, SIZE, Entry, IndexCache, Row
-from wftui.checkpoint.file.recent import KEPT, NEWEST_NAME, Recent, RecentFile
+from wftui.checkpoint.file.cache import CHANGED, NAME, OFFSET, SIZE, Entry, IndexCache, Link, Row
+from wftui.checkpoint.file.recent import NEWEST_NAME, FolderWitness, Recent, RecentFile, select
 from wftui.checkpoint.file.summaries import Compact, compact_of
 from wftui.checkpoint.model import ListingProblem, WorkflowCheckpoint
 from wftui.checkpoint.serializer import CheckpointSerializer
@@ -92,26 +92,36 @@ class ReconciledCache:
         if entries:
             self._adopt(entries)
         if self._cache.wants_compaction():
-            # Its rename changes the folder's mtime: nothing to remember now, and a store
-            # indexed before the recent file existed may gain one at no further cost.
+            self._compact()
+        self._remember_recent()
+        self._scanned = True
+
+    def _compact(self) -> None:
+        """Compact the index (and create the recent file for a store indexed before it
+        existed); their renames change the folder's mtime, so the folder is known unchanged
+        afterwards only if nothing else changed it meanwhile (a link, as for a save)."""
+        witness = FolderWitness(self._dir)
+        with witness:
             self._cache.compact()
             self._recent.create()
+        link = witness.link()
+        if self._folder_stamp is not None and link is not None and link[:2] == self._folder_stamp:
+            self._folder_stamp = link[0], link[2]
         else:
-            self._remember_recent()
-        self._scanned = True
+            self._folder_stamp = None
 
     def _remember_recent(self) -> None:
         """Write the recent file once the folder's names are known and settled."""
         position = self._cache.position
         if self._folder_stamp is None or position is None:
             return
-        rows = self._cache.rows.newest(None, KEPT)
+        rows, bounds = select(self._cache.rows.walk_newest())
         unindexed = [name for name in self._unindexed if self._cache.rows.row(name) is None]
         recent = Recent(
             folder=self._folder_stamp,
             index=position,
             rows=rows,
-            complete=len(rows) == len(self._cache.rows),
+            bounds=bounds,
             problems=[(os.path.basename(p.path), p.reason) for p in self._name_problems],
             unindexed=unindexed,
             bad={name: self._bad[name] for name in unindexed if name in self._bad},
@@ -162,8 +172,8 @@ class ReconciledCache:
                 self.problem(name, "not a checkpoint: the file name is not a checkpoint id")
         return found
 
-    def _append(self, entries: list[Entry]) -> list[Row]:
-        rows = self._cache.append(entries)
+    def _append(self, entries: list[Entry], link: Link | None = None) -> list[Row]:
+        rows = self._cache.append(entries, link)
         if rows[0][OFFSET] == 0:  # the cache's first rows: the recent file comes with them
             self._recent.create()
         return rows

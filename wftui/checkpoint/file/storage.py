@@ -33,6 +33,7 @@ from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
+from wftui.checkpoint.file.recent import FolderWitness
 from wftui.checkpoint.file.watch import watch_folder
 from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
@@ -149,6 +150,7 @@ class FileCheckpointStorage:
         commit does. A job referring to a checkpoint of the group is written after a commit of
         the jobs before it, so no file can outlive, in a power cut, one it refers to."""
         written: list[tuple[SaveJob, os.stat_result]] = []
+        witness = FolderWitness(self._dir)  # for fresh processes' newest-N (recent.py)
         for job in jobs:
             if job.refers and any(done.checkpoint_id in job.refers for done, _ in written):
                 self._commit_written(written)
@@ -157,7 +159,8 @@ class FileCheckpointStorage:
                 self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
                 continue
             try:
-                osio.replace(job.path, job.data)
+                with witness:
+                    osio.replace(job.path, job.data)
                 written.append((job, os.lstat(job.path)))  # the rename changed its ctime
             except OSError as error:
                 self._failed(job, f"{error.strerror or error}", where=True)
@@ -184,7 +187,8 @@ class FileCheckpointStorage:
                     stat.st_ctime_ns,
                 )
                 for job, stat in written
-            ]
+            ],
+            witness.link(),
         )
         self._sweep_once()
 
@@ -280,10 +284,12 @@ class FileCheckpointStorage:
         name = os.path.basename(path)
         self._recover_once()
         self._sweep_once()
+        witness = FolderWitness(self._dir)
         with self._lock:
             self._listing.forget(name)
             try:
-                os.unlink(path)
+                with witness:
+                    os.unlink(path)
             except FileNotFoundError:
                 return False
             except OSError as error:
@@ -295,6 +301,9 @@ class FileCheckpointStorage:
                 self._log.record_delete(name[: -len(SUFFIX)])
             except OSError as error:  # only a replay after a power cut could bring it back
                 _log.warning("deletion of %s not noted in the commit log: %s", name, error)
+            link = witness.link(name)
+            if link is not None:
+                self._listing.deleted(link)
             return True
 
     # ----- listing -----
@@ -319,7 +328,7 @@ class FileCheckpointStorage:
     def _list_summaries(
         self, workflow_id: str | None, limit: int | None
     ) -> list[CheckpointSummary]:
-        with self._lock:
+        with self._lock, no_cyclic_collection():
             return self._listing.summaries(workflow_id, limit)
 
     def _list_ids(self, workflow_id: str | None) -> list[str]:
