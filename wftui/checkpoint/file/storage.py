@@ -153,8 +153,9 @@ class FileCheckpointStorage:
         witness = FolderWitness(self._dir)  # for fresh processes' newest-N (recent.py)
         for job in jobs:
             if job.refers and any(done.checkpoint_id in job.refers for done, _ in written):
-                self._commit_written(written)
+                self._commit_written(written, witness)
                 written = []
+                witness = FolderWitness(self._dir)
             if job.parent_id is not None and job.parent_id in self._unsaved:
                 self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
                 continue
@@ -164,10 +165,13 @@ class FileCheckpointStorage:
                 written.append((job, os.lstat(job.path)))  # the rename changed its ctime
             except OSError as error:
                 self._failed(job, f"{error.strerror or error}", where=True)
-        self._commit_written(written)
+        self._commit_written(written, witness)
 
-    def _commit_written(self, written: list[tuple[SaveJob, os.stat_result]]) -> None:
-        """Make written jobs durable by one commit, then add their cache rows."""
+    def _commit_written(
+        self, written: list[tuple[SaveJob, os.stat_result]], witness: FolderWitness
+    ) -> None:
+        """Make written jobs durable by one commit, then add their cache rows with the link
+        ``witness`` saw around their renames."""
         if not written:
             return
         try:
