@@ -129,9 +129,15 @@ async def test_delete_asks_then_removes_the_row_and_the_file(
     async with opened(app) as pilot:
         await pilot.press("j")
         await settle(pilot)
+        # One id scheme: the inspector and the dialog name the checkpoint and run by their tails.
+        await wait_until(pilot, lambda: "bbbbbb01" in str(app.main.inspector.root.label))
+        assert str(app.main.inspector.root.label) == "checkpoint bbbbbb01"
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "cpbbbbbb01" in dialog_text(app)
+        question = dialog_text(app)
+        run = app.main.browser.summaries["cpbbbbbb01"].workflow_id
+        assert "checkpoint bbbbbb01 (run " + run[-8:] in question
+        assert "cpbbbbbb01" not in question
         await pilot.press("n")
         await settle(pilot)
         assert "cpbbbbbb01" in app.main.browser.summaries

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static, TextArea, Tree
 
-from tests.tui.support import FIXED_CLOCK, highlight, opened, settle, wait_until
+from tests.tui.support import FIXED_CLOCK, dialog_text, highlight, opened, settle, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
@@ -137,6 +137,8 @@ async def test_e_refuses_a_bad_value_inline_then_forks_a_good_one_and_resumes_it
         assert fork.parent_checkpoint_id == ids[1]
         assert fork.messages["intake"][0]["data"] == "zebra apple"
         assert fork.metadata["edited"] == ["messages.intake[0].data"]
+        saved_line = dialog_text(app)
+        assert f"Saved fork {fork_id[-8:]} (" in saved_line and fork_id not in saved_line
         assert await store.load_document(ids[1]) == original
 
         await pilot.press("enter")  # resume the fork

@@ -25,7 +25,7 @@ from wftui.engine.events import (
     WorkflowStatusEvent,
 )
 from wftui.events_text import event_json
-from wftui.ids import IdNames
+from wftui.ids import IdNames, display_id
 
 
 async def store_names(storage: CheckpointStorage) -> IdNames:
@@ -135,11 +135,11 @@ async def stored_document(storage: CheckpointStorage, checkpoint_id: str) -> dic
     """
     data = await storage.load_document(checkpoint_id)
     if data is None:
-        raise CliError(f"no checkpoint {checkpoint_id!r}")
+        raise CliError(f"no checkpoint {display_id(checkpoint_id)!r}")
     try:
         status = DEFAULT_SERIALIZER.parse(data).status
     except CheckpointDecodingError as error:
-        raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
+        raise CheckpointDecodingError(f"checkpoint {display_id(checkpoint_id)}: {error}") from None
     document: dict[str, Any] = json.loads(data)
     document["status"] = status.value
     return document

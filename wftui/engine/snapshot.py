@@ -27,7 +27,7 @@ from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.edges import Router, RoutingError
 from wftui.engine.errors import CheckpointNotFoundError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
-from wftui.engine.graph import WorkflowGraph, describe_mismatch
+from wftui.engine.graph import WorkflowGraph, check_signature, describe_mismatch
 from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
@@ -57,6 +57,9 @@ class Snapshots:
         self.max_iterations = max_iterations
         self.graph = graph
         self.signature = graph.signature()
+        # What a checkpoint of this graph may carry (the second: written before handler types
+        # were signed; ``check_signature`` decides).
+        self.signatures = (self.signature, graph.shape_signature())
         self._router = router
 
     async def save(
@@ -172,14 +175,13 @@ class Snapshots:
                 (s for s in await storage.list_summaries() if s.checkpoint_id == checkpoint_id),
                 None,
             )
-            if summary is not None and summary.graph_signature != self.signature:
+            if summary is not None and summary.graph_signature not in self.signatures:
                 raise await describe_mismatch(self.graph, self.name, summary, storage) from None
             raise
         if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
         checkpoint, fragments = loaded
-        if checkpoint.graph_signature != self.signature:
-            raise await describe_mismatch(self.graph, self.name, checkpoint, storage)
+        await check_signature(self.graph, self.name, checkpoint, storage)
         where = f"checkpoint {checkpoint.checkpoint_id}: "
         shared_state = _stored(checkpoint, "shared_state", fragments)
         executor_states = _stored(checkpoint, "executor_states", fragments)

@@ -80,6 +80,7 @@ class Workflow:
             name=name, max_iterations=max_iterations, graph=self.graph, router=router
         )
         self.signature = self._snapshots.signature
+        self.signatures = self._snapshots.signatures  # those its checkpoints may carry
         self._runner = Runner(
             name=name,
             executors=executors,

@@ -89,7 +89,7 @@ class WftuiApp(CheckpointActions):
             self._graph_spec,
             self.clock,
             storage,
-            signature=shape.signature,
+            signatures=shape.signatures,
             run_active=lambda: self.run_active,
         )
         self.runs = RunControl(self, self._main, pipeline, storage, chat_client)
@@ -212,7 +212,7 @@ class WftuiApp(CheckpointActions):
         if changed:
             self._graph_spec = graph_from_workflow(shape)
             self._order = node_order(self._graph_spec)
-            self._main.set_graph(self._graph_spec, shape.signature)
+            self._main.set_graph(self._graph_spec, shape.signatures)
         text = f"reloaded {where}" + (" (the graph changed)" if changed else "")
         self._main.note("reload", text, Tone.QUIET)
         self.notify(text)

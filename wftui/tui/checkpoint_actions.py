@@ -113,7 +113,7 @@ class CheckpointActions(TravelActions):
             return
         summary = self.main.browser.summaries[checkpoint_id]
         question = (
-            f"Delete checkpoint {checkpoint_id} (run {short_id(summary.workflow_id, 6)}, "
+            f"Delete checkpoint {short_id(checkpoint_id)} (run {short_id(summary.workflow_id)}, "
             f"superstep {summary.iteration_count})? This cannot be undone."
         )
 

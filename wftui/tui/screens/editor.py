@@ -254,7 +254,9 @@ class ForkSavedScreen(ModalScreen[bool]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Fork saved"
             changes = f"{self._edited} change{'' if self._edited == 1 else 's'}"
-            yield Static(Text(f"Saved fork {self._fork_id} ({changes})."), classes="dialog-line")
+            yield Static(
+                Text(f"Saved fork {short_id(self._fork_id)} ({changes})."), classes="dialog-line"
+            )
             yield Static(Text("enter: resume it now   esc: leave it"), classes="dialog-hint")
 
     def action_answer(self, resume: bool) -> None:

@@ -109,7 +109,7 @@ class MainScreen(RunFeed):
         clock: Clock,
         storage: CheckpointStorage,
         *,
-        signature: str,
+        signatures: tuple[str, ...],
         run_active: Callable[[], bool],
     ) -> None:
         super().__init__(id="main")
@@ -117,7 +117,7 @@ class MainScreen(RunFeed):
         self._spec = graph
         self._clock = clock
         self._storage = storage
-        self._signature = signature
+        self._signatures = signatures
         self._run_active = run_active
         self._running_nodes: set[str] = set()
         self.timeline = Timeline()  # the current run's bars, for the timeline screen
@@ -173,10 +173,10 @@ class MainScreen(RunFeed):
         grid.styles.grid_columns = f"{columns} 1fr"
         grid.styles.grid_rows = f"{top} {top} 1fr"
 
-    def set_graph(self, graph: GraphSpec, signature: str) -> None:
+    def set_graph(self, graph: GraphSpec, signatures: tuple[str, ...]) -> None:
         """The pipeline was reloaded and its graph changed: draw the new one."""
         self._spec = graph
-        self._signature = signature
+        self._signatures = signatures
         self._share_the_screen(*self.size)
         self.graph.set_graph(graph)
         self.preview_line.set_graph(graph)

@@ -50,7 +50,7 @@ class StoreFeed(MainScreenBase):
         """
         for limit in (FIRST_ROWS, None):
             summaries = await self._storage.list_summaries(limit=limit)
-            mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
+            mine = [s for s in summaries if s.graph_signature in ("", *self._signatures)]
             await self.browser.load(mine)
         shown = {s.checkpoint_id for s in mine}
         self._others = {s.checkpoint_id for s in summaries if s.checkpoint_id not in shown}
@@ -87,7 +87,7 @@ class StoreFeed(MainScreenBase):
             summary = parse_checkpoint(data).summary(len(data))
         except CheckpointDecodingError:
             return  # a damaged row: the next listing reports it
-        if summary.graph_signature in ("", self._signature):
+        if summary.graph_signature in ("", *self._signatures):
             self.browser.add(summary)
         else:
             self._others.add(checkpoint_id)
