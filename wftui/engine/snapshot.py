@@ -165,7 +165,11 @@ class Snapshots:
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
         )
 
-    async def restore(self, checkpoint_id: str, storage: CheckpointStorage) -> RunState:
+    async def restore(
+        self, checkpoint_id: str, storage: CheckpointStorage, *, resuming: bool = True
+    ) -> RunState:
+        """The run state a checkpoint holds; ``resuming`` counts in its ledger what a run from
+        it will not do again (a fork, which runs nothing, keeps the ledger as it is)."""
         try:
             loaded = await storage.load_with_fragments(checkpoint_id)
         except CheckpointDecodingError:
@@ -183,6 +187,12 @@ class Snapshots:
         checkpoint, fragments = loaded
         await check_signature(self.graph, self.name, checkpoint, storage)
         where = f"checkpoint {checkpoint.checkpoint_id}: "
+        iteration = checkpoint.iteration_count
+        ledger = RunLedger.stored(
+            checkpoint.metadata.get(LEDGER_KEY),
+            iteration=iteration,
+            where=f"{where}metadata.{LEDGER_KEY}",
+        )
         shared_state = _stored(checkpoint, "shared_state", fragments)
         executor_states = _stored(checkpoint, "executor_states", fragments)
         return RunState(
@@ -213,12 +223,9 @@ class Snapshots:
                     executor_states, fragments.holders.get("executor_states")
                 ),
             },
-            ledger=RunLedger.resumed(
-                checkpoint.metadata.get(LEDGER_KEY),
-                iteration=checkpoint.iteration_count,
-                replayed=checkpoint.completed_writes,
-                where=f"{where}metadata.{LEDGER_KEY}",
-            ),
+            ledger=ledger.resumed(iteration=iteration, replayed=checkpoint.completed_writes)
+            if resuming
+            else ledger,
         )
 
 
