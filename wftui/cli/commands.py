@@ -37,7 +37,7 @@ from wftui.ids import IdError, IdNames, resolve_id
 from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tracing import traced
-from wftui.tui.text import one_line
+from wftui.tui.text import counted, one_line
 
 
 def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec, storage: object) -> Any:
@@ -219,8 +219,9 @@ async def _prune(storage: CheckpointStorage, keep_runs: int, *, dry_run: bool) -
         await _delete_all(storage, [summary.checkpoint_id for summary in doomed])
     kept = len(newest_first) - len(doomed)
     print(
-        f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
-        f"kept {kept} of {min(len(runs), keep_runs)} runs"
+        f"{verb} {counted(len(doomed), 'checkpoint')} of "
+        f"{counted(max(len(runs) - keep_runs, 0), 'run')}; "
+        f"kept {kept} of {counted(min(len(runs), keep_runs), 'run')}"
     )
     if beside:
         print(f"{verb} with them: {beside}")

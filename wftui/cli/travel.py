@@ -26,6 +26,7 @@ from wftui.cli.output import print_events, store_names
 from wftui.engine.execution import recorded_pipeline
 from wftui.ids import IdNames, display_id
 from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tui.text import counted
 
 TRAVEL_COMMANDS = ("fork", "rerun")
 
@@ -269,8 +270,7 @@ def _run_header(nodes: list[_Node], last: _Node, run_name: str) -> str:
     count = len(nodes)
     name = first.workflow_name or "(unnamed)"
     return (
-        f"run {run_name}  {name}  started {started} UTC  {outcome}  "
-        f"{count} checkpoint{'' if count == 1 else 's'}"
+        f"run {run_name}  {name}  started {started} UTC  {outcome}  {counted(count, 'checkpoint')}"
     )
 
 

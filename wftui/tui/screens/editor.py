@@ -29,7 +29,7 @@ from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.paths import Segment, format_path
 from wftui.engine.errors import WorkflowRunError
 from wftui.engine.fork import ForkError, set_at
-from wftui.tui.text import one_line, short_id
+from wftui.tui.text import counted, one_line, short_id
 
 Path = tuple[Segment, ...]
 SaveFork = Callable[[dict[str, Any]], Awaitable[str]]
@@ -253,7 +253,7 @@ class ForkSavedScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = "Fork saved"
-            changes = f"{self._edited} change{'' if self._edited == 1 else 's'}"
+            changes = counted(self._edited, "change")
             yield Static(
                 Text(f"Saved fork {short_id(self._fork_id)} ({changes})."), classes="dialog-line"
             )

@@ -22,7 +22,7 @@ from wftui.tui.graph import GraphSpec, natural_size
 from wftui.tui.screens.main_base import PANE_IDS, PANE_TITLES
 from wftui.tui.screens.main_run import RunFeed
 from wftui.tui.spending import LiveSpending, app_prices
-from wftui.tui.text import Clock
+from wftui.tui.text import Clock, counted
 from wftui.tui.timeline import Timeline
 from wftui.tui.travel_keys import TRAVEL_BINDINGS
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser
@@ -245,5 +245,5 @@ class MainScreen(RunFeed):
         if log.filter_text:
             text = f"{log.line_count} of {log.total_count} match “{log.filter_text}”"
         else:
-            text = f"{log.total_count} lines"
+            text = counted(log.total_count, "line")
         self.query_one("#events-pane", Pane).border_subtitle = text

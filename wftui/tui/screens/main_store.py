@@ -20,7 +20,7 @@ from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
 from wftui.checkpoint.storage import CheckpointError
 from wftui.tui.screens.main_base import PANE_IDS, MainScreenBase
 from wftui.tui.spending import run_spending
-from wftui.tui.text import one_line, short_id
+from wftui.tui.text import counted, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
 
@@ -60,7 +60,7 @@ class StoreFeed(MainScreenBase):
 
     def _note_others(self) -> None:
         count = len(self._others)
-        notes = [f"{count} checkpoints of other pipelines not shown"] if count else []
+        notes = [f"{counted(count, 'checkpoint')} of other pipelines not shown"] if count else []
         self.browser.set_notes(notes)
 
     async def listed(self) -> int:
