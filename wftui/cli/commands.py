@@ -22,6 +22,7 @@ from wftui.cli.journal_commands import journal_command, journal_stream, posted_a
 from wftui.cli.ledgers import read_ledgers
 from wftui.cli.llm import llm_flags, with_cassette
 from wftui.cli.output import (
+    command_options,
     print_events,
     resume_command,
     store_names,
@@ -316,7 +317,13 @@ def _app(args: argparse.Namespace) -> int:
     storage = open_chosen(args, create=True)
     client = _chat_client(args, pipeline, storage)
     try:
-        run_app(pipeline, storage, client, store_label=choice.display)
+        run_app(
+            pipeline,
+            storage,
+            client,
+            store_label=choice.display,
+            command_options=command_options(args),
+        )
     except (KeymapError, SettingsError) as error:
         raise CliError(str(error)) from error
     return 0

@@ -42,14 +42,20 @@ def resume_command(
     words = ["wftui", "resume", checkpoint_id]
     if pipeline or args.pipeline:
         words.append(pipeline or args.pipeline)
-    words += choose_store(args).words
+    return shlex.join([*words, *command_options(args)])
+
+
+def command_options(args: argparse.Namespace) -> list[str]:
+    """The options a printed command needs to reach this invocation's store with its chat
+    backend (the app's ``Y`` copies them too)."""
+    words = list(choose_store(args).words)
     if getattr(args, "chat", AUTO) != AUTO:
         words += ["--chat", args.chat]
     if getattr(args, "env_file", None):
         words += ["--env-file", args.env_file]
     if getattr(args, "llm", "call") != "call":  # a replayed run resumes replaying
         words += ["--llm", args.llm, *(f"--cassette={path}" for path in args.cassette)]
-    return shlex.join(words)
+    return words
 
 
 EXECUTOR_WIDTH = 20

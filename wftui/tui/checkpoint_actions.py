@@ -8,6 +8,7 @@ reach them as app actions; ``WftuiApp`` provides the state they read.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from wftui.engine import Workflow
@@ -23,6 +24,7 @@ class CheckpointActions(TravelActions):
     """Resume, copy, delete and journal replay for the browser's highlighted checkpoint."""
 
     confirm_resume: bool
+    command_options: Sequence[str] | None
     remote: RemoteRuns
     _shape: Workflow
     _order: list[str]
@@ -75,8 +77,9 @@ class CheckpointActions(TravelActions):
     def resume_command(self, checkpoint_id: str) -> str:
         """The ``wftui resume ...`` line a user pastes into a shell to resume headless."""
         words = ["wftui", "resume", checkpoint_id, self.pipeline_reference]
-        folder = getattr(self.storage, "storage_path", None)
-        if folder is not None:
+        if self.command_options is not None:  # as the CLI that opened the app was given them
+            words += self.command_options
+        elif (folder := getattr(self.storage, "storage_path", None)) is not None:
             words += ["--checkpoint-dir", str(folder)]
         return shlex.join(words)
 
