@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static, TextArea, Tree
 
-from tests.tui.support import FIXED_CLOCK, dialog_text, highlight, opened, settle, wait_until
+from tests.tui.support import (
+    FIXED_CLOCK,
+    dialog_text,
+    highlight,
+    opened,
+    row_text,
+    settle,
+    shown_rows,
+    wait_until,
+)
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
@@ -78,6 +87,10 @@ async def test_m_marks_and_c_compares_two_runs(
         await pilot.press("m")
         await pilot.press("g")  # back to the top: the newest run
         await highlight(app, pilot, second[-1])
+        # The marked row says so, off the cursor too, so c's other side is in sight.
+        rows = [row.key for row in shown_rows(app)]
+        assert "◆" in row_text(app, rows.index(first[-1]))
+        assert "◆" not in row_text(app, rows.index(second[-1]))
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         text = screen_text(app)

@@ -16,7 +16,7 @@ from wftui.tui.remote import RemoteRuns
 from wftui.tui.resume_plan import plan_resume
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen
 from wftui.tui.text import short_id
-from wftui.tui.travel import TravelActions
+from wftui.tui.travel import NO_CHECKPOINT, TravelActions
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser
 
 
@@ -36,7 +36,7 @@ class CheckpointActions(TravelActions):
     def action_resume(self) -> None:
         checkpoint_id = self.main.browser.highlighted_id
         if checkpoint_id is None:
-            self.notify("No checkpoint highlighted.", severity="warning")
+            self.notify(NO_CHECKPOINT, severity="warning")
             return
         self._resume(checkpoint_id)
 

@@ -88,6 +88,7 @@ class RowRenderer:
         self.tree = tree
         self.clock = clock
         self.elsewhere: Mapping[str, str] = {}  # run -> where another process runs it now
+        self.marked: str | None = None  # the checkpoint m marked for c to compare with
 
     def cells(self, row: Row, width: int) -> list[Cell]:
         match row.kind:
@@ -121,6 +122,8 @@ class RowRenderer:
         else:
             indent = "  " * (depth + 1)
         status, tone = status_cell(record, row.leaf)
+        if record.checkpoint_id == self.marked:  # in the status column: seen, yet no id moves
+            status, tone = f"{Mark.MARKED.value} {status or 'marked'}", "marked"
         status_width = STATUS_WIDTH if width >= NARROW else 1
         if width < NARROW:
             status = status[:1]

@@ -105,6 +105,12 @@ class StoreFeed(MainScreenBase):
         table.renderer.elsewhere = self.elsewhere
         table.refresh()
 
+    def show_mark(self, checkpoint_id: str | None) -> None:
+        """Show which checkpoint ``m`` marked (None: none), so ``c`` says what it compares."""
+        table = self.browser.table
+        table.renderer.marked = checkpoint_id
+        table.refresh()
+
     async def _inspect(self, checkpoint_id: str) -> None:
         await asyncio.sleep(INSPECT_DELAY)  # holding j should not decode every row it passes
         try:
