@@ -102,6 +102,20 @@ def test_resume_steps_walks_to_the_same_output_as_a_plain_resume(tmp_path: Path)
     assert outputs == output_of(plain.stdout) != []
 
 
+def test_a_step_is_journaled_as_a_paused_step_not_a_cancelled_resume(tmp_path: Path) -> None:
+    ids = run_fan_out(tmp_path)
+    step = wftui("resume", ids[0], "--steps", "1", "--checkpoint-dir", "c", cwd=tmp_path)
+    assert step.returncode == 0, step.stderr
+
+    runs = wftui("runs", "--json", "--checkpoint-dir", "c", cwd=tmp_path)
+
+    executions = [e for row in json.loads(runs.stdout) for e in row["executions"]]
+    assert [(e["kind"], e["status"]) for e in executions] == [
+        ("run", "completed"),
+        ("step", "paused"),
+    ]
+
+
 def test_rerun_one_executor_then_resume_replays_it(tmp_path: Path) -> None:
     ids = run_fan_out(tmp_path)
     fanned = ids[2]  # after split_words: three analysers have messages

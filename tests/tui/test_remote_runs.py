@@ -223,7 +223,7 @@ async def test_a_run_selected_before_its_journal_is_known_is_followed_once_it_is
 
         await wait_until(pilot, lambda: app.main.showing == run)
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
-        assert "draft='HELLO'" in dialog_text(app)
+        await wait_until(pilot, lambda: "draft='HELLO'" in dialog_text(app))
 
 
 async def test_selecting_another_run_does_not_disturb_the_run_the_app_drives(

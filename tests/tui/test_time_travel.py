@@ -23,6 +23,7 @@ from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import CheckpointSavedEvent
+from wftui.journal import journal_for
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.screens.compare import CompareScreen
@@ -185,6 +186,9 @@ async def test_s_twice_steps_two_supersteps_and_the_cursor_follows(
         assert checkpoint is not None
         assert checkpoint.metadata["execution"]["kind"] == "step"
         assert sorted(checkpoint.next_executor_ids) == ["longest_word", "vowel_ratio", "word_count"]
+        # The journal (``wftui runs``, the app's notes) says the same: two steps that paused.
+        journaled = await journal_for(store).executions()
+        assert [(e.kind, e.status()) for e in journaled] == [("step", "paused")] * 2
 
 
 async def test_capital_r_reruns_the_executor_chosen(

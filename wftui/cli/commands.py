@@ -160,7 +160,8 @@ async def _resume_in(
         f"resuming {names.name(checkpoint_id)}",
     )
     responses = await posted_answers(storage, checkpoint_id) | responses
-    execution = Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id))
+    kind = "step" if args.steps else "resume"
+    execution = Execution.here(kind, args.pipeline, run=await run_of(storage, checkpoint_id))
     events = report_spending(
         args,
         storage,

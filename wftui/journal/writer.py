@@ -33,6 +33,7 @@ _OUTCOMES = {
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
     WorkflowRunState.FAILED: "failed",
     WorkflowRunState.CANCELLED: "cancelled",
+    WorkflowRunState.PAUSED: "paused",  # a step or rerun stopped as asked
 }
 
 

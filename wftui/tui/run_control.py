@@ -48,6 +48,13 @@ class RunStart:
         """Answers go to the workflow instance that asked; everything else gets a fresh one."""
         return self.checkpoint_id is None and bool(self.responses)
 
+    @property
+    def kind(self) -> str:
+        """What the journal calls this execution (``wftui runs`` lists it so)."""
+        if self.checkpoint_id is None:
+            return "answer" if self.responses else "run"
+        return "rerun" if self.rerun else "step" if self.steps else "resume"
+
     def open(
         self, workflow: Workflow, storage: CheckpointStorage, execution: ExecutionInfo
     ) -> AsyncIterator[WorkflowEvent]:
@@ -147,7 +154,7 @@ class RunControl:
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
             self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
-        kind = "resume" if start.checkpoint_id else "answer" if start.responses else "run"
+        kind = start.kind
         execution = Execution.here(kind, self.pipeline.name)
         if start.checkpoint_id is not None:
             execution.run = await run_of(self._storage, start.checkpoint_id)
