@@ -208,3 +208,20 @@ async def test_capital_r_reruns_the_executor_chosen(
         assert child.parent_checkpoint_id == ids[2]
         assert list(child.completed_writes) == ["word_count"]
         assert child.metadata["execution"]["kind"] == "rerun"
+
+
+async def test_at_80_columns_the_editor_shows_whole_value_paths(store: CheckpointStorage) -> None:
+    seed = load_pipeline(str(REPO / "pipelines" / "text_processing.py"))
+    ids = await run_once(seed, store, "hello world")
+    app = app_for(seed, store)
+    async with opened(app, size=(80, 24)) as pilot:
+        await highlight(app, pilot, ids[2])  # a message of reverse_text_executor waits
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+        tree = app.screen.query_one("#editor-tree", Tree)
+
+        def shown() -> str:
+            return "\n".join(tree.render_line(y).text for y in range(tree.size.height))
+
+        await wait_until(pilot, lambda: "reverse_text_executor[0]" in shown())
+        assert "reverse_text_executor[0].data" in shown()

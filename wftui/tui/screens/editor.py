@@ -80,8 +80,8 @@ class EditorScreen(Screen[str | None]):
 
     DEFAULT_CSS = """
     EditorScreen #editor-panes { height: 1fr; }
-    EditorScreen #editor-tree { width: 2fr; border: round $panel-lighten-2; }
-    EditorScreen #editor-side { width: 3fr; }
+    EditorScreen #editor-tree { width: 1fr; border: round $panel-lighten-2; }
+    EditorScreen #editor-side { width: 1fr; }
     EditorScreen #editor-value { height: 1fr; border: round $panel-lighten-2; }
     EditorScreen #editor-tree:focus, EditorScreen #editor-value:focus { border: heavy $accent; }
     EditorScreen #editor-problem { height: auto; max-height: 5; color: $error; padding: 0 1; }
