@@ -26,7 +26,7 @@ from wftui.tracing import traced
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
-from wftui.tui.text import short_id
+from wftui.tui.text import one_line, short_id
 
 ENGINE = "engine"
 
@@ -155,7 +155,9 @@ class RunControl:
         if not start.continues_current or self._workflow is None:
             self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
         kind = start.kind
-        execution = Execution.here(kind, self.pipeline.name)
+        # A new run's input, as `wftui runs` lists it (the CLI's runs record theirs too).
+        text = one_line(start.message, 500) if kind == "run" else None
+        execution = Execution.here(kind, self.pipeline.name, input=text)
         if start.checkpoint_id is not None:
             execution.run = await run_of(self._storage, start.checkpoint_id)
         elif start.responses:
