@@ -213,7 +213,7 @@ def test_prune_keeps_the_newest_runs_whole(tmp_path: Path) -> None:
                 cwd=tmp_path)  # fmt: skip
     assert dry.stdout.splitlines() == [
         "would delete 6 checkpoints of 1 run; kept 12 of 2 runs",
-        "would delete with them: 1 journals",  # the run's journal goes with it
+        "would delete with them: 1 journal",  # the run's journal goes with it
     ]
     assert listed() == {*runs[0], *runs[1], *runs[2]}
     assert len(list((tmp_path / "c" / "journal").glob("*.jsonl"))) == 3
