@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -69,10 +70,19 @@ class WorkflowGraph:
         """A short hash of the executors, their classes, their handler input types and the
         edges; a checkpoint resumes only on the same signature (or on the shape signature of a
         checkpoint written before handler types were signed: ``check_signature``)."""
-        return _digest(self.describe())
+        return self._signature
 
     def shape_signature(self) -> str:
         """The signature as it was before handler types were part of it."""
+        return self._shape_signature
+
+    # Computed once per graph (a build, then every restore, asks).
+    @cached_property
+    def _signature(self) -> str:
+        return _digest(self.describe())
+
+    @cached_property
+    def _shape_signature(self) -> str:
         return _digest(self._shape())
 
 

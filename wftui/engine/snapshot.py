@@ -57,10 +57,13 @@ class Snapshots:
         self.max_iterations = max_iterations
         self.graph = graph
         self.signature = graph.signature()
-        # What a checkpoint of this graph may carry (the second: written before handler types
-        # were signed; ``check_signature`` decides).
-        self.signatures = (self.signature, graph.shape_signature())
         self._router = router
+
+    @property
+    def signatures(self) -> tuple[str, str]:
+        """What a checkpoint of this graph may carry (the second: written before handler types
+        were signed; ``check_signature`` decides)."""
+        return (self.signature, self.graph.shape_signature())
 
     async def save(
         self,

@@ -80,7 +80,6 @@ class Workflow:
             name=name, max_iterations=max_iterations, graph=self.graph, router=router
         )
         self.signature = self._snapshots.signature
-        self.signatures = self._snapshots.signatures  # those its checkpoints may carry
         self._runner = Runner(
             name=name,
             executors=executors,
@@ -91,6 +90,11 @@ class Workflow:
         )
         self._busy = False
         self._forks = Forks(self._snapshots, router, executors)
+
+    @property
+    def signatures(self) -> tuple[str, str]:
+        """The graph signatures its checkpoints may carry (see ``Snapshots.signatures``)."""
+        return self._snapshots.signatures
 
     @property
     def id(self) -> str:
