@@ -4,7 +4,7 @@ A checkpoint's ledger (``metadata["ledger"]``) holds running totals along its ow
 run: what was spent to reach it and what resuming saved on the way. A run with branches (a
 resume, a fork, a rerun from an older checkpoint) spent more than any one line shows, so a run's
 figures add up each checkpoint's own part: its totals less its parent's. A fork runs nothing,
-so it adds neither spending nor savings.
+so it adds neither spending nor savings (it keeps its original's ledger as it is).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import orjson
 from wftui.agents.costs import Prices, Spend
 from wftui.checkpoint.model import CheckpointSummary
 from wftui.checkpoint.storage import CheckpointStorage
-from wftui.engine.execution import ExecutionKind
 from wftui.engine.ledger import Counts, add_counts, ledger_of
 
 READ_BATCH = 64
@@ -86,8 +85,6 @@ def run_ledgers(
         add_counts(run.spent, own.spent)
         if parent is not None:
             add_counts(run.spent, parent.spent, sign=-1)
-        if summary.execution_kind == ExecutionKind.FORK:
-            continue  # a fork restores its original's ledger as if it had resumed
         add_counts(run.saved, own.saved)
         if parent is not None:
             add_counts(run.saved, parent.saved, sign=-1)
