@@ -19,6 +19,7 @@ import orjson
 from wftui.agents.costs import Prices, Spend
 from wftui.checkpoint.model import CheckpointSummary
 from wftui.checkpoint.storage import CheckpointStorage
+from wftui.engine.execution import ExecutionKind
 from wftui.engine.ledger import Counts, add_counts, ledger_of
 
 READ_BATCH = 64
@@ -85,6 +86,10 @@ def run_ledgers(
         add_counts(run.spent, own.spent)
         if parent is not None:
             add_counts(run.spent, parent.spent, sign=-1)
+        # A fork saves nothing; one written before forks kept their original's ledger as is
+        # holds a resumed one, whose saving no run made.
+        if summary.execution_kind == ExecutionKind.FORK:
+            continue
         add_counts(run.saved, own.saved)
         if parent is not None:
             add_counts(run.saved, parent.saved, sign=-1)
