@@ -128,8 +128,7 @@ async def test_e_refuses_a_bad_value_inline_then_forks_a_good_one_and_resumes_it
         await wait_until(pilot, lambda: area.text == '"a quick brown fox"')
         count = len(await store.list_checkpoint_ids())
 
-        area.focus()
-        area.select_all()
+        await pilot.press("ctrl+a")  # select the whole value, as a user replaces it
         await pilot.press("4", "2")
         problem = editor.query_one("#editor-problem", Static)
         await wait_until(pilot, lambda: "expected str, got int 42" in str(problem.render()))
@@ -139,8 +138,7 @@ async def test_e_refuses_a_bad_value_inline_then_forks_a_good_one_and_resumes_it
         assert isinstance(app.screen, EditorScreen)
         assert len(await store.list_checkpoint_ids()) == count
 
-        area.select_all()
-        await pilot.press(*'"zebra apple"')
+        await pilot.press("ctrl+a", *'"zebra apple"')
         await wait_until(pilot, lambda: str(problem.render()) == "")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, ForkSavedScreen))

@@ -90,6 +90,11 @@ class EditorScreen(Screen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save fork", id="wftui.editor.save", priority=True),
+        # Over the text area's own ctrl+a (line start; home does that too): replacing a whole
+        # value is what an edit here usually is.
+        Binding(
+            "ctrl+a", "select_value", "Select all", id="wftui.editor.select_all", priority=True
+        ),
         Binding("escape", "leave", "Leave unsaved", id="wftui.editor.leave"),
     ]
 
@@ -232,6 +237,12 @@ class EditorScreen(Screen[str | None]):
 
     def _select(self, path: Path) -> None:
         self.query_one(Tree).move_cursor(self._tree_nodes[path])
+
+    def action_select_value(self) -> None:
+        """Select the whole value, so what is typed next replaces it."""
+        area = self.query_one("#editor-value", TextArea)
+        area.focus()
+        area.select_all()
 
     def action_leave(self) -> None:
         self.dismiss(None)
