@@ -136,3 +136,23 @@ def test_counts_without_a_total_are_added_up_not_guessed() -> None:
             "m": {"calls": 1, "ms": 12, "input_tokens": 5, "output_tokens": 4, "total_tokens": 9}
         },
     }
+
+
+async def test_resuming_a_fork_saves_the_model_call_once(llm_server: FakeLLMServer) -> None:
+    agent = openai_client(llm_server).create_agent(name="lower")
+    storage = InMemoryCheckpointStorage()
+    workflow = agent_workflow(AgentExecutor(agent, id="lower"), storage)
+    await workflow.run("Text: HELLO")
+    after_call = next(c for c in await storage.list_checkpoints() if c.iteration_count == 1)
+
+    fork_id = await workflow.fork(after_call.checkpoint_id, note="try the rest again")
+    before = set(await storage.list_checkpoint_ids())
+    await workflow.run_from_checkpoint(fork_id)
+
+    (last_id,) = set(await storage.list_checkpoint_ids()) - before
+    last = await storage.load_checkpoint(last_id)
+    assert last is not None and last.parent_checkpoint_id == fork_id
+    ledger = last.metadata["ledger"]
+    assert len(llm_server.requests) == 1  # the fork's resume did not call the model
+    assert ledger["totals"]["models"]["gpt-test"]["total_tokens"] == 9
+    assert ledger["saved"]["models"]["gpt-test"]["total_tokens"] == 9  # once, not 18

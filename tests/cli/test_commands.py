@@ -212,8 +212,8 @@ def test_prune_keeps_the_newest_runs_whole(tmp_path: Path) -> None:
     dry = wftui("checkpoints", "prune", "--keep-runs", "2", "--dry-run", "--checkpoint-dir", "c",
                 cwd=tmp_path)  # fmt: skip
     assert dry.stdout.splitlines() == [
-        "would delete 6 checkpoints of 1 runs; kept 12 of 2 runs",
-        "would delete with them: 1 journals",  # the run's journal goes with it
+        "would delete 6 checkpoints of 1 run; kept 12 of 2 runs",
+        "would delete with them: 1 journal",  # the run's journal goes with it
     ]
     assert listed() == {*runs[0], *runs[1], *runs[2]}
     assert len(list((tmp_path / "c" / "journal").glob("*.jsonl"))) == 3
@@ -282,7 +282,7 @@ def test_prune_never_acts_on_a_file_it_could_not_validate(tmp_path: Path) -> Non
                    cwd=tmp_path)  # fmt: skip
     assert pruned.returncode == 0, pruned.stderr
     # The newest real run stays, the older one goes, the foreign file is left and named.
-    assert pruned.stdout.splitlines()[0] == "deleted 6 checkpoints of 1 runs; kept 6 of 1 runs"
+    assert pruned.stdout.splitlines()[0] == "deleted 6 checkpoints of 1 run; kept 6 of 1 run"
     assert f"left untouched: {'f' * 24}.json" in pruned.stderr
     assert (folder / f"{'f' * 24}.json").exists()
     assert all((folder / f"{cid}.json").exists() for cid in runs[1])

@@ -134,3 +134,27 @@ def test_list_json_and_runs_carry_each_checkpoints_and_each_runs_ledger(
     assert re.search(r"s\s+18\s+\$0\.0190\s+9\s+hello world$", table[1])
     unpriced = wftui("runs", *cps, cwd=tmp_path).stdout.splitlines()
     assert re.search(r"s\s+18\s+-\s+9\s+hello world$", unpriced[1])
+
+
+def test_a_fork_saves_nothing_and_its_resume_saves_the_agents_tokens_once(
+    llm_server: FakeLLMServer, tmp_path: Path
+) -> None:
+    env = openai_env(llm_server)
+    cps = ("--checkpoint-dir", "cps")
+    done = wftui("run", "--chat", "openai", *cps, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    after_agent = saved_ids(done.stdout, tmp_path / "cps")[4]
+    forked = wftui("fork", after_agent, "--note", "same state", "--json", *cps, cwd=tmp_path)
+    assert forked.returncode == 0, forked.stderr
+    fork_id = json.loads(forked.stdout)["checkpoint_id"]
+    resumed = wftui("resume", fork_id, "--chat", "openai", *cps, cwd=tmp_path, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(llm_server.requests) == 1  # the agent answered once, for the run
+
+    listing = json.loads(wftui("checkpoints", "list", "--json", *cps, cwd=tmp_path).stdout)
+    saved = {s["checkpoint_id"]: s["ledger"]["saved"]["tokens"] for s in listing}
+    [last] = saved_ids(resumed.stdout, tmp_path / "cps")
+    assert saved[fork_id] == 0  # a fork runs nothing: it saves nothing
+    assert saved[last] == 9  # its resume did not pay the agent's 9 tokens again: once, not 18
+    (row,) = json.loads(wftui("runs", "--json", *cps, cwd=tmp_path).stdout)
+    assert row["ledger"]["saved"]["tokens"] == 9

@@ -129,3 +129,16 @@ def test_runs_are_named_by_their_tail_and_list_run_takes_it(tmp_path: Path) -> N
     assert {s["workflow_id"] for s in listed(tmp_path, "--run", run[-8:])} == {run}
     table = wftui("checkpoints", "list", "--checkpoint-dir", "c", cwd=tmp_path)
     assert table.stdout.splitlines()[1].split()[1] == run[-8:]
+
+
+def test_attach_names_checkpoints_as_run_prints_them(tmp_path: Path) -> None:
+    ran = wftui("run", FAN_OUT, "--checkpoint-dir", "c", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    run = str(listed(tmp_path)[0]["workflow_id"])
+
+    attached = wftui("attach", run[-8:], "--checkpoint-dir", "c", cwd=tmp_path)
+
+    assert attached.returncode == 0, attached.stderr
+    assert saved_ids(attached.stdout) == saved_ids(ran.stdout)
+    whole = saved_ids(ran.stdout, tmp_path / "c")
+    assert not any(full in attached.stdout for full in whole)

@@ -124,7 +124,7 @@ def test_prune_keeps_the_newest_runs_on_postgres(tmp_path: Path, postgres_store:
                    cwd=tmp_path)  # fmt: skip
     assert pruned.returncode == 0, pruned.stderr
     assert pruned.stdout.splitlines() == [
-        "deleted 12 checkpoints of 2 runs; kept 6 of 1 runs",
+        "deleted 12 checkpoints of 2 runs; kept 6 of 1 run",
         "deleted with them: 2 journals",
     ]
     url, _, schema = postgres_store.rpartition("?schema=")
@@ -213,7 +213,7 @@ async def test_copy_of_one_run_and_of_a_store_that_is_not_there(tmp_path: Path) 
     assert copied.returncode == 0, copied.stderr
     assert copied.stdout.splitlines() == [
         "copied 6 checkpoints, 0 already there",
-        "copied 1 journals, 0 already there",  # the run's one execution, not the other run's
+        "copied 1 journal, 0 already there",  # the run's one execution, not the other run's
     ]
     assert len(documents(tmp_path / "b")) == 6
     [(execution, _)] = await journals(tmp_path / "b")

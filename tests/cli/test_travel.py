@@ -79,7 +79,7 @@ def test_diff_of_two_runs_as_json(tmp_path: Path) -> None:
     assert changed["executor_states.intake.received"]["before"] == "one two"
     assert changed["executor_states.intake.received"]["after"] == "three four five"
     assert wftui("checkpoints", "diff", first[0], "--checkpoint-dir", "c", cwd=tmp_path).stderr == (
-        f"wftui: error: checkpoint {first[0]} has no parent; name B\n"
+        f"wftui: error: checkpoint {first[0][-8:]} has no parent; name B\n"
     )
 
 
@@ -100,6 +100,20 @@ def test_resume_steps_walks_to_the_same_output_as_a_plain_resume(tmp_path: Path)
         in wftui("resume", ids[0], "--steps", "1", "--checkpoint-dir", "c", cwd=tmp_path).stdout
     )
     assert outputs == output_of(plain.stdout) != []
+
+
+def test_a_step_is_journaled_as_a_paused_step_not_a_cancelled_resume(tmp_path: Path) -> None:
+    ids = run_fan_out(tmp_path)
+    step = wftui("resume", ids[0], "--steps", "1", "--checkpoint-dir", "c", cwd=tmp_path)
+    assert step.returncode == 0, step.stderr
+
+    runs = wftui("runs", "--json", "--checkpoint-dir", "c", cwd=tmp_path)
+
+    executions = [e for row in json.loads(runs.stdout) for e in row["executions"]]
+    assert [(e["kind"], e["status"]) for e in executions] == [
+        ("run", "completed"),
+        ("step", "paused"),
+    ]
 
 
 def test_rerun_one_executor_then_resume_replays_it(tmp_path: Path) -> None:

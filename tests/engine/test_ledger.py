@@ -180,9 +180,7 @@ def test_counts_that_are_not_whole_numbers_are_refused_naming_where(
 
 def test_a_malformed_ledger_in_a_checkpoint_is_a_decoding_error_naming_it() -> None:
     with pytest.raises(CheckpointDecodingError, match=r"metadata\.ledger\.totals\.calls"):
-        RunLedger.resumed(
-            {"totals": {"calls": "many"}}, iteration=1, replayed=(), where="metadata.ledger"
-        )
+        RunLedger.stored({"totals": {"calls": "many"}}, iteration=1, where="metadata.ledger")
 
 
 class KeepsWhatItIsGiven(InMemoryCheckpointStorage):
@@ -231,3 +229,86 @@ async def test_counts_past_64_bits_are_saved_and_read_back_exactly(tmp_path: Pat
     latest = await FileCheckpointStorage(tmp_path).get_latest()
     assert latest is not None
     assert latest.metadata["ledger"]["totals"]["calls"] == 2**70
+
+
+async def test_a_fork_saves_nothing_and_its_resume_counts_what_it_avoided_once(
+    tmp_path: Path,
+) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+    await build(storage, runs, broken=False).run("go")
+    after_fan_out = next(c for c in await storage.list_checkpoints() if c.iteration_count == 2)
+    workflow = build(storage, runs, broken=False)
+
+    fork_id = await workflow.fork(after_fan_out.checkpoint_id, note="same state, new branch")
+
+    fork = await storage.load_checkpoint(fork_id)
+    assert fork is not None
+    # The fork ran nothing: it holds the original's ledger, saved nothing new.
+    assert fork.metadata["ledger"] == after_fan_out.metadata["ledger"]
+    await workflow.run_from_checkpoint(fork_id)
+    resumed = await newest(storage)
+    assert resumed.parent_checkpoint_id == fork_id
+    assert model_tokens(resumed.metadata["ledger"]["saved"]) == 111  # not 222
+    assert model_tokens(resumed.metadata["ledger"]["totals"]) == 111
+
+
+async def test_resuming_a_fork_of_a_failed_checkpoint_saves_only_the_replayed_sibling(
+    tmp_path: Path,
+) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+    await build(storage, runs, broken=True).run("go", raise_on_failure=False)
+    failed = await newest(storage)
+    workflow = build(storage, runs, broken=False)
+    fork_id = await workflow.fork(failed.checkpoint_id)
+
+    runs.clear()
+    await workflow.run_from_checkpoint(fork_id)
+
+    assert sorted(runs) == ["dear"]
+    ledger = (await newest(storage)).metadata["ledger"]
+    assert model_tokens(ledger["totals"]) == 211
+    # start and the replayed cheap; dear's first call was spent in vain, not saved.
+    assert model_tokens(ledger["saved"]) == 11
+
+
+async def test_stepping_through_a_run_counts_each_spend_once(tmp_path: Path) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+    workflow = build(storage, runs, broken=False)
+    await workflow.run("go")
+    at = next(c.checkpoint_id for c in await storage.list_checkpoints() if c.iteration_count == 0)
+
+    for _ in range(3):  # s, s, s in the app: one superstep at a time to the end
+        before = set(await storage.list_checkpoint_ids())
+        await workflow.run_from_checkpoint(at, max_supersteps=1)
+        (at,) = set(await storage.list_checkpoint_ids()) - before
+
+    last = await storage.load_checkpoint(at)
+    assert last is not None and last.iteration_count == 3
+    ledger = last.metadata["ledger"]
+    assert model_tokens(ledger["totals"]) == 111
+    # start's 1 was reused by the second step, and the fan-out's 110 by the third: 111, once
+    # each (counting every step's whole past again gave 1 + 111).
+    assert model_tokens(ledger["saved"]) == 111
+
+
+async def test_a_rerun_then_its_resume_count_each_spend_once(tmp_path: Path) -> None:
+    storage = FileCheckpointStorage(tmp_path)
+    runs: list[str] = []
+    await build(storage, runs, broken=True).run("go", raise_on_failure=False)
+    failed = await newest(storage)
+    workflow = build(storage, runs, broken=False)
+
+    runs.clear()
+    await workflow.rerun(failed.checkpoint_id, "dear")
+    child = await newest(storage)
+    await workflow.run_from_checkpoint(child.checkpoint_id)
+
+    assert runs == ["dear"]  # the rerun; its resume replayed it and ran only the sink
+    ledger = (await newest(storage)).metadata["ledger"]
+    assert model_tokens(ledger["totals"]) == 211
+    # start and cheap (reused by the rerun) and dear's second call (replayed by the resume);
+    # dear's failed first call was spent in vain.
+    assert model_tokens(ledger["saved"]) == 111

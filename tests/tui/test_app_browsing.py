@@ -70,7 +70,7 @@ async def test_inspector_shows_the_highlighted_checkpoint_decoded(
         await settle(pilot)
         assert app.main.browser.highlighted_id == "cpbbbbbb02"
         labels = tree_labels(app)
-        assert labels[0] == "checkpoint cpbbbbbb02"
+        assert labels[0] == "checkpoint bbbbbb02"  # the tail, as every row and message shows it
         assert "original_input: hello world" in labels
         assert "previous → (edges decide): DLROW OLLEH" in labels
         assert "upper_case_executor {1}" in labels
@@ -129,9 +129,15 @@ async def test_delete_asks_then_removes_the_row_and_the_file(
     async with opened(app) as pilot:
         await pilot.press("j")
         await settle(pilot)
+        # One id scheme: the inspector and the dialog name the checkpoint and run by their tails.
+        await wait_until(pilot, lambda: "bbbbbb01" in str(app.main.inspector.root.label))
+        assert str(app.main.inspector.root.label) == "checkpoint bbbbbb01"
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "cpbbbbbb01" in dialog_text(app)
+        question = dialog_text(app)
+        run = app.main.browser.summaries["cpbbbbbb01"].workflow_id
+        assert "checkpoint bbbbbb01 (run " + run[-8:] in question
+        assert "cpbbbbbb01" not in question
         await pilot.press("n")
         await settle(pilot)
         assert "cpbbbbbb01" in app.main.browser.summaries
@@ -303,7 +309,7 @@ async def test_a_failed_checkpoint_shows_what_a_resume_replays(
     async with opened(app) as pilot:
         await highlight(app, pilot, "cpfailed00")
         # The inspector decodes after the cursor rests: wait for its tree, not for time.
-        await wait_until(pilot, lambda: "checkpoint cpfailed00" in tree_labels(app))
+        await wait_until(pilot, lambda: "checkpoint failed00" in tree_labels(app))
         labels = tree_labels(app)
         assert "replayed on resume {1}" in labels
         assert "reverse_text_executor {2}" in labels

@@ -21,6 +21,7 @@ from tests.tui.support import (
 )
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import CheckpointStatus
+from wftui.journal import journal_for
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp
 from wftui.tui.screens.dialogs import ConfirmScreen, PromptScreen
@@ -69,6 +70,9 @@ async def test_new_run_prefills_the_default_input_and_runs_the_seed(new_app: App
         assert len(app.main.browser.summaries) == 6
         for executor_id in SEED_ORDER:
             assert f"✓ {executor_id}" in graph_text(app)
+        # The journal keeps the input, so `wftui runs` lists it as for a headless run.
+        [execution] = await journal_for(app.storage).executions()
+        assert (execution.kind, execution.input) == ("run", "hello world")
 
 
 async def test_escape_on_the_prompt_starts_nothing(new_app: AppFactory) -> None:

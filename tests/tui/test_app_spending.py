@@ -90,3 +90,6 @@ def test_the_header_line_says_what_resuming_saved() -> None:
 
     assert run_spending({"ledger": ledger}, Prices()) == "Σ 18 tok · saved by resuming 9 tok"
     assert run_spending({}, PRICES) == ""
+    # A local function's calls report no tokens: the header counts the calls instead of a bare Σ.
+    local = {"totals": {"calls": 1, "models": {"lower_last": {"calls": 1}}}}
+    assert run_spending({"ledger": local}, PRICES) == "Σ 1 model call"

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.tui.support import (
     AppFactory,
+    fixed_runs,
     highlight,
     opened,
     row_text,
@@ -26,6 +28,7 @@ from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import PipelineSpec
 from wftui.tui.app import WftuiApp
 from wftui.tui.browser.model import RowKind
+from wftui.tui.text import counted, plural_noun
 
 RESEARCHERS = ["web_researcher", "fact_checker", "summary_writer", "citation_finder"]
 
@@ -397,3 +400,30 @@ async def test_a_branch_says_which_execution_made_it(
         assert any("fork: " in text and forked[-8:] in text for text in texts), texts
         assert any("step: " in text and stepped[-8:] in text for text in texts), texts
         assert not any("branch: " in text for text in texts), texts
+
+
+async def test_counts_in_the_notes_line_agree_with_their_number(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    stranger = fixed_runs("another-graph")[0].model_copy(update={"checkpoint_id": "cpzzzzzz00"})
+    await fixed_store.save_checkpoint(stranger)
+    app = new_app()
+    async with opened(app) as pilot:
+        notes = app.main.browser.query_one("#checkpoint-notes", Static)
+        await wait_until(pilot, lambda: "other pipelines" in str(notes.render()))
+        assert str(notes.render()) == "⚠ 1 checkpoint of other pipelines not shown"
+        assert " 6 checkpoints " in row_text(app, 0)  # a run's header row
+
+
+def test_counted_says_one_thing_and_many_things() -> None:
+    assert [counted(n, "run") for n in (0, 1, 2, 1200)] == [
+        "0 runs",
+        "1 run",
+        "2 runs",
+        "1,200 runs",
+    ]
+    assert (
+        counted(1, "match", "matches") == "1 match"
+        and counted(3, "match", "matches") == "3 matches"
+    )
+    assert plural_noun("journals") == ("journal", "journals")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from tests.tui.support import AppFactory, opened, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
@@ -49,3 +51,17 @@ async def test_each_pane_shows_its_own_keys_and_the_global_ones(
             shown = shown_actions(app)
             assert shown >= GLOBAL
             assert not {"resume", "delete_checkpoint", "filter_log"} & shown
+
+
+async def test_at_80_columns_the_browser_footer_still_shows_help(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    app = new_app()
+    async with opened(app, size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.main.browser.highlighted_id is not None)
+        await pilot.pause()
+        keys = list(app.screen.query_one(Footer).query(FooterKey))
+        # The palette key is drawn over the right end: what it covers cannot be read.
+        [palette] = [key for key in keys if key.description == "palette"]
+        whole = [key.description for key in keys if key.region.right <= palette.region.x]
+        assert "Help" in whole and "Resume" in whole

@@ -4,6 +4,7 @@ ended); its requests are answered here; and a run the app drives itself is never
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import socket
 import subprocess
@@ -26,7 +27,8 @@ from tests.tui.support import (
     wait_until,
 )
 from wftui.checkpoint.file import FileCheckpointStorage
-from wftui.journal import journal_for
+from wftui.journal import Execution, journal_for, journaled
+from wftui.journal.transfer import copy_journals
 from wftui.loader import load_pipeline
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.screens.dialogs import PromptScreen
@@ -183,6 +185,45 @@ async def test_a_request_of_another_process_is_answered_here_and_its_resume_take
         assert resume.returncode == 0, errors
         assert "output: HELLO:from afar" in out
         await wait_until(pilot, lambda: "HELLO:from afar" in _log(app))  # its resume, live
+
+
+async def test_a_run_selected_before_its_journal_is_known_is_followed_once_it_is(
+    tmp_path: Path,
+) -> None:
+    """The store's watch and the journal's are two: under load the row of another process's
+    new run can arrive, and be selected, before the journal says which execution drives it."""
+    storage = FileCheckpointStorage(tmp_path / "store")
+    elsewhere = FileCheckpointStorage(tmp_path / "elsewhere")
+    pipeline = load_pipeline(APPROVAL_PIPELINE)
+    app = make_app(pipeline, storage, clock=FIXED_CLOCK)
+    async with opened(app) as pilot:
+        # A run in "another process" (another pid in its journal), written to another store
+        # first, so this test decides which of the two the app hears of first.
+        execution = dataclasses.replace(Execution.here("run", APPROVAL_PIPELINE), pid=1)
+        workflow = pipeline.create_workflow(elsewhere, None)
+        events = journaled(
+            workflow.run_stream(pipeline.default_input, raise_on_failure=False),
+            journal_for(elsewhere),
+            execution,
+            elsewhere,
+        )
+        async for _ in events:
+            pass
+        for checkpoint_id in await elsewhere.list_checkpoint_ids():
+            data = await elsewhere.load_document(checkpoint_id)
+            assert data is not None
+            await storage.save_document(data)
+        # Its rows arrive and the cursor's landing selects the run, whose journal is not here.
+        run = (await elsewhere.list_summaries())[0].workflow_id
+        await wait_until(pilot, lambda: app.main.browser.highlighted_id is not None)
+        await settle(pilot)
+        assert app.main.showing != run
+
+        await copy_journals(elsewhere, storage, None)
+
+        await wait_until(pilot, lambda: app.main.showing == run)
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await wait_until(pilot, lambda: "draft='HELLO'" in dialog_text(app))
 
 
 async def test_selecting_another_run_does_not_disturb_the_run_the_app_drives(

@@ -8,6 +8,8 @@ import pytest
 
 from tests.tui.support import FIXED_CLOCK, highlight, opened, settle, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
+from wftui.cli.output import command_options
+from wftui.cli.parser import build_parser
 from wftui.loader import PipelineSpec
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.screens.dialogs import LineConfirmScreen
@@ -104,3 +106,21 @@ async def test_y_copies_the_id_and_shift_y_the_resume_command(
         await pilot.press("y")
         await settle(pilot)
         assert app.clipboard == expected
+
+
+async def test_shift_y_names_the_store_and_chat_the_app_was_opened_with(
+    seed: PipelineSpec, fixed_store: FileCheckpointStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(Path(__file__).parents[2])
+    # What `wftui --checkpoint-dir runs --chat local` gives the app: its own options.
+    args = build_parser().parse_args(["app", "--checkpoint-dir", "runs", "--chat", "local"])
+    options = command_options(args)
+    app = make_app(seed, fixed_store, clock=FIXED_CLOCK, command_options=options)
+    async with opened(app) as pilot:
+        await highlight(app, pilot, "cpbbbbbb02")
+        await pilot.press("Y")
+        expected = (
+            "wftui resume cpbbbbbb02 pipelines/text_processing.py "
+            "--checkpoint-dir runs --chat local"
+        )
+        await wait_until(pilot, lambda: app.clipboard == expected)

@@ -9,11 +9,21 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static, TextArea, Tree
 
-from tests.tui.support import FIXED_CLOCK, highlight, opened, settle, wait_until
+from tests.tui.support import (
+    FIXED_CLOCK,
+    dialog_text,
+    highlight,
+    opened,
+    row_text,
+    settle,
+    shown_rows,
+    wait_until,
+)
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.memory import InMemoryCheckpointStorage
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import CheckpointSavedEvent
+from wftui.journal import journal_for
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.screens.compare import CompareScreen
@@ -78,6 +88,10 @@ async def test_m_marks_and_c_compares_two_runs(
         await pilot.press("m")
         await pilot.press("g")  # back to the top: the newest run
         await highlight(app, pilot, second[-1])
+        # The marked row says so, off the cursor too, so c's other side is in sight.
+        rows = [row.key for row in shown_rows(app)]
+        assert "◆" in row_text(app, rows.index(first[-1]))
+        assert "◆" not in row_text(app, rows.index(second[-1]))
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         text = screen_text(app)
@@ -114,8 +128,7 @@ async def test_e_refuses_a_bad_value_inline_then_forks_a_good_one_and_resumes_it
         await wait_until(pilot, lambda: area.text == '"a quick brown fox"')
         count = len(await store.list_checkpoint_ids())
 
-        area.focus()
-        area.select_all()
+        await pilot.press("ctrl+a")  # select the whole value, as a user replaces it
         await pilot.press("4", "2")
         problem = editor.query_one("#editor-problem", Static)
         await wait_until(pilot, lambda: "expected str, got int 42" in str(problem.render()))
@@ -125,8 +138,7 @@ async def test_e_refuses_a_bad_value_inline_then_forks_a_good_one_and_resumes_it
         assert isinstance(app.screen, EditorScreen)
         assert len(await store.list_checkpoint_ids()) == count
 
-        area.select_all()
-        await pilot.press(*'"zebra apple"')
+        await pilot.press("ctrl+a", *'"zebra apple"')
         await wait_until(pilot, lambda: str(problem.render()) == "")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, ForkSavedScreen))
@@ -137,6 +149,8 @@ async def test_e_refuses_a_bad_value_inline_then_forks_a_good_one_and_resumes_it
         assert fork.parent_checkpoint_id == ids[1]
         assert fork.messages["intake"][0]["data"] == "zebra apple"
         assert fork.metadata["edited"] == ["messages.intake[0].data"]
+        saved_line = dialog_text(app)
+        assert f"Saved fork {fork_id[-8:]} (" in saved_line and fork_id not in saved_line
         assert await store.load_document(ids[1]) == original
 
         await pilot.press("enter")  # resume the fork
@@ -170,6 +184,9 @@ async def test_s_twice_steps_two_supersteps_and_the_cursor_follows(
         assert checkpoint is not None
         assert checkpoint.metadata["execution"]["kind"] == "step"
         assert sorted(checkpoint.next_executor_ids) == ["longest_word", "vowel_ratio", "word_count"]
+        # The journal (``wftui runs``, the app's notes) says the same: two steps that paused.
+        journaled = await journal_for(store).executions()
+        assert [(e.kind, e.status()) for e in journaled] == [("step", "paused")] * 2
 
 
 async def test_capital_r_reruns_the_executor_chosen(
@@ -189,3 +206,20 @@ async def test_capital_r_reruns_the_executor_chosen(
         assert child.parent_checkpoint_id == ids[2]
         assert list(child.completed_writes) == ["word_count"]
         assert child.metadata["execution"]["kind"] == "rerun"
+
+
+async def test_at_80_columns_the_editor_shows_whole_value_paths(store: CheckpointStorage) -> None:
+    seed = load_pipeline(str(REPO / "pipelines" / "text_processing.py"))
+    ids = await run_once(seed, store, "hello world")
+    app = app_for(seed, store)
+    async with opened(app, size=(80, 24)) as pilot:
+        await highlight(app, pilot, ids[2])  # a message of reverse_text_executor waits
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+        tree = app.screen.query_one("#editor-tree", Tree)
+
+        def shown() -> str:
+            return "\n".join(tree.render_line(y).text for y in range(tree.size.height))
+
+        await wait_until(pilot, lambda: "reverse_text_executor[0]" in shown())
+        assert "reverse_text_executor[0].data" in shown()

@@ -30,7 +30,7 @@ async def test_v_in_the_inspector_shows_the_whole_value_and_finds_text(
     async with opened(app, size=(80, 24)) as pilot:
         await highlight(app, pilot, "cplong0000")
         inspector = app.main.inspector
-        await wait_until(pilot, lambda: "cplong0000" in str(inspector.root.label))
+        await wait_until(pilot, lambda: "long0000" in str(inspector.root.label))
         await pilot.press("3")
         await wait_until(pilot, lambda: isinstance(app.focused, CheckpointInspector))
         await wait_until(pilot, lambda: inspector.cursor_line >= 0)

@@ -22,6 +22,7 @@ from wftui.cli.journal_commands import journal_command, journal_stream, posted_a
 from wftui.cli.ledgers import read_ledgers
 from wftui.cli.llm import llm_flags, with_cassette
 from wftui.cli.output import (
+    command_options,
     print_events,
     resume_command,
     store_names,
@@ -37,7 +38,7 @@ from wftui.ids import IdError, IdNames, resolve_id
 from wftui.journal import Execution, run_of
 from wftui.loader import PipelineSpec, load_pipeline
 from wftui.tracing import traced
-from wftui.tui.text import one_line
+from wftui.tui.text import counted, one_line
 
 
 def _chat_client(args: argparse.Namespace, pipeline: PipelineSpec, storage: object) -> Any:
@@ -159,7 +160,8 @@ async def _resume_in(
         f"resuming {names.name(checkpoint_id)}",
     )
     responses = await posted_answers(storage, checkpoint_id) | responses
-    execution = Execution.here("resume", args.pipeline, run=await run_of(storage, checkpoint_id))
+    kind = "step" if args.steps else "resume"
+    execution = Execution.here(kind, args.pipeline, run=await run_of(storage, checkpoint_id))
     events = report_spending(
         args,
         storage,
@@ -219,8 +221,9 @@ async def _prune(storage: CheckpointStorage, keep_runs: int, *, dry_run: bool) -
         await _delete_all(storage, [summary.checkpoint_id for summary in doomed])
     kept = len(newest_first) - len(doomed)
     print(
-        f"{verb} {len(doomed)} checkpoints of {max(len(runs) - keep_runs, 0)} runs; "
-        f"kept {kept} of {min(len(runs), keep_runs)} runs"
+        f"{verb} {counted(len(doomed), 'checkpoint')} of "
+        f"{counted(max(len(runs) - keep_runs, 0), 'run')}; "
+        f"kept {kept} of {counted(min(len(runs), keep_runs), 'run')}"
     )
     if beside:
         print(f"{verb} with them: {beside}")
@@ -315,7 +318,13 @@ def _app(args: argparse.Namespace) -> int:
     storage = open_chosen(args, create=True)
     client = _chat_client(args, pipeline, storage)
     try:
-        run_app(pipeline, storage, client, store_label=choice.display)
+        run_app(
+            pipeline,
+            storage,
+            client,
+            store_label=choice.display,
+            command_options=command_options(args),
+        )
     except (KeymapError, SettingsError) as error:
         raise CliError(str(error)) from error
     return 0

@@ -23,6 +23,7 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.checkpoint.stores import display_url, open_store
 from wftui.cli.errors import EXIT_FAILED_RUN
 from wftui.cli.stores import close_store
+from wftui.tui.text import counted, plural_noun
 
 _PLAIN_EVERY_S = 1.0
 
@@ -79,12 +80,13 @@ async def copy_command(args: argparse.Namespace) -> int:
     for why in skipped:
         print(f"warning: not copied: {why}", file=sys.stderr)
     print(
-        f"copied {report.copied} checkpoints, {report.unchanged} already there"
+        f"copied {counted(report.copied, 'checkpoint')}, {report.unchanged} already there"
         + (f", {len(report.skipped)} unreadable (see above)" if report.skipped else "")
     )
     for step in report.beside:
         if step.copied or step.unchanged:
-            print(f"copied {step.copied} {step.what}, {step.unchanged} already there")
+            noun, nouns = plural_noun(step.what)
+            print(f"copied {counted(step.copied, noun, nouns)}, {step.unchanged} already there")
     return EXIT_FAILED_RUN if skipped else 0
 
 
@@ -111,7 +113,7 @@ async def prune_beside(storage: CheckpointStorage, runs: list[str], *, dry_run: 
         journals = await delete_journals(storage, runs)
         recorded = await delete_cassettes(storage, runs)
     parts = [
-        f"{journals} journals" if journals else "",
-        f"{recorded} cassettes" if recorded else "",
+        counted(journals, "journal") if journals else "",
+        counted(recorded, "cassette") if recorded else "",
     ]
     return " and ".join(part for part in parts if part)

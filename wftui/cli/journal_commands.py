@@ -16,6 +16,7 @@ from wftui.checkpoint.storage import CheckpointStorage
 from wftui.cli.costs import add_cost_options, cost_settings
 from wftui.cli.errors import EXIT_FAILED_RUN, CliError
 from wftui.cli.ledgers import Ledger, read_ledgers, run_ledgers
+from wftui.cli.output import store_names
 from wftui.engine.events import WorkflowEvent
 from wftui.ids import IdError, IdNames, resolve_id
 from wftui.journal import (
@@ -28,9 +29,6 @@ from wftui.journal import (
 )
 from wftui.journal.follow import follow
 from wftui.tui.text import Clock, one_line, short_id
-
-ID_WIDTH = 8
-
 
 # ----- journaling the headless commands -----
 
@@ -162,11 +160,13 @@ def _cost(spend: dict[str, Any]) -> str:
 # ----- wftui attach -----
 
 
-def entry_line(entry: Entry, clock: Clock) -> str:
-    """The line ``wftui run`` prints for the event (checkpoint lines with the whole id)."""
+def entry_line(entry: Entry, clock: Clock, names: IdNames) -> str:
+    """The line ``wftui run`` prints for the event; a checkpoint by its name in the store,
+    which ``resume`` takes."""
     text = entry.text
     if entry.event.get("event") == "CheckpointSavedEvent":
-        text = f"{entry.event.get('checkpoint_id')} superstep {entry.event.get('iteration')}"
+        checkpoint = names.name(str(entry.event.get("checkpoint_id")))
+        text = f"{checkpoint} superstep {entry.event.get('iteration')}"
     return f"{clock.time_of_day(entry.time)} {entry.kind:<10} {entry.executor:<20} {text}".rstrip()
 
 
@@ -189,21 +189,23 @@ async def _attach(args: argparse.Namespace, storage: CheckpointStorage) -> int:
                 file=sys.stderr,
             )
         clock = Clock()
+        names = await store_names(storage)
         last: Execution | None = None
         async for execution, entry in follow(journal, run):
             if last is None or execution.id != last.id:
                 print(
-                    f"# {execution.kind} {short_id(execution.id, ID_WIDTH)} on {execution.where}",
+                    f"# {execution.kind} {short_id(execution.id)} on {execution.where}",
                     flush=True,
                 )
             last = execution
             print(
-                json.dumps(entry.to_json()) if args.json else entry_line(entry, clock), flush=True
+                json.dumps(entry.to_json()) if args.json else entry_line(entry, clock, names),
+                flush=True,
             )
         final = (await journal.executions(run))[-1]
     finally:
         await journal.close()
-    print(f"run {short_id(run, ID_WIDTH)}: {final.status()}", file=sys.stderr)
+    print(f"run {short_id(run)}: {final.status()}", file=sys.stderr)
     return EXIT_FAILED_RUN if final.status() == "failed" else 0
 
 

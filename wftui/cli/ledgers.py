@@ -4,7 +4,7 @@ A checkpoint's ledger (``metadata["ledger"]``) holds running totals along its ow
 run: what was spent to reach it and what resuming saved on the way. A run with branches (a
 resume, a fork, a rerun from an older checkpoint) spent more than any one line shows, so a run's
 figures add up each checkpoint's own part: its totals less its parent's. A fork runs nothing,
-so it adds neither spending nor savings.
+so it adds neither spending nor savings (it keeps its original's ledger as it is).
 """
 
 from __future__ import annotations
@@ -86,8 +86,10 @@ def run_ledgers(
         add_counts(run.spent, own.spent)
         if parent is not None:
             add_counts(run.spent, parent.spent, sign=-1)
+        # A fork saves nothing; one written before forks kept their original's ledger as is
+        # holds a resumed one, whose saving no run made.
         if summary.execution_kind == ExecutionKind.FORK:
-            continue  # a fork restores its original's ledger as if it had resumed
+            continue
         add_counts(run.saved, own.saved)
         if parent is not None:
             add_counts(run.saved, parent.saved, sign=-1)

@@ -25,7 +25,7 @@ from wftui.engine.events import (
     WorkflowStatusEvent,
 )
 from wftui.events_text import event_json
-from wftui.ids import IdNames
+from wftui.ids import IdNames, display_id
 
 
 async def store_names(storage: CheckpointStorage) -> IdNames:
@@ -42,14 +42,20 @@ def resume_command(
     words = ["wftui", "resume", checkpoint_id]
     if pipeline or args.pipeline:
         words.append(pipeline or args.pipeline)
-    words += choose_store(args).words
+    return shlex.join([*words, *command_options(args)])
+
+
+def command_options(args: argparse.Namespace) -> list[str]:
+    """The options a printed command needs to reach this invocation's store with its chat
+    backend (the app's ``Y`` copies them too)."""
+    words = list(choose_store(args).words)
     if getattr(args, "chat", AUTO) != AUTO:
         words += ["--chat", args.chat]
     if getattr(args, "env_file", None):
         words += ["--env-file", args.env_file]
     if getattr(args, "llm", "call") != "call":  # a replayed run resumes replaying
         words += ["--llm", args.llm, *(f"--cassette={path}" for path in args.cassette)]
-    return shlex.join(words)
+    return words
 
 
 EXECUTOR_WIDTH = 20
@@ -135,11 +141,11 @@ async def stored_document(storage: CheckpointStorage, checkpoint_id: str) -> dic
     """
     data = await storage.load_document(checkpoint_id)
     if data is None:
-        raise CliError(f"no checkpoint {checkpoint_id!r}")
+        raise CliError(f"no checkpoint {display_id(checkpoint_id)!r}")
     try:
         status = DEFAULT_SERIALIZER.parse(data).status
     except CheckpointDecodingError as error:
-        raise CheckpointDecodingError(f"checkpoint {checkpoint_id}: {error}") from None
+        raise CheckpointDecodingError(f"checkpoint {display_id(checkpoint_id)}: {error}") from None
     document: dict[str, Any] = json.loads(data)
     document["status"] = status.value
     return document

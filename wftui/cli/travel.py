@@ -24,8 +24,9 @@ from wftui.cli.costs import add_cost_options
 from wftui.cli.errors import CliError
 from wftui.cli.output import print_events, store_names
 from wftui.engine.execution import recorded_pipeline
-from wftui.ids import IdNames
+from wftui.ids import IdNames, display_id
 from wftui.loader import PipelineSpec, load_pipeline
+from wftui.tui.text import counted
 
 TRAVEL_COMMANDS = ("fork", "rerun")
 
@@ -123,7 +124,7 @@ async def document_of(storage: CheckpointStorage, checkpoint_id: str) -> dict[st
     """A checkpoint's typed-JSON document, values referred to elsewhere filled in (not decoded)."""
     document = await whole_document(storage, checkpoint_id, parse_checkpoint)
     if document is None:
-        raise CliError(f"no checkpoint {checkpoint_id!r}")
+        raise CliError(f"no checkpoint {display_id(checkpoint_id)!r}")
     return document
 
 
@@ -200,7 +201,7 @@ async def diff_command(storage: CheckpointStorage, args: argparse.Namespace) -> 
     if args.b is None:
         parent = first.get("parent_checkpoint_id")
         if not isinstance(parent, str):
-            raise CliError(f"checkpoint {first.get('checkpoint_id')} has no parent; name B")
+            raise CliError(f"checkpoint {display_id(args.a)} has no parent; name B")
         before, after = await document_of(storage, parent), first
     else:
         before, after = first, await document_of(storage, await _resolve_id(args, storage, args.b))
@@ -269,8 +270,7 @@ def _run_header(nodes: list[_Node], last: _Node, run_name: str) -> str:
     count = len(nodes)
     name = first.workflow_name or "(unnamed)"
     return (
-        f"run {run_name}  {name}  started {started} UTC  {outcome}  "
-        f"{count} checkpoint{'' if count == 1 else 's'}"
+        f"run {run_name}  {name}  started {started} UTC  {outcome}  {counted(count, 'checkpoint')}"
     )
 
 

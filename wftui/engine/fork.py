@@ -56,7 +56,7 @@ class Forks:
         note: str | None,
         execution: ExecutionInfo,
     ) -> str:
-        state = await self._snapshots.restore(checkpoint_id, storage)
+        state = await self._snapshots.restore(checkpoint_id, storage, resuming=False)
         edited = self.apply(state, replacements, edits or {})
         state.metadata = {
             "execution": execution.as_kind(ExecutionKind.FORK).as_metadata(),

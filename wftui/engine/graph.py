@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -19,6 +20,7 @@ from wftui.engine.errors import GraphMismatchError
 from wftui.engine.executor import Executor
 from wftui.engine.records import Id, validated
 from wftui.engine.typing_utils import type_name
+from wftui.ids import display_id
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,27 @@ class WorkflowGraph:
         }
 
     def signature(self) -> str:
-        """A short hash of the executors, their classes and the edges; a checkpoint resumes
-        only on the same signature. Handler types are left out, so checkpoints written before
-        they were recorded keep their signature (a message no handler takes fails on delivery)."""
-        described = json.dumps(self._shape(), sort_keys=True).encode()
-        return hashlib.sha256(described).hexdigest()[:16]
+        """A short hash of the executors, their classes, their handler input types and the
+        edges; a checkpoint resumes only on the same signature (or on the shape signature of a
+        checkpoint written before handler types were signed: ``check_signature``)."""
+        return self._signature
+
+    def shape_signature(self) -> str:
+        """The signature as it was before handler types were part of it."""
+        return self._shape_signature
+
+    # Computed once per graph (a build, then every restore, asks).
+    @cached_property
+    def _signature(self) -> str:
+        return _digest(self.describe())
+
+    @cached_property
+    def _shape_signature(self) -> str:
+        return _digest(self._shape())
+
+
+def _digest(described: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -86,37 +104,73 @@ class GraphRecord:
 _GRAPH_RECORD = TypeAdapter(GraphRecord)
 
 
+async def check_signature(
+    graph: WorkflowGraph, name: str, checkpoint: WorkflowCheckpoint, storage: CheckpointStorage
+) -> None:
+    """Raise ``GraphMismatchError`` unless ``graph`` may resume ``checkpoint``.
+
+    A checkpoint signed before handler types were part of the signature carries the shape
+    signature; it resumes when the shape matches and the handler types its run recorded (on
+    its first checkpoint) are still the same, or were never recorded.
+    """
+    signature = checkpoint.graph_signature
+    if signature == graph.signature():
+        return
+    if signature != graph.shape_signature():
+        raise await describe_mismatch(graph, name, checkpoint, storage)
+    source, stored = await _recorded_graph(checkpoint, storage)
+    if stored is None or not stored.get("inputs"):
+        return
+    theirs = validated(_GRAPH_RECORD, stored, f"checkpoint {display_id(source)}: graph")
+    ours = validated(_GRAPH_RECORD, graph.describe(), "this workflow's graph")
+    differences = graph_differences(theirs, ours)
+    if differences:
+        raise GraphMismatchError(_head(checkpoint, name), differences)
+
+
+def _head(checkpoint: WorkflowCheckpoint | CheckpointSummary, name: str) -> str:
+    """Starts with agent-framework's words, which code written for it matches on."""
+    return (
+        f"Workflow graph has changed: checkpoint {display_id(checkpoint.checkpoint_id)} was "
+        f"written by a different graph (workflow {checkpoint.workflow_name!r}) than {name!r}"
+    )
+
+
+async def _recorded_graph(
+    checkpoint: WorkflowCheckpoint | CheckpointSummary, storage: CheckpointStorage
+) -> tuple[str, Any]:
+    """The graph section the checkpoint's run recorded (on its first checkpoint), and the id
+    of the checkpoint holding it; ``None`` when it is gone."""
+    stored = getattr(checkpoint, "graph", None)
+    if stored is not None:
+        return checkpoint.checkpoint_id, stored
+    ids = await storage.list_checkpoint_ids(checkpoint.workflow_id)
+    first = None
+    with contextlib.suppress(CheckpointError):
+        first = await storage.load_checkpoint(ids[0]) if ids else None
+    if first is None:
+        return checkpoint.checkpoint_id, None
+    return first.checkpoint_id, first.graph
+
+
 async def describe_mismatch(
     graph: WorkflowGraph,
     name: str,
     checkpoint: WorkflowCheckpoint | CheckpointSummary,
     storage: CheckpointStorage,
 ) -> GraphMismatchError:
-    """Say what differs, using the graph kept on the run's first checkpoint.
-
-    The message starts with agent-framework's words, which code written for it matches on."""
+    """Say what differs, using the graph kept on the run's first checkpoint."""
     if not checkpoint.graph_signature:
         return GraphMismatchError(
-            f"checkpoint {checkpoint.checkpoint_id} has no graph signature (it was not written"
-            " by a wftui run), so it cannot be checked against this workflow's graph; resume"
-            " only from checkpoints a run saved"
+            f"checkpoint {display_id(checkpoint.checkpoint_id)} has no graph signature (it was"
+            " not written by a wftui run), so it cannot be checked against this workflow's"
+            " graph; resume only from checkpoints a run saved"
         )
-    head = (
-        f"Workflow graph has changed: checkpoint {checkpoint.checkpoint_id} was written by a different graph "
-        f"(workflow {checkpoint.workflow_name!r}) than {name!r}"
-    )
-    source = checkpoint
-    stored = getattr(checkpoint, "graph", None)
-    if stored is None:
-        ids = await storage.list_checkpoint_ids(checkpoint.workflow_id)
-        first = None
-        with contextlib.suppress(CheckpointError):
-            first = await storage.load_checkpoint(ids[0]) if ids else None
-        if first is not None:
-            source, stored = first, first.graph
+    head = _head(checkpoint, name)
+    source, stored = await _recorded_graph(checkpoint, storage)
     if stored is None:
         return GraphMismatchError(head)
-    theirs = validated(_GRAPH_RECORD, stored, f"checkpoint {source.checkpoint_id}: graph")
+    theirs = validated(_GRAPH_RECORD, stored, f"checkpoint {display_id(source)}: graph")
     ours = validated(_GRAPH_RECORD, graph.describe(), "this workflow's graph")
     return GraphMismatchError(head, graph_differences(theirs, ours) or ["signatures differ"])
 

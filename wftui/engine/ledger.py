@@ -4,7 +4,7 @@ Executors report spending with ``ctx.record_usage(counts)``: a dict of whole num
 name (``{"calls": 1, "models": {"gpt-4o": {"input_tokens": 120}}}``); the runner adds each
 executor's own time (``runs``, ``ms``). The engine sums them per executor per superstep and for
 the run, keeps them in every checkpoint's ``metadata["ledger"]``, and on a resume counts what
-will not run again as *saved*. Whole numbers keep every sum and difference exact; what the
+will not run again as *saved*, each spend at most once. Whole numbers keep every sum and difference exact; what the
 counts mean (tokens, models, prices) is the agents' business.
 
 Each checkpoint holds its own superstep's counts only, plus running totals, so the ledger's size
@@ -87,6 +87,9 @@ class RunLedger:
     executors: dict[str, Counts] = field(default_factory=dict)
     superstep: int = 1
     current: dict[str, Counts] = field(default_factory=dict)
+    # The part of ``totals`` a resume has already judged (saved, or spent in vain by a failed
+    # executor that ran again), so a later resume of this run does not count it again.
+    counted: Counts = field(default_factory=dict)
     # Whether some count needs a type tag in JSON; otherwise the ledger is its own typed JSON.
     tagged: bool = False
 
@@ -110,20 +113,20 @@ class RunLedger:
     def as_metadata(self) -> dict[str, Any]:
         """The checkpoint's ``metadata["ledger"]``: shallow copies, the counts in them shared
         (no change ever alters them)."""
-        return {
+        metadata = {
             "supersteps": {str(self.superstep): dict(self.current)} if self.current else {},
             "executors": dict(self.executors),
             "totals": self.totals,
             "saved": self.saved,
         }
+        if self.counted:  # only once a resume counted something: the first run stays small
+            metadata["counted"] = self.counted
+        return metadata
 
     @classmethod
-    def resumed(
-        cls, metadata: object, *, iteration: int, replayed: Collection[str], where: str
-    ) -> RunLedger:
-        """The ledger of a run resumed from a checkpoint at ``iteration``: everything it
-        recorded counts as saved, except what a failed superstep's failed executors spent
-        (they run again). Their finished siblings are replayed, so theirs is saved too."""
+    def stored(cls, metadata: object, *, iteration: int, where: str) -> RunLedger:
+        """The ledger a checkpoint at ``iteration`` holds, as it is: what a fork copies (a fork
+        runs nothing, so it saves nothing; its resume counts what it avoids)."""
         ledger = cls(superstep=iteration + 1)
         if metadata is None:
             return ledger
@@ -133,13 +136,37 @@ class RunLedger:
             raise CheckpointDecodingError(str(error)) from None
         ledger.totals = stored.get("totals", {})
         ledger.executors = stored.get("executors", {})
-        failed_superstep = stored.get("supersteps", {}).get(str(iteration + 1), {})
-        avoided = ledger.totals
-        for executor_id, counts in failed_superstep.items():
-            if executor_id not in replayed:
-                avoided = added(avoided, counts, sign=-1)
-        ledger.saved = added(stored.get("saved", {}), avoided)
-        ledger.tagged = _tagged(stored) or _tagged(ledger.saved)
+        ledger.saved = stored.get("saved", {})
+        ledger.counted = stored.get("counted", {})
+        for superstep, counts in stored.get("supersteps", {}).items():
+            if superstep.isdigit():  # one superstep: the checkpoint's own, or a failed one
+                ledger.superstep, ledger.current = int(superstep), counts
+        ledger.tagged = _tagged(stored)
+        return ledger
+
+    def resumed(self, *, iteration: int, replayed: Collection[str]) -> RunLedger:
+        """The ledger of a run resumed from this checkpoint's ledger at ``iteration``.
+
+        What was spent before and not yet ``counted`` by an earlier resume counts as saved,
+        except what a failed superstep's failed executors spent (they run again; that spend
+        was in vain, and counted so). Their finished siblings are replayed, so theirs is
+        saved. Each spend counts once: resuming a fork, or the resume of a resume, saves only
+        what was spent since the last resume.
+        """
+        failed: Counts = {}
+        if self.superstep == iteration + 1:
+            for executor_id, counts in self.current.items():
+                if executor_id not in replayed:
+                    failed = added(failed, counts)
+        avoided = added(added(self.totals, self.counted, sign=-1), failed, sign=-1)
+        ledger = RunLedger(
+            totals=self.totals,
+            saved=added(self.saved, avoided),
+            executors=self.executors,
+            superstep=iteration + 1,
+            counted=self.totals,
+        )
+        ledger.tagged = self.tagged or _tagged(ledger.saved)
         return ledger
 
 

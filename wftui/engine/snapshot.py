@@ -27,7 +27,7 @@ from wftui.checkpoint.storage import CheckpointDecodingError, CheckpointStorage
 from wftui.engine.edges import Router, RoutingError
 from wftui.engine.errors import CheckpointNotFoundError
 from wftui.engine.events import CheckpointSavedEvent, WorkflowErrorDetails
-from wftui.engine.graph import WorkflowGraph, describe_mismatch
+from wftui.engine.graph import WorkflowGraph, check_signature, describe_mismatch
 from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
@@ -58,6 +58,12 @@ class Snapshots:
         self.graph = graph
         self.signature = graph.signature()
         self._router = router
+
+    @property
+    def signatures(self) -> tuple[str, str]:
+        """What a checkpoint of this graph may carry (the second: written before handler types
+        were signed; ``check_signature`` decides)."""
+        return (self.signature, self.graph.shape_signature())
 
     async def save(
         self,
@@ -166,7 +172,11 @@ class Snapshots:
             checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
         )
 
-    async def restore(self, checkpoint_id: str, storage: CheckpointStorage) -> RunState:
+    async def restore(
+        self, checkpoint_id: str, storage: CheckpointStorage, *, resuming: bool = True
+    ) -> RunState:
+        """The run state a checkpoint holds; ``resuming`` counts in its ledger what a run from
+        it will not do again (a fork, which runs nothing, keeps the ledger as it is)."""
         try:
             loaded = await storage.load_with_fragments(checkpoint_id)
         except CheckpointDecodingError:
@@ -176,15 +186,20 @@ class Snapshots:
                 (s for s in await storage.list_summaries() if s.checkpoint_id == checkpoint_id),
                 None,
             )
-            if summary is not None and summary.graph_signature != self.signature:
+            if summary is not None and summary.graph_signature not in self.signatures:
                 raise await describe_mismatch(self.graph, self.name, summary, storage) from None
             raise
         if loaded is None:
             raise CheckpointNotFoundError(f"no checkpoint with id {checkpoint_id!r}")
         checkpoint, fragments = loaded
-        if checkpoint.graph_signature != self.signature:
-            raise await describe_mismatch(self.graph, self.name, checkpoint, storage)
+        await check_signature(self.graph, self.name, checkpoint, storage)
         where = f"checkpoint {checkpoint.checkpoint_id}: "
+        iteration = checkpoint.iteration_count
+        ledger = RunLedger.stored(
+            checkpoint.metadata.get(LEDGER_KEY),
+            iteration=iteration,
+            where=f"{where}metadata.{LEDGER_KEY}",
+        )
         shared_state = _stored(checkpoint, "shared_state", fragments)
         executor_states = _stored(checkpoint, "executor_states", fragments)
         return RunState(
@@ -215,12 +230,9 @@ class Snapshots:
                     executor_states, fragments.holders.get("executor_states")
                 ),
             },
-            ledger=RunLedger.resumed(
-                checkpoint.metadata.get(LEDGER_KEY),
-                iteration=checkpoint.iteration_count,
-                replayed=checkpoint.completed_writes,
-                where=f"{where}metadata.{LEDGER_KEY}",
-            ),
+            ledger=ledger.resumed(iteration=iteration, replayed=checkpoint.completed_writes)
+            if resuming
+            else ledger,
         )
 
 

@@ -92,6 +92,11 @@ class Workflow:
         self._forks = Forks(self._snapshots, router, executors)
 
     @property
+    def signatures(self) -> tuple[str, str]:
+        """The graph signatures its checkpoints may carry (see ``Snapshots.signatures``)."""
+        return self._snapshots.signatures
+
+    @property
     def id(self) -> str:
         """agent-framework's name for the workflow's identity: wftui's ``name``."""
         return self.name

@@ -40,7 +40,7 @@ class Execution:
     heartbeat: float = 0.0
     beat_every: float = HEARTBEAT_SECONDS
     ended: float | None = None
-    outcome: str | None = None  # completed | waiting | failed | cancelled
+    outcome: str | None = None  # completed | waiting | paused | failed | cancelled
 
     @classmethod
     def here(

@@ -39,6 +39,7 @@ _OUTCOMES = {
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
     WorkflowRunState.FAILED: "failed",
     WorkflowRunState.CANCELLED: "cancelled",
+    WorkflowRunState.PAUSED: "paused",  # a step or rerun stopped as asked
 }
 
 

@@ -10,7 +10,7 @@ the one place their errors are reported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -65,9 +65,11 @@ class WftuiApp(CheckpointActions):
         clock: Clock | None = None,
         keymap: Mapping[str, str] | None = None,
         confirm_resume: bool = True,
+        command_options: Sequence[str] | None = None,
     ) -> None:
         super().__init__()
         self.confirm_resume = confirm_resume
+        self.command_options = command_options
         self.keymap = dict(keymap or {})
         check_keymap(self.keymap, self.binding_scopes())
         self.set_keymap(self.keymap)
@@ -89,7 +91,7 @@ class WftuiApp(CheckpointActions):
             self._graph_spec,
             self.clock,
             storage,
-            signature=shape.signature,
+            signatures=shape.signatures,
             run_active=lambda: self.run_active,
         )
         self.runs = RunControl(self, self._main, pipeline, storage, chat_client)
@@ -212,7 +214,7 @@ class WftuiApp(CheckpointActions):
         if changed:
             self._graph_spec = graph_from_workflow(shape)
             self._order = node_order(self._graph_spec)
-            self._main.set_graph(self._graph_spec, shape.signature)
+            self._main.set_graph(self._graph_spec, shape.signatures)
         text = f"reloaded {where}" + (" (the graph changed)" if changed else "")
         self._main.note("reload", text, Tone.QUIET)
         self.notify(text)
@@ -281,8 +283,12 @@ def make_app(
     clock: Clock | None = None,
     keymap: Mapping[str, str] | None = None,
     confirm_resume: bool = True,
+    command_options: Sequence[str] | None = None,
 ) -> WftuiApp:
-    """The app for ``pipeline`` over ``storage``; the CLI and the tests both start here."""
+    """The app for ``pipeline`` over ``storage``; the CLI and the tests both start here.
+
+    ``command_options`` are what a copied ``wftui resume`` needs to reach the same store with
+    the same chat backend (the CLI's own options); without them, the store's folder."""
     return WftuiApp(
         pipeline,
         storage,
@@ -291,6 +297,7 @@ def make_app(
         clock=clock,
         keymap=keymap,
         confirm_resume=confirm_resume,
+        command_options=command_options,
     )
 
 
@@ -300,6 +307,7 @@ def run_app(
     chat_client: ChatClient | None = None,
     *,
     store_label: str | None = None,
+    command_options: Sequence[str] | None = None,
 ) -> None:
     """Run the app in this terminal until the user quits, with the settings (``wftui.settings``).
 
@@ -316,6 +324,7 @@ def run_app(
         checkpoint_label=store_label,
         keymap=keymap,
         confirm_resume=settings.confirm_resume,
+        command_options=command_options,
     )
     app.run()
 

@@ -29,6 +29,8 @@ APP_BINDINGS: list[BindingType] = [
         id="wftui.new_run",
         tooltip="Start a run; the prompt holds the pipeline's default input",
     ),
+    # Second, so a footer cut at 80 columns still shows where every key is explained.
+    Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
     Binding(
         "x",
         "cancel_run",
@@ -74,7 +76,6 @@ APP_BINDINGS: list[BindingType] = [
         id="wftui.timeline",
         tooltip="The run as time bars: one row per executor, superstep ticks, live",
     ),
-    Binding("question_mark", "help", "Help", id="wftui.help", tooltip="Every key, by pane"),
     Binding("q", "quit", "Quit", id="wftui.quit", tooltip="Quit (asks when a run is active)"),
 ]
 

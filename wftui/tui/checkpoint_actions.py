@@ -8,6 +8,7 @@ reach them as app actions; ``WftuiApp`` provides the state they read.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from wftui.engine import Workflow
@@ -15,7 +16,7 @@ from wftui.tui.remote import RemoteRuns
 from wftui.tui.resume_plan import plan_resume
 from wftui.tui.screens.dialogs import ConfirmScreen, LineConfirmScreen
 from wftui.tui.text import short_id
-from wftui.tui.travel import TravelActions
+from wftui.tui.travel import NO_CHECKPOINT, TravelActions
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser
 
 
@@ -23,6 +24,7 @@ class CheckpointActions(TravelActions):
     """Resume, copy, delete and journal replay for the browser's highlighted checkpoint."""
 
     confirm_resume: bool
+    command_options: Sequence[str] | None
     remote: RemoteRuns
     _shape: Workflow
     _order: list[str]
@@ -34,7 +36,7 @@ class CheckpointActions(TravelActions):
     def action_resume(self) -> None:
         checkpoint_id = self.main.browser.highlighted_id
         if checkpoint_id is None:
-            self.notify("No checkpoint highlighted.", severity="warning")
+            self.notify(NO_CHECKPOINT, severity="warning")
             return
         self._resume(checkpoint_id)
 
@@ -75,8 +77,9 @@ class CheckpointActions(TravelActions):
     def resume_command(self, checkpoint_id: str) -> str:
         """The ``wftui resume ...`` line a user pastes into a shell to resume headless."""
         words = ["wftui", "resume", checkpoint_id, self.pipeline_reference]
-        folder = getattr(self.storage, "storage_path", None)
-        if folder is not None:
+        if self.command_options is not None:  # as the CLI that opened the app was given them
+            words += self.command_options
+        elif (folder := getattr(self.storage, "storage_path", None)) is not None:
             words += ["--checkpoint-dir", str(folder)]
         return shlex.join(words)
 
@@ -113,7 +116,7 @@ class CheckpointActions(TravelActions):
             return
         summary = self.main.browser.summaries[checkpoint_id]
         question = (
-            f"Delete checkpoint {checkpoint_id} (run {short_id(summary.workflow_id, 6)}, "
+            f"Delete checkpoint {short_id(checkpoint_id)} (run {short_id(summary.workflow_id)}, "
             f"superstep {summary.iteration_count})? This cannot be undone."
         )
 

@@ -86,6 +86,9 @@ class RemoteRuns:
         self._shown: dict[str, int] = {}  # execution id -> its last entry in the panes
         self._telling = asyncio.Lock()  # entries reach the panes once each, in order
         self._asked: set[str] = set()  # request ids put to the user here already
+        # The run selected while the journal knew no execution of it: its rows can arrive
+        # (the store's watch) before the journal says who drives it (the journal's watch).
+        self._awaited: str | None = None
         # A run that stopped to wait before the app opened is resumed, not asked about.
         self._opened = time.time()
 
@@ -137,6 +140,9 @@ class RemoteRuns:
         if before is None or before.run is None:
             self._runs.setdefault(execution.run, []).append(execution.id)
         self._mark(execution.run)
+        if execution.run == self._awaited:
+            self._awaited = None
+            self.select(execution.run, again=True)
 
     def _running(self, run: str | None) -> list[Execution]:
         """``run``'s executions that run now in another process."""
@@ -163,6 +169,7 @@ class RemoteRuns:
         """Tell ``run``'s story in the panes (``again``: even if they tell it already)."""
         if self._local_active() or (run == self._main.showing and not again):
             return
+        self._awaited = None
         telling = self._follow(run, again)
         self._app.run_worker(telling, group="follow", exclusive=True, exit_on_error=False)
 
@@ -174,6 +181,7 @@ class RemoteRuns:
         if not executions:
             if again:
                 self._main.note("journal", f"no journal for run {short_id(run)}", Tone.QUIET)
+            self._awaited = run  # followed once the journal knows it
             return  # the panes keep what they show
         if self._local_active():
             return

@@ -26,7 +26,7 @@ from wftui.tracing import traced
 from wftui.tui.bridge import EventBridge, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
-from wftui.tui.text import short_id
+from wftui.tui.text import one_line, short_id
 
 ENGINE = "engine"
 
@@ -47,6 +47,13 @@ class RunStart:
     def continues_current(self) -> bool:
         """Answers go to the workflow instance that asked; everything else gets a fresh one."""
         return self.checkpoint_id is None and bool(self.responses)
+
+    @property
+    def kind(self) -> str:
+        """What the journal calls this execution (``wftui runs`` lists it so)."""
+        if self.checkpoint_id is None:
+            return "answer" if self.responses else "run"
+        return "rerun" if self.rerun else "step" if self.steps else "resume"
 
     def open(
         self, workflow: Workflow, storage: CheckpointStorage, execution: ExecutionInfo
@@ -147,8 +154,10 @@ class RunControl:
     async def _drive(self, start: RunStart) -> None:
         if not start.continues_current or self._workflow is None:
             self._workflow = self.pipeline.create_workflow(self._storage, self._chat_client)
-        kind = "resume" if start.checkpoint_id else "answer" if start.responses else "run"
-        execution = Execution.here(kind, self.pipeline.name)
+        kind = start.kind
+        # A new run's input, as `wftui runs` lists it (the CLI's runs record theirs too).
+        text = one_line(start.message, 500) if kind == "run" else None
+        execution = Execution.here(kind, self.pipeline.name, input=text)
         if start.checkpoint_id is not None:
             execution.run = await run_of(self._storage, start.checkpoint_id)
         elif start.responses:

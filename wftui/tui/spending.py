@@ -22,6 +22,7 @@ from wftui.engine.events import (
     WorkflowEvent,
 )
 from wftui.engine.ledger import Counts, add_counts, ledger_of
+from wftui.tui.text import counted
 
 NOTABLE_MS = 1000
 
@@ -81,8 +82,8 @@ class LiveSpending:
 
 
 def run_spending(metadata: Mapping[str, Any] | None, prices: Prices) -> str:
-    """The header's ``Σ 18 tok $0.0190 · saved 9 tok`` from a checkpoint's ledger; empty when
-    the run recorded no model call."""
+    """The header's ``Σ 18 tok $0.0190 · saved 9 tok`` (``Σ 1 model call`` when no tokens
+    were reported) from a checkpoint's ledger; empty when the run recorded no model call."""
     ledger = ledger_of(metadata)
     totals = Spend.of(ledger.get("totals", {}), prices)
     saved = Spend.of(ledger.get("saved", {}), prices)
@@ -91,7 +92,8 @@ def run_spending(metadata: Mapping[str, Any] | None, prices: Prices) -> str:
     spent = Spend(
         tokens=totals.tokens, unknown_calls=totals.unknown_calls, cost=totals.cost
     ).short()
-    text = f"Σ {spent}"
+    # A client that reports no tokens (a local function): the calls, not a bare "Σ".
+    text = f"Σ {spent or counted(totals.calls, 'model call')}"
     if saved.tokens or saved.unknown_calls:
         kept = Spend(tokens=saved.tokens, unknown_calls=saved.unknown_calls, cost=saved.cost)
         text += f" · saved by resuming {kept.short()}"

@@ -26,6 +26,7 @@ class Mark(StrEnum):
     IN_PROGRESS = "▸"
     NEXT = "▶"
     LOOP = "↺"
+    MARKED = "◆"  # the checkpoint m marked, that c compares with
 
 
 class RunStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""Small text helpers shared by the panes: ids, one-line values, clock times."""
+"""Small text helpers shared by the panes and the CLI: ids, counts, one-line values, clock times."""
 
 from __future__ import annotations
 
@@ -16,6 +16,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def short_id(value: str, width: int = DISPLAY_WIDTH) -> str:
     """The tail of an id, by the one id rule (``wftui.ids``)."""
     return display_id(value, width)
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 checkpoint``, ``2 checkpoints``: a count with its noun in the right number
+    (``plural`` for nouns that do not just take an ``s``)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def plural_noun(nouns: str) -> tuple[str, str]:
+    """``("journal", "journals")`` from ``"journals"``: for names kept in the plural."""
+    return (nouns[:-1] if nouns.endswith("s") else nouns), nouns
 
 
 def one_line(value: object, limit: int = 200) -> str:

@@ -27,6 +27,9 @@ from wftui.tui.screens.editor import EditorScreen, ForkSavedScreen
 from wftui.tui.screens.main import MainScreen
 from wftui.tui.text import short_id
 
+# What a key that needs a checkpoint says on a run's row (or an empty browser).
+NO_CHECKPOINT = "Highlight a checkpoint row first (a run's row names no checkpoint)."
+
 
 class TravelActions(App[None]):
     """The App's time-travel actions; ``WftuiApp`` provides what they use."""
@@ -50,7 +53,7 @@ class TravelActions(App[None]):
     def _highlighted(self) -> str | None:
         checkpoint_id = self.main.browser.highlighted_id
         if checkpoint_id is None:
-            self.notify("No checkpoint highlighted.", severity="warning")
+            self.notify(NO_CHECKPOINT, severity="warning")
         return checkpoint_id
 
     def _busy(self) -> bool:
@@ -70,6 +73,7 @@ class TravelActions(App[None]):
         else:
             self._mark = checkpoint_id
             self.notify(f"Marked {short_id(checkpoint_id)}: press c on another to compare.")
+        self.main.show_mark(self._mark)
 
     def action_compare(self) -> None:
         checkpoint_id = self._highlighted()

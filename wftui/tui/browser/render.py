@@ -15,7 +15,7 @@ from rich.cells import cell_len, set_cell_size
 from wftui.checkpoint.model import CheckpointStatus
 from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind, Run
 from wftui.tui.status import CHECKPOINT_LOOK, Mark
-from wftui.tui.text import Clock, parse_timestamp
+from wftui.tui.text import Clock, counted, parse_timestamp
 
 Cell = tuple[str, str]  # text, tone
 
@@ -88,6 +88,7 @@ class RowRenderer:
         self.tree = tree
         self.clock = clock
         self.elsewhere: Mapping[str, str] = {}  # run -> where another process runs it now
+        self.marked: str | None = None  # the checkpoint m marked for c to compare with
 
     def cells(self, row: Row, width: int) -> list[Cell]:
         match row.kind:
@@ -97,9 +98,8 @@ class RowRenderer:
                 return self._run(row, width)
             case RowKind.PROBLEMS:
                 count = len(self.tree.problems)
-                files = "file" if count == 1 else "files"
                 hint = "" if self.tree.problems_open else "  (enter lists them)"
-                text = f"{self._opener(row)}⚠ {count} unreadable {files}{hint}"
+                text = f"{self._opener(row)}⚠ {counted(count, 'unreadable file')}{hint}"
                 return [(fit(text, width), "problem")]
             case RowKind.PROBLEM:
                 problem = next(p for p in self.tree.problems if p.path == row.key)
@@ -122,6 +122,8 @@ class RowRenderer:
         else:
             indent = "  " * (depth + 1)
         status, tone = status_cell(record, row.leaf)
+        if record.checkpoint_id == self.marked:  # in the status column: seen, yet no id moves
+            status, tone = f"{Mark.MARKED.value} {status or 'marked'}", "marked"
         status_width = STATUS_WIDTH if width >= NARROW else 1
         if width < NARROW:
             status = status[:1]
@@ -150,8 +152,7 @@ class RowRenderer:
             mark, tone = Mark.RUNNING.value, "run"
         count = len(run.records)
         took = duration(max(parse_timestamp(run.end) - parse_timestamp(run.start), 0.0))
-        noun = "checkpoint" if count == 1 else "checkpoints"
-        right = f" {count} {noun}  {took:>6}"
+        right = f" {counted(count, 'checkpoint')}  {took:>6}"
         name = run.newest.workflow_name if run.newest else ""
         run_name = self.tree.run_names.name(run.workflow_id)
         left = f"run {run_name} {name}"

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wftui.checkpoint.diff import Change, ChangeKind, CheckpointDiff
+from wftui.tui.text import counted
 
 STYLES = {ChangeKind.ADDED: "green", ChangeKind.REMOVED: "red", ChangeKind.CHANGED: "yellow"}
 
@@ -28,7 +29,7 @@ def diff_text(result: CheckpointDiff) -> Text:
         text.append("no changes: both hold the same state\n")
         return text
     count = len(result.changes)
-    text.append(f"{count} change{'' if count == 1 else 's'}   (+ added  - removed  ~ changed)\n")
+    text.append(f"{counted(count, 'change')}   (+ added  - removed  ~ changed)\n")
     section = None
     for change in result.changes:
         if change.section != section:

@@ -29,7 +29,7 @@ from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.paths import Segment, format_path
 from wftui.engine.errors import WorkflowRunError
 from wftui.engine.fork import ForkError, set_at
-from wftui.tui.text import one_line, short_id
+from wftui.tui.text import counted, one_line, short_id
 
 Path = tuple[Segment, ...]
 SaveFork = Callable[[dict[str, Any]], Awaitable[str]]
@@ -80,8 +80,8 @@ class EditorScreen(Screen[str | None]):
 
     DEFAULT_CSS = """
     EditorScreen #editor-panes { height: 1fr; }
-    EditorScreen #editor-tree { width: 2fr; border: round $panel-lighten-2; }
-    EditorScreen #editor-side { width: 3fr; }
+    EditorScreen #editor-tree { width: 1fr; border: round $panel-lighten-2; }
+    EditorScreen #editor-side { width: 1fr; }
     EditorScreen #editor-value { height: 1fr; border: round $panel-lighten-2; }
     EditorScreen #editor-tree:focus, EditorScreen #editor-value:focus { border: heavy $accent; }
     EditorScreen #editor-problem { height: auto; max-height: 5; color: $error; padding: 0 1; }
@@ -90,6 +90,11 @@ class EditorScreen(Screen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save fork", id="wftui.editor.save", priority=True),
+        # Over the text area's own ctrl+a (line start; home does that too): replacing a whole
+        # value is what an edit here usually is.
+        Binding(
+            "ctrl+a", "select_value", "Select all", id="wftui.editor.select_all", priority=True
+        ),
         Binding("escape", "leave", "Leave unsaved", id="wftui.editor.leave"),
     ]
 
@@ -233,6 +238,12 @@ class EditorScreen(Screen[str | None]):
     def _select(self, path: Path) -> None:
         self.query_one(Tree).move_cursor(self._tree_nodes[path])
 
+    def action_select_value(self) -> None:
+        """Select the whole value, so what is typed next replaces it."""
+        area = self.query_one("#editor-value", TextArea)
+        area.focus()
+        area.select_all()
+
     def action_leave(self) -> None:
         self.dismiss(None)
 
@@ -253,8 +264,10 @@ class ForkSavedScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = "Fork saved"
-            changes = f"{self._edited} change{'' if self._edited == 1 else 's'}"
-            yield Static(Text(f"Saved fork {self._fork_id} ({changes})."), classes="dialog-line")
+            changes = counted(self._edited, "change")
+            yield Static(
+                Text(f"Saved fork {short_id(self._fork_id)} ({changes})."), classes="dialog-line"
+            )
             yield Static(Text("enter: resume it now   esc: leave it"), classes="dialog-hint")
 
     def action_answer(self, resume: bool) -> None:

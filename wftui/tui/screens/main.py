@@ -22,7 +22,7 @@ from wftui.tui.graph import GraphSpec, natural_size
 from wftui.tui.screens.main_base import PANE_IDS, PANE_TITLES
 from wftui.tui.screens.main_run import RunFeed
 from wftui.tui.spending import LiveSpending, app_prices
-from wftui.tui.text import Clock
+from wftui.tui.text import Clock, counted
 from wftui.tui.timeline import Timeline
 from wftui.tui.travel_keys import TRAVEL_BINDINGS
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser
@@ -109,7 +109,7 @@ class MainScreen(RunFeed):
         clock: Clock,
         storage: CheckpointStorage,
         *,
-        signature: str,
+        signatures: tuple[str, ...],
         run_active: Callable[[], bool],
     ) -> None:
         super().__init__(id="main")
@@ -117,7 +117,7 @@ class MainScreen(RunFeed):
         self._spec = graph
         self._clock = clock
         self._storage = storage
-        self._signature = signature
+        self._signatures = signatures
         self._run_active = run_active
         self._running_nodes: set[str] = set()
         self.timeline = Timeline()  # the current run's bars, for the timeline screen
@@ -173,10 +173,10 @@ class MainScreen(RunFeed):
         grid.styles.grid_columns = f"{columns} 1fr"
         grid.styles.grid_rows = f"{top} {top} 1fr"
 
-    def set_graph(self, graph: GraphSpec, signature: str) -> None:
+    def set_graph(self, graph: GraphSpec, signatures: tuple[str, ...]) -> None:
         """The pipeline was reloaded and its graph changed: draw the new one."""
         self._spec = graph
-        self._signature = signature
+        self._signatures = signatures
         self._share_the_screen(*self.size)
         self.graph.set_graph(graph)
         self.preview_line.set_graph(graph)
@@ -245,5 +245,5 @@ class MainScreen(RunFeed):
         if log.filter_text:
             text = f"{log.line_count} of {log.total_count} match “{log.filter_text}”"
         else:
-            text = f"{log.total_count} lines"
+            text = counted(log.total_count, "line")
         self.query_one("#events-pane", Pane).border_subtitle = text

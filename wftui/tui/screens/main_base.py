@@ -38,7 +38,7 @@ class MainScreenBase(Screen[None]):
     timeline: Timeline
     _clock: Clock
     _storage: CheckpointStorage
-    _signature: str
+    _signatures: tuple[str, ...]  # a checkpoint carrying one of these is this graph's
     _run_active: Callable[[], bool]
     _running_nodes: set[str]
     _failed: dict[str, frozenset[str]]

@@ -20,7 +20,7 @@ from wftui.checkpoint.references import CheckpointReferencedError, delete_alone
 from wftui.checkpoint.storage import CheckpointError
 from wftui.tui.screens.main_base import PANE_IDS, MainScreenBase
 from wftui.tui.spending import run_spending
-from wftui.tui.text import one_line, short_id
+from wftui.tui.text import counted, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
 
@@ -50,7 +50,7 @@ class StoreFeed(MainScreenBase):
         """
         for limit in (FIRST_ROWS, None):
             summaries = await self._storage.list_summaries(limit=limit)
-            mine = [s for s in summaries if s.graph_signature in ("", self._signature)]
+            mine = [s for s in summaries if s.graph_signature in ("", *self._signatures)]
             await self.browser.load(mine)
         shown = {s.checkpoint_id for s in mine}
         self._others = {s.checkpoint_id for s in summaries if s.checkpoint_id not in shown}
@@ -60,7 +60,7 @@ class StoreFeed(MainScreenBase):
 
     def _note_others(self) -> None:
         count = len(self._others)
-        notes = [f"{count} checkpoints of other pipelines not shown"] if count else []
+        notes = [f"{counted(count, 'checkpoint')} of other pipelines not shown"] if count else []
         self.browser.set_notes(notes)
 
     async def listed(self) -> int:
@@ -87,7 +87,7 @@ class StoreFeed(MainScreenBase):
             summary = parse_checkpoint(data).summary(len(data))
         except CheckpointDecodingError:
             return  # a damaged row: the next listing reports it
-        if summary.graph_signature in ("", self._signature):
+        if summary.graph_signature in ("", *self._signatures):
             self.browser.add(summary)
         else:
             self._others.add(checkpoint_id)
@@ -103,6 +103,12 @@ class StoreFeed(MainScreenBase):
             self.elsewhere[run] = where
         table = self.browser.table
         table.renderer.elsewhere = self.elsewhere
+        table.refresh()
+
+    def show_mark(self, checkpoint_id: str | None) -> None:
+        """Show which checkpoint ``m`` marked (None: none), so ``c`` says what it compares."""
+        table = self.browser.table
+        table.renderer.marked = checkpoint_id
         table.refresh()
 
     async def _inspect(self, checkpoint_id: str) -> None:

@@ -10,6 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TextArea
 from textual.widgets.text_area import Selection
 
+from wftui.tui.text import counted
+
 
 class ValueViewer(Screen[None]):
     """``title`` over ``text`` in a read-only, soft-wrapped text area; ``/`` searches, n repeats."""
@@ -43,7 +45,8 @@ class ValueViewer(Screen[None]):
         )
         yield Input(placeholder="search (enter: find, esc: back)", id="viewer-search")
         yield Static(
-            f"{len(self.text)} characters   /: search   n: next   esc: close", id="viewer-status"
+            f"{counted(len(self.text), 'character')}   /: search   n: next   esc: close",
+            id="viewer-status",
         )
         yield Footer()
 
@@ -98,7 +101,9 @@ class ValueViewer(Screen[None]):
         area.selection = _selection(self.text, found, found + len(needle))
         area.scroll_cursor_visible(center=True)
         count = haystack.count(needle)
-        status.update(f"“{self.query_text}”: {count} matches   n: next   esc: close")
+        status.update(
+            f"“{self.query_text}”: {counted(count, 'match', 'matches')}   n: next   esc: close"
+        )
 
 
 def _location(text: str, offset: int) -> tuple[int, int]:

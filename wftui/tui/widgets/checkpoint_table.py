@@ -37,6 +37,7 @@ TONES = (
     "waiting",
     "completed",
     "failed",
+    "marked",
 )
 
 
@@ -132,6 +133,7 @@ class CheckpointTable(ScrollView, can_focus=True):
         & > .checkpoint-table--waiting { color: $text-warning; text-style: bold; }
         & > .checkpoint-table--completed { color: $text-success; }
         & > .checkpoint-table--failed { color: $text-error; text-style: bold; }
+        & > .checkpoint-table--marked { color: $text-accent; text-style: bold; }
     }
     """
 

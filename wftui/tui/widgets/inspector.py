@@ -18,7 +18,7 @@ from wftui.agents.costs import ledger_totals
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.tui.screens.viewer import ValueViewer
 from wftui.tui.spending import app_prices
-from wftui.tui.text import one_line
+from wftui.tui.text import one_line, short_id
 
 # Containers show this many children; the rest are counted, not drawn.
 MAX_CHILDREN = 200
@@ -50,7 +50,7 @@ class CheckpointInspector(Tree[object]):
     def show_checkpoint(self, checkpoint: WorkflowCheckpoint) -> None:
         self.clear()
         self.root.allow_expand = True
-        self.root.set_label(Text(f"checkpoint {checkpoint.checkpoint_id}"))
+        self.root.set_label(Text(f"checkpoint {short_id(checkpoint.checkpoint_id)}"))
         failed = checkpoint.error is not None
         if failed:
             failure = self._add_failure(checkpoint)
