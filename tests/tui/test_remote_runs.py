@@ -4,6 +4,7 @@ ended); its requests are answered here; and a run the app drives itself is never
 
 from __future__ import annotations
 
+import gc
 import signal
 import socket
 import subprocess
@@ -31,6 +32,12 @@ from wftui.loader import load_pipeline
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.screens.dialogs import PromptScreen
 from wftui.tui.status import RunStatus
+
+# A coroutine never awaited (a worker cancelled before it started) fails the test.
+pytestmark = [
+    pytest.mark.filterwarnings("error::RuntimeWarning"),
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 def _wftui(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -158,6 +165,24 @@ async def test_a_finished_run_replays_its_failure_when_selected(tmp_path: Path) 
         assert log.index("first") < log.index("the disk is full")  # as it happened
         await settle(pilot)
         assert not app.main.timeline.live and app.main.timeline.rows["fragile"]
+
+
+async def test_runs_selected_faster_than_the_app_reads_them_leave_nothing_unawaited(
+    tmp_path: Path,
+) -> None:
+    """Highlights queued in one tick select run after run: each selection cancels the one
+    before, even before it started, and the last one tells its story."""
+    app, gated = _gated_app(tmp_path)
+    for _ in range(2):
+        _finished("run", gated, cwd=tmp_path)
+    async with opened(app) as pilot:
+        first, second = app.main.browser.model.runs
+        await wait_until(pilot, lambda: app.main.showing is not None)
+        for run in (first, second, first, second):
+            app.remote.select(run, again=True)  # no await between: one tick
+        await settle(pilot)
+        gc.collect()  # a coroutine never awaited would warn now, failing the test
+        assert app.main.showing == second and app.status is RunStatus.COMPLETED
 
 
 async def test_a_request_of_another_process_is_answered_here_and_its_resume_takes_it(

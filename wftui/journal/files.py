@@ -14,7 +14,7 @@ from typing import Any
 
 from wftui.checkpoint.errors import CheckpointError
 from wftui.checkpoint.file.osio import write_all
-from wftui.journal.changelog import ChangeLog
+from wftui.journal.changelog import MAX_BYTES, ChangeLog
 from wftui.journal.model import ChangeKind, Entry, Execution, JournalChange
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
@@ -33,10 +33,12 @@ def _safe(name: str) -> str:
 class FileJournal:
     """Journal files under ``folder`` (``<checkpoint folder>/journal``)."""
 
-    def __init__(self, folder: Path, *, fsync: bool = False) -> None:
+    def __init__(
+        self, folder: Path, *, fsync: bool = False, change_log_bytes: int = MAX_BYTES
+    ) -> None:
         self.folder = folder
         self._fsync = fsync
-        self._changes = ChangeLog(folder)
+        self._changes = ChangeLog(folder, max_bytes=change_log_bytes)
         self._runs: dict[str, str] = {}  # execution id -> its run, as this writer knows it
 
     def _path(self, execution_id: str) -> Path:
@@ -217,6 +219,8 @@ class FileJournal:
                 gone += 1
         for run in wanted:
             shutil.rmtree(self._answer_folder(run), ignore_errors=True)
+        if gone:
+            self._changes.trim()  # what it named is gone; a watcher behind it reads anew
         return gone
 
     async def delete_runs(self, runs: Sequence[str]) -> int:
