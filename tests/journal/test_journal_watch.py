@@ -12,6 +12,8 @@ from pathlib import Path
 from tests.checkpoint.conformance import Backend
 from tests.cli.support import REPO, environment
 from tests.store_writers import run_input
+from wftui.checkpoint.capabilities import SequencedStorage, WatchableStorage
+from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.journal import Entry, Execution, JournalChange, journal_for
 from wftui.journal.changelog import LOG_NAME, ChangeLog
@@ -185,5 +187,33 @@ def test_a_replaced_change_log_is_read_from_its_start(tmp_path: Path) -> None:
     far = log.last_seq()
     (tmp_path / LOG_NAME).unlink()
     log.record("e2", "run-2", "begun")
-    changes, _ = log.read(far)
-    assert [(c.execution_id, c.kind) for c in changes] == [("e2", "begun")]
+    changes, _ = log.read(far)  # changes went with the old log: the watcher reads anew
+    assert [(c.execution_id, c.kind) for c in changes] == [(None, "reset"), ("e2", "begun")]
+
+
+async def test_a_store_watched_from_its_last_seq_replays_no_history(
+    storage: CheckpointStorage,
+) -> None:
+    """What the app does at start: read the store, then watch after the seq taken before."""
+    assert isinstance(storage, SequencedStorage) and isinstance(storage, WatchableStorage)
+    assert await storage.last_seq() == 0
+    old = [WorkflowCheckpoint(workflow_id=f"run-{n}") for n in range(3)]
+    for checkpoint in old:
+        await storage.save_checkpoint(checkpoint)
+    history = storage.watch(0)
+    try:  # a folder's changes are logged by its watchers: one look logs them
+        seen = [await asyncio.wait_for(anext(history), PATIENCE) for _ in range(3)]
+    finally:
+        await history.aclose()  # type: ignore[attr-defined]
+    last = await storage.last_seq()
+    assert last == seen[-1].seq > 0
+
+    watcher = storage.watch(last)
+    try:
+        late = WorkflowCheckpoint(workflow_id="run-late")
+        await storage.save_checkpoint(late)
+        change = await asyncio.wait_for(anext(watcher), PATIENCE)
+        assert (change.checkpoint_id, change.kind) == (late.checkpoint_id, "saved")
+        assert change.seq > last
+    finally:
+        await watcher.aclose()  # type: ignore[attr-defined]

@@ -4,11 +4,14 @@ ended); its requests are answered here; and a run the app drives itself is never
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import gc
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -28,11 +31,18 @@ from tests.tui.support import (
 )
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.journal import Execution, journal_for, journaled
+from wftui.journal.files import FileJournal
 from wftui.journal.transfer import copy_journals
 from wftui.loader import load_pipeline
 from wftui.tui.app import WftuiApp, make_app
 from wftui.tui.screens.dialogs import PromptScreen
 from wftui.tui.status import RunStatus
+
+# A coroutine never awaited (a worker cancelled before it started) fails the test.
+pytestmark = [
+    pytest.mark.filterwarnings("error::RuntimeWarning"),
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 def _wftui(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -160,6 +170,52 @@ async def test_a_finished_run_replays_its_failure_when_selected(tmp_path: Path) 
         assert log.index("first") < log.index("the disk is full")  # as it happened
         await settle(pilot)
         assert not app.main.timeline.live and app.main.timeline.rows["fragile"]
+
+
+async def test_runs_selected_faster_than_the_app_reads_them_leave_nothing_unawaited(
+    tmp_path: Path,
+) -> None:
+    """Highlights queued in one tick select run after run: each selection cancels the one
+    before, even before it started, and the last one tells its story."""
+    app, gated = _gated_app(tmp_path)
+    for _ in range(2):
+        _finished("run", gated, cwd=tmp_path)
+    async with opened(app) as pilot:
+        first, second = app.main.browser.model.runs
+        await wait_until(pilot, lambda: app.main.showing is not None)
+        for run in (first, second, first, second):
+            app.remote.select(run, again=True)  # no await between: one tick
+        await settle(pilot)
+        gc.collect()  # a coroutine never awaited would warn now, failing the test
+        assert app.main.showing == second and app.status is RunStatus.COMPLETED
+
+
+async def test_a_run_whose_changes_were_compacted_away_is_still_marked(tmp_path: Path) -> None:
+    """Another process began a run, then its heartbeats filled the change log past its size
+    before the app looked: the begin is gone from the log, and the app, told to read the
+    journal again, still marks the run as running there."""
+    storage = FileCheckpointStorage(tmp_path / "store")
+    app = make_app(load_pipeline(), storage, clock=FIXED_CLOCK)
+    folder = storage.storage_path / "journal"
+
+    async def burst() -> Execution:
+        journal = FileJournal(folder, change_log_bytes=2000)
+        began = Execution.here("run", "elsewhere", run="run-a")
+        began = dataclasses.replace(began, pid=began.pid + 1)  # another process's
+        beating = Execution.here("run", "elsewhere", run="run-b")
+        await journal.begin(began)
+        await journal.begin(beating)
+        for beat in range(100):
+            await journal.beat(beating.id, beating.started + beat)
+        return began
+
+    async with opened(app) as pilot:
+        done: list[Execution] = []
+        writer = threading.Thread(target=lambda: done.append(asyncio.run(burst())))
+        writer.start()
+        writer.join()  # blocks the app's loop: its watch cannot look in between
+        [began] = done
+        await wait_until(pilot, lambda: app.main.elsewhere.get("run-a") == began.where)
 
 
 async def test_a_request_of_another_process_is_answered_here_and_its_resume_takes_it(

@@ -6,11 +6,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.tui.support import FIXED_CLOCK, opened, wait_until
 from wftui.checkpoint.file import FileCheckpointStorage
 from wftui.checkpoint.model import WorkflowCheckpoint
 from wftui.loader import load_pipeline
 from wftui.tui.app import make_app
+
+# A coroutine never awaited (a worker cancelled before it started) fails the test.
+pytestmark = [
+    pytest.mark.filterwarnings("error::RuntimeWarning"),
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 async def test_a_failing_watch_is_reported_and_resumes_when_the_store_is_back(

@@ -39,6 +39,14 @@ class WatchableStorage(Protocol):
 
 
 @runtime_checkable
+class SequencedStorage(Protocol):
+    async def last_seq(self) -> int:
+        """The newest change's seq: a watcher that has read the store starts after it, so it
+        replays no history."""
+        ...
+
+
+@runtime_checkable
 class DocumentStorage(Protocol):
     async def save_document(self, data: bytes) -> str:
         """Store a document verbatim (as another store's ``load_document`` gave it) under the

@@ -64,6 +64,9 @@ class InMemoryCheckpointStorage:
         """Every change after ``after_seq``, then each new one as this process makes it."""
         return self._changes.watch(after_seq)
 
+    async def last_seq(self) -> int:
+        return self._changes.last_seq
+
     def _document(self, checkpoint_id: str) -> bytes | None:
         saved = self._saved.get(validate_checkpoint_id(checkpoint_id))
         return None if saved is None else saved[0]

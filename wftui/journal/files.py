@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from wftui.checkpoint.errors import CheckpointError
 from wftui.checkpoint.file.osio import write_all
-from wftui.journal.changelog import ChangeLog
+from wftui.journal.changelog import MAX_BYTES, ChangeLog
 from wftui.journal.model import ChangeKind, Entry, Execution, JournalChange
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
 _CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 SUFFIX = ".jsonl"
+_ENTRY_LINE = b'{"entry":'  # how ``_write`` starts an entry's line (json.dumps' spacing)
 
 
 def _safe(name: str) -> str:
@@ -33,10 +36,12 @@ def _safe(name: str) -> str:
 class FileJournal:
     """Journal files under ``folder`` (``<checkpoint folder>/journal``)."""
 
-    def __init__(self, folder: Path, *, fsync: bool = False) -> None:
+    def __init__(
+        self, folder: Path, *, fsync: bool = False, change_log_bytes: int = MAX_BYTES
+    ) -> None:
         self.folder = folder
         self._fsync = fsync
-        self._changes = ChangeLog(folder)
+        self._changes = ChangeLog(folder, max_bytes=change_log_bytes)
         self._runs: dict[str, str] = {}  # execution id -> its run, as this writer knows it
 
     def _path(self, execution_id: str) -> Path:
@@ -87,8 +92,13 @@ class FileJournal:
 
     # ----- reading -----
 
-    def _read(self, path: Path) -> tuple[Execution | None, list[Entry]]:
-        """The execution as its file has it so far; a line still being written is skipped."""
+    def _read(
+        self, path: Path, *, with_entries: bool = True
+    ) -> tuple[Execution | None, list[Entry]]:
+        """The execution as its file has it so far; a line still being written is skipped.
+
+        Without entries, entry lines (most of a file) are passed by their first bytes, never
+        parsed: listing many executions reads only what says how each stands."""
         execution: Execution | None = None
         entries: list[Entry] = []
         try:
@@ -98,9 +108,13 @@ class FileJournal:
         with os.fdopen(descriptor, "rb") as handle:
             lines = handle.read().split(b"\n")
         for line in lines:
+            if not with_entries and line.startswith(_ENTRY_LINE):
+                continue
             try:
-                record = json.loads(line)
-            except ValueError:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(record, dict):
                 continue
             if "begin" in record:
                 execution = Execution.from_json(record["begin"])
@@ -121,7 +135,7 @@ class FileJournal:
             paths = [path for path in self.folder.iterdir() if path.name.endswith(SUFFIX)]
         except FileNotFoundError:
             return []
-        executions = [self._read(path)[0] for path in paths]
+        executions = [self._read(path, with_entries=False)[0] for path in paths]
         return sorted((e for e in executions if e is not None), key=lambda e: e.started)
 
     async def executions(self, run: str | None = None) -> list[Execution]:
@@ -133,7 +147,8 @@ class FileJournal:
         return [entry for entry in entries if entry.seq > after_seq]
 
     async def execution(self, execution_id: str) -> Execution | None:
-        execution, _ = await asyncio.to_thread(self._read, self._path(execution_id))
+        path = self._path(execution_id)
+        execution, _ = await asyncio.to_thread(self._read, path, with_entries=False)
         return execution
 
     # ----- watching (the change log) -----
@@ -211,12 +226,14 @@ class FileJournal:
             return 0
         gone = 0
         for path in paths:
-            execution, _ = self._read(path)
+            execution, _ = self._read(path, with_entries=False)
             if execution is not None and execution.run in wanted:
                 path.unlink(missing_ok=True)
                 gone += 1
         for run in wanted:
             shutil.rmtree(self._answer_folder(run), ignore_errors=True)
+        if gone:
+            self._changes.trim()  # what it named is gone; a watcher behind it reads anew
         return gone
 
     async def delete_runs(self, runs: Sequence[str]) -> int:

@@ -40,6 +40,12 @@ class _Run:
             self.seen[execution_id] = entries[-1].seq
         return [(execution, entry) for entry in entries]
 
+    async def reread(self, run: str) -> list[tuple[Execution, Entry]]:
+        """The run's executions as they are now, and whatever is new in any of them."""
+        for execution in await self.journal.executions(run):
+            self.executions[execution.id] = execution
+        return [pair for each in list(self.executions) for pair in await self.news(each)]
+
     async def refresh(self, execution_id: str) -> None:
         found = await self.journal.execution(execution_id)
         if found is not None:
@@ -68,6 +74,10 @@ async def follow(journal: Journal, run: str) -> AsyncIterator[tuple[Execution, E
                 continue
             change, pending = pending.result(), None
             named = change.execution_id
+            if change.kind == "reset":  # changes were dropped: read the run again
+                for pair in await state.reread(run):
+                    yield pair
+                continue
             if named is None:
                 continue  # an answer posted: nothing to print
             if named not in state.executions:

@@ -132,13 +132,14 @@ class Entry:
         return cls(**{key: value for key, value in data.items() if key in names})
 
 
-ChangeKind = Literal["begun", "entries", "beat", "ended", "answer"]
+ChangeKind = Literal["begun", "entries", "beat", "ended", "answer", "reset"]
 
 
 @dataclass(frozen=True, slots=True)
 class JournalChange:
     """One entry of a store's journal change sequence: an execution began, wrote entries, beat
-    or ended, or an answer was posted to a run.
+    or ended, or an answer was posted to a run; or ``reset``: changes after the watcher's seq
+    were dropped to keep the sequence bounded, so it reads the executions it follows again.
 
     ``seq`` grows with every change a store records; a watcher resumes after the last one it saw
     (never after a time: clocks differ between machines). ``run`` is the execution's run as its
@@ -191,7 +192,9 @@ class Journal(Protocol):
 
         A store may keep only the newest ``entries`` and ``beat`` change of an execution, so one
         change can stand for several: a watcher reads what is new (``entries`` after the last
-        seq it has), never counts changes.
+        seq it has), never counts changes. A store that dropped older changes (compacted, or
+        pruned) gives a watcher that resumes below what it kept a ``reset`` first; seqs given
+        out after it are still above every seq given before.
         """
         ...
 

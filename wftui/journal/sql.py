@@ -48,6 +48,14 @@ _INSERT_EVENTS = (
 )
 
 
+# A pruned run's changes go with it (the newest change of all stays, so ``last_seq`` never
+# goes back); a watcher misses nothing by it: what they named is gone.
+_DELETE_CHANGES = (
+    "DELETE FROM {journal_changes} WHERE (execution IN (SELECT id FROM {executions} WHERE run = %s)"
+    " OR (execution IS NULL AND run = %s)) AND seq < (SELECT MAX(seq) FROM {journal_changes})"
+)
+
+
 def _row(execution: Execution) -> list[Any]:
     return [getattr(execution, name) for name in _EXECUTION_COLUMNS.split(", ")]
 
@@ -168,6 +176,7 @@ class SqlJournal(SqlChanges):
 
     async def delete_runs(self, runs: Sequence[str]) -> int:
         each = [[run] for run in dict.fromkeys(runs)]
+        await self._create()  # a journal older than its change table gets one (and its index)
         try:
             *_, executions = await self._write(
                 [
@@ -178,6 +187,7 @@ class SqlJournal(SqlChanges):
                         True,
                     ),
                     ("DELETE FROM {answers} WHERE run = %s", each, True),
+                    (_DELETE_CHANGES, [[run, run] for [run] in each], True),
                     ("DELETE FROM {executions} WHERE run = %s", each, True),
                 ]
             )
@@ -215,6 +225,7 @@ class SqliteJournal(SqlJournal):
             "executions_run": "executions_run",
             "journal_changes": "journal_changes",
             "journal_changes_execution": "journal_changes_execution",
+            "journal_changes_run": "journal_changes_run",
             "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
         }
         return query.format(**names).replace("%s", "?")
@@ -290,6 +301,7 @@ class PostgresJournal(SqlJournal):
             "executions_run": sql.Identifier("executions_run"),
             "journal_changes": sql.Identifier(storage.schema, "journal_changes"),
             "journal_changes_execution": sql.Identifier("journal_changes_execution"),
+            "journal_changes_run": sql.Identifier("journal_changes_run"),
             "serial": sql.SQL("BIGSERIAL PRIMARY KEY"),
         }
         self._connection: Any = None

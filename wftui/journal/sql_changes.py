@@ -2,7 +2,9 @@
 transaction of the change itself, that watchers read on from the last ``seq`` they saw.
 
 Only the newest ``entries`` and ``beat`` row of an execution is kept (a watcher reads what is
-new whichever of them it sees), so heartbeats do not grow the table.
+new whichever of them it sees), so heartbeats do not grow the table, and a prune deletes the
+rows of the runs it removes: the table holds a few rows per execution the journal keeps. Seqs
+come from the table's never-reused key, so they keep growing across deletions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ CHANGE_TABLES = (
     "CREATE TABLE IF NOT EXISTS {journal_changes} (seq {serial}, execution TEXT, run TEXT,"
     " kind TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {journal_changes_execution} ON {journal_changes} (execution, kind)",
+    "CREATE INDEX IF NOT EXISTS {journal_changes_run} ON {journal_changes} (run)",  # prune
 )
 _CHANGES_AFTER = (
     "SELECT seq, execution, run, kind FROM {journal_changes} WHERE seq > %s ORDER BY seq LIMIT %s"

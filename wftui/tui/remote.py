@@ -18,7 +18,7 @@ import dataclasses
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from textual.app import App
@@ -116,6 +116,12 @@ class RemoteRuns:
     async def take(self, change: JournalChange) -> None:
         """What a journal change says: an execution to learn, a mark, the shown run's news."""
         named = change.execution_id
+        if change.kind == "reset":  # changes were dropped: what they said is read again
+            for execution in await self._journal.executions():
+                self._learn(execution)
+            for execution in self.executions_of(self._main.showing or ""):
+                await self._news(execution, ended=execution.outcome is not None)
+            return
         if named is None:
             return  # an answer posted: the run that waits takes it
         known = self._executions.get(named)
@@ -124,12 +130,16 @@ class RemoteRuns:
             if found is None:
                 return
             self._learn(found)
-        execution = self._executions[named]
+        await self._news(self._executions[named], ended=change.kind == "ended")
+
+    async def _news(self, execution: Execution, *, ended: bool) -> None:
+        """The execution's new entries in the panes, if they tell its run (and it runs
+        elsewhere); the timeline ends with the run's last execution elsewhere."""
         shown = execution.run is not None and execution.run == self._main.showing
         if shown and not self.is_mine(execution) and not self._local_active():
             async with self._telling:
                 await self._tell(execution, live=True)
-            if change.kind == "ended" and not self._running(execution.run):
+            if ended and not self._running(execution.run):
                 self._main.timeline.ended()
 
     def _learn(self, execution: Execution) -> None:
@@ -170,7 +180,13 @@ class RemoteRuns:
         if self._local_active() or (run == self._main.showing and not again):
             return
         self._awaited = None
-        telling = self._follow(run, again)
+
+        # The worker calls it when it starts: one cancelled before that (the next selection
+        # came in the same tick) leaves no coroutine behind that was never awaited.
+        async def follow() -> None:
+            await self._follow(run, again)
+
+        telling: Callable[[], Awaitable[None]] = follow
         self._app.run_worker(telling, group="follow", exclusive=True, exit_on_error=False)
 
     async def _follow(self, run: str, again: bool) -> None:
@@ -215,8 +231,9 @@ class RemoteRuns:
         for event in events:
             if isinstance(event, RequestInfoEvent) and await self._open(execution, event):
                 self._asked.add(event.request_id)
-                asking = self._ask(execution.run or "", event)
-                self._app.run_worker(asking, group="ask", exit_on_error=False)
+                self._app.run_worker(
+                    self._asking(execution.run or "", event), group="ask", exit_on_error=False
+                )
 
     # ----- answering -----
 
@@ -232,6 +249,14 @@ class RemoteRuns:
         if execution.status() != RUNNING and not waiting:
             return False
         return event.request_id not in await self._journal.answers(run)
+
+    def _asking(self, run: str, event: RequestInfoEvent) -> Callable[[], Awaitable[None]]:
+        """Asking, for a worker to start (nothing is left unawaited if it never does)."""
+
+        async def asking() -> None:
+            await self._ask(run, event)
+
+        return asking
 
     async def _ask(self, run: str, event: RequestInfoEvent) -> None:
         answer = await self._app.push_screen_wait(request_prompt(event))

@@ -34,7 +34,7 @@ from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import CommitLog
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.recent import FolderWitness
-from wftui.checkpoint.file.watch import watch_folder
+from wftui.checkpoint.file.watch import logged_seq, watch_folder
 from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
@@ -142,6 +142,9 @@ class FileCheckpointStorage:
     def watch(self, after_seq: int = 0) -> AsyncIterator[Change]:
         """Saves and deletes by any process, derived by polling the folder (``watch.py``)."""
         return watch_folder(self._dir, self.serializer, after_seq, self._listing.identity)
+
+    async def last_seq(self) -> int:
+        return await asyncio.to_thread(logged_seq, self._dir)
 
     def write_group(self, jobs: list[SaveJob]) -> None:
         """In the save thread: each job's file written (temp file and rename, no sync), then the

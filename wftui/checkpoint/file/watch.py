@@ -36,6 +36,7 @@ POLL_SECONDS = 0.1
 _RACY_NS = 2_000_000_000  # a folder mtime this recent may hide a second change in its tick
 _CHECKPOINT_FILE = re.compile(r"([A-Za-z0-9_-]{1,128})\.json")
 _MAX_DOCUMENT = 256 << 20
+_TAIL = 1 << 16  # bytes read back to find the log's last whole line
 # (timestamp, workflow id) of a checkpoint the caller has already read, or None.
 KnownIdentity = Callable[[str], "tuple[str, str] | None"]
 
@@ -197,6 +198,28 @@ class FolderChanges:
     def _inode_of(self, change: Change) -> int:
         known = self._known.get(change.checkpoint_id)
         return known[0] if change.kind == "saved" and known is not None else 0
+
+
+def logged_seq(folder: str) -> int:
+    """The seq of the change log's last whole line (0 when it has none): what the log already
+    says; what the folder holds beyond it gets higher seqs at a watcher's next look."""
+    try:
+        fd = os.open(os.path.join(folder, LOG_NAME), os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return 0
+    try:
+        start = max(os.fstat(fd).st_size - _TAIL, 0)
+        lines = os.pread(fd, _TAIL, start).split(b"\n")
+    finally:
+        os.close(fd)
+    for line in reversed(lines[1:] if start else lines):  # the first may be cut
+        try:
+            seq = orjson.loads(line)[0]
+        except (orjson.JSONDecodeError, TypeError, ValueError, IndexError, KeyError):
+            continue  # torn or empty
+        if isinstance(seq, int):
+            return seq
+    return 0
 
 
 async def watch_folder(

@@ -291,6 +291,11 @@ class SqlCheckpointStorage(SqlCassettes, ABC):
             async for change in changes:
                 yield change
 
+    async def last_seq(self) -> int:
+        """The newest change's seq: a watcher that has listed the store starts after it."""
+        rows = await self._fetch(("SELECT MAX(seq) FROM {changes}", []))
+        return int(rows[0][0] or 0) if rows else 0
+
     async def _changes_after(self, seq: int) -> list[Change]:
         return [Change(*row) for row in await self._fetch((CHANGES_SQL, [seq, _WATCH_BATCH]))]
 

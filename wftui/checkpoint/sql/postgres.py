@@ -88,6 +88,7 @@ class PostgresCheckpointStorage(SqlCheckpointStorage):
             "cassettes": sql.Identifier(schema, "cassettes"),
             "cassettes_by_run": sql.Identifier("cassettes_by_run"),
             "version": sql.Identifier(schema, "schema_version"),
+            "kinds_pending": sql.Identifier(schema, "kinds_pending"),
             "schema": sql.Identifier(schema),
         } | {name: sql.Identifier(f"checkpoints_{name}") for name in INDEX_NAMES}
         self._queries: dict[str, sql.Composed] = {}

@@ -37,9 +37,12 @@ _MIGRATIONS = [  # _MIGRATIONS[v] takes a store from schema version v to v + 1
         # document lives out of line (TOAST) and a column read after it does not fetch it.
         f"ALTER TABLE {{checkpoints}} ADD COLUMN {EXECUTION_KIND_COLUMN.format(text=_TEXT)}",
         *cassette_statements(*_TYPES),
+        # The existing rows' kinds are filled after the upgrade commits, batch by batch
+        # (``fill_kinds``): this row says where the fill has got to, until it is done.
+        f"CREATE TABLE {{kinds_pending}} (after {_TEXT} NOT NULL)",
+        "INSERT INTO {kinds_pending} (after) VALUES ('')",
     ],
 ]
-_KINDS_VERSION = 2  # the migration to this version fills execution_kind from the documents
 _FILL_BATCH = 1000
 
 
@@ -81,6 +84,7 @@ class PostgresSchema:
         old store should not need a write before it can be read)."""
         if self._create:
             await self._migrate(connection)
+            await self.fill_kinds(connection)
             return
         version = await self.stored_version(connection)
         if version is None:
@@ -95,6 +99,7 @@ class PostgresSchema:
                 await self._migrate(connection)
             except psycopg.Error as error:
                 raise CheckpointError(upgrade_failed_message(version, one_line(error))) from error
+        await self.fill_kinds(connection)
 
     async def _migrate(self, connection: Connection) -> None:
         async with connection.transaction():
@@ -112,40 +117,72 @@ class PostgresSchema:
                     self._sql("CREATE TABLE {version} (version integer NOT NULL)")
                 )
             start = version or 0
-            for reached, statements in enumerate(_MIGRATIONS[start:], start + 1):
+            for statements in _MIGRATIONS[start:]:
                 for statement in statements:
                     await connection.execute(self._sql(statement))
-                if reached == _KINDS_VERSION:
-                    await self._fill_execution_kinds(connection)
             await connection.execute(self._sql("DELETE FROM {version}"))
             await connection.execute(
                 self._sql("INSERT INTO {version} (version) VALUES (%s)"), [SCHEMA_VERSION]
             )
 
-    async def _fill_execution_kinds(self, connection: Connection) -> None:
-        """Each existing row's execution kind, read from its document in batches (documents
-        written before executions were recorded are skipped without being parsed)."""
-        after = ""
-        while True:
-            cursor = await connection.execute(
+    async def fill_kinds(self, connection: Connection) -> None:
+        """Fill the execution kind of rows an upgrade found, one batch per transaction, after the
+        upgrade committed: other processes never wait for it (until it is done, those rows
+        show no kind), and one that opens the store while another fills goes on at once.
+
+        A fill cut short (the process killed) goes on from where it got at the next open. Documents written before executions were recorded are
+        skipped without being parsed. A user who may not write leaves it to one who may."""
+        more = await self._fill_from(connection) is not None
+        try:
+            while more:
+                async with connection.transaction():
+                    cursor = await connection.execute(
+                        "SELECT pg_try_advisory_xact_lock(%s)", [lock_key("kinds", self.schema)]
+                    )
+                    locked = await cursor.fetchone()
+                    if locked is None or not locked[0]:
+                        return  # another process is filling: this one goes on without waiting
+                    after = await self._fill_from(connection)  # another may have gone on
+                    more = after is not None and await self._fill(connection, after)
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ReadOnlySqlTransaction):
+            return
+
+    async def _fill_from(self, connection: Connection) -> str | None:
+        """The checkpoint id the fill goes on after; None when no fill is pending (the table
+        stays once made, empty: dropping it would race other processes' catalog lookups)."""
+        cursor = await connection.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", [f'"{self.schema}".kinds_pending']
+        )
+        made = await cursor.fetchone()
+        if made is None or not made[0]:
+            return None
+        cursor = await connection.execute(self._sql("SELECT after FROM {kinds_pending}"))
+        row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def _fill(self, connection: Connection, after: str) -> bool:
+        """One batch, under the fill's lock; whether more remain."""
+        cursor = await connection.execute(
+            self._sql(
+                "SELECT checkpoint_id, document FROM {checkpoints} WHERE checkpoint_id > %s "
+                "AND position(%s::bytea in document) > 0 ORDER BY checkpoint_id LIMIT %s"
+            ),
+            [after, b'"execution"', _FILL_BATCH],
+        )
+        rows = await cursor.fetchall()
+        kinds = [(cid, execution_kind_of(self._serializer, doc)) for cid, doc in rows]
+        filled = [(cid, kind) for cid, kind in kinds if kind]
+        if filled:  # one statement per batch
+            await connection.execute(
                 self._sql(
-                    "SELECT checkpoint_id, document FROM {checkpoints} WHERE checkpoint_id > %s "
-                    "AND position(%s::bytea in document) > 0 ORDER BY checkpoint_id LIMIT %s"
+                    "UPDATE {checkpoints} AS stored SET execution_kind = given.kind "
+                    "FROM unnest(%s::text[], %s::text[]) AS given(id, kind) "
+                    "WHERE stored.checkpoint_id = given.id AND stored.execution_kind = ''"
                 ),
-                [after, b'"execution"', _FILL_BATCH],
+                [[cid for cid, _ in filled], [kind for _, kind in filled]],
             )
-            rows = await cursor.fetchall()
-            kinds = [(cid, execution_kind_of(self._serializer, doc)) for cid, doc in rows]
-            filled = [(cid, kind) for cid, kind in kinds if kind]
-            if filled:  # one statement per batch
-                await connection.execute(
-                    self._sql(
-                        "UPDATE {checkpoints} AS stored SET execution_kind = given.kind "
-                        "FROM unnest(%s::text[], %s::text[]) AS given(id, kind) "
-                        "WHERE stored.checkpoint_id = given.id"
-                    ),
-                    [[cid for cid, _ in filled], [kind for _, kind in filled]],
-                )
-            if len(rows) < _FILL_BATCH:
-                return
-            after = rows[-1][0]
+        if len(rows) < _FILL_BATCH:
+            await connection.execute(self._sql("DELETE FROM {kinds_pending}"))
+            return False
+        await connection.execute(self._sql("UPDATE {kinds_pending} SET after = %s"), [rows[-1][0]])
+        return True

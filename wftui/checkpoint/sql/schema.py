@@ -9,7 +9,9 @@ released, so a version-1 store always meets the migrations written for it.
   sequence, with tombstones).
 - 2: ``checkpoints.execution_kind`` (run, resume, fork, step...: what a browser marks a branch
   with, filled in from each existing document), and ``cassettes`` (a run's recorded model
-  answers, one row per line, in the order recorded).
+  answers, one row per line, in the order recorded). Neither dialect holds its lock for the
+  whole table: SQLite copies it in batches before a short swap, PostgreSQL fills the kinds in
+  batches after its schema change committed.
 """
 
 from __future__ import annotations

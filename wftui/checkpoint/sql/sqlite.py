@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -50,19 +51,33 @@ _NAMES = {
 } | {name: f"checkpoints_{name}" for name in INDEX_NAMES}
 _TYPES = ("TEXT", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT")
 _KIND_FUNCTION = "wftui_execution_kind"
-_MIGRATIONS = [  # _MIGRATIONS[v] takes a store from schema version v to v + 1
-    version_1(*_TYPES),
-    [
-        # SQLite adds a column after ``document``, where reading it would walk each large
-        # document's overflow pages: the table is rebuilt with the new column before it.
-        checkpoints_table("TEXT", "BLOB", name="{{rebuilt}}", execution_kind=True),
-        f"INSERT INTO {{rebuilt}} ({VERSION_1_NAMES}, execution_kind, document) "
-        f"SELECT {VERSION_1_NAMES}, {_KIND_FUNCTION}(document), document FROM {{checkpoints}}",
-        "DROP TABLE {checkpoints}",
-        "ALTER TABLE {rebuilt} RENAME TO {checkpoints}",
-        *index_statements(),
-        *cassette_statements(*_TYPES),
-    ],
+_COPY_BATCH = 5000  # rows copied per transaction while a version-1 table is rebuilt
+_BATCH_PAUSE_S = 0.02  # between batches (a waiting writer's busy handler sleeps up to 0.1 s)
+# Version 2's table goes up beside version 1's (SQLite adds a column after ``document``, where
+# reading it would walk each large document's overflow pages, so the table is rebuilt with the
+# new column before it), copied a batch per transaction; a crash leaves it to go on from.
+_REBUILT_TABLE = checkpoints_table("TEXT", "BLOB", name="{{rebuilt}}", execution_kind=True).replace(
+    "CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1
+)
+_COPIED = f"{VERSION_1_NAMES}, execution_kind, document"
+_SOURCE = ", ".join(f"c.{name}" for name in VERSION_1_NAMES.split(", "))
+_COPY = (
+    f"INSERT INTO {{rebuilt}} ({_COPIED}) SELECT {_SOURCE}, {_KIND_FUNCTION}(c.document),"
+    " c.document FROM {checkpoints} AS c"
+    " WHERE c.checkpoint_id > COALESCE((SELECT MAX(checkpoint_id) FROM {rebuilt}), '')"
+    f" ORDER BY c.checkpoint_id LIMIT {_COPY_BATCH}"
+)
+# The last step, in one transaction: what older writers changed meanwhile, then the swap.
+_FINISH = [
+    "DELETE FROM {rebuilt} WHERE checkpoint_id NOT IN (SELECT checkpoint_id FROM {checkpoints})",
+    f"INSERT OR REPLACE INTO {{rebuilt}} ({_COPIED}) SELECT {_SOURCE},"
+    f" {_KIND_FUNCTION}(c.document), c.document FROM {{checkpoints}} AS c"
+    " LEFT JOIN {rebuilt} AS r ON r.checkpoint_id = c.checkpoint_id WHERE r.checkpoint_id IS NULL"
+    " OR r.size_bytes != c.size_bytes OR r.timestamp != c.timestamp",
+    "DROP TABLE {checkpoints}",
+    "ALTER TABLE {rebuilt} RENAME TO {checkpoints}",
+    *index_statements(),
+    *cassette_statements(*_TYPES),
 ]
 
 
@@ -155,19 +170,41 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
             lambda document: execution_kind_of(self.serializer, document),
             deterministic=True,
         )
+        finish = [*version_1(*_TYPES), _REBUILT_TABLE, *_FINISH] if version == 0 else _FINISH
         try:
-            with _transaction(connection):
-                (version,) = connection.execute("PRAGMA user_version").fetchone()  # under lock
-                if version > SCHEMA_VERSION:
-                    raise CheckpointError(newer_schema_message(version))
-                for statements in _MIGRATIONS[version:]:
-                    for statement in statements:
-                        connection.execute(_sql(statement))
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version == 1:
+                self._copy_version_1(connection)
+            self._step(connection, version, [*finish, f"PRAGMA user_version = {SCHEMA_VERSION}"])
         except sqlite3.Error as error:
             if version == 0:
                 raise
             raise CheckpointError(upgrade_failed_message(version, one_line(error))) from error
+
+    def _step(
+        self, connection: sqlite3.Connection, found: int, statements: list[str]
+    ) -> int | None:
+        """``statements`` in one write transaction if the store is still at version ``found``:
+        the rows the last one changed; None when another process took the store further."""
+        with _transaction(connection):
+            (version,) = connection.execute("PRAGMA user_version").fetchone()  # under lock
+            if version > SCHEMA_VERSION:
+                raise CheckpointError(newer_schema_message(version))
+            if version != found:
+                return None
+            changed = 0
+            for statement in statements:
+                changed = connection.execute(_sql(statement)).rowcount
+        return changed
+
+    def _copy_version_1(self, connection: sqlite3.Connection) -> None:
+        """Copy a version-1 table into version 2's, a batch per transaction, so other
+        processes wait for one batch at a time, never for the whole table."""
+        copied = self._step(connection, 1, [_REBUILT_TABLE])
+        while copied is not None:
+            time.sleep(_BATCH_PAUSE_S)  # SQLite's lock is not fair: a waiting writer gets in
+            copied = self._step(connection, 1, [_COPY])
+            if copied is not None and copied < _COPY_BATCH:
+                return
 
     def _failure(self, doing: str, reason: str) -> CheckpointError:
         return CheckpointError(f"SQLite store {self.path}: cannot {doing}: {reason}")

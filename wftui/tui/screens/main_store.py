@@ -12,7 +12,7 @@ import asyncio
 
 from textual.widget import Widget
 
-from wftui.checkpoint.capabilities import Change
+from wftui.checkpoint.capabilities import Change, SequencedStorage
 from wftui.checkpoint.document import parse_checkpoint
 from wftui.checkpoint.errors import CheckpointDecodingError
 from wftui.checkpoint.model import WorkflowCheckpoint
@@ -39,6 +39,7 @@ class StoreFeed(MainScreenBase):
         self.showing: str | None = None  # the run whose story the graph and the log tell
         self._others: set[str] = set()  # checkpoints of other pipelines, not shown
         self._listed = asyncio.Event()
+        self._watch_from = 0  # the store's change seq its watch starts after
 
     def load_store(self) -> None:
         self.app.run_worker(self._load_store(), group="store", exit_on_error=False)
@@ -48,6 +49,8 @@ class StoreFeed(MainScreenBase):
 
         The newest few come first, so a big store shows its first rows at once.
         """
+        if isinstance(self._storage, SequencedStorage):  # before listing: nothing is missed
+            self._watch_from = await self._storage.last_seq()
         for limit in (FIRST_ROWS, None):
             summaries = await self._storage.list_summaries(limit=limit)
             mine = [s for s in summaries if s.graph_signature in ("", *self._signatures)]
@@ -64,10 +67,11 @@ class StoreFeed(MainScreenBase):
         self.browser.set_notes(notes)
 
     async def listed(self) -> int:
-        """Once the listing is in: the store's changes are read from the start of its sequence,
-        skipping what the listing holds, so nothing saved between the two is missed."""
+        """Once the listing is in: the store's changes are read after its newest change when
+        the listing began (from the start where a store cannot say), so nothing saved between
+        the two is missed and no history is replayed."""
         await self._listed.wait()
-        return 0
+        return self._watch_from
 
     async def take_change(self, change: Change) -> None:
         """A checkpoint any process saved or deleted, as the store's ``watch()`` reports it."""
