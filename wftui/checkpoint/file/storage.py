@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -45,6 +46,10 @@ DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
 _UNSAVED_KEPT = 1024
 _log = logging.getLogger(__name__)
+# When this process last swept each folder (path, device, inode) of stale temp files: a sweep
+# lists the whole folder, and a storage object made per run (``wftui run``, a server's request)
+# paid that at its first save though nothing can turn stale in less than STALE_TEMP_SECONDS.
+_swept_at: dict[tuple[str, int, int], float] = {}
 
 
 def _referred(encoded: EncodedFragments) -> frozenset[str]:
@@ -218,11 +223,18 @@ class FileCheckpointStorage:
 
     def _sweep_once(self) -> None:
         """Remove temp files of saves interrupted over a minute ago (never the newest), at the
-        first save or delete of this storage object."""
+        first save or delete of this storage object, unless this process swept the folder
+        less than that minute ago."""
         if self._swept:
             return
         self._swept = True
         try:
+            folder = os.stat(self._dir)
+            key = (self._dir, folder.st_dev, folder.st_ino)
+            now = time.monotonic()
+            if now - _swept_at.get(key, -STALE_TEMP_SECONDS) < STALE_TEMP_SECONDS:
+                return
+            _swept_at[key] = now
             removed = osio.remove_stale_temps(self._dir, STALE_TEMP_SECONDS)
         except OSError as error:  # tidying up never fails a save or a delete
             _log.debug("temp files of %s not swept: %s", self._dir, error)
