@@ -35,11 +35,14 @@ class ChangeLog:
         self.path = folder / LOG_NAME
 
     def record(self, execution_id: str | None, run: str | None, kind: ChangeKind) -> None:
-        """Append one change (called in a worker thread, after the write it describes)."""
+        """Append one change (after the write it describes)."""
         line = orjson.dumps([execution_id, run, kind]) + b"\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        descriptor = os.open(self.path, flags, 0o644)
+        try:
+            descriptor = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the journal folder's first change
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, flags, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # one line at a time, whole, in order
             size = os.fstat(descriptor).st_size

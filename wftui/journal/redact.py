@@ -17,6 +17,16 @@ _SECRET_SHAPES = re.compile(
     r"|(?<=:)[^\s/@:]+(?=@[^\s/@]+/)",  # the password of user:password@host/ in URLs
 )
 _MIN_SECRET = 6  # shorter values ("1", "yes") would blank out ordinary words
+# Whether a variable's name looks secret, by name: a Redactor is made per execution, and a
+# case-blind search of every name was most of its cost.
+_secret_names: dict[str, bool] = {}
+
+
+def _is_secret_name(name: str) -> bool:
+    secret = _secret_names.get(name)
+    if secret is None:
+        secret = _secret_names[name] = _SECRET_NAME.search(name) is not None
+    return secret
 
 
 class Redactor:
@@ -27,7 +37,7 @@ class Redactor:
         values = {
             value
             for name, value in env.items()
-            if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET
+            if len(value) >= _MIN_SECRET and _is_secret_name(name)
         }
         # A secret may also appear JSON-escaped inside a text.
         values |= {json.dumps(value)[1:-1] for value in values}
@@ -36,7 +46,10 @@ class Redactor:
     def text(self, value: str) -> str:
         for secret in self._secrets:
             value = value.replace(secret, REDACTED)
-        return _SECRET_SHAPES.sub(REDACTED, value)
+        # Every shape has one of these in it; most texts have none, and a search costs more.
+        if "sk-" in value or "Bearer " in value or "@" in value:
+            return _SECRET_SHAPES.sub(REDACTED, value)
+        return value
 
     def value(self, value: Any) -> Any:
         """A JSON value with every string in it redacted."""
@@ -45,5 +58,12 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, dict):
-            return {key: self.value(item) for key, item in value.items()}
+            return {
+                key: self.text(item) if type(item) is str else self._nested(item)
+                for key, item in value.items()
+            }
         return value
+
+    def _nested(self, value: Any) -> Any:
+        """A field's value that is not plain text: only a container has strings to redact."""
+        return self.value(value) if isinstance(value, list | dict | str) else value
