@@ -32,7 +32,7 @@ from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.bulk import no_cyclic_collection
-from wftui.checkpoint.file.commitlog import CommitLog
+from wftui.checkpoint.file.commitlog import commit_log
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.watch import watch_folder
 from wftui.checkpoint.file.writer import SAVES, SaveJob
@@ -90,7 +90,7 @@ class FileCheckpointStorage:
         self.serializer = serializer
         self.max_file_size = max_file_size
         self._dir = os.fspath(self.storage_path)
-        self._log = CommitLog(self._dir, max_file_size)
+        self._log = commit_log(self._dir, max_file_size)
         self._recovered = False
         self._lock = threading.Lock()  # guards the listing; saves do not need it
         self._listing = FolderListing(self._dir, serializer, max_file_size, self._recover_once)
