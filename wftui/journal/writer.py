@@ -76,7 +76,7 @@ class JournalWriter:
         # Writes the run does not wait for (superstep ends, the run's id, beats), awaited by
         # ``close``.
         self._background: set[asyncio.Task[None]] = set()
-        self._naming: asyncio.Task[None] | None = None  # reads the run's id off the run's path
+        self._naming: asyncio.Task[None] | None = None  # notes the run's id
         self._begun: asyncio.Task[None] | None = None
         self._closed = False
         self.outcome = "cancelled"  # until a final status says otherwise
@@ -128,7 +128,7 @@ class JournalWriter:
         elif isinstance(event, WorkflowFailedEvent):
             self.outcome = "failed"
         if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
-            self._naming = self._naming or self._start(self._name_run(event.checkpoint_id))
+            self._naming = self._naming or self._start(self._name_run(event))
         if isinstance(event, _WRITTEN_FIRST) or (
             isinstance(event, WorkflowStatusEvent) and event.state != WorkflowRunState.IN_PROGRESS
         ):
@@ -142,10 +142,11 @@ class JournalWriter:
         task.add_done_callback(self._background.discard)
         return task
 
-    async def _name_run(self, checkpoint_id: str) -> None:
-        """Note the run (workflow id) the execution belongs to, read from its first checkpoint."""
+    async def _name_run(self, event: CheckpointSavedEvent) -> None:
+        """Note the run (workflow id) the execution belongs to: the engine's event says it, or
+        else its first checkpoint does."""
         with contextlib.suppress(Exception):  # unknown until then: it is only a label
-            run = await run_of(self._storage, checkpoint_id)
+            run = event.workflow_id or await run_of(self._storage, event.checkpoint_id)
             if run is not None and self.execution.run is None:
                 self.execution.run = run
                 await self._begin_written()
