@@ -29,19 +29,38 @@ def _is_secret_name(name: str) -> bool:
     return secret
 
 
+# The secrets of the process's environment as it last was (its bytes, undecoded): decoding
+# every variable was most of a Redactor's cost, at every execution.
+_known: tuple[tuple[tuple[bytes, bytes], ...], list[str]] = ((), [])
+
+
+def _secrets_in(environ: Mapping[str, str]) -> list[str]:
+    values = {
+        value
+        for name, value in environ.items()
+        if len(value) >= _MIN_SECRET and _is_secret_name(name)
+    }
+    # A secret may also appear JSON-escaped inside a text.
+    values |= {json.dumps(value)[1:-1] for value in values}
+    return sorted(values, key=len, reverse=True)
+
+
+def _environment_secrets() -> list[str]:
+    global _known
+    environb = getattr(os, "environb", None)  # not on Windows
+    if environb is None:
+        return _secrets_in(os.environ)
+    raw = tuple(environb.items())
+    if raw != _known[0]:
+        _known = (raw, _secrets_in(os.environ))
+    return _known[1]
+
+
 class Redactor:
     """Replaces every secret it knows of; built once per execution from the environment."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
-        values = {
-            value
-            for name, value in env.items()
-            if len(value) >= _MIN_SECRET and _is_secret_name(name)
-        }
-        # A secret may also appear JSON-escaped inside a text.
-        values |= {json.dumps(value)[1:-1] for value in values}
-        self._secrets = sorted(values, key=len, reverse=True)
+        self._secrets = _environment_secrets() if environ is None else _secrets_in(environ)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
