@@ -255,3 +255,17 @@ async def test_a_folder_gone_before_the_first_save_is_a_clear_save_error(
     cp = make_checkpoint()
     with pytest.raises(CheckpointError, match=f"cannot save checkpoint {cp.checkpoint_id} to "):
         await storage.save_checkpoint(cp)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+async def test_storage_objects_made_and_dropped_leave_no_descriptor_open(tmp_path: Path) -> None:
+    # One storage object per run, in 40 folders: each object's commit log stayed open.
+    async def save_in(folder: Path) -> None:
+        await FileCheckpointStorage(folder).save_checkpoint(make_checkpoint())
+
+    await save_in(tmp_path / "warm-up")
+    before = len(os.listdir("/proc/self/fd"))
+    for index in range(40):
+        for _ in range(3):
+            await save_in(tmp_path / str(index))
+    assert len(os.listdir("/proc/self/fd")) - before <= commitlog._RECENT_LOGS

@@ -182,5 +182,8 @@ class RequestInfoEvent(WorkflowEvent):
 class CheckpointSavedEvent(WorkflowEvent):
     checkpoint_id: str = ""
     iteration: int = 0
+    # The run (workflow id) it belongs to, when the engine knows it: a journal names its
+    # execution's run by it rather than reading the checkpoint back.
+    workflow_id: str = field(default="", compare=False)
     shown: ClassVar[tuple[str, ...]] = ("checkpoint_id", "iteration")
     origin: ClassVar[WorkflowEventSource] = WorkflowEventSource.FRAMEWORK

@@ -169,7 +169,9 @@ class Snapshots:
         """The event announcing that ``prepared`` is durable."""
         checkpoint = prepared.checkpoint
         return CheckpointSavedEvent(
-            checkpoint_id=checkpoint.checkpoint_id, iteration=checkpoint.iteration_count
+            checkpoint_id=checkpoint.checkpoint_id,
+            iteration=checkpoint.iteration_count,
+            workflow_id=checkpoint.workflow_id,
         )
 
     async def restore(

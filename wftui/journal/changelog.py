@@ -64,7 +64,11 @@ class ChangeLog:
         is opened again, so no line lands in a file nobody reads."""
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW
         while True:
-            descriptor = os.open(self.path, flags, 0o644)
+            try:
+                descriptor = os.open(self.path, flags, 0o644)
+            except FileNotFoundError:  # the journal folder's first change
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                descriptor = os.open(self.path, flags, 0o644)
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # one line at a time, whole, in order
             try:
                 current = os.stat(self.path, follow_symlinks=False)
@@ -76,9 +80,8 @@ class ChangeLog:
             os.close(descriptor)
 
     def record(self, execution_id: str | None, run: str | None, kind: ChangeKind) -> None:
-        """Append one change (called in a worker thread, after the write it describes)."""
+        """Append one change (after the write it describes)."""
         line = orjson.dumps([execution_id, run, kind]) + b"\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = self._locked()
         try:
             size = os.fstat(descriptor).st_size

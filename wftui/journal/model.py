@@ -7,7 +7,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -90,7 +90,8 @@ class Execution:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow: every field is a plain value (``asdict`` copied each one deeply)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Execution:

@@ -17,26 +17,58 @@ _SECRET_SHAPES = re.compile(
     r"|(?<=:)[^\s/@:]+(?=@[^\s/@]+/)",  # the password of user:password@host/ in URLs
 )
 _MIN_SECRET = 6  # shorter values ("1", "yes") would blank out ordinary words
+# Whether a variable's name looks secret, by name: a Redactor is made per execution, and a
+# case-blind search of every name was most of its cost.
+_secret_names: dict[str, bool] = {}
+
+
+def _is_secret_name(name: str) -> bool:
+    secret = _secret_names.get(name)
+    if secret is None:
+        secret = _secret_names[name] = _SECRET_NAME.search(name) is not None
+    return secret
+
+
+# The secrets of the process's environment as it last was (its bytes, undecoded): decoding
+# every variable was most of a Redactor's cost, at every execution.
+_known: tuple[tuple[tuple[bytes, bytes], ...], list[str]] = ((), [])
+
+
+def _secrets_in(environ: Mapping[str, str]) -> list[str]:
+    values = {
+        value
+        for name, value in environ.items()
+        if len(value) >= _MIN_SECRET and _is_secret_name(name)
+    }
+    # A secret may also appear JSON-escaped inside a text.
+    values |= {json.dumps(value)[1:-1] for value in values}
+    return sorted(values, key=len, reverse=True)
+
+
+def _environment_secrets() -> list[str]:
+    global _known
+    environb = getattr(os, "environb", None)  # not on Windows
+    if environb is None:
+        return _secrets_in(os.environ)
+    raw = tuple(environb.items())
+    if raw != _known[0]:
+        _known = (raw, _secrets_in(os.environ))
+    return _known[1]
 
 
 class Redactor:
     """Replaces every secret it knows of; built once per execution from the environment."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
-        values = {
-            value
-            for name, value in env.items()
-            if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET
-        }
-        # A secret may also appear JSON-escaped inside a text.
-        values |= {json.dumps(value)[1:-1] for value in values}
-        self._secrets = sorted(values, key=len, reverse=True)
+        self._secrets = _environment_secrets() if environ is None else _secrets_in(environ)
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
             value = value.replace(secret, REDACTED)
-        return _SECRET_SHAPES.sub(REDACTED, value)
+        # Every shape has one of these in it; most texts have none, and a search costs more.
+        if "sk-" in value or "Bearer " in value or "@" in value:
+            return _SECRET_SHAPES.sub(REDACTED, value)
+        return value
 
     def value(self, value: Any) -> Any:
         """A JSON value with every string in it redacted."""
@@ -45,5 +77,12 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, dict):
-            return {key: self.value(item) for key, item in value.items()}
+            return {
+                key: self.text(item) if type(item) is str else self._nested(item)
+                for key, item in value.items()
+            }
         return value
+
+    def _nested(self, value: Any) -> Any:
+        """A field's value that is not plain text: only a container has strings to redact."""
+        return self.value(value) if isinstance(value, list | dict | str) else value

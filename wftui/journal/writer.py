@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from wftui.checkpoint.storage import CheckpointStorage
@@ -71,14 +71,15 @@ class JournalWriter:
         self._pending: list[Entry] = []
         self._seq = 0
         self._writing = asyncio.Lock()  # batches reach the journal in order
-        self._tasks: list[asyncio.Task[None]] = []
-        # Writes the run does not wait for (superstep ends, the run's id), awaited by ``close``.
+        # The heartbeat, the drain of pending entries and a coalesced flush are timers, not
+        # tasks: three tasks started, cancelled and awaited cost a run more than its writes.
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        # Writes the run does not wait for (superstep ends, the run's id, beats), awaited by
+        # ``close``.
         self._background: set[asyncio.Task[None]] = set()
-        self._flush_wanted = False
-        self._flusher: asyncio.Task[None] | None = None
-        self._naming: asyncio.Task[None] | None = None  # reads the run's id off the run's path
+        self._naming: asyncio.Task[None] | None = None  # notes the run's id
         self._begun: asyncio.Task[None] | None = None
-        self._closing = asyncio.Event()
+        self._closed = False
         self.outcome = "cancelled"  # until a final status says otherwise
 
     async def open(self) -> None:
@@ -86,21 +87,30 @@ class JournalWriter:
             self.execution.input = self._redact.text(self.execution.input)
         # Written while the run starts; every later write of the execution waits for it.
         self._begun = asyncio.create_task(self.journal.begin(self.execution))
-        self._tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self._drain())]
+        self._every("beat", self.execution.beat_every, self._beat)
+        self._every("drain", FLUSH_SECONDS, self._quiet_flush)
+
+    def _every(
+        self, name: str, seconds: float, write: Callable[[], Coroutine[Any, Any, None]]
+    ) -> None:
+        """Start ``write`` in the background every ``seconds`` until ``close``."""
+
+        def due() -> None:
+            self._timers[name] = loop.call_later(seconds, due)
+            self._start(write())
+
+        loop = asyncio.get_running_loop()
+        self._timers[name] = loop.call_later(seconds, due)
 
     async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self.execution.beat_every)
-            # A missed beat is only a late one; the next tries again.
-            with contextlib.suppress(Exception):
-                await self._begin_written()
-                await self.journal.beat(self.execution.id, time.time())
+        # A missed beat is only a late one; the next tries again.
+        with contextlib.suppress(Exception):
+            await self._begin_written()
+            await self.journal.beat(self.execution.id, time.time())
 
-    async def _drain(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
-            with contextlib.suppress(Exception):  # the next flush (or the end) retries
-                await self.flush()
+    async def _quiet_flush(self) -> None:
+        with contextlib.suppress(Exception):  # kept pending: the next flush (or the end) retries
+            await self.flush()
 
     async def add(self, event: WorkflowEvent) -> None:
         record = describe(event)
@@ -119,7 +129,7 @@ class JournalWriter:
         elif isinstance(event, WorkflowFailedEvent):
             self.outcome = "failed"
         if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
-            self._naming = self._naming or self._start(self._name_run(event.checkpoint_id))
+            self._naming = self._naming or self._start(self._name_run(event))
         if isinstance(event, _WRITTEN_FIRST) or (
             isinstance(event, WorkflowStatusEvent) and event.state != WorkflowRunState.IN_PROGRESS
         ):
@@ -133,10 +143,11 @@ class JournalWriter:
         task.add_done_callback(self._background.discard)
         return task
 
-    async def _name_run(self, checkpoint_id: str) -> None:
-        """Note the run (workflow id) the execution belongs to, read from its first checkpoint."""
+    async def _name_run(self, event: CheckpointSavedEvent) -> None:
+        """Note the run (workflow id) the execution belongs to: the engine's event says it, or
+        else its first checkpoint does."""
         with contextlib.suppress(Exception):  # unknown until then: it is only a label
-            run = await run_of(self._storage, checkpoint_id)
+            run = event.workflow_id or await run_of(self._storage, event.checkpoint_id)
             if run is not None and self.execution.run is None:
                 self.execution.run = run
                 await self._begin_written()
@@ -149,21 +160,14 @@ class JournalWriter:
 
     def _flush_soon(self) -> None:
         """Write what is pending within ``COALESCE_SECONDS``, without the run waiting; what is
-        asked for meanwhile is written by the same task right after (in order: ``flush`` holds
-        a lock)."""
-        self._flush_wanted = True
-        if self._flusher is None or self._flusher.done():
-            self._flusher = self._start(self._flush_while_wanted())
+        asked for meanwhile goes with it (``close`` writes what is left)."""
+        if "soon" not in self._timers and not self._closed:
 
-    async def _flush_while_wanted(self) -> None:
-        with contextlib.suppress(TimeoutError):  # the end cuts the wait short
-            await asyncio.wait_for(self._closing.wait(), COALESCE_SECONDS)
-        while self._flush_wanted:
-            self._flush_wanted = False
-            try:
-                await self.flush()
-            except Exception:  # kept pending: the drain, the next flush or the end retries
-                return
+            def due() -> None:
+                del self._timers["soon"]
+                self._start(self._quiet_flush())
+
+            self._timers["soon"] = asyncio.get_running_loop().call_later(COALESCE_SECONDS, due)
 
     async def flush(self) -> None:
         async with self._writing:
@@ -178,11 +182,10 @@ class JournalWriter:
                 raise
 
     async def close(self, outcome: str) -> None:
-        self._closing.set()
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._closed = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         if self._background:
             await asyncio.wait(self._background)
         await self.flush()

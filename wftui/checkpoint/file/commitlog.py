@@ -30,7 +30,9 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,14 +146,17 @@ def _records_end(fd: int, start: int, size: int) -> int:
 
 
 class CommitLog:
-    """One folder's commit log, opened on first use by this storage object."""
+    """One folder's commit log, opened on first use and shared by the process's storage objects
+    of that folder (``commit_log``)."""
 
     def __init__(self, folder: str, max_file_size: int) -> None:
         self._folder = folder
         self._path = os.path.join(folder, LOG_NAME)
         self._max_file_size = max_file_size
         self._fd: int | None = None
+        # The open log's device and inode, and the process and boot it was checked in.
         self._identity: tuple[int, int] | None = None
+        self._opened_in = (0, "")
         self._lock = threading.Lock()
         # The log's first line and where its records end, as this object last wrote them.
         self._head = b""
@@ -225,12 +230,20 @@ class CommitLog:
         with self._lock:
             self._open()
 
+    def __del__(self) -> None:
+        if self._fd is not None and self._opened_in[0] == os.getpid():
+            os.close(self._fd)
+
     def _open(self) -> int:
-        """The open log, reopened if someone replaced or removed it; replayed when stale."""
+        """The open log, reopened if someone replaced or removed it, or in a forked child (the
+        parent's descriptor would share its ``flock``; it is left as it is); replayed when
+        stale."""
+        if self._fd is not None and self._opened_in[0] != os.getpid():
+            self._fd = None
         if self._fd is not None:
             try:
                 info = os.lstat(self._path)
-                if (info.st_dev, info.st_ino) == self._identity:
+                if (info.st_dev, info.st_ino) == self._identity and self._opened_in[1] == BOOT_ID:
                     return self._fd
             except FileNotFoundError:
                 pass
@@ -251,6 +264,7 @@ class CommitLog:
             raise
         info = os.fstat(fd)
         self._fd, self._identity = fd, (info.st_dev, info.st_ino)
+        self._opened_in = (os.getpid(), BOOT_ID)
         return fd
 
     @staticmethod
@@ -335,3 +349,38 @@ class CommitLog:
                 finally:
                     os.close(file_fd)
         osio.fsync_folder(self._folder)
+
+
+# The process's commit logs: the recently used ones kept open, the others for as long as a
+# storage object holds them. A storage object per run (``wftui run``, a server's request) opened
+# the log, found where its records end (reading back through up to a megabyte of zeros written
+# ahead) at its first save, and never closed it.
+_RECENT_LOGS = 16
+_logs: weakref.WeakValueDictionary[tuple[str, int], CommitLog] = weakref.WeakValueDictionary()
+_recent: OrderedDict[tuple[str, int], CommitLog] = OrderedDict()
+_logs_lock = threading.Lock()
+
+
+def commit_log(folder: str, max_file_size: int) -> CommitLog:
+    """The commit log of ``folder`` for this process (its writers share where the log ends)."""
+    key = (os.path.abspath(folder), max_file_size)
+    with _logs_lock:
+        log = _logs.get(key)
+        if log is None:
+            log = _logs[key] = CommitLog(key[0], max_file_size)
+        _recent[key] = log
+        _recent.move_to_end(key)
+        if len(_recent) > _RECENT_LOGS:
+            _recent.popitem(last=False)
+    return log
+
+
+def _forget_in_child() -> None:
+    """After ``fork``: the parent's logs (and maybe a held lock) are not the child's to use."""
+    global _logs_lock
+    _logs_lock = threading.Lock()
+    _recent.clear()
+    _logs.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -31,7 +32,7 @@ from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.bulk import no_cyclic_collection
-from wftui.checkpoint.file.commitlog import CommitLog
+from wftui.checkpoint.file.commitlog import commit_log
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.recent import FolderWitness
 from wftui.checkpoint.file.watch import logged_seq, watch_folder
@@ -46,6 +47,10 @@ DEFAULT_MAX_FILE_SIZE = 256 << 20
 STALE_TEMP_SECONDS = 60.0
 _UNSAVED_KEPT = 1024
 _log = logging.getLogger(__name__)
+# When this process last swept each folder (path, device, inode) of stale temp files: a sweep
+# lists the whole folder, and a storage object made per run (``wftui run``, a server's request)
+# paid that at its first save though nothing can turn stale in less than STALE_TEMP_SECONDS.
+_swept_at: dict[tuple[str, int, int], float] = {}
 
 
 def _referred(encoded: EncodedFragments) -> frozenset[str]:
@@ -86,7 +91,7 @@ class FileCheckpointStorage:
         self.serializer = serializer
         self.max_file_size = max_file_size
         self._dir = os.fspath(self.storage_path)
-        self._log = CommitLog(self._dir, max_file_size)
+        self._log = commit_log(self._dir, max_file_size)
         self._recovered = False
         self._lock = threading.Lock()  # guards the listing; saves do not need it
         self._listing = FolderListing(self._dir, serializer, max_file_size, self._recover_once)
@@ -229,11 +234,18 @@ class FileCheckpointStorage:
 
     def _sweep_once(self) -> None:
         """Remove temp files of saves interrupted over a minute ago (never the newest), at the
-        first save or delete of this storage object."""
+        first save or delete of this storage object, unless this process swept the folder
+        less than that minute ago."""
         if self._swept:
             return
         self._swept = True
         try:
+            folder = os.stat(self._dir)
+            key = (self._dir, folder.st_dev, folder.st_ino)
+            now = time.monotonic()
+            if now - _swept_at.get(key, -STALE_TEMP_SECONDS) < STALE_TEMP_SECONDS:
+                return
+            _swept_at[key] = now
             removed = osio.remove_stale_temps(self._dir, STALE_TEMP_SECONDS)
         except OSError as error:  # tidying up never fails a save or a delete
             _log.debug("temp files of %s not swept: %s", self._dir, error)
