@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from wftui import (
     CheckpointStatus,
     Executor,
     ExecutorFailedEvent,
+    ExecutorInvokedEvent,
+    FileCheckpointStorage,
     InMemoryCheckpointStorage,
     Message,
     RequestInfoExecutor,
@@ -184,3 +187,50 @@ async def test_a_hand_made_checkpoint_is_refused_for_having_no_graph_signature()
         ValueError, match=r"by-hand has no graph signature .*not written by a wftui run"
     ):
         await chain_workflow([Append(id="a")], storage).run_from_checkpoint("by-hand")
+
+
+async def _leave_at_invocation_of(stream: Any, executor_id: str) -> None:
+    """Read ``stream`` until ``executor_id`` is invoked, then stop reading it (a ``break``)."""
+    async for event in stream:
+        if isinstance(event, ExecutorInvokedEvent) and event.executor_id == executor_id:
+            return
+
+
+async def test_a_stream_closed_early_has_settled_its_saves_and_frees_the_workflow(
+    tmp_path: Path,
+) -> None:
+    # The default durability writes a checkpoint while the next superstep runs; leaving the
+    # stream at c's superstep and closing it must still leave the workflow free for a new run
+    # at once, with every checkpoint made before c ran saved.
+    workflow = chain_workflow(
+        [Append(id="a"), Append(id="b"), Append(id="c")], FileCheckpointStorage(tmp_path)
+    )
+    stream = workflow.run_stream("x")
+    await _leave_at_invocation_of(stream, "c")
+    await stream.aclose()
+    again = await workflow.run("y")
+    assert again.get_outputs() == ["y>a>b>c"]
+    second_run = {event.checkpoint_id for event in saved(again.lifecycle_events())}
+    listed = await FileCheckpointStorage(tmp_path).list_checkpoints()
+    first_run = [cp.iteration_count for cp in listed if cp.checkpoint_id not in second_run]
+    assert sorted(first_run) == [0, 1, 2]  # before a, after a, after b
+
+
+async def test_in_sync_durability_a_stream_left_early_already_has_each_superstep_saved(
+    tmp_path: Path,
+) -> None:
+    # With "sync" each checkpoint is saved before the next superstep starts, so a reader that
+    # stops reading at c's invocation and lists at once finds the supersteps before it saved.
+    a, b, c = Append(id="a"), Append(id="b"), Append(id="c")
+    workflow = (
+        WorkflowBuilder()
+        .add_chain([a, b, c])
+        .set_start_executor(a)
+        .with_checkpointing(FileCheckpointStorage(tmp_path), durability="sync")
+        .build()
+    )
+    stream = workflow.run_stream("x")
+    await _leave_at_invocation_of(stream, "c")
+    listed = await FileCheckpointStorage(tmp_path).list_checkpoints()
+    assert sorted(cp.iteration_count for cp in listed) == [0, 1, 2]
+    await stream.aclose()

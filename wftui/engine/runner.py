@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 from wftui.checkpoint.storage import CheckpointStorage
@@ -91,7 +91,7 @@ class Runner:
         save_initial: bool,
         announce_requests: bool = False,
         max_supersteps: int | None = None,
-    ) -> AsyncIterator[WorkflowEvent]:
+    ) -> AsyncGenerator[WorkflowEvent, None]:
         """Run supersteps until nothing is pending, or pause after ``max_supersteps``."""
         if self._running:
             raise WorkflowAlreadyRunningError(f"workflow {self._name!r} is already running")
@@ -150,7 +150,7 @@ class Runner:
 
     async def rerun(
         self, state: RunState, storage: CheckpointStorage, executor_id: str
-    ) -> AsyncIterator[WorkflowEvent]:
+    ) -> AsyncGenerator[WorkflowEvent, None]:
         """Run only ``executor_id`` on the messages pending for it and save its work as a
         partial superstep (``completed_writes``, as a failed superstep keeps it); a resume of
         that checkpoint replays the work and runs the rest of the superstep."""

@@ -7,8 +7,9 @@ messages.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wftui.checkpoint.storage import CheckpointStorage
@@ -121,12 +122,14 @@ class Workflow:
 
     async def _guarded(
         self,
-        open_stream: Callable[[], Awaitable[AsyncIterator[WorkflowEvent]]],
+        open_stream: Callable[[], Awaitable[AsyncGenerator[WorkflowEvent, None]]],
         raise_on_failure: bool,
     ) -> AsyncIterator[WorkflowEvent]:
         """Refuse a second run first, then stream ``open_stream()`` and raise if it failed.
 
-        The first request of a run is followed by an IN_PROGRESS_PENDING_REQUESTS status."""
+        The first request of a run is followed by an IN_PROGRESS_PENDING_REQUESTS status. A
+        stream closed early closes the run's own stream before the workflow is free again, so
+        its saves in flight are settled and a new run may start at once."""
         if self._busy:
             raise WorkflowAlreadyRunningError(
                 "Workflow is already running. Concurrent executions are not allowed. "
@@ -136,14 +139,16 @@ class Workflow:
         failure: WorkflowFailedEvent | None = None
         asked = False
         try:
-            stream: AsyncIterator[WorkflowEvent] = await open_stream()
-            async for event in stream:
-                if isinstance(event, WorkflowFailedEvent):
-                    failure = event
-                yield event
-                if isinstance(event, RequestInfoEvent) and not asked:
-                    asked = True  # the run goes on; the answers will be awaited at its end
-                    yield WorkflowStatusEvent(state=WorkflowRunState.IN_PROGRESS_PENDING_REQUESTS)
+            async with contextlib.aclosing(await open_stream()) as stream:
+                async for event in stream:
+                    if isinstance(event, WorkflowFailedEvent):
+                        failure = event
+                    yield event
+                    if isinstance(event, RequestInfoEvent) and not asked:
+                        asked = True  # the run goes on; the answers will be awaited at its end
+                        yield WorkflowStatusEvent(
+                            state=WorkflowRunState.IN_PROGRESS_PENDING_REQUESTS
+                        )
         finally:
             self._busy = False
         if failure is not None and raise_on_failure and self.status is WorkflowRunState.FAILED:
@@ -171,7 +176,7 @@ class Workflow:
     ) -> AsyncIterator[WorkflowEvent]:
         """Start a new run with ``message`` for the start executor; yield events as they happen."""
 
-        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+        async def open_stream() -> AsyncGenerator[WorkflowEvent, None]:
             if isinstance(message, Message):
                 raise EnvelopeInputError(
                     "run() takes the payload, not a Message envelope: pass message.data "
@@ -212,7 +217,7 @@ class Workflow:
         if max_supersteps is not None and max_supersteps < 1:
             raise ValueError(f"max_supersteps must be at least 1, not {max_supersteps}")
 
-        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+        async def open_stream() -> AsyncGenerator[WorkflowEvent, None]:
             storage = self._storage(checkpoint_storage)
             try:
                 state = await self._snapshots.restore(checkpoint_id, storage)
@@ -260,7 +265,7 @@ class Workflow:
     ) -> AsyncIterator[WorkflowEvent]:
         """Answer pending requests of this instance's last run and continue it."""
 
-        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+        async def open_stream() -> AsyncGenerator[WorkflowEvent, None]:
             state = self._runner.state
             if state is None or not state.pending_requests:
                 raise WorkflowRunError("this workflow has no pending requests to answer")
@@ -322,7 +327,7 @@ class Workflow:
         """Run only ``executor_id`` on its pending messages and save a child checkpoint that
         records its work as a partial superstep; then stop (status ``PAUSED``)."""
 
-        async def open_stream() -> AsyncIterator[WorkflowEvent]:
+        async def open_stream() -> AsyncGenerator[WorkflowEvent, None]:
             if executor_id not in self.executors:
                 raise WorkflowRunError(
                     f"no executor {executor_id!r} (executors: {', '.join(self.executors)})"
