@@ -31,11 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.postgres_support import DEFAULT_URL, drop_schema
+from tests.postgres_support import benchmark_stores
 from tests.store_writers import TINY_PIPELINE, TINY_STEPS
 from wftui.checkpoint import WorkflowCheckpoint, open_store
 from wftui.checkpoint.storage import CheckpointStorage
@@ -132,35 +130,19 @@ async def main() -> None:
     os.environ.update(TINY_STEPS)
     pipeline = load_pipeline(TINY_PIPELINE)
     signature = pipeline.create_workflow(None).signature
-    stores = {"file": "file:{folder}/files", "sqlite": "sqlite:{folder}/store.db"}
-    schema = f"wftui_bench_{secrets.token_hex(4)}"
-    server = os.environ.get("WFTUI_TEST_POSTGRES_URL", DEFAULT_URL)
-    try:
-        psycopg.connect(server, connect_timeout=3).close()
-        stores["postgresql"] = f"{server}{'&' if '?' in server else '?'}schema={schema}"
-    except psycopg.Error as error:
-        print(f"(no PostgreSQL at {server}: {error}; its figures are left out)")
     print(
         f"App start on {arguments.runs} runs ({CHECKPOINTS} checkpoints, {ENTRIES} entries and"
         f" {BEATS} heartbeats each); load average {os.getloadavg()[0]:.1f}"
     )
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            for label, template in stores.items():
-                url = template.format(folder=folder)
-                await fill(url, arguments.runs, signature)
-                figures = [
-                    await start_once(url, pipeline, signature) for _ in range(arguments.rounds)
-                ]
-                columns = list(zip(*figures, strict=True))
-                print(f"  {label}")
-                for name, column in zip(
-                    ("indexed", "save live", "begin live"), columns, strict=True
-                ):
-                    print(f"    {name:11s} {spread(list(column))}")
-        finally:
-            if "postgresql" in stores:
-                drop_schema(server, schema)
+    with benchmark_stores() as stores, tempfile.TemporaryDirectory() as folder:
+        for label, template in stores.items():
+            url = template.format(folder=folder)
+            await fill(url, arguments.runs, signature)
+            figures = [await start_once(url, pipeline, signature) for _ in range(arguments.rounds)]
+            columns = list(zip(*figures, strict=True))
+            print(f"  {label}")
+            for name, column in zip(("indexed", "save live", "begin live"), columns, strict=True):
+                print(f"    {name:11s} {spread(list(column))}")
 
 
 if __name__ == "__main__":

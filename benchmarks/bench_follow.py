@@ -26,11 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.postgres_support import DEFAULT_URL, drop_schema
+from tests.postgres_support import benchmark_stores
 from tests.store_writers import TINY_PIPELINE, TINY_STEPS
 from wftui.checkpoint import WorkflowCheckpoint, open_store
 from wftui.journal import Execution, journal_for
@@ -120,24 +118,12 @@ async def measure(url: str) -> tuple[Figures, Figures]:
 
 async def main() -> None:
     os.environ.update(TINY_STEPS)
-    stores = {"file (polled)": "file:{folder}/files", "sqlite": "sqlite:{folder}/store.db"}
-    schema = f"wftui_bench_{secrets.token_hex(4)}"
-    server = os.environ.get("WFTUI_TEST_POSTGRES_URL", DEFAULT_URL)
-    try:
-        psycopg.connect(server, connect_timeout=3).close()
-        stores["postgresql"] = f"{server}{'&' if '?' in server else '?'}schema={schema}"
-    except psycopg.Error as error:
-        print(f"(no PostgreSQL at {server}: {error}; its figures are left out)")
     print(f"Save by another storage object -> its row in the app (target < {TARGET_MS:g} ms)")
     results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            for label, url in stores.items():
-                results[label] = await measure(url.format(folder=folder))
-                print(f"  {label:16s} {spread(*results[label][0])}")
-        finally:
-            if "postgresql" in stores:
-                drop_schema(server, schema)
+    with benchmark_stores("file (polled)") as stores, tempfile.TemporaryDirectory() as folder:
+        for label, url in stores.items():
+            results[label] = await measure(url.format(folder=folder))
+            print(f"  {label:16s} {spread(*results[label][0])}")
     print("Execution begun elsewhere -> its run marked 'running on host:pid' in the browser")
     for label, (_, marks) in results.items():
         print(f"  {label:16s} {spread(*marks)}")

@@ -81,3 +81,23 @@ def scratch_store_url(prefix: str = "wftui_test") -> Iterator[str]:
         yield store_url(url, schema)
     finally:
         drop_schema(url, schema)
+
+
+@contextmanager
+def benchmark_stores(file_label: str = "file") -> Iterator[dict[str, str]]:
+    """Store URLs for a benchmark, by label, with ``{folder}`` to fill: a folder, SQLite, and a
+    scratch schema on the test server when one answers (else left out, said in one line); the
+    schema is dropped afterwards."""
+    stores = {file_label: "file:{folder}/files", "sqlite": "sqlite:{folder}/store.db"}
+    server = os.environ.get("WFTUI_TEST_POSTGRES_URL", DEFAULT_URL)
+    problem = _probe(server)
+    if problem is not None:
+        print(f"(no PostgreSQL at {server}: {problem}; its figures are left out)")
+        yield stores
+        return
+    schema = f"wftui_bench_{secrets.token_hex(4)}"
+    stores["postgresql"] = store_url(server, schema)
+    try:
+        yield stores
+    finally:
+        drop_schema(server, schema)
