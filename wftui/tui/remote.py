@@ -65,6 +65,12 @@ def rebuild(entry: Entry) -> WorkflowEvent:
     return kind(**arguments)
 
 
+def worked(execution: Execution) -> float:
+    """Seconds an execution ran: to its end, or to its last heartbeat while it runs."""
+    end = execution.ended if execution.ended is not None else execution.heartbeat
+    return max(end - execution.started, 0.0)
+
+
 class RemoteRuns:
     """The journal's executions by run; tells the selected run's story in ``main``."""
 
@@ -161,6 +167,7 @@ class RemoteRuns:
 
     def _mark(self, run: str) -> None:
         running = self._running(run)
+        self._main.mark_worked(run, sum(worked(e) for e in self.executions_of(run)))
         was = self._main.elsewhere.get(run)
         self._main.mark_elsewhere(run, running[-1].where if running else None)
         lost = any(e.status() == LOST for e in self.executions_of(run))

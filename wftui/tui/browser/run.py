@@ -12,6 +12,19 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from wftui.tui.browser.records import Record, age
+from wftui.tui.text import parse_timestamp
+
+# Kinds whose every checkpoint may be its own execution (``s`` pressed again and again): the
+# gap before one of their checkpoints is a person's pause as often as it is work.
+_ONE_STEP_KINDS = frozenset({"step", "rerun", "fork"})
+
+
+class Story(NamedTuple):
+    """What a run's header row tells: where its main line ends, its branches, its work."""
+
+    main_end: Record | None  # the last checkpoint of the line that starts at the oldest root
+    branches: tuple[tuple[str, int], ...]  # (kind, count), most first: ``1 fork, 1 step``
+    worked: float  # seconds between checkpoints written by one execution (pauses left out)
 
 
 class Flat(NamedTuple):
@@ -34,10 +47,7 @@ class Run:
     collapsed_branches: set[str] = field(default_factory=set)
     flat: list[Flat] | None = None
     newest: Record | None = None
-
-    @property
-    def end(self) -> str:
-        return self.newest.timestamp if self.newest else self.start
+    told: Story | None = None  # the header's story, None until asked after a change
 
     def add(self, record: Record) -> None:
         self.records[record.checkpoint_id] = record
@@ -50,6 +60,7 @@ class Run:
         if self.newest is None or age(record) >= age(self.newest):
             self.newest = record
         self.flat = None
+        self.told = None
 
     def remove(self, checkpoint_id: str) -> None:
         record = self.records.pop(checkpoint_id)
@@ -61,6 +72,50 @@ class Run:
         if self.newest is record:
             self.newest = max(self.records.values(), key=age, default=None)
         self.flat = None
+        self.told = None
+
+    @property
+    def deepest(self) -> int:
+        """The deepest visible branch, so every row of the run keeps its columns in place."""
+        return max((flat.depth for flat in self.rows()), default=0)
+
+    def story(self) -> Story:
+        """The main line's end, the branch count by kind, and the working time.
+
+        The main line starts at the oldest root and goes on through each checkpoint's oldest
+        child (a resume from where a run stopped continues it). Working time adds the gaps
+        between a checkpoint and the one that continues its line in the same kind of
+        execution: the pause before a branch, a resume or an answer is not work.
+        """
+        if self.told is None:
+            self.told = self._tell()
+        return self.told
+
+    def _tell(self) -> Story:
+        kinds: dict[str, int] = {}
+        worked = 0.0
+        for parent_id, kids in self.children.items():
+            parent = self.records.get(parent_id)
+            present = [self.records[kid] for kid in kids if kid in self.records]
+            if parent is None or not present:
+                continue
+            for branch in present[1:]:
+                kinds[branch.kind or "branch"] = kinds.get(branch.kind or "branch", 0) + 1
+            child = present[0]
+            if child.kind == parent.kind and child.kind not in _ONE_STEP_KINDS:
+                gap = parse_timestamp(child.timestamp) - parse_timestamp(parent.timestamp)
+                worked += max(gap, 0.0)
+        roots = [r for r in self.records.values() if r.parent_id not in self.records]
+        end = min(roots, key=age, default=None)
+        seen: set[str] = set()
+        while end is not None and end.checkpoint_id not in seen:  # a damaged store may loop
+            seen.add(end.checkpoint_id)
+            kids = [kid for kid in self.children.get(end.checkpoint_id, ()) if kid in self.records]
+            if not kids:
+                break
+            end = self.records[kids[0]]
+        branches = tuple(sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
+        return Story(end, branches, worked)
 
     def rows(self) -> list[Flat]:
         if self.flat is None:
