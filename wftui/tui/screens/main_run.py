@@ -42,6 +42,7 @@ class RunFeed(StoreFeed):
         self._run_failed = False
         self.showing = None  # until its first checkpoint names the run
         self.timeline.reset()
+        self._late.reset()
         self.note("run", label, Tone.QUIET)
 
     def run_ended(self, *, cancelled: bool) -> None:
@@ -79,7 +80,9 @@ class RunFeed(StoreFeed):
         if not self.app.is_running:
             return  # shutting down: the panes are gone, and so is anyone to tell
         self.event_log.add_records(
-            describe(event) for event in message.events if not echoes_a_failure(event)
+            self._late.lines(
+                (event, describe(event)) for event in message.events if not echoes_a_failure(event)
+            )
         )
         self.update_log_title()
         self.timeline.see_all(message.events)
@@ -97,6 +100,7 @@ class RunFeed(StoreFeed):
         self._spending.reset()
         self.header.status = RunStatus.IDLE
         self.timeline.reset()
+        self._late.reset()
         self.update_preview()  # a run live elsewhere shows its statuses, not a preview
 
     def show_journal(
@@ -112,7 +116,7 @@ class RunFeed(StoreFeed):
         checkpoints). Only ``live`` ones toast their output."""
         if not self.app.is_running:
             return
-        self.event_log.add_records(records)
+        self.event_log.add_records(self._late.lines(zip(events, records, strict=True)))
         self.update_log_title()
         for each in fields:
             self.timeline.see_json(each)
