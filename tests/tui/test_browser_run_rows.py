@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime
 
@@ -10,10 +11,10 @@ import pytest
 from tests.tui.support import AppFactory, opened, row_text, settle, shown_rows, wait_until
 from tests.tui.test_checkpoint_browser import checkpoint, save, status_of
 from wftui.checkpoint.file import FileCheckpointStorage
-from wftui.checkpoint.model import WorkflowCheckpoint
+from wftui.checkpoint.model import CheckpointStatus, CheckpointSummary, WorkflowCheckpoint
 from wftui.journal import Execution, journal_for
 from wftui.loader import PipelineSpec
-from wftui.tui.browser.model import RowKind
+from wftui.tui.browser.model import CheckpointTree, RowKind
 
 
 def made_by(item: WorkflowCheckpoint, kind: str) -> WorkflowCheckpoint:
@@ -98,3 +99,36 @@ async def test_branch_rows_keep_the_superstep_and_next_columns_of_the_main_rows(
             assert found is not None, line
             columns.add(found.end())
         assert len(columns) == 1, drawn
+
+
+def test_the_story_told_as_checkpoints_arrive_is_the_story_told_afresh() -> None:
+    """A live run updates its header without walking the run again; whatever order the
+    checkpoints arrive in, the result equals a retelling from scratch."""
+    kinds = ("run", "run", "step", "fork", "resume", "")
+    rng = random.Random(7)
+    summaries, ids = [], []
+    for index in range(300):
+        parent = None if index == 0 else ids[rng.randrange(len(ids))]
+        if index and rng.random() < 0.7:
+            parent = ids[-1]  # mostly a line that goes on
+        ids.append(f"cp{index:05d}")
+        summaries.append(
+            CheckpointSummary(
+                checkpoint_id=ids[-1],
+                workflow_id="runstory1",
+                parent_checkpoint_id=parent,
+                timestamp=f"2025-03-14T11:{index // 60:02d}:{index % 60:02d}.000000Z",
+                iteration_count=index,
+                status=CheckpointStatus.IN_PROGRESS,
+                execution_kind=rng.choice(kinds),
+            )
+        )
+    for order in (summaries, rng.sample(summaries, len(summaries))):
+        tree = CheckpointTree()
+        for number, item in enumerate(order, start=1):
+            tree.add(item)
+            run = tree.runs["runstory1"]
+            if number % 7 == 0 or number == len(order):
+                told = run.story()  # asked now and then, as drawing does
+                run.told = None
+                assert told == run.story(), number

@@ -19,6 +19,23 @@ from wftui.tui.text import parse_timestamp
 _ONE_STEP_KINDS = frozenset({"step", "rerun", "fork"})
 
 
+def _work(parent: Record, child: Record) -> float:
+    """The gap before ``child`` when the same execution wrote both, as far as kinds tell."""
+    if child.kind != parent.kind or child.kind in _ONE_STEP_KINDS:
+        return 0.0
+    return max(parse_timestamp(child.timestamp) - parse_timestamp(parent.timestamp), 0.0)
+
+
+def _count_branch(kinds: dict[str, int], branch: Record) -> None:
+    kind = branch.kind or "branch"
+    kinds[kind] = kinds.get(kind, 0) + 1
+
+
+def _ordered(kinds: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """Most first, then by name: ``2 steps, 1 fork``."""
+    return tuple(sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
+
+
 class Story(NamedTuple):
     """What a run's header row tells: where its main line ends, its branches, its work."""
 
@@ -48,19 +65,22 @@ class Run:
     flat: list[Flat] | None = None
     newest: Record | None = None
     told: Story | None = None  # the header's story, None until asked after a change
+    _deepest: int = 0  # the deepest row in ``flat``
 
     def add(self, record: Record) -> None:
         self.records[record.checkpoint_id] = record
+        in_order = True
         if record.parent_id is not None:
             siblings = self.children.setdefault(record.parent_id, [])
             siblings.append(record.checkpoint_id)
             if len(siblings) > 1 and age(self.records[siblings[-2]]) > age(record):
                 siblings.sort(key=lambda cid: age(self.records[cid]))
+                in_order = False
         self.start = min(self.start, record.timestamp)
         if self.newest is None or age(record) >= age(self.newest):
             self.newest = record
         self.flat = None
-        self.told = None
+        self.told = self._told_after(record) if in_order else None
 
     def remove(self, checkpoint_id: str) -> None:
         record = self.records.pop(checkpoint_id)
@@ -76,8 +96,10 @@ class Run:
 
     @property
     def deepest(self) -> int:
-        """The deepest visible branch, so every row of the run keeps its columns in place."""
-        return max((flat.depth for flat in self.rows()), default=0)
+        """The deepest visible branch, so every row of the run keeps its columns in place
+        (worked out with the rows: every drawn row asks)."""
+        self.rows()
+        return self._deepest
 
     def story(self) -> Story:
         """The main line's end, the branch count by kind, and the working time.
@@ -91,6 +113,21 @@ class Run:
             self.told = self._tell()
         return self.told
 
+    def _told_after(self, record: Record) -> Story | None:
+        """The story with ``record`` added at the end of its line or as a newest branch
+        (what a live run does), without walking the run again; None when it must be retold
+        (a new root, a record whose children came first, or no story yet)."""
+        told, parent = self.told, self.records.get(record.parent_id or "")
+        if told is None or parent is None or record.checkpoint_id in self.children:
+            return None
+        kids = self.children[parent.checkpoint_id]
+        if kids[0] != record.checkpoint_id:
+            kinds = dict(told.branches)
+            _count_branch(kinds, record)
+            return Story(told.main_end, _ordered(kinds), told.worked)
+        end = record if told.main_end is parent else told.main_end
+        return Story(end, told.branches, told.worked + _work(parent, record))
+
     def _tell(self) -> Story:
         kinds: dict[str, int] = {}
         worked = 0.0
@@ -100,11 +137,8 @@ class Run:
             if parent is None or not present:
                 continue
             for branch in present[1:]:
-                kinds[branch.kind or "branch"] = kinds.get(branch.kind or "branch", 0) + 1
-            child = present[0]
-            if child.kind == parent.kind and child.kind not in _ONE_STEP_KINDS:
-                gap = parse_timestamp(child.timestamp) - parse_timestamp(parent.timestamp)
-                worked += max(gap, 0.0)
+                _count_branch(kinds, branch)
+            worked += _work(parent, present[0])
         roots = [r for r in self.records.values() if r.parent_id not in self.records]
         end = min(roots, key=age, default=None)
         seen: set[str] = set()
@@ -114,12 +148,12 @@ class Run:
             if not kids:
                 break
             end = self.records[kids[0]]
-        branches = tuple(sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
-        return Story(end, branches, worked)
+        return Story(end, _ordered(kinds), worked)
 
     def rows(self) -> list[Flat]:
         if self.flat is None:
             self.flat = self.flatten()
+            self._deepest = max((flat.depth for flat in self.flat), default=0)
         return self.flat
 
     def flatten(self, *, whole: bool = False) -> list[Flat]:
