@@ -56,6 +56,9 @@ async def test_a_run_row_tells_its_main_line_and_working_time_not_the_idle_gap(
         assert status_of(app, "cprun00003") == "✓ completed"
         assert status_of(app, "cpstep0002") == "‖ paused"  # nobody runs it: a step stopped
         assert status_of(app, "cpfork0001") == "✎ forked"  # written, not resumed yet
+        app.main.mark_elsewhere("runforked1", "otherhost:4242")  # its step runs there now
+        assert status_of(app, "cpstep0002") == "▸ in progress"
+        assert row_text(app, 0).split()[1] == "●"
 
 
 async def test_a_run_row_takes_its_working_time_from_the_journal(
