@@ -141,9 +141,11 @@ async def test_a_resumed_branch_is_indented_under_the_checkpoint_it_came_from(
         assert "branch: submit_lower" in row_text(app, 3)
         header = row_text(app, 0)
         assert "run ntree001 text_processing" in header
-        assert "6 checkpoints" in header
-        assert "31.0s" in header  # from the first checkpoint to the newest
-        assert header.split()[1] == "✓"  # the newest checkpoint completed the run
+        assert "6 checkpoints, 1 branch" in header
+        # Working time: the main line's 3 s and the branch's 1 s, not the 27 s before the
+        # branch began (wall time from the first checkpoint to the newest was 31 s).
+        assert "4.0s" in header
+        assert header.split()[1] == "✓"  # the main line completed the run
 
 
 async def test_left_and_right_close_and_open_runs_and_branches(

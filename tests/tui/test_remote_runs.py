@@ -172,6 +172,25 @@ async def test_a_finished_run_replays_its_failure_when_selected(tmp_path: Path) 
         assert not app.main.timeline.live and app.main.timeline.rows["fragile"]
 
 
+async def test_notes_about_a_replayed_run_carry_the_time_of_what_they_tell(
+    tmp_path: Path,
+) -> None:
+    """The app's own line about an execution sits at the execution's start, among the entries
+    it introduces, not at the moment the app happened to read the journal."""
+    (tmp_path / "fragile_notes.py").write_text(FAILING_PIPELINE)
+    _finished("run", "fragile_notes.py", cwd=tmp_path)
+    storage = FileCheckpointStorage(tmp_path / "store")
+    [execution] = await journal_for(storage).executions()
+    app = make_app(load_pipeline(str(tmp_path / "fragile_notes.py")), storage, clock=FIXED_CLOCK)
+    async with opened(app) as pilot:
+        await wait_until(pilot, lambda: "the disk is full" in _log(app))
+        lines = app.main.event_log.visible_text()
+        [note] = [line for line in lines if " journal " in line and "run on " in line]
+        assert note.startswith(FIXED_CLOCK.time_of_day(execution.started)), note
+        times = [line.split()[0] for line in lines]
+        assert times == sorted(times), lines  # one day: the clock's text sorts as time does
+
+
 async def test_runs_selected_faster_than_the_app_reads_them_leave_nothing_unawaited(
     tmp_path: Path,
 ) -> None:

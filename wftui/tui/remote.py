@@ -65,6 +65,12 @@ def rebuild(entry: Entry) -> WorkflowEvent:
     return kind(**arguments)
 
 
+def worked(execution: Execution) -> float:
+    """Seconds an execution ran: to its end, or to its last heartbeat while it runs."""
+    end = execution.ended if execution.ended is not None else execution.heartbeat
+    return max(end - execution.started, 0.0)
+
+
 class RemoteRuns:
     """The journal's executions by run; tells the selected run's story in ``main``."""
 
@@ -161,11 +167,12 @@ class RemoteRuns:
 
     def _mark(self, run: str) -> None:
         running = self._running(run)
+        self._main.mark_worked(run, sum(worked(e) for e in self.executions_of(run)))
         was = self._main.elsewhere.get(run)
         self._main.mark_elsewhere(run, running[-1].where if running else None)
-        lost = any(e.status() == LOST for e in self.executions_of(run))
+        lost = [e for e in self.executions_of(run) if e.status() == LOST]
         if was is not None and not running and lost and run == self._main.showing:
-            self._main.run_lost(was)
+            self._main.run_lost(was, lost[-1].heartbeat)
 
     def check_heartbeats(self) -> None:
         """Unmark runs whose heartbeats stopped (killed elsewhere): what is known, re-read
@@ -208,10 +215,10 @@ class RemoteRuns:
                 status = execution.status()
                 here = "" if self.is_mine(execution) or status != RUNNING else " elsewhere"
                 line = f"{execution.kind} on {execution.where}: {status}{here}"
-                self._main.note("journal", line, Tone.QUIET)
+                self._main.note("journal", line, Tone.QUIET, at=execution.started)
                 await self._tell(execution, live=status == RUNNING)
             if executions[-1].status() == LOST:
-                self._main.run_lost(executions[-1].where)
+                self._main.run_lost(executions[-1].where, executions[-1].heartbeat)
         if not self._running(run):
             self._main.timeline.ended()
 

@@ -27,6 +27,7 @@ class Mark(StrEnum):
     NEXT = "▶"
     LOOP = "↺"
     MARKED = "◆"  # the checkpoint m marked, that c compares with
+    FORKED = "✎"  # a fork nobody has resumed yet
 
 
 class RunStatus(StrEnum):

@@ -13,7 +13,7 @@ from pathlib import PurePath
 from rich.cells import cell_len, set_cell_size
 
 from wftui.checkpoint.model import CheckpointStatus
-from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind, Run
+from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind
 from wftui.tui.status import CHECKPOINT_LOOK, Mark
 from wftui.tui.text import Clock, counted, parse_timestamp
 
@@ -26,6 +26,13 @@ TIME_WIDTH = 11  # "03-14 12:04"; today's "12:04:05" is right-aligned in it
 NARROW = 64
 MAX_DEPTH = 6  # deeper branches stop indenting, so the columns keep their room
 BRANCH_KIND = "branch"  # a branch whose checkpoint does not say which execution wrote it
+
+# How a line that stopped in progress, with nobody running it, ended: by the kind that wrote it.
+STOPPED_LOOK = {
+    "step": f"{Mark.PAUSED} paused",
+    "rerun": f"{Mark.PAUSED} paused",
+    "fork": f"{Mark.FORKED} forked",
+}
 
 # The tone of each checkpoint status (the widget styles tones; marks come from CHECKPOINT_LOOK).
 STATUS_TONE = {
@@ -68,17 +75,36 @@ def duration(seconds: float) -> str:
     return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
 
 
-def status_cell(record: Record, leaf: bool) -> Cell:
-    """What helps: failures, waits and outcomes; an in-progress row only where a line stops."""
-    if record.status is CheckpointStatus.IN_PROGRESS and not leaf:
+def status_cell(record: Record, leaf: bool, live: bool = False) -> Cell:
+    """What helps: failures, waits and outcomes, and how a line stopped where it stops.
+
+    A line that stops in progress while nobody runs it says why when its kind tells: a step or
+    rerun ``paused`` as asked, a fork waits to be resumed; ``live`` (its run runs now) keeps
+    ``in progress``.
+    """
+    if record.status is not CheckpointStatus.IN_PROGRESS:
+        return CHECKPOINT_LOOK[record.status][0], STATUS_TONE[record.status]
+    if not leaf:
         return "", "status"
+    if not live and record.kind in STOPPED_LOOK:
+        return STOPPED_LOOK[record.kind], "status"
     return CHECKPOINT_LOOK[record.status][0], STATUS_TONE[record.status]
 
 
-def outcome_mark(run: Run) -> Cell:
-    """The run's outcome: the status of its newest checkpoint, as one mark."""
-    status = run.newest.status if run.newest else CheckpointStatus.IN_PROGRESS
-    return CHECKPOINT_LOOK[status][0].split(" ", 1)[0], STATUS_TONE[status]
+def outcome_mark(main_end: Record | None) -> Cell:
+    """The run's outcome: how its main line ended, as one mark (a branch never decides it)."""
+    if main_end is None:
+        return Mark.IN_PROGRESS.value, STATUS_TONE[CheckpointStatus.IN_PROGRESS]
+    text, tone = status_cell(main_end, leaf=True)
+    return text.split(" ", 1)[0], tone
+
+
+def branch_counts(branches: tuple[tuple[str, int], ...]) -> str:
+    """``1 fork, 2 steps``: the run's branches by kind."""
+    return ", ".join(
+        counted(count, kind, f"{kind}es" if kind.endswith("h") else None)
+        for kind, count in branches
+    )
 
 
 class RowRenderer:
@@ -89,6 +115,9 @@ class RowRenderer:
         self.clock = clock
         self.elsewhere: Mapping[str, str] = {}  # run -> where another process runs it now
         self.marked: str | None = None  # the checkpoint m marked for c to compare with
+        # run -> seconds its executions worked, as the journal has them (the checkpoints'
+        # own estimate stands in for runs it does not know)
+        self.worked: Mapping[str, float] = {}
 
     def cells(self, row: Row, width: int) -> list[Cell]:
         match row.kind:
@@ -115,13 +144,18 @@ class RowRenderer:
 
     def _checkpoint(self, row: Row, width: int) -> list[Cell]:
         record = self.tree.record(row.key)
+        run = self.tree.by_id[row.key]
         depth = min(row.depth, MAX_DEPTH)
         if row.branch:
             glyph = "↳ " if row.leaf or self.tree.is_open(row) else "▸ "
             indent = "  " * depth + glyph
         else:
             indent = "  " * (depth + 1)
-        status, tone = status_cell(record, row.leaf)
+        # The ids of the whole run take the room of its deepest branch, so the tree marks never
+        # push the superstep and next columns of one row off those of the others.
+        room = 2 * (min(run.deepest, MAX_DEPTH) + 1)
+        live = run.workflow_id in self.elsewhere
+        status, tone = status_cell(record, row.leaf, live)
         if record.checkpoint_id == self.marked:  # in the status column: seen, yet no id moves
             status, tone = f"{Mark.MARKED.value} {status or 'marked'}", "marked"
         status_width = STATUS_WIDTH if width >= NARROW else 1
@@ -129,6 +163,7 @@ class RowRenderer:
             status = status[:1]
         # The id's name in the store: its last 8 characters, more where they are shared.
         name = self.tree.names.name(record.checkpoint_id)
+        name = name.ljust(len(name) + room - len(indent))
         fixed = len(indent) + len(name) + 1 + STEP_WIDTH + 2 + 1 + status_width + TIME_WIDTH
         next_width = max(width - fixed, 3)
         kind = f"{record.kind or BRANCH_KIND}: " if row.branch else ""
@@ -145,14 +180,18 @@ class RowRenderer:
         return _clip(cells, width)
 
     def _run(self, row: Row, width: int) -> list[Cell]:
+        """The run: how its main line ended, its branches, its working time, its start."""
         run = self.tree.runs[row.key]
-        mark, tone = outcome_mark(run)
+        story = run.story()
+        mark, tone = outcome_mark(story.main_end)
         where = self.elsewhere.get(run.workflow_id)
         if where is not None:
             mark, tone = Mark.RUNNING.value, "run"
-        count = len(run.records)
-        took = duration(max(parse_timestamp(run.end) - parse_timestamp(run.start), 0.0))
-        right = f" {counted(count, 'checkpoint')}  {took:>6}"
+        worked = self.worked.get(run.workflow_id, story.worked)
+        info = counted(len(run.records), "checkpoint")
+        if story.branches:
+            info += f", {branch_counts(story.branches)}"
+        right = f" {info}  {duration(worked):>6}"
         name = run.newest.workflow_name if run.newest else ""
         run_name = self.tree.run_names.name(run.workflow_id)
         left = f"run {run_name} {name}"

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input
 
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.tui.graph import GraphSpec, natural_size
+from wftui.tui.late_checkpoints import LateCheckpoints
 from wftui.tui.screens.main_base import PANE_IDS, PANE_TITLES
 from wftui.tui.screens.main_run import RunFeed
 from wftui.tui.spending import LiveSpending, app_prices
@@ -121,6 +122,7 @@ class MainScreen(RunFeed):
         self._run_active = run_active
         self._running_nodes: set[str] = set()
         self.timeline = Timeline()  # the current run's bars, for the timeline screen
+        self._late = LateCheckpoints()  # checkpoint lines announced after the run moved on
         # What a failed checkpoint's file says failed, learnt when the inspector reads it.
         self._failed: dict[str, frozenset[str]] = {}
         self._replayed: dict[str, frozenset[str]] = {}

@@ -12,6 +12,7 @@ from textual import getters
 from textual.screen import Screen
 
 from wftui.checkpoint.storage import CheckpointStorage
+from wftui.tui.late_checkpoints import LateCheckpoints
 from wftui.tui.spending import LiveSpending
 from wftui.tui.text import Clock
 from wftui.tui.timeline import Timeline
@@ -41,6 +42,7 @@ class MainScreenBase(Screen[None]):
     _signatures: tuple[str, ...]  # a checkpoint carrying one of these is this graph's
     _run_active: Callable[[], bool]
     _running_nodes: set[str]
+    _late: LateCheckpoints
     _failed: dict[str, frozenset[str]]
     _replayed: dict[str, frozenset[str]]
     _run_failed: bool

@@ -42,6 +42,7 @@ class RunFeed(StoreFeed):
         self._run_failed = False
         self.showing = None  # until its first checkpoint names the run
         self.timeline.reset()
+        self._late.reset()
         self.note("run", label, Tone.QUIET)
 
     def run_ended(self, *, cancelled: bool) -> None:
@@ -54,19 +55,24 @@ class RunFeed(StoreFeed):
             self.graph.set_status(executor_id, NodeStatus.PENDING)
         self._running_nodes.clear()
 
-    def run_lost(self, where: str) -> None:
+    def run_lost(self, where: str, last_beat: float | None = None) -> None:
         """The shown run's process stopped beating without writing an end (killed, or its
-        machine is gone): what was running will run again on resume."""
+        machine is gone): what was running will run again on resume. The note is timed at
+        the last heartbeat, when the run was last known alive."""
         self.header.status = RunStatus.LOST
         text = (
-            f"{Mark.CANCELLED} lost: no heartbeat from {where}; the last checkpoint stays resumable"
+            f"{Mark.CANCELLED} lost: no heartbeat from {where} after this; "
+            "the last checkpoint stays resumable"
         )
-        self.note("status", text, Tone.FAILURE)
+        self.note("status", text, Tone.FAILURE, at=last_beat)
         self.run_ended(cancelled=False)
 
-    def note(self, kind: str, text: str, tone: Tone) -> None:
-        """A line in the event log from the app itself (not from the engine)."""
-        self.event_log.add_records([LogRecord(self._clock.now(), kind, "", text, tone)])
+    def note(self, kind: str, text: str, tone: Tone, at: float | None = None) -> None:
+        """A line in the event log from the app itself (not from the engine), timed ``at``
+        what it tells of (an execution's start, a last heartbeat), else now: a note about a
+        replayed run then sits among the entries it describes."""
+        moment = self._clock.now() if at is None else at
+        self.event_log.add_records([LogRecord(moment, kind, "", text, tone)])
         self.update_log_title()
 
     def on_engine_events(self, message: EngineEvents) -> None:
@@ -74,7 +80,9 @@ class RunFeed(StoreFeed):
         if not self.app.is_running:
             return  # shutting down: the panes are gone, and so is anyone to tell
         self.event_log.add_records(
-            describe(event) for event in message.events if not echoes_a_failure(event)
+            self._late.lines(
+                (event, describe(event)) for event in message.events if not echoes_a_failure(event)
+            )
         )
         self.update_log_title()
         self.timeline.see_all(message.events)
@@ -92,6 +100,7 @@ class RunFeed(StoreFeed):
         self._spending.reset()
         self.header.status = RunStatus.IDLE
         self.timeline.reset()
+        self._late.reset()
         self.update_preview()  # a run live elsewhere shows its statuses, not a preview
 
     def show_journal(
@@ -107,7 +116,7 @@ class RunFeed(StoreFeed):
         checkpoints). Only ``live`` ones toast their output."""
         if not self.app.is_running:
             return
-        self.event_log.add_records(records)
+        self.event_log.add_records(self._late.lines(zip(events, records, strict=True)))
         self.update_log_title()
         for each in fields:
             self.timeline.see_json(each)

@@ -36,6 +36,7 @@ class StoreFeed(MainScreenBase):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.elsewhere: dict[str, str] = {}  # run -> where another process is running it
+        self.worked: dict[str, float] = {}  # run -> seconds its executions worked (journal)
         self.showing: str | None = None  # the run whose story the graph and the log tell
         self._others: set[str] = set()  # checkpoints of other pipelines, not shown
         self._listed = asyncio.Event()
@@ -107,6 +108,15 @@ class StoreFeed(MainScreenBase):
             self.elsewhere[run] = where
         table = self.browser.table
         table.renderer.elsewhere = self.elsewhere
+        table.refresh()
+
+    def mark_worked(self, run: str, seconds: float) -> None:
+        """How long ``run``'s executions worked, as the journal knows: its row's duration."""
+        if self.worked.get(run) == seconds:
+            return
+        self.worked[run] = seconds
+        table = self.browser.table
+        table.renderer.worked = self.worked
         table.refresh()
 
     def show_mark(self, checkpoint_id: str | None) -> None:
