@@ -302,16 +302,25 @@ class Rows:
     def add(self, rows: list[Row]) -> None:
         self.add_columns([list(map(itemgetter(field), rows)) for field in range(_ROW_LENGTH)])
 
-    def live(self, *, newest_first: bool = False) -> list[Row]:
-        """Every live row, in no order or newest first (from the kept time order)."""
-        if newest_first:
-            self._sort()
-            at, names = self._at, self._columns[NAME]
-            positions = [p for p in reversed(self._order) if at.get(names[p]) == p]
-        else:
-            positions = list(self._at.values())
+    def live(self) -> list[Row]:
+        """Every live row, in no order."""
+        positions = list(self._at.values())
         columns = [list(map(column.__getitem__, positions)) for column in self._columns]
         return list(zip(*columns, strict=True))
+
+    def newest_positions(self) -> list[int]:
+        """Where the live rows are, newest first (from the kept time order): a full listing
+        reads their fields from ``column`` without making a row tuple each."""
+        self._sort()
+        at, names = self._at, self._columns[NAME]
+        return [p for p in reversed(self._order) if at.get(names[p]) == p]
+
+    def column(self, field: int) -> Any:
+        """One field of every row by position (live or not); rows added later extend it."""
+        return self._columns[field]
+
+    def row_at(self, position: int) -> Row:
+        return self._row(position)
 
     def _sort(self) -> None:
         if not self._ordered:  # by name, then (stable) by time: two cheap passes, not tuples
