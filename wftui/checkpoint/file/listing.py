@@ -85,7 +85,7 @@ class FolderListing(ReconciledCache):
             if found is not None:
                 return found
         self._scan()
-        with SummaryReader(self._cache.summaries_path, whole=limit is None) as reader:
+        with SummaryReader(self._cache.summaries_path) as reader:
             if limit is None:
                 return self._all_summaries(workflow_id, reader)
             return self._newest_summaries(workflow_id, limit, reader)
@@ -190,7 +190,7 @@ class FolderListing(ReconciledCache):
             return None
         rows, complete = candidates
         found: list[CheckpointSummary] = []
-        with SummaryReader(self._cache.summaries_path, whole=False) as reader:
+        with SummaryReader(self._cache.summaries_path) as reader:
             for row in rows:
                 if len(found) >= limit:
                     break
@@ -336,7 +336,7 @@ class FolderListing(ReconciledCache):
         the summaries file, or from their files where a line does not check out; True if a
         file was read again."""
         rows = [row for _, row in unread]
-        lines = [reader.read(row[OFFSET], row[LENGTH]) for row in rows]
+        lines = reader.read_many([(row[OFFSET], row[LENGTH]) for row in rows])
         moved = False
         for (at, row), summary in zip(unread, parse_many(lines, rows, self._shared), strict=True):
             name = row[NAME]
