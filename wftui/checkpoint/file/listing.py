@@ -317,7 +317,7 @@ class FolderListing(ReconciledCache):
                     found.append(None)
                 elif workflow_id is None or current[WF] == workflow_id:
                     found.append(summary)
-        for start in range(0, len(unread), _BATCH):
+        for start in reversed(range(0, len(unread), _BATCH)):  # oldest first: parents first
             batch = unread[start : start + _BATCH]
             moved |= self._read_summaries(batch, reader, found, workflow_id)
         summaries = [summary for summary in found if summary is not None]
@@ -338,7 +338,8 @@ class FolderListing(ReconciledCache):
         rows = [row for _, row in unread]
         lines = reader.read_many([(row[OFFSET], row[LENGTH]) for row in rows])
         moved = False
-        for (at, row), summary in zip(unread, parse_many(lines, rows, self._shared), strict=True):
+        parsed = parse_many(lines, rows, self._shared, self._same_id)
+        for (at, row), summary in zip(unread, parsed, strict=True):
             name = row[NAME]
             if (
                 summary is None
@@ -355,6 +356,14 @@ class FolderListing(ReconciledCache):
             if workflow_id is None or row[WF] == workflow_id:
                 found[at] = summary
         return moved
+
+    def _same_id(self, checkpoint_id: str) -> str:
+        """The id string of the summary remembered for ``checkpoint_id``, if there is one (so a
+        parent id costs no string of its own), else ``checkpoint_id`` itself."""
+        compact = self._summary_cache.get(checkpoint_id + SUFFIX)
+        if compact is not None and compact[ID] == checkpoint_id:
+            return str(compact[ID])
+        return checkpoint_id
 
     def _newest_summaries(
         self, workflow_id: str | None, limit: int, reader: SummaryReader

@@ -10,6 +10,7 @@ validation), with one shared set of fields set: summaries from a listing are rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -115,9 +116,15 @@ def parse_compact(line: bytes, row: Row, shared: dict[Any, Any]) -> Compact | No
     )  # fmt: skip
 
 
-def parse_many(lines: list[bytes], rows: list[Row], shared: dict[Any, Any]) -> list[Compact | None]:
+def parse_many(
+    lines: list[bytes], rows: list[Row], shared: dict[Any, Any], same_id: Callable[[str], str]
+) -> list[Compact | None]:
     """Summary lines of ``rows`` at once: parsed in one call and checked column by column (a
-    cold listing reads thousands); line by line (``parse_compact``) if any does not check out."""
+    cold listing reads thousands); line by line (``parse_compact``) if any does not check out.
+
+    A parent id is kept as its parent's own id string where the parent is in the batch or
+    known to ``same_id`` (the listing's; batches come oldest first), not as a copy: 85 bytes
+    less per summary, 4 MB at 50,000."""
     columns = _exact_columns(lines)
     if columns is None:
         return [parse_compact(line, row, shared) for line, row in zip(lines, rows, strict=True)]
@@ -125,12 +132,13 @@ def parse_many(lines: list[bytes], rows: list[Row], shared: dict[Any, Any]) -> l
     cids, runs, names, parents, stamps, iterations, states, messages, nexts, requests = columns[:10]
     signatures, sizes, kinds = columns[10:]
     row_runs, row_stamps = [row[cache.WF] for row in rows], [row[cache.TS] for row in rows]
+    batch = dict(zip(cids, cids, strict=True))
     return list(
         zip(
             cids,
             [a if a == b else share(b, b) for a, b in zip(row_runs, runs, strict=True)],
             map(share, names, names),
-            parents,
+            [p if p is None else batch.get(p) or same_id(p) for p in parents],
             [a if a == b else b for a, b in zip(row_stamps, stamps, strict=True)],
             iterations,
             map(_STATUS.__getitem__, states),
