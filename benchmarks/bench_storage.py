@@ -307,10 +307,10 @@ async def bench_listing(path: Path, count: int) -> dict[tuple[str, str], float]:
         samples = {"cold": cold_ms, "after a save": changed_ms, "warm": warm_ms}
         for kind, values in samples.items():
             medians[label, kind] = statistics.median(values)
-        for kind, pairs in cpu.items():  # growth only: no target is set in CPU time
-            medians[label, kind] = statistics.median(cpu_ms for _, cpu_ms in pairs)
             if target is not None:
                 print(f"      {kind:12s} median {verdict(medians[label, kind], target)}")
+        for kind, pairs in cpu.items():  # for the growth table: targets are in wall clock
+            medians[label, kind] = statistics.median(cpu_ms for _, cpu_ms in pairs)
     summaries = await FileCheckpointStorage(path).list_summaries()
     assert len(summaries) == count + saved, len(summaries)
     return medians
