@@ -10,6 +10,7 @@ import pytest
 
 from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import CheckpointStatus, CheckpointSummary, FileCheckpointStorage
+from wftui.checkpoint.file.cache import SummaryReader
 from wftui.checkpoint.file.summaries import (
     RUN,
     TS,
@@ -98,3 +99,38 @@ async def test_listed_summaries_are_what_the_checkpoints_say(tmp_path: Any) -> N
         assert await current.list_summaries() == expected
         assert await current.list_summaries() == expected  # from the compact cache
         assert await current.list_summaries(limit=2) == expected[:2]
+
+
+async def test_a_listed_parent_id_is_its_parent_s_own_id_string(tmp_path: Any) -> None:
+    """Chains longer than a batch of summary lines, in runs saved interleaved: a fresh listing
+    keeps each parent id as the parent summary's own string (no copy per summary)."""
+    storage = FileCheckpointStorage(tmp_path)
+    parents: dict[str, str | None] = {"run-a": None, "run-b": None}
+    for i in range(300):
+        run = "run-a" if i % 2 else "run-b"
+        cp = make_checkpoint(run, parent_checkpoint_id=parents[run])
+        parents[run] = await storage.save_checkpoint(cp)
+    listed = await FileCheckpointStorage(tmp_path).list_summaries()
+    by_id = {summary.checkpoint_id: summary for summary in listed}
+    children = [summary for summary in listed if summary.parent_checkpoint_id is not None]
+    assert len(listed) == 300 and len(children) == 298
+    for child in children:
+        parent = by_id[child.parent_checkpoint_id]  # type: ignore[index]
+        assert child.parent_checkpoint_id is parent.checkpoint_id
+        assert parent.workflow_id == child.workflow_id
+
+
+def test_summary_lines_are_read_together_or_one_by_one(tmp_path: Any) -> None:
+    path = tmp_path / "summaries.jsonl"
+    lines = [b'{"n":%d}\n' % i for i in range(4)]
+    path.write_bytes(b"".join(lines[:2]) + b" " * (1 << 20) + b"".join(lines[2:]))
+    far = (1 << 20) + 2 * len(lines[0])
+    spans = [(0, len(lines[0])), (len(lines[0]), len(lines[1])), (far, len(lines[2]))]
+    bad: list[tuple[Any, Any]] = [(-1, 3), (0, 0), ("0", 3), (0, (1 << 20) + 1)]
+    with SummaryReader(str(path)) as reader:
+        assert reader.read_many(spans[:2]) == lines[:2]  # close together: one read
+        assert reader.read_many(spans) == lines[:3]  # far apart: one read each
+        assert reader.read_many([*bad, spans[0]]) == [b""] * len(bad) + lines[:1]
+        assert reader.read_many(bad) == [b""] * len(bad)
+    with SummaryReader(str(tmp_path / "missing")) as reader:
+        assert reader.read_many(spans) == [b""] * 3

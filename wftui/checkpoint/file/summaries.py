@@ -10,6 +10,7 @@ validation), with one shared set of fields set: summaries from a listing are rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -35,26 +36,39 @@ _STATUS = {status.value: status for status in CheckpointStatus}
 _STATUS_TEXTS = frozenset(_STATUS)
 
 
+def _values_template() -> dict[str, Any]:
+    """An instance dict of ``CheckpointSummary`` holding every field, made the way Python
+    makes attribute dicts: its copies share one table of keys and hold only their values (176
+    bytes a summary, not 464: 14 MB less at a time while a listing of 50,000 is handed over)."""
+    model = CheckpointSummary.__new__(CheckpointSummary)
+    for field in FIELDS:
+        object.__setattr__(model, field, None)
+    values: dict[str, Any] = object.__getattribute__(model, "__dict__")
+    return values
+
+
+_new_values = _values_template().copy
+
+
 def summary_of(compact: Compact) -> CheckpointSummary:
     """The public summary of a compact one (fresh lists, shared strings). The fields are named
     here, not zipped from ``FIELDS``: a listing of 50,000 makes 50,000 of these."""
     (cid, run, name, parent, ts, iteration, status, messages, next_ids, requests, signature,
      size, kind, _) = compact  # fmt: skip
-    values = {
-        "checkpoint_id": cid,
-        "workflow_id": run,
-        "workflow_name": name,
-        "parent_checkpoint_id": parent,
-        "timestamp": ts,
-        "iteration_count": iteration,
-        "status": status,
-        "pending_message_count": messages,
-        "next_executor_ids": list(next_ids),
-        "pending_request_ids": list(requests),
-        "graph_signature": signature,
-        "size_bytes": size,
-        "execution_kind": kind,
-    }
+    values = _new_values()
+    values["checkpoint_id"] = cid
+    values["workflow_id"] = run
+    values["workflow_name"] = name
+    values["parent_checkpoint_id"] = parent
+    values["timestamp"] = ts
+    values["iteration_count"] = iteration
+    values["status"] = status
+    values["pending_message_count"] = messages
+    values["next_executor_ids"] = list(next_ids)
+    values["pending_request_ids"] = list(requests)
+    values["graph_signature"] = signature
+    values["size_bytes"] = size
+    values["execution_kind"] = kind
     return constructed(CheckpointSummary, values, _ALL_SET)
 
 
@@ -115,9 +129,15 @@ def parse_compact(line: bytes, row: Row, shared: dict[Any, Any]) -> Compact | No
     )  # fmt: skip
 
 
-def parse_many(lines: list[bytes], rows: list[Row], shared: dict[Any, Any]) -> list[Compact | None]:
+def parse_many(
+    lines: list[bytes], rows: list[Row], shared: dict[Any, Any], same_id: Callable[[str], str]
+) -> list[Compact | None]:
     """Summary lines of ``rows`` at once: parsed in one call and checked column by column (a
-    cold listing reads thousands); line by line (``parse_compact``) if any does not check out."""
+    cold listing reads thousands); line by line (``parse_compact``) if any does not check out.
+
+    A parent id is kept as its parent's own id string where the parent is in the batch or
+    known to ``same_id`` (the listing's; batches come oldest first), not as a copy: 85 bytes
+    less per summary, 4 MB at 50,000."""
     columns = _exact_columns(lines)
     if columns is None:
         return [parse_compact(line, row, shared) for line, row in zip(lines, rows, strict=True)]
@@ -125,12 +145,13 @@ def parse_many(lines: list[bytes], rows: list[Row], shared: dict[Any, Any]) -> l
     cids, runs, names, parents, stamps, iterations, states, messages, nexts, requests = columns[:10]
     signatures, sizes, kinds = columns[10:]
     row_runs, row_stamps = [row[cache.WF] for row in rows], [row[cache.TS] for row in rows]
+    batch = dict(zip(cids, cids, strict=True))
     return list(
         zip(
             cids,
             [a if a == b else share(b, b) for a, b in zip(row_runs, runs, strict=True)],
             map(share, names, names),
-            parents,
+            [p if p is None else batch.get(p) or same_id(p) for p in parents],
             [a if a == b else b for a, b in zip(row_stamps, stamps, strict=True)],
             iterations,
             map(_STATUS.__getitem__, states),
