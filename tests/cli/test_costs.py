@@ -33,6 +33,16 @@ def openai_env(server: FakeLLMServer, **extra: str) -> dict[str, str]:
     }
 
 
+CPS = ("--checkpoint-dir", "cps")
+
+
+def run_with_the_agent(server: FakeLLMServer, folder: Path) -> list[str]:
+    """A headless run of the seed pipeline whose agent calls ``server``; its checkpoint ids."""
+    done = wftui("run", "--chat", "openai", *CPS, cwd=folder, env=openai_env(server))
+    assert done.returncode == 0, done.stderr
+    return saved_ids(done.stdout, folder / "cps")
+
+
 def test_a_cost_limit_without_a_price_stops_the_run_and_a_priced_resume_finishes(
     llm_server: FakeLLMServer, tmp_path: Path
 ) -> None:
@@ -98,30 +108,27 @@ def test_list_json_and_runs_carry_each_checkpoints_and_each_runs_ledger(
     llm_server: FakeLLMServer, tmp_path: Path
 ) -> None:
     env = openai_env(llm_server)
-    cps = ("--checkpoint-dir", "cps")
-    done = wftui("run", "--chat", "openai", *cps, cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr
-    ids = saved_ids(done.stdout, tmp_path / "cps")
+    ids = run_with_the_agent(llm_server, tmp_path)
     # A resume after the agent saves its 9 tokens; one before it pays them again.
     for at in (ids[4], ids[3]):
-        again = wftui("resume", at, "--chat", "openai", *cps, cwd=tmp_path, env=env)
+        again = wftui("resume", at, "--chat", "openai", *CPS, cwd=tmp_path, env=env)
         assert again.returncode == 0, again.stderr
     (tmp_path / "prices.toml").write_text(PRICES)
 
-    listing = json.loads(wftui("checkpoints", "list", "--json", *cps, cwd=tmp_path).stdout)
+    listing = json.loads(wftui("checkpoints", "list", "--json", *CPS, cwd=tmp_path).stdout)
     ledgers = {s["checkpoint_id"]: s["ledger"] for s in listing}
     assert [ledgers[i]["spent"]["tokens"] for i in ids] == [0, 0, 0, 0, 9, 9]
     assert ledgers[ids[5]]["spent"]["cost_usd"] is None  # no price given: no cost
     assert max(s["ledger"]["saved"]["tokens"] for s in listing) == 9
     priced = json.loads(
-        wftui("checkpoints", "list", "--json", "--prices", "prices.toml", *cps, cwd=tmp_path).stdout
+        wftui("checkpoints", "list", "--json", "--prices", "prices.toml", *CPS, cwd=tmp_path).stdout
     )
     assert {s["checkpoint_id"]: s["ledger"] for s in priced}[ids[5]]["spent"][
         "cost_usd"
     ] == pytest.approx(0.0095)
 
     (row,) = json.loads(
-        wftui("runs", "--json", "--prices", "prices.toml", *cps, cwd=tmp_path).stdout
+        wftui("runs", "--json", "--prices", "prices.toml", *CPS, cwd=tmp_path).stdout
     )
     # Each execution's own spending, counted once: the run's 9 and the second resume's 9.
     assert row["ledger"]["spent"]["tokens"] == 18
@@ -129,10 +136,10 @@ def test_list_json_and_runs_carry_each_checkpoints_and_each_runs_ledger(
     assert row["ledger"]["saved"]["tokens"] == 9
     assert row["ledger"]["saved"]["cost_usd"] == pytest.approx(0.0095)
 
-    table = wftui("runs", "--prices", "prices.toml", *cps, cwd=tmp_path).stdout.splitlines()
+    table = wftui("runs", "--prices", "prices.toml", *CPS, cwd=tmp_path).stdout.splitlines()
     assert re.search(r"\s+tokens\s+cost\s+saved\s+input$", table[0])
     assert re.search(r"s\s+18\s+\$0\.0190\s+9\s+hello world$", table[1])
-    unpriced = wftui("runs", *cps, cwd=tmp_path).stdout.splitlines()
+    unpriced = wftui("runs", *CPS, cwd=tmp_path).stdout.splitlines()
     assert re.search(r"s\s+18\s+-\s+9\s+hello world$", unpriced[1])
 
 
@@ -140,21 +147,18 @@ def test_a_fork_saves_nothing_and_its_resume_saves_the_agents_tokens_once(
     llm_server: FakeLLMServer, tmp_path: Path
 ) -> None:
     env = openai_env(llm_server)
-    cps = ("--checkpoint-dir", "cps")
-    done = wftui("run", "--chat", "openai", *cps, cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr
-    after_agent = saved_ids(done.stdout, tmp_path / "cps")[4]
-    forked = wftui("fork", after_agent, "--note", "same state", "--json", *cps, cwd=tmp_path)
+    after_agent = run_with_the_agent(llm_server, tmp_path)[4]
+    forked = wftui("fork", after_agent, "--note", "same state", "--json", *CPS, cwd=tmp_path)
     assert forked.returncode == 0, forked.stderr
     fork_id = json.loads(forked.stdout)["checkpoint_id"]
-    resumed = wftui("resume", fork_id, "--chat", "openai", *cps, cwd=tmp_path, env=env)
+    resumed = wftui("resume", fork_id, "--chat", "openai", *CPS, cwd=tmp_path, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert len(llm_server.requests) == 1  # the agent answered once, for the run
 
-    listing = json.loads(wftui("checkpoints", "list", "--json", *cps, cwd=tmp_path).stdout)
+    listing = json.loads(wftui("checkpoints", "list", "--json", *CPS, cwd=tmp_path).stdout)
     saved = {s["checkpoint_id"]: s["ledger"]["saved"]["tokens"] for s in listing}
     [last] = saved_ids(resumed.stdout, tmp_path / "cps")
     assert saved[fork_id] == 0  # a fork runs nothing: it saves nothing
     assert saved[last] == 9  # its resume did not pay the agent's 9 tokens again: once, not 18
-    (row,) = json.loads(wftui("runs", "--json", *cps, cwd=tmp_path).stdout)
+    (row,) = json.loads(wftui("runs", "--json", *CPS, cwd=tmp_path).stdout)
     assert row["ledger"]["saved"]["tokens"] == 9
