@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from datetime import datetime
 
 import pytest
@@ -135,3 +136,39 @@ def test_the_story_told_as_checkpoints_arrive_is_the_story_told_afresh() -> None
                 told = run.story()  # asked now and then, as drawing does
                 run.told = None
                 assert told == run.story(), number
+
+
+async def test_a_line_whose_execution_was_cancelled_or_lost_says_so_not_in_progress(
+    new_app: AppFactory, storage: FileCheckpointStorage, seed: PipelineSpec
+) -> None:
+    """Three runs stopped in progress: one cancelled (Ctrl-C), one killed (its heartbeats
+    stopped: lost), one still running in another process; the journal tells them apart."""
+    sig = seed.create_workflow(None).signature
+    journal = journal_for(storage)
+    started = datetime.fromisoformat("2025-03-14T11:30:00+00:00").timestamp()
+    for run, second in (("runcancel1", 0), ("runlost001", 10), ("runlive001", 20)):
+        execution = Execution.here("run", "text_processing", run=run, beat_every=3600.0)
+        execution.started = started + second - 0.5
+        execution.host = "otherhost"  # another process ran them, not this app
+        # Killed at once (an ancient last heartbeat) but for the live one, beating now.
+        execution.heartbeat = time.time() if run == "runlive001" else execution.started + 1
+        await journal.begin(execution)
+        if run == "runcancel1":
+            await journal.end(execution.id, "cancelled", started + second + 2)
+        for step in (0, 1):
+            parent = f"cp{run}0" if step else None
+            item = checkpoint(f"cp{run}{step}", run, parent, step, second + step, sig)
+            meta = {"execution": execution.metadata()}
+            await storage.save_checkpoint(item.model_copy(update={"metadata": meta}))
+    await journal.close()
+    app = new_app()
+    async with opened(app) as pilot:
+        await wait_until(pilot, lambda: status_of(app, "cprunlost0011") == "✗ lost")
+        assert status_of(app, "cpruncancel11") == "■ stopped"
+        assert status_of(app, "cprunlive0011") == "▸ in progress"
+        outcomes = {
+            row.key: row_text(app, index).split()[1]
+            for index, row in enumerate(shown_rows(app))
+            if row.kind is RowKind.RUN
+        }
+        assert outcomes == {"runcancel1": "■", "runlost001": "✗", "runlive001": "●"}

@@ -167,6 +167,11 @@ class RemoteRuns:
 
     def _mark(self, run: str) -> None:
         running = self._running(run)
+        ends = tuple((e.started, e.status()) for e in self.executions_of(run))
+        table = self._main.browser.table
+        if table.renderer.executions.get(run) != ends:  # how the run's lines ended (browser)
+            table.renderer.executions[run] = ends
+            table.refresh()
         self._main.mark_worked(run, sum(worked(e) for e in self.executions_of(run)))
         was = self._main.elsewhere.get(run)
         self._main.mark_elsewhere(run, running[-1].where if running else None)

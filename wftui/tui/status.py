@@ -74,7 +74,7 @@ _RUN_MARKS: Mapping[RunStatus, Mark] = {
     RunStatus.FAILED: Mark.FAILED,
     RunStatus.CANCELLED: Mark.CANCELLED,
     RunStatus.PAUSED: Mark.PAUSED,
-    RunStatus.LOST: Mark.CANCELLED,
+    RunStatus.LOST: Mark.FAILED,  # the browser's ``✗ lost``: killed, not stopped on purpose
 }
 
 _FROM_RUN_STATE: Mapping[WorkflowRunState, RunStatus] = {

@@ -13,6 +13,7 @@ from pathlib import PurePath
 from rich.cells import cell_len, set_cell_size
 
 from wftui.checkpoint.model import CheckpointStatus
+from wftui.journal import LOST, RUNNING
 from wftui.tui.browser.model import CheckpointTree, Record, Row, RowKind
 from wftui.tui.status import CHECKPOINT_LOOK, Mark
 from wftui.tui.text import Clock, counted, parse_timestamp
@@ -32,6 +33,14 @@ STOPPED_LOOK = {
     "step": f"{Mark.PAUSED} paused",
     "rerun": f"{Mark.PAUSED} paused",
     "fork": f"{Mark.FORKED} forked",
+}
+
+# How a line that stopped in progress ended when the journal says its execution never finished
+# it: cancelled (Ctrl-C, ``q`` during a run) or lost (its heartbeats stopped: killed). This
+# outranks the kind's look: a step cancelled halfway did not pause as asked.
+ENDED_LOOK: Mapping[str, Cell] = {
+    "cancelled": (f"{Mark.CANCELLED} stopped", "status"),
+    LOST: (f"{Mark.FAILED} lost", "failed"),
 }
 
 # The tone of each checkpoint status (the widget styles tones; marks come from CHECKPOINT_LOOK).
@@ -75,28 +84,49 @@ def duration(seconds: float) -> str:
     return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
 
 
-def status_cell(record: Record, leaf: bool, live: bool = False) -> Cell:
+def status_cell(record: Record, leaf: bool, live: bool = False, ended: str | None = None) -> Cell:
     """What helps: failures, waits and outcomes, and how a line stopped where it stops.
 
-    A line that stops in progress while nobody runs it says why when its kind tells: a step or
-    rerun ``paused`` as asked, a fork waits to be resumed; ``live`` (its run runs now) keeps
-    ``in progress``.
+    A line that stops in progress while nobody runs it says why: ``ended`` (the journal's
+    status of the execution that wrote it) when it was cancelled or lost, else its kind: a step
+    or rerun ``paused`` as asked, a fork waits to be resumed. ``live`` (its run runs now) or a
+    running execution keeps ``in progress``.
     """
     if record.status is not CheckpointStatus.IN_PROGRESS:
         return CHECKPOINT_LOOK[record.status][0], STATUS_TONE[record.status]
     if not leaf:
         return "", "status"
-    if not live and record.kind in STOPPED_LOOK:
+    if live or ended == RUNNING:
+        return CHECKPOINT_LOOK[record.status][0], STATUS_TONE[record.status]
+    stopped = ENDED_LOOK.get(ended or "")
+    if stopped is not None:
+        return stopped
+    if record.kind in STOPPED_LOOK:
         return STOPPED_LOOK[record.kind], "status"
     return CHECKPOINT_LOOK[record.status][0], STATUS_TONE[record.status]
 
 
-def outcome_mark(main_end: Record | None) -> Cell:
-    """The run's outcome: how its main line ended, as one mark (a branch never decides it)."""
+def outcome_mark(main_end: Record | None, ended: str | None = None) -> Cell:
+    """The run's outcome: how its main line ended, as one mark (a branch never decides it);
+    ``ended`` as for ``status_cell``."""
     if main_end is None:
         return Mark.IN_PROGRESS.value, STATUS_TONE[CheckpointStatus.IN_PROGRESS]
-    text, tone = status_cell(main_end, leaf=True)
+    text, tone = status_cell(main_end, leaf=True, ended=ended)
     return text.split(" ", 1)[0], tone
+
+
+def ending(record: Record, executions: tuple[tuple[float, str], ...]) -> str | None:
+    """The journal's status of the execution that wrote ``record``: of its run's executions
+    (start, status; oldest first), the last one started by the checkpoint's time."""
+    if record.status is not CheckpointStatus.IN_PROGRESS or not executions:
+        return None  # only a line stopped in progress asks (and drawing stays cheap)
+    at = parse_timestamp(record.timestamp)
+    found = None
+    for started, status in executions:
+        if started > at:
+            break
+        found = status
+    return found
 
 
 def branch_counts(branches: tuple[tuple[str, int], ...]) -> str:
@@ -118,6 +148,8 @@ class RowRenderer:
         # run -> seconds its executions worked, as the journal has them (the checkpoints'
         # own estimate stands in for runs it does not know)
         self.worked: Mapping[str, float] = {}
+        # run -> its executions' (start, journal status), oldest first: how a line's writer ended
+        self.executions: dict[str, tuple[tuple[float, str], ...]] = {}
 
     def cells(self, row: Row, width: int) -> list[Cell]:
         match row.kind:
@@ -155,7 +187,8 @@ class RowRenderer:
         # push the superstep and next columns of one row off those of the others.
         room = 2 * (min(run.deepest, MAX_DEPTH) + 1)
         live = run.workflow_id in self.elsewhere
-        status, tone = status_cell(record, row.leaf, live)
+        ended = ending(record, self.executions.get(run.workflow_id, ()))
+        status, tone = status_cell(record, row.leaf, live, ended)
         if record.checkpoint_id == self.marked:  # in the status column: seen, yet no id moves
             status, tone = f"{Mark.MARKED.value} {status or 'marked'}", "marked"
         status_width = STATUS_WIDTH if width >= NARROW else 1
@@ -183,7 +216,10 @@ class RowRenderer:
         """The run: how its main line ended, its branches, its working time, its start."""
         run = self.tree.runs[row.key]
         story = run.story()
-        mark, tone = outcome_mark(story.main_end)
+        main_end = story.main_end
+        executions = self.executions.get(run.workflow_id, ())
+        ended = ending(main_end, executions) if main_end is not None else None
+        mark, tone = outcome_mark(main_end, ended)
         where = self.elsewhere.get(run.workflow_id)
         if where is not None:
             mark, tone = Mark.RUNNING.value, "run"
