@@ -9,6 +9,7 @@ reports their errors; the store's changes come from one of the app's watch loops
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from textual.widget import Widget
 
@@ -197,8 +198,15 @@ class StoreFeed(MainScreenBase):
         if message.checkpoint_id is None:
             self.inspector.show_message("no checkpoint selected")
         else:
-            inspect = self._inspect(message.checkpoint_id)
-            self.app.run_worker(inspect, group="inspect", exclusive=True, exit_on_error=False)
+            checkpoint_id = message.checkpoint_id
+
+            # The worker calls it when it starts: one cancelled before that (the next highlight
+            # came in the same tick) leaves no coroutine behind that was never awaited.
+            async def inspect() -> None:
+                await self._inspect(checkpoint_id)
+
+            inspecting: Callable[[], Awaitable[None]] = inspect
+            self.app.run_worker(inspecting, group="inspect", exclusive=True, exit_on_error=False)
 
     def _followed_live(self, checkpoint_id: str) -> bool:
         """Whether the graph shows a run live: this app's, or the highlighted one elsewhere."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeAlias
 
 from rich.text import Text
@@ -210,9 +210,15 @@ class CheckpointBrowser(Vertical):
         if self._values is None or len(needle) < SEARCH_MIN_CHARS:
             return
         self._searched = (0, 0)  # waiting for typing to pause
-        self.run_worker(
-            self._value_worker(self._values, needle), group=SEARCH_GROUP, exit_on_error=False
-        )
+        values = self._values
+
+        # Called when the worker starts: one cancelled by the next key before that leaves no
+        # coroutine behind that was never awaited.
+        async def search() -> None:
+            await self._value_worker(values, needle)
+
+        searching: Callable[[], Awaitable[None]] = search
+        self.run_worker(searching, group=SEARCH_GROUP, exit_on_error=False)
 
     async def _value_worker(self, values: ValueSearch, needle: str) -> None:
         await asyncio.sleep(SEARCH_DELAY)
