@@ -37,6 +37,7 @@ from wftui.tui.bridge import LogRecord, Tone
 from wftui.tui.screens.dialogs import request_prompt
 from wftui.tui.screens.main import MainScreen
 from wftui.tui.text import short_id
+from wftui.tui.workers import when_started
 
 # The cursor rests this long on a run before its journal is read (holding j passes runs by).
 SELECT_DELAY = 0.1
@@ -193,13 +194,12 @@ class RemoteRuns:
             return
         self._awaited = None
 
-        # The worker calls it when it starts: one cancelled before that (the next selection
-        # came in the same tick) leaves no coroutine behind that was never awaited.
-        async def follow() -> None:
-            await self._follow(run, again)
-
-        telling: Callable[[], Awaitable[None]] = follow
-        self._app.run_worker(telling, group="follow", exclusive=True, exit_on_error=False)
+        self._app.run_worker(
+            when_started(self._follow, run, again),
+            group="follow",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _follow(self, run: str, again: bool) -> None:
         if not again:

@@ -9,7 +9,6 @@ reports their errors; the store's changes come from one of the app's watch loops
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from textual.widget import Widget
 
@@ -24,6 +23,7 @@ from wftui.tui.spending import run_spending
 from wftui.tui.text import counted, one_line, short_id
 from wftui.tui.widgets.checkpoint_browser import CheckpointBrowser, CheckpointTable
 from wftui.tui.widgets.pipeline_graph import PipelineGraph, PreviewLine
+from wftui.tui.workers import when_started
 
 # Checkpoints listed before the whole store, so the first rows do not wait for it.
 FIRST_ROWS = 100
@@ -198,15 +198,12 @@ class StoreFeed(MainScreenBase):
         if message.checkpoint_id is None:
             self.inspector.show_message("no checkpoint selected")
         else:
-            checkpoint_id = message.checkpoint_id
-
-            # The worker calls it when it starts: one cancelled before that (the next highlight
-            # came in the same tick) leaves no coroutine behind that was never awaited.
-            async def inspect() -> None:
-                await self._inspect(checkpoint_id)
-
-            inspecting: Callable[[], Awaitable[None]] = inspect
-            self.app.run_worker(inspecting, group="inspect", exclusive=True, exit_on_error=False)
+            self.app.run_worker(
+                when_started(self._inspect, message.checkpoint_id),
+                group="inspect",
+                exclusive=True,
+                exit_on_error=False,
+            )
 
     def _followed_live(self, checkpoint_id: str) -> bool:
         """Whether the graph shows a run live: this app's, or the highlighted one elsewhere."""

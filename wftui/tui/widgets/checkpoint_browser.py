@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeAlias
 
 from rich.text import Text
@@ -28,6 +28,7 @@ from wftui.tui.browser.value_search import LoadDocument, ValueSearch
 from wftui.tui.text import Clock
 from wftui.tui.widgets.checkpoint_messages import FilterOpened, Highlighted, Moved, Selected
 from wftui.tui.widgets.checkpoint_table import TONES, BrowserFilter, CheckpointTable
+from wftui.tui.workers import when_started
 
 __all__ = ["LOAD_CHUNK", "TONES", "BrowserFilter", "CheckpointBrowser", "CheckpointTable"]
 
@@ -210,15 +211,11 @@ class CheckpointBrowser(Vertical):
         if self._values is None or len(needle) < SEARCH_MIN_CHARS:
             return
         self._searched = (0, 0)  # waiting for typing to pause
-        values = self._values
-
-        # Called when the worker starts: one cancelled by the next key before that leaves no
-        # coroutine behind that was never awaited.
-        async def search() -> None:
-            await self._value_worker(values, needle)
-
-        searching: Callable[[], Awaitable[None]] = search
-        self.run_worker(searching, group=SEARCH_GROUP, exit_on_error=False)
+        self.run_worker(
+            when_started(self._value_worker, self._values, needle),
+            group=SEARCH_GROUP,
+            exit_on_error=False,
+        )
 
     async def _value_worker(self, values: ValueSearch, needle: str) -> None:
         await asyncio.sleep(SEARCH_DELAY)
