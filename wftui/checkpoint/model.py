@@ -8,7 +8,7 @@ what a caller sets is what a storage saves.
 
 from __future__ import annotations
 
-import os
+import random
 import time
 from enum import StrEnum
 from typing import Any
@@ -28,16 +28,29 @@ class CheckpointStatus(StrEnum):
 
 
 def new_checkpoint_id() -> str:
-    """A time-ordered id (microseconds then randomness), so sorting ids sorts by creation."""
-    return f"{time.time_ns() // 1000:014x}{os.urandom(5).hex()}"
+    """A time-ordered id (microseconds then randomness), so sorting ids sorts by creation.
+
+    The randomness is ``random``'s, not ``os.urandom``'s: ids need to be unique, not secret, and
+    a system call in the event loop hands the GIL to the save thread on every save (Python
+    reseeds ``random`` in a forked child, so two processes do not share a sequence)."""
+    return f"{time.time_ns() // 1000:014x}{random.getrandbits(40):010x}"
+
+
+# The text of the second the last timestamp fell in: a run saves many checkpoints a second.
+_second: tuple[int, str] = (-1, "")
 
 
 def utc_timestamp() -> str:
     """ISO-8601 UTC with microseconds: sorts correctly as text."""
+    global _second
     now = time.time()
     seconds = int(now)
     micros = int((now - seconds) * 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+    known, text = _second
+    if known != seconds:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _second = (seconds, text)
+    return f"{text}.{micros:06d}Z"
 
 
 class WorkflowCheckpoint(BaseModel):

@@ -13,8 +13,14 @@ from typing import Any
 
 from wftui.checkpoint.codec import encode
 from wftui.checkpoint.errors import CheckpointEncodingError
+from wftui.checkpoint.exact import constructed
 from wftui.checkpoint.fragments import EncodedFragments
-from wftui.checkpoint.model import WorkflowCheckpoint, new_checkpoint_id, utc_timestamp
+from wftui.checkpoint.model import (
+    FORMAT_VERSION,
+    WorkflowCheckpoint,
+    new_checkpoint_id,
+    utc_timestamp,
+)
 from wftui.checkpoint.references import (
     MAX_LINKS,
     MIN_REF_BYTES,
@@ -32,10 +38,9 @@ from wftui.engine.ledger import LEDGER_KEY, RunLedger
 from wftui.engine.records import ExecutorWrites, Message, pending_requests_from
 from wftui.engine.state import RunState, StoredValue, Written
 
-# The checkpoint fields the engine never sets, as their defaults (the format's version).
-_PLAIN_DEFAULTS = {
-    name: WorkflowCheckpoint.model_fields[name].default for name in ("format_version", "version")
-}
+# The checkpoint's agent-framework version field, which the engine never sets: its default.
+_VERSION = WorkflowCheckpoint.model_fields["version"].default
+_ALL_FIELDS = set(WorkflowCheckpoint.model_fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,42 +105,49 @@ class Snapshots:
             next_ids = []
         checkpoint_id = new_checkpoint_id()
         ledger = state.ledger.as_metadata()
-        # Every field is passed: pydantic resolves a missing one's default (a factory's signature
-        # inspected, a plain default deep-copied), which was half the cost of building one.
-        checkpoint = WorkflowCheckpoint.model_construct(
-            **_PLAIN_DEFAULTS,
-            checkpoint_id=checkpoint_id,
-            timestamp=utc_timestamp(),
-            metadata={**state.metadata, LEDGER_KEY: ledger},
-            workflow_id=state.workflow_id,
-            workflow_name=self.name,
-            parent_checkpoint_id=state.last_checkpoint_id,
-            iteration_count=state.iteration,
-            max_iterations=self.max_iterations,
-            messages=messages,
-            shared_state={key: stored.live for key, stored in state.shared_state.items()},
-            executor_states={eid: stored.live for eid, stored in state.executor_states.items()},
-            pending_requests={
-                request_id: request.as_record()
-                for request_id, request in state.pending_requests.items()
+        # Built as ``model_construct`` would, every field given in the model's order, without
+        # its per-field loop (a save makes one per superstep; nothing here needs validating).
+        checkpoint = constructed(
+            WorkflowCheckpoint,
+            {
+                "checkpoint_id": checkpoint_id,
+                "workflow_id": state.workflow_id,
+                "workflow_name": self.name,
+                "parent_checkpoint_id": state.last_checkpoint_id,
+                "timestamp": utc_timestamp(),
+                "iteration_count": state.iteration,
+                "max_iterations": self.max_iterations,
+                "messages": messages,
+                "shared_state": {key: stored.live for key, stored in state.shared_state.items()},
+                "executor_states": {
+                    eid: stored.live for eid, stored in state.executor_states.items()
+                },
+                "pending_requests": {
+                    request_id: request.as_record()
+                    for request_id, request in state.pending_requests.items()
+                },
+                "fan_in_buffers": state.fan_in_buffers,
+                "next_executor_ids": next_ids,
+                "graph_signature": self.signature,
+                "graph": self.graph.describe() if graph else None,
+                "error": (
+                    {
+                        "error_type": error.error_type,
+                        "message": error.message,
+                        "executor_id": error.executor_id,
+                    }
+                    if error is not None
+                    else None
+                ),
+                # Set after a failed superstep, or by a rerun of one executor; empty otherwise.
+                "completed_writes": {
+                    eid: writes.as_record() for eid, writes in state.completed_writes.items()
+                },
+                "format_version": FORMAT_VERSION,
+                "version": _VERSION,
+                "metadata": {**state.metadata, LEDGER_KEY: ledger},
             },
-            fan_in_buffers=state.fan_in_buffers,
-            next_executor_ids=next_ids,
-            # Set after a failed superstep, or by a rerun of one executor; empty otherwise.
-            completed_writes={
-                eid: writes.as_record() for eid, writes in state.completed_writes.items()
-            },
-            graph_signature=self.signature,
-            graph=self.graph.describe() if graph else None,
-            error=(
-                {
-                    "error_type": error.error_type,
-                    "message": error.message,
-                    "executor_id": error.executor_id,
-                }
-                if error is not None
-                else None
-            ),
+            _ALL_FIELDS.copy(),
         )
         earlier = state.written if state.written_in is storage else {}
         executor_forms, executor_written = _stored_forms(
