@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wftui.checkpoint.codec import decode_value, encode_value, needs_decoding
+from wftui.checkpoint.codec import decode_value, encode
 from wftui.engine.ledger import RunLedger
 from wftui.engine.records import ExecutorWrites, Message, PendingRequest
 
@@ -26,9 +26,8 @@ class StoredValue:
 
     @classmethod
     def of(cls, value: Any, path: str) -> StoredValue:
-        encoded = encode_value(value, path)
-        live = decode_value(encoded) if needs_decoding(encoded) else encoded
-        return cls(encoded, live)
+        encoded = encode(value, path)
+        return cls(encoded.json, decode_value(encoded.json) if encoded.tagged else encoded.json)
 
     def read(self) -> Any:
         """A fresh copy, so callers cannot change stored state behind the engine's back."""
