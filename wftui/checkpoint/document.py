@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -69,7 +69,8 @@ def _path(section: str, where: tuple[str | int, ...]) -> str:
 def _str_keys(mapping: dict[Any, Any], section: str, *where: str | int) -> dict[str, Any]:
     """The mapping, if every key can be a JSON object key of the document."""
     for key in mapping:
-        _check_key(key, section, *where)
+        if type(key) is not str or not key.isascii():  # else plainly fine: no call per key
+            _check_key(key, section, *where)
     return mapping
 
 
@@ -83,22 +84,33 @@ def _check_key(key: object, section: str, *where: str | int) -> None:
 
 def _check_skeleton(cp: WorkflowCheckpoint) -> None:
     """The plain fields the document writes as they are: say which one cannot be written."""
-    texts = {
-        "workflow_id": cp.workflow_id,
-        "workflow_name": cp.workflow_name,
-        "graph_signature": cp.graph_signature,
-        "version": cp.version,
-        **{f"next_executor_ids[{i}]": eid for i, eid in enumerate(cp.next_executor_ids)},
-    }
-    if cp.parent_checkpoint_id is not None:
-        texts["parent_checkpoint_id"] = cp.parent_checkpoint_id
-    for name, text in texts.items():
-        problem = text_problem(text)
-        if problem is not None:
-            raise CheckpointEncodingError(f"cannot encode {name}: {text!r} {problem}")
+    parent = cp.parent_checkpoint_id
+    if not (
+        _plain_texts((cp.workflow_id, cp.workflow_name, cp.graph_signature, cp.version))
+        and _plain_texts(cp.next_executor_ids)
+        and (parent is None or _plain_texts((parent,)))
+    ):  # then name the field (a save's texts are plain ASCII: this runs at every save)
+        texts = {
+            "workflow_id": cp.workflow_id,
+            "workflow_name": cp.workflow_name,
+            "graph_signature": cp.graph_signature,
+            "version": cp.version,
+            **{f"next_executor_ids[{i}]": eid for i, eid in enumerate(cp.next_executor_ids)},
+        }
+        if parent is not None:
+            texts["parent_checkpoint_id"] = parent
+        for name, text in texts.items():
+            problem = text_problem(text)
+            if problem is not None:
+                raise CheckpointEncodingError(f"cannot encode {name}: {text!r} {problem}")
     problem = timestamp_problem(cp.timestamp)
     if problem is not None:
         raise CheckpointEncodingError(f"cannot encode checkpoint {cp.checkpoint_id}: {problem}")
+
+
+def _plain_texts(texts: Iterable[object]) -> bool:
+    """Every one an ASCII ``str`` (what ``text_problem`` surely accepts)."""
+    return all(type(text) is str and text.isascii() for text in texts)
 
 
 def _encoded(value: Any, section: str, *where: str | int) -> Any:
@@ -116,6 +128,12 @@ def _encode_map(values: dict[str, Any], section: str, *where: str | int) -> dict
     """Encode each value of a str-keyed mapping: in one pass (as a message's fields), or key by
     key when a key is the tag (which ``encode`` would turn the whole mapping into a pair list
     for)."""
+    try:  # one pass first: its keys are checked by ``encode`` itself when none is odd
+        json = encode(values).json
+    except CheckpointEncodingError:
+        json = None  # said below, the keys first
+    if type(json) is dict and TAG not in json:
+        return json
     if TAG not in _str_keys(values, section, *where):
         encoded: dict[str, Any] = _encoded(values, section, *where)
         return encoded
@@ -153,7 +171,21 @@ _KEPT_LINE_BYTES = 4096  # longer lines are not kept between saves: memory for l
 
 def _entries(mapping: dict[str, Any]) -> bytes:
     """A mapping with one entry per line, each entry compact."""
+    if not mapping:  # most sections of most checkpoints
+        return b"{}"
     return _lines([b"    " + _dumps(key) + b": " + _dumps(value) for key, value in mapping.items()])
+
+
+def _map_entries(mapping: dict[str, dict[str, Any]], section: str) -> bytes:
+    """A section of str-keyed mappings (requests, fan-in buffers), one per line."""
+    if not mapping:
+        return b"{}"
+    return _entries(
+        {
+            key: _encode_map(values, section, key)
+            for key, values in _str_keys(mapping, section).items()
+        }
+    )
 
 
 def _lines(lines: list[bytes]) -> bytes:
@@ -165,6 +197,8 @@ def _state_entries(values: dict[str, Any], section: str, encoded: EncodedFragmen
     still encodes that very object, and with ``encoded.kept`` so is the line written for that
     fragment at an earlier save (its key was checked then). A run's checkpoints mostly hold
     what the one before held, so this is most of a save at a hundred executors."""
+    if not values:
+        return b"{}"
     fragments: Mapping[str, tuple[Any, Any]] = getattr(encoded, section) if encoded else {}
     kept = encoded.kept if encoded else None
     lines = []
@@ -189,6 +223,14 @@ def _state_entries(values: dict[str, Any], section: str, encoded: EncodedFragmen
 _NONE = object()  # no fragment for a value
 
 
+def _field(name: str) -> bytes:
+    return b"  " + orjson.dumps(name) + b": "
+
+
+# Each top-level field's line start, made once: a document is mostly these short lines.
+_F = {name: _field(name) for name in WorkflowCheckpoint.model_fields}
+
+
 def checkpoint_to_json(
     checkpoint: WorkflowCheckpoint, encoded: EncodedFragments | None = None
 ) -> bytes:
@@ -196,48 +238,36 @@ def checkpoint_to_json(
     cp = checkpoint
     validate_checkpoint_id(cp.checkpoint_id)
     _check_skeleton(cp)
-    fields = {
-        "format_version": cp.format_version,
-        "version": cp.version,
-        "checkpoint_id": cp.checkpoint_id,
-        "workflow_id": cp.workflow_id,
-        "workflow_name": cp.workflow_name,
-        "parent_checkpoint_id": cp.parent_checkpoint_id,
-        "timestamp": cp.timestamp,
-        "iteration_count": cp.iteration_count,
-        "max_iterations": cp.max_iterations,
-        "graph_signature": cp.graph_signature,
-        "next_executor_ids": cp.next_executor_ids,
-        "error": _encoded(cp.error, "error"),
-    }
-    mappings = {
-        "messages": _entries(_encode_messages(cp.messages)),
-        "pending_requests": _entries(
-            {
-                request_id: _encode_map(request, "pending_requests", request_id)
-                for request_id, request in _str_keys(
-                    cp.pending_requests, "pending_requests"
-                ).items()
-            }
-        ),
-        "fan_in_buffers": _entries(
-            {
-                target: _encode_map(buffers, "fan_in_buffers", target)
-                for target, buffers in _str_keys(cp.fan_in_buffers, "fan_in_buffers").items()
-            }
-        ),
-        "shared_state": _state_entries(cp.shared_state, "shared_state", encoded),
-        "executor_states": _state_entries(cp.executor_states, "executor_states", encoded),
-    }
+    try:  # one ``try`` for the plain fields, not a call each: a save writes a few dozen lines
+        lines = [
+            _F["format_version"] + orjson.dumps(cp.format_version),
+            _F["version"] + orjson.dumps(cp.version),
+            _F["checkpoint_id"] + orjson.dumps(cp.checkpoint_id),
+            _F["workflow_id"] + orjson.dumps(cp.workflow_id),
+            _F["workflow_name"] + orjson.dumps(cp.workflow_name),
+            _F["parent_checkpoint_id"] + orjson.dumps(cp.parent_checkpoint_id),
+            _F["timestamp"] + orjson.dumps(cp.timestamp),
+            _F["iteration_count"] + orjson.dumps(cp.iteration_count),
+            _F["max_iterations"] + orjson.dumps(cp.max_iterations),
+            _F["graph_signature"] + orjson.dumps(cp.graph_signature),
+            _F["next_executor_ids"] + orjson.dumps(cp.next_executor_ids),
+        ]
+    except TypeError as error:  # only reachable with a malformed skeleton (e.g. counts not int)
+        raise CheckpointEncodingError(f"cannot encode checkpoint: {error}") from None
+    lines += [
+        _F["error"] + _dumps(_encoded(cp.error, "error")),
+        _F["messages"] + _entries(_encode_messages(cp.messages)),
+        _F["pending_requests"] + _map_entries(cp.pending_requests, "pending_requests"),
+        _F["fan_in_buffers"] + _map_entries(cp.fan_in_buffers, "fan_in_buffers"),
+        _F["shared_state"] + _state_entries(cp.shared_state, "shared_state", encoded),
+        _F["executor_states"] + _state_entries(cp.executor_states, "executor_states", encoded),
+    ]
     metadata = encoded.reusable("metadata", cp.metadata) if encoded else {}
-    tail = {
-        "metadata": _encode_whole(cp.metadata, "metadata", metadata),
-        "graph": _encoded(cp.graph, "graph"),
-        "completed_writes": _encoded(cp.completed_writes, "completed_writes"),
-    }
-    lines = [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in fields.items()]
-    lines += [b"  " + _dumps(key) + b": " + entries for key, entries in mappings.items()]
-    lines += [b"  " + _dumps(key) + b": " + _dumps(value) for key, value in tail.items()]
+    lines += [
+        _F["metadata"] + _dumps(_encode_whole(cp.metadata, "metadata", metadata)),
+        _F["graph"] + _dumps(_encoded(cp.graph, "graph")),
+        _F["completed_writes"] + _dumps(_encoded(cp.completed_writes, "completed_writes")),
+    ]
     return b"{\n" + b",\n".join(lines) + b"\n}\n"
 
 
