@@ -223,6 +223,14 @@ def _state_entries(values: dict[str, Any], section: str, encoded: EncodedFragmen
 _NONE = object()  # no fragment for a value
 
 
+def _graph(graph: dict[str, Any] | None, encoded: EncodedFragments | None) -> Any:
+    """The graph section's typed JSON: its fragment's, while that is still of this value."""
+    fragment = encoded.graph if encoded else None
+    if fragment is not None and fragment[0] is graph:
+        return fragment[1]
+    return _encoded(graph, "graph")
+
+
 def _field(name: str) -> bytes:
     return b"  " + orjson.dumps(name) + b": "
 
@@ -265,7 +273,7 @@ def checkpoint_to_json(
     metadata = encoded.reusable("metadata", cp.metadata) if encoded else {}
     lines += [
         _F["metadata"] + _dumps(_encode_whole(cp.metadata, "metadata", metadata)),
-        _F["graph"] + _dumps(_encoded(cp.graph, "graph")),
+        _F["graph"] + _dumps(_graph(cp.graph, encoded)),
         _F["completed_writes"] + _dumps(_encoded(cp.completed_writes, "completed_writes")),
     ]
     return b"{\n" + b",\n".join(lines) + b"\n}\n"
@@ -412,7 +420,14 @@ def decode_with_fragments(
         }
         for section in _STATE_SECTIONS
     }
-    return LoadedCheckpoint(checkpoint, EncodedFragments(**sections, holders=holders))
+    return LoadedCheckpoint(
+        checkpoint,
+        EncodedFragments(
+            executor_states=sections["executor_states"],
+            shared_state=sections["shared_state"],
+            holders=holders,
+        ),
+    )
 
 
 def checkpoint_from_json(

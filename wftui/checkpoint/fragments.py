@@ -32,6 +32,8 @@ class EncodedFragments:
     shared_state: Section = field(default_factory=dict)
     # Top-level ``metadata`` entries (the run's execution record, its ledger).
     metadata: Section = field(default_factory=dict)
+    # The ``graph`` section (the live value, its typed JSON), on a run's first checkpoint.
+    graph: tuple[Any, Any] | None = None
     # On a loaded checkpoint: {section: {key: Holder}}, where each value's stored form lives.
     holders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Where a serializer may keep the bytes it wrote for an entry, to write them again while the

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 from wftui.checkpoint.storage import CheckpointError, CheckpointStorage
+from wftui.checkpoint.values import encode_value
 from wftui.engine.edges import EdgeGroup, EdgeInfo
 from wftui.engine.errors import GraphMismatchError
 from wftui.engine.executor import Executor
@@ -76,6 +77,20 @@ class WorkflowGraph:
         """The signature as it was before handler types were part of it."""
         return self._shape_signature
 
+    def stored(self) -> tuple[dict[str, Any], Any]:
+        """The description a run's first checkpoint holds, and its typed JSON: made once per
+        signature in this process, as each run builds its workflow anew. Shared, so never to be
+        changed (the checkpoint's values are not)."""
+        signature = self.signature()
+        known = _STORED.get(signature)
+        if known is None:
+            description = self.describe()
+            known = (description, encode_value(description, "graph"))
+            if len(_STORED) >= _STORED_KEPT:
+                del _STORED[next(iter(_STORED))]  # the oldest: a process rarely has many graphs
+            _STORED[signature] = known
+        return known
+
     # Computed once per graph (a build, then every restore, asks).
     @cached_property
     def _signature(self) -> str:
@@ -84,6 +99,11 @@ class WorkflowGraph:
     @cached_property
     def _shape_signature(self) -> str:
         return _digest(self._shape())
+
+
+# {signature: (description, its typed JSON)}, see ``WorkflowGraph.stored``.
+_STORED: dict[str, tuple[dict[str, Any], Any]] = {}
+_STORED_KEPT = 64
 
 
 def _digest(described: dict[str, Any]) -> str:

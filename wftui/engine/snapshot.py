@@ -105,6 +105,7 @@ class Snapshots:
             next_ids = []
         checkpoint_id = new_checkpoint_id()
         ledger = state.ledger.as_metadata()
+        described, graph_json = self.graph.stored() if graph else (None, None)
         # Built as ``model_construct`` would, every field given in the model's order, without
         # its per-field loop (a save makes one per superstep; nothing here needs validating).
         checkpoint = constructed(
@@ -129,7 +130,7 @@ class Snapshots:
                 "fan_in_buffers": state.fan_in_buffers,
                 "next_executor_ids": next_ids,
                 "graph_signature": self.signature,
-                "graph": self.graph.describe() if graph else None,
+                "graph": described,
                 "error": (
                     {
                         "error_type": error.error_type,
@@ -163,6 +164,7 @@ class Snapshots:
                 executor_states=executor_forms,
                 shared_state=shared_forms,
                 metadata=metadata_forms,
+                graph=(described, graph_json) if graph else None,
                 kept=state.kept,
             ),
             {"executor_states": executor_written, "shared_state": shared_written},
