@@ -246,20 +246,23 @@ def checkpoint_to_json(
     cp = checkpoint
     validate_checkpoint_id(cp.checkpoint_id)
     _check_skeleton(cp)
-    try:  # one ``try`` for the plain fields, not a call each: a save writes a few dozen lines
-        lines = [
-            _F["format_version"] + orjson.dumps(cp.format_version),
-            _F["version"] + orjson.dumps(cp.version),
-            _F["checkpoint_id"] + orjson.dumps(cp.checkpoint_id),
-            _F["workflow_id"] + orjson.dumps(cp.workflow_id),
-            _F["workflow_name"] + orjson.dumps(cp.workflow_name),
-            _F["parent_checkpoint_id"] + orjson.dumps(cp.parent_checkpoint_id),
-            _F["timestamp"] + orjson.dumps(cp.timestamp),
-            _F["iteration_count"] + orjson.dumps(cp.iteration_count),
-            _F["max_iterations"] + orjson.dumps(cp.max_iterations),
-            _F["graph_signature"] + orjson.dumps(cp.graph_signature),
-            _F["next_executor_ids"] + orjson.dumps(cp.next_executor_ids),
-        ]
+    try:  # the plain fields in one call: indented JSON puts each on its own line, as below
+        head = orjson.dumps(
+            {
+                "format_version": cp.format_version,
+                "version": cp.version,
+                "checkpoint_id": cp.checkpoint_id,
+                "workflow_id": cp.workflow_id,
+                "workflow_name": cp.workflow_name,
+                "parent_checkpoint_id": cp.parent_checkpoint_id,
+                "timestamp": cp.timestamp,
+                "iteration_count": cp.iteration_count,
+                "max_iterations": cp.max_iterations,
+                "graph_signature": cp.graph_signature,
+            },
+            option=orjson.OPT_INDENT_2,
+        )
+        lines = [head[2:-2], _F["next_executor_ids"] + orjson.dumps(cp.next_executor_ids)]
     except TypeError as error:  # only reachable with a malformed skeleton (e.g. counts not int)
         raise CheckpointEncodingError(f"cannot encode checkpoint: {error}") from None
     lines += [
