@@ -8,7 +8,13 @@ import re
 
 from tests.engine.support import Append, chain_workflow, collect, saved
 from wftui import InMemoryCheckpointStorage
-from wftui.checkpoint.model import WorkflowCheckpoint, new_checkpoint_id, utc_timestamp
+from wftui.checkpoint.model import (
+    CheckpointStatus,
+    CheckpointSummary,
+    WorkflowCheckpoint,
+    new_checkpoint_id,
+    utc_timestamp,
+)
 from wftui.engine.edges import Router
 from wftui.engine.snapshot import Snapshots
 from wftui.engine.state import RunState
@@ -73,3 +79,25 @@ def test_timestamps_are_utc_with_microseconds_and_sort_as_text() -> None:
         # the second's text is kept between calls: it must still be this second's
         moment = dt.datetime.fromisoformat(stamp)
         assert before - dt.timedelta(seconds=1) <= moment <= after + dt.timedelta(seconds=1)
+
+
+def test_a_summary_is_the_validated_one_and_still_validates_odd_fields() -> None:
+    checkpoint = WorkflowCheckpoint(
+        workflow_id="run",
+        messages={"a": [{"data": 1, "source_id": "a", "target_id": None}]},
+        next_executor_ids=["b"],
+        pending_requests={"r": {"request_id": "r"}},
+        metadata={"execution": {"kind": "resume"}},
+    )
+    summary = checkpoint.summary(120)
+    validated = CheckpointSummary.model_validate(dict(summary.__dict__))
+    assert summary == validated
+    assert summary.model_fields_set == validated.model_fields_set
+    assert (summary.status, summary.pending_request_ids, summary.execution_kind) == (
+        CheckpointStatus.AWAITING_HUMAN_INPUT,
+        ["r"],
+        "resume",
+    )
+    # built unvalidated (as the engine does), with a count pydantic coerces: coerced still
+    odd = WorkflowCheckpoint.model_construct(iteration_count="3")
+    assert odd.summary().iteration_count == 3

@@ -11,28 +11,14 @@ coerces or names the fault.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
+from wftui.checkpoint.model import WorkflowCheckpoint, constructed
 
-from wftui.checkpoint.model import WorkflowCheckpoint
-
-_M = TypeVar("_M", bound=BaseModel)
+__all__ = ["MAPS_OF_MAPS", "constructed", "exact_checkpoint"]
 
 MAPS_OF_MAPS = ("executor_states", "pending_requests", "completed_writes")
 _ALL_SET = set(WorkflowCheckpoint.model_fields)
-_set = object.__setattr__
-
-
-def constructed(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
-    """``cls`` holding ``values`` (every field, in field order, already checked) as
-    ``model_construct`` makes it, without its per-field loop."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", fields_set)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
 
 
 def exact_checkpoint(document: dict[str, Any]) -> WorkflowCheckpoint | None:

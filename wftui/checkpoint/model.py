@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 import time
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 1
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class CheckpointStatus(StrEnum):
@@ -111,22 +112,56 @@ class WorkflowCheckpoint(BaseModel):
         return sum(len(batch) for batch in self.messages.values())
 
     def summary(self, size_bytes: int = 0) -> CheckpointSummary:
-        """What listings show; works on a checkpoint whose values are still typed JSON."""
-        return CheckpointSummary(
-            checkpoint_id=self.checkpoint_id,
-            workflow_id=self.workflow_id,
-            workflow_name=self.workflow_name,
-            parent_checkpoint_id=self.parent_checkpoint_id,
-            timestamp=self.timestamp,
-            iteration_count=self.iteration_count,
-            status=self.status,
-            pending_message_count=self.pending_message_count,
-            next_executor_ids=list(self.next_executor_ids),
-            pending_request_ids=list(self.pending_requests),
-            graph_signature=self.graph_signature,
-            size_bytes=size_bytes,
-            execution_kind=execution_kind_in(self.metadata),
-        )
+        """What listings show; works on a checkpoint whose values are still typed JSON.
+
+        Validated only when some field is not exactly its type (pydantic would coerce it or
+        say why not): a save's summary is made by the save thread, whose every microsecond
+        holding the GIL the event loop may wait for."""
+        parent, next_ids = self.parent_checkpoint_id, list(self.next_executor_ids)
+        request_ids = list(self.pending_requests)
+        values = {
+            "checkpoint_id": self.checkpoint_id,
+            "workflow_id": self.workflow_id,
+            "workflow_name": self.workflow_name,
+            "parent_checkpoint_id": parent,
+            "timestamp": self.timestamp,
+            "iteration_count": self.iteration_count,
+            "status": self.status,
+            "pending_message_count": self.pending_message_count,
+            "next_executor_ids": next_ids,
+            "pending_request_ids": request_ids,
+            "graph_signature": self.graph_signature,
+            "size_bytes": size_bytes,
+            "execution_kind": execution_kind_in(self.metadata),
+        }
+        if (
+            type(self.checkpoint_id) is str
+            and type(self.workflow_id) is str
+            and type(self.workflow_name) is str
+            and (parent is None or type(parent) is str)
+            and type(self.timestamp) is str
+            and type(self.iteration_count) is int
+            and type(self.graph_signature) is str
+            and type(size_bytes) is int
+            and all(type(text) is str for text in next_ids)
+            and all(type(text) is str for text in request_ids)
+        ):
+            return constructed(CheckpointSummary, values, set(_SUMMARY_FIELDS))
+        return CheckpointSummary.model_validate(values)
+
+
+_set = object.__setattr__
+
+
+def constructed(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """``cls`` holding ``values`` (every field, in field order, already checked) as
+    ``model_construct`` makes it, without its per-field loop."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 def execution_kind_in(metadata: object) -> str:
@@ -164,3 +199,6 @@ class ListingProblem(BaseModel):
 
     path: str
     reason: str
+
+
+_SUMMARY_FIELDS = frozenset(CheckpointSummary.model_fields)
