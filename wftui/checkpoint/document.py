@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -85,11 +85,14 @@ def _check_key(key: object, section: str, *where: str | int) -> None:
 def _check_skeleton(cp: WorkflowCheckpoint) -> None:
     """The plain fields the document writes as they are: say which one cannot be written."""
     parent = cp.parent_checkpoint_id
-    if not (
-        _plain_texts((cp.workflow_id, cp.workflow_name, cp.graph_signature, cp.version))
-        and _plain_texts(cp.next_executor_ids)
-        and (parent is None or _plain_texts((parent,)))
-    ):  # then name the field (a save's texts are plain ASCII: this runs at every save)
+    plain = True  # a save's texts are plain ASCII: this runs at every save, without a call
+    for text in (cp.workflow_id, cp.workflow_name, cp.graph_signature, cp.version):
+        plain = plain and type(text) is str and text.isascii()
+    for text in cp.next_executor_ids:
+        plain = plain and type(text) is str and text.isascii()
+    if parent is not None:
+        plain = plain and type(parent) is str and parent.isascii()
+    if not plain:  # then name the field
         texts = {
             "workflow_id": cp.workflow_id,
             "workflow_name": cp.workflow_name,
@@ -106,11 +109,6 @@ def _check_skeleton(cp: WorkflowCheckpoint) -> None:
     problem = timestamp_problem(cp.timestamp)
     if problem is not None:
         raise CheckpointEncodingError(f"cannot encode checkpoint {cp.checkpoint_id}: {problem}")
-
-
-def _plain_texts(texts: Iterable[object]) -> bool:
-    """Every one an ASCII ``str`` (what ``text_problem`` surely accepts)."""
-    return all(type(text) is str and text.isascii() for text in texts)
 
 
 def _encoded(value: Any, section: str, *where: str | int) -> Any:

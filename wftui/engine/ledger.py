@@ -48,7 +48,8 @@ def added(base: Mapping[str, Any], more: Mapping[str, Any], *, sign: int = 1) ->
     out. ``base`` and the dicts inside it are left as they are: checkpoints may hold them."""
     total = dict(base)
     for name, value in more.items():
-        if isinstance(value, Mapping):
+        # a count is an int, else a Mapping: the type test first, as the ABC's is slow
+        if type(value) is not int and isinstance(value, Mapping):
             summed: Any = added(total.get(name, {}), value, sign=sign)
         else:
             summed = total.get(name, 0) + sign * value
