@@ -4,6 +4,7 @@ once per process (ids, timestamps, a graph's description) stays as the format sa
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 
 from tests.engine.support import Append, chain_workflow, collect, saved
@@ -101,3 +102,11 @@ def test_a_summary_is_the_validated_one_and_still_validates_odd_fields() -> None
     # built unvalidated (as the engine does), with a count pydantic coerces: coerced still
     odd = WorkflowCheckpoint.model_construct(iteration_count="3")
     assert odd.summary().iteration_count == 3
+
+
+def test_checkpoint_ids_do_not_repeat_when_a_caller_seeds_random() -> None:
+    random.seed(13)
+    first = new_checkpoint_id()
+    random.seed(13)
+    again = new_checkpoint_id()
+    assert first[14:] != again[14:]  # the random part is not the caller's sequence

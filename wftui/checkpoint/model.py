@@ -8,6 +8,7 @@ what a caller sets is what a storage saves.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from enum import StrEnum
@@ -28,13 +29,17 @@ class CheckpointStatus(StrEnum):
     FAILED = "failed"
 
 
-def new_checkpoint_id() -> str:
-    """A time-ordered id (microseconds then randomness), so sorting ids sorts by creation.
+# Ids need to be unique, not secret: drawn from a generator seeded once from ``os.urandom``, as a
+# system call per id in the event loop hands the GIL to the save thread at every save. Its own,
+# so a caller's ``random.seed`` cannot repeat ids, and reseeded in a forked child.
+_id_bits = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_id_bits.seed)
 
-    The randomness is ``random``'s, not ``os.urandom``'s: ids need to be unique, not secret, and
-    a system call in the event loop hands the GIL to the save thread on every save (Python
-    reseeds ``random`` in a forked child, so two processes do not share a sequence)."""
-    return f"{time.time_ns() // 1000:014x}{random.getrandbits(40):010x}"
+
+def new_checkpoint_id() -> str:
+    """A time-ordered id (microseconds then randomness), so sorting ids sorts by creation."""
+    return f"{time.time_ns() // 1000:014x}{_id_bits.getrandbits(40):010x}"
 
 
 # The text of the second the last timestamp fell in: a run saves many checkpoints a second.
