@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wftui.checkpoint.file.worker import WORKER
+
 IDLE_SECONDS = 1.0
 
 
@@ -75,6 +77,7 @@ class SaveThread:
                 with self._lock:
                     if self._waiting.empty():  # else a save came just now: go on
                         self._running_in = None
+                        WORKER.close()  # its user ends; the next save starts both again
                         return
                 continue
             with contextlib.suppress(queue.Empty):
