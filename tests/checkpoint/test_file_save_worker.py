@@ -1,5 +1,6 @@
 """The save worker process (``wftui/checkpoint/file/worker.py``): saves it writes read back
-whole, a failure in it is the same clear error, and its death loses no save."""
+whole, a failure in it is the same clear error, and its death loses no save. Saves here are
+submitted (as ``durability="async"`` does): one awaited at once is written by the thread."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ async def worker_pid(folder: Path) -> int:
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while (pid := WORKER.ready_pid) is None:
         assert asyncio.get_running_loop().time() < deadline, "the save worker never got ready"
-        await storage.save_checkpoint(make_checkpoint("warm-up"))
+        await storage.submit_checkpoint(make_checkpoint("warm-up"))
         await asyncio.sleep(0.01)  # lets the worker import; the loop waits on its state
     return pid
 
@@ -40,7 +41,7 @@ async def test_saves_the_worker_writes_load_and_list_whole(tmp_path: Path) -> No
     assert pid != os.getpid()
     storage = FileCheckpointStorage(tmp_path / "store")
     saved = [make_checkpoint("run", iteration=i) for i in range(20)]
-    ids = await asyncio.gather(*(storage.save_checkpoint(cp) for cp in saved))
+    ids = await asyncio.gather(*(storage.submit_checkpoint(cp) for cp in saved))
     assert WORKER.ready_pid == pid  # the same worker wrote them all
     fresh = FileCheckpointStorage(tmp_path / "store")
     assert sorted(cp.checkpoint_id for cp in await fresh.list_checkpoints()) == sorted(ids)
@@ -58,7 +59,7 @@ async def test_a_save_the_worker_cannot_write_fails_with_the_folder_named(
     storage = FileCheckpointStorage(folder)
     shutil.rmtree(folder)
     with pytest.raises(CheckpointError, match=f"cannot save checkpoint .* to {folder}"):
-        await storage.save_checkpoint(make_checkpoint())
+        await storage.submit_checkpoint(make_checkpoint())
     assert WORKER.ready_pid is not None  # a refused save is an answer, not a death
 
 
@@ -66,7 +67,7 @@ async def test_a_killed_worker_loses_no_save_and_another_takes_over(tmp_path: Pa
     pid = await worker_pid(tmp_path / "warm")
     os.kill(pid, signal.SIGKILL)
     storage = FileCheckpointStorage(tmp_path / "store")
-    ids = [await storage.save_checkpoint(make_checkpoint("run")) for _ in range(5)]
+    ids = [await storage.submit_checkpoint(make_checkpoint("run")) for _ in range(5)]
     fresh = FileCheckpointStorage(tmp_path / "store")
     assert sorted(cp.checkpoint_id for cp in await fresh.list_checkpoints()) == sorted(ids)
     assert await worker_pid(tmp_path / "again") != pid
@@ -78,8 +79,8 @@ async def test_switched_off_the_save_thread_writes_alone(
     pid = await worker_pid(tmp_path / "warm")
     monkeypatch.setenv(ENV_SWITCH, "0")
     storage = FileCheckpointStorage(tmp_path / "store")
-    first = await storage.save_checkpoint(make_checkpoint())
+    first = await storage.submit_checkpoint(make_checkpoint())
     os.kill(pid, signal.SIGKILL)  # unused now: its death is noticed only when asked again
-    second = await storage.save_checkpoint(make_checkpoint())
+    second = await storage.submit_checkpoint(make_checkpoint())
     listed = await FileCheckpointStorage(tmp_path / "store").list_checkpoints()
     assert sorted(cp.checkpoint_id for cp in listed) == sorted([first, second])

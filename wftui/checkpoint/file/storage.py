@@ -114,10 +114,14 @@ class FileCheckpointStorage:
     async def save_checkpoint(
         self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
     ) -> str:
-        return await self.submit_checkpoint(checkpoint, encoded=encoded)
+        return await self.submit_checkpoint(checkpoint, encoded=encoded, waited=True)
 
     def submit_checkpoint(
-        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+        self,
+        checkpoint: WorkflowCheckpoint,
+        *,
+        encoded: EncodedFragments | None = None,
+        waited: bool = False,
     ) -> asyncio.Future[str]:
         """Start a save and return at once (``PipelinedStorage``): the future is settled once the
         checkpoint is durable, or with the ``CheckpointError``. Saves are written in the order
@@ -125,12 +129,14 @@ class FileCheckpointStorage:
         data = self.serializer.dumps(checkpoint, encoded)
         parent = checkpoint.parent_checkpoint_id
         refers = frozenset() if encoded is None else _referred(encoded)
-        return self._submit(checkpoint.checkpoint_id, data, parent, checkpoint.summary, refers)
+        return self._submit(
+            checkpoint.checkpoint_id, data, parent, checkpoint.summary, refers, waited
+        )
 
     async def save_document(self, data: bytes) -> str:
         """Keep another store's document verbatim, once it parses (the copy path)."""
         parsed = self.serializer.parse(data)
-        return await self._submit(parsed.checkpoint_id, data, None, parsed.summary)
+        return await self._submit(parsed.checkpoint_id, data, None, parsed.summary, waited=True)
 
     def _submit(
         self,
@@ -139,10 +145,11 @@ class FileCheckpointStorage:
         parent_id: str | None,
         summary: Callable[[int], CheckpointSummary],
         refers: frozenset[str] = frozenset(),
+        waited: bool = False,
     ) -> asyncio.Future[str]:
         path = self._path(checkpoint_id)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        job = SaveJob(checkpoint_id, path, data, parent_id, summary, future, refers)
+        job = SaveJob(checkpoint_id, path, data, parent_id, summary, future, refers, waited)
         SAVES.submit(self, job)
         return future
 
@@ -168,7 +175,10 @@ class FileCheckpointStorage:
             )
             for job in jobs
         ]
-        segments = WORKER.write_group(self._dir, self.max_file_size, work)
+        # A save someone waits for at once is written here: that caller's loop is idle, so the
+        # thread gets the GIL back at once, and a hop to the worker and back would only add.
+        waited = any(job.waited for job in jobs)
+        segments = None if waited else WORKER.write_group(self._dir, self.max_file_size, work)
         if segments is None:
             segments = write_group(self._dir, self.max_file_size, work)
         for link, outcomes in segments:

@@ -44,6 +44,8 @@ class SaveJob:
     # Checkpoints whose values it refers to (engine saves): it is written only once they are
     # durable, so a power cut never keeps it without them.
     refers: frozenset[str] = frozenset()
+    # Its caller waits for it at once (``durability="sync"``, a plain ``save_checkpoint``).
+    waited: bool = False
     error: BaseException | None = field(default=None)
 
 
