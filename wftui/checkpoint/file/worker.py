@@ -40,6 +40,7 @@ MAX_DEATHS = 3  # then this process stops starting one
 _READY = b"R"
 _REQUEST = struct.Struct(">II")
 _ANSWER = struct.Struct(">I")
+_FIRST_READ = 1 << 16
 
 
 class WorkerGone(Exception):
@@ -55,6 +56,16 @@ def _read_exactly(fd: int, size: int) -> bytes:
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
+
+
+def _read_answer(fd: int) -> bytes:
+    """One answer's payload; most arrive whole in the first read (one wait for the GIL)."""
+    first = os.read(fd, _FIRST_READ)
+    if len(first) < _ANSWER.size:
+        first += _read_exactly(fd, _ANSWER.size - len(first))
+    (size,) = _ANSWER.unpack_from(first)
+    payload = first[_ANSWER.size :]
+    return payload + _read_exactly(fd, size - len(payload))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -138,9 +149,7 @@ class SaveWorker:
         assert self._process is not None and self._process.stdin and self._process.stdout
         try:
             _write_all(self._process.stdin.fileno(), encode_request(folder, max_file_size, jobs))
-            out = self._process.stdout.fileno()
-            (size,) = _ANSWER.unpack(_read_exactly(out, _ANSWER.size))
-            answer = orjson.loads(_read_exactly(out, size))
+            answer = orjson.loads(_read_answer(self._process.stdout.fileno()))
         except (OSError, WorkerGone):
             self._died()
             return None
