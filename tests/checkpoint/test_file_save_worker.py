@@ -84,3 +84,31 @@ async def test_switched_off_the_save_thread_writes_alone(
     second = await storage.submit_checkpoint(make_checkpoint())
     listed = await FileCheckpointStorage(tmp_path / "store").list_checkpoints()
     assert sorted(cp.checkpoint_id for cp in listed) == sorted([first, second])
+
+
+async def test_a_forked_child_saves_with_its_own_worker_and_lets_the_parents_end(
+    tmp_path: Path,
+) -> None:
+    parent_worker = await worker_pid(tmp_path / "warm")
+    child = os.fork()
+    if child == 0:  # the child: its saves land, written by itself or by a worker of its own
+        code = 1
+        try:
+            code = asyncio.run(_save_in_child(tmp_path / "child", parent_worker))
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(await FileCheckpointStorage(tmp_path / "child").list_checkpoints()) == 3
+    WORKER.close()  # the parent's worker ends: the child kept no copy of its pipe open
+    with pytest.raises(ProcessLookupError):
+        for _ in range(1000):  # it has been reaped by close(); a signal finds nobody
+            os.kill(parent_worker, 0)
+            await asyncio.sleep(0.01)
+
+
+async def _save_in_child(folder: Path, parent_worker: int) -> int:
+    storage = FileCheckpointStorage(folder)
+    for _ in range(3):
+        await storage.submit_checkpoint(make_checkpoint("child"))
+    return 0 if WORKER.ready_pid != parent_worker else 1

@@ -217,16 +217,23 @@ class SaveWorker:
         process, self._process, self._ready = self._process, None, False
         if process is None:
             return
-        for pipe in (process.stdin, process.stdout):
-            with contextlib.suppress(OSError):
-                if pipe is not None:
-                    pipe.close()
+        _close_pipes(process)
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             process.wait(timeout=5)
 
     def forget_in_child(self) -> None:
-        """After ``fork``: the parent's worker is the parent's; this process starts its own."""
-        self._process, self._ready, self._deaths = None, False, 0
+        """After ``fork``: the parent's worker is the parent's; this process starts its own, and
+        lets go of its copies of the pipes (the worker ends when the last writer closes)."""
+        process, self._process, self._ready, self._deaths = self._process, None, False, 0
+        if process is not None:
+            _close_pipes(process)
+
+
+def _close_pipes(process: subprocess.Popen[bytes]) -> None:
+    for pipe in (process.stdin, process.stdout):
+        with contextlib.suppress(OSError):
+            if pipe is not None:
+                pipe.close()
 
 
 def serve() -> None:
