@@ -16,10 +16,18 @@ from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import CheckpointError, FileCheckpointStorage, WorkflowCheckpoint
 from wftui.checkpoint.file import commitlog
 from wftui.checkpoint.file.commitlog import LOG_NAME
+from wftui.checkpoint.file.worker import ENV_SWITCH
 
 
 def stamp(second: int) -> str:
     return f"2024-01-01T00:00:{second:02d}.000000Z"
+
+
+@pytest.fixture(autouse=True)
+def saves_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests change the commit log module here (the boot, the size limit); the save
+    worker process would not see that, so the save thread does the file work."""
+    monkeypatch.setenv(ENV_SWITCH, "0")
 
 
 @pytest.fixture

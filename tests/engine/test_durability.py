@@ -33,6 +33,7 @@ from wftui import (
     handler,
 )
 from wftui.checkpoint.file import commitlog
+from wftui.checkpoint.file.worker import ENV_SWITCH
 from wftui.checkpoint.references import REF, TAG
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,6 +82,7 @@ async def test_async_never_writes_a_checkpoint_before_the_ones_it_refers_to_are_
         real_sync(fd)
 
     monkeypatch.setattr(commitlog.os, "fdatasync", sync)
+    monkeypatch.setenv(ENV_SWITCH, "0")  # the spy is in this process, not in the save worker
     workflow = talker_workflow(FileCheckpointStorage(tmp_path), 12, "async")
     events = [event async for event in workflow.run_stream(0)]
     assert outputs(events) == [12]

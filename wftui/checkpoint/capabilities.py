@@ -95,10 +95,16 @@ class CassetteStorage(Protocol):
 @runtime_checkable
 class PipelinedStorage(Protocol):
     def submit_checkpoint(
-        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+        self,
+        checkpoint: WorkflowCheckpoint,
+        *,
+        encoded: EncodedFragments | None = None,
+        waited: bool = False,
     ) -> asyncio.Future[str]:
         """Start saving and return at once; the future is settled once the checkpoint is
         durable (or with the ``CheckpointError``). Saves are written in the order they were
         submitted, and one whose parent checkpoint failed to save fails too, so a run may have
-        several in flight (``durability="async"``) and the store may sync them together."""
+        several in flight (``durability="async"``) and the store may sync them together.
+        ``waited``: the caller waits for this save at once (``durability="sync"``), so the
+        store need not keep its work off the caller's thread."""
         ...

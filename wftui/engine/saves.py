@@ -122,7 +122,9 @@ class RunSaves:
         future: asyncio.Future[Any]
         if self._pipeline is not None:
             try:
-                future = self._pipeline.submit_checkpoint(checkpoint, encoded=encoded)
+                future = self._pipeline.submit_checkpoint(
+                    checkpoint, encoded=encoded, waited=self._durability == "sync"
+                )
             except CheckpointError as refused:  # e.g. a value it cannot encode
                 future = asyncio.get_running_loop().create_future()
                 future.set_exception(refused)

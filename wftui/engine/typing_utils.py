@@ -52,6 +52,10 @@ def type_name(annotation: Any) -> str:
 
 def match_distance(value: Any, annotation: Any) -> int | None:
     """How closely ``value`` matches ``annotation`` (smaller is closer), or None if it does not."""
+    if type(value) is annotation and annotation is not object:
+        # A plain class naming the value's own class: the common case (every message of a
+        # chain of ``str`` handlers), and what the general path below would give it.
+        return _UNPARAMETRISED_PENALTY
     if is_catch_all(annotation):
         return _CATCH_ALL_DISTANCE
     members = union_members(annotation)

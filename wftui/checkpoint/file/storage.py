@@ -33,9 +33,11 @@ from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import commit_log
+from wftui.checkpoint.file.group import GroupJob, write_group
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity
 from wftui.checkpoint.file.recent import FolderWitness
 from wftui.checkpoint.file.watch import logged_seq, watch_folder
+from wftui.checkpoint.file.worker import WORKER
 from wftui.checkpoint.file.writer import SAVES, SaveJob
 from wftui.checkpoint.fragments import EncodedFragments, LoadedCheckpoint
 from wftui.checkpoint.ids import validate_checkpoint_id
@@ -112,10 +114,14 @@ class FileCheckpointStorage:
     async def save_checkpoint(
         self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
     ) -> str:
-        return await self.submit_checkpoint(checkpoint, encoded=encoded)
+        return await self.submit_checkpoint(checkpoint, encoded=encoded, waited=True)
 
     def submit_checkpoint(
-        self, checkpoint: WorkflowCheckpoint, *, encoded: EncodedFragments | None = None
+        self,
+        checkpoint: WorkflowCheckpoint,
+        *,
+        encoded: EncodedFragments | None = None,
+        waited: bool = False,
     ) -> asyncio.Future[str]:
         """Start a save and return at once (``PipelinedStorage``): the future is settled once the
         checkpoint is durable, or with the ``CheckpointError``. Saves are written in the order
@@ -123,12 +129,14 @@ class FileCheckpointStorage:
         data = self.serializer.dumps(checkpoint, encoded)
         parent = checkpoint.parent_checkpoint_id
         refers = frozenset() if encoded is None else _referred(encoded)
-        return self._submit(checkpoint.checkpoint_id, data, parent, checkpoint.summary, refers)
+        return self._submit(
+            checkpoint.checkpoint_id, data, parent, checkpoint.summary, refers, waited
+        )
 
     async def save_document(self, data: bytes) -> str:
         """Keep another store's document verbatim, once it parses (the copy path)."""
         parsed = self.serializer.parse(data)
-        return await self._submit(parsed.checkpoint_id, data, None, parsed.summary)
+        return await self._submit(parsed.checkpoint_id, data, None, parsed.summary, waited=True)
 
     def _submit(
         self,
@@ -137,10 +145,11 @@ class FileCheckpointStorage:
         parent_id: str | None,
         summary: Callable[[int], CheckpointSummary],
         refers: frozenset[str] = frozenset(),
+        waited: bool = False,
     ) -> asyncio.Future[str]:
         path = self._path(checkpoint_id)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        job = SaveJob(checkpoint_id, path, data, parent_id, summary, future, refers)
+        job = SaveJob(checkpoint_id, path, data, parent_id, summary, future, refers, waited)
         SAVES.submit(self, job)
         return future
 
@@ -152,57 +161,39 @@ class FileCheckpointStorage:
         return await asyncio.to_thread(logged_seq, self._dir)
 
     def write_group(self, jobs: list[SaveJob]) -> None:
-        """In the save thread: each job's file written (temp file and rename, no sync), then the
-        group made durable by one commit. A job fails alone if its file cannot be written or
-        the checkpoint it follows was not saved (it may refer to that one); all fail if the
-        commit does. A job referring to a checkpoint of the group is written after a commit of
-        the jobs before it, so no file can outlive, in a power cut, one it refers to."""
-        written: list[tuple[SaveJob, os.stat_result]] = []
-        witness = FolderWitness(self._dir)  # for fresh processes' newest-N (recent.py)
-        for job in jobs:
-            if job.refers and any(done.checkpoint_id in job.refers for done, _ in written):
-                self._commit_written(written, witness)
-                written = []
-                witness = FolderWitness(self._dir)
-            if job.parent_id is not None and job.parent_id in self._unsaved:
-                self._failed(job, f"the checkpoint it follows, {job.parent_id}, was not saved")
-                continue
-            try:
-                with witness:
-                    osio.replace(job.path, job.data)
-                written.append((job, os.lstat(job.path)))  # the rename changed its ctime
-            except OSError as error:
-                self._failed(job, f"{error.strerror or error}", where=True)
-        self._commit_written(written, witness)
-
-    def _commit_written(
-        self, written: list[tuple[SaveJob, os.stat_result]], witness: FolderWitness
-    ) -> None:
-        """Make written jobs durable by one commit, then add their cache rows with the link
-        ``witness`` saw around their renames."""
-        if not written:
-            return
-        try:
-            self._commit([job for job, _ in written])
-        except OSError as error:
-            for job, _ in written:
-                osio.discard(job.path)  # not durable: never leave it to look saved
-                self._failed(job, f"{error.strerror or error}", where=True)
-            return
-        # Before the answer: once a save returns, this storage is done with the folder.
-        self._listing.saved(
-            [
-                (
-                    os.path.basename(job.path),
-                    job.summary(len(job.data)),
-                    stat.st_size,
-                    stat.st_ctime_ns,
-                )
-                for job, stat in written
-            ],
-            witness.link(),
-        )
-        self._sweep_once()
+        """In the save thread: the group's files written and committed (``group.py``), by the
+        save worker process when it is running (``worker.py``), else here; then the cache rows
+        of each commit's saves, with the link the folder's witness saw around their renames."""
+        work = [
+            GroupJob(
+                job.checkpoint_id,
+                job.path,
+                job.data,
+                job.parent_id,
+                job.refers,
+                job.parent_id is not None and job.parent_id in self._unsaved,
+            )
+            for job in jobs
+        ]
+        # A save someone waits for at once is written here: that caller's loop is idle, so the
+        # thread gets the GIL back at once, and a hop to the worker and back would only add.
+        waited = any(job.waited for job in jobs)
+        segments = None if waited else WORKER.write_group(self._dir, self.max_file_size, work)
+        if segments is None:
+            segments = write_group(self._dir, self.max_file_size, work)
+        for link, outcomes in segments:
+            rows = []
+            for index, outcome in outcomes:
+                job = jobs[index]
+                if outcome.failure is not None:
+                    self._failed(job, outcome.failure, where=outcome.where)
+                    continue
+                name = os.path.basename(job.path)
+                rows.append((name, job.summary(len(job.data)), outcome.size, outcome.ctime_ns))
+            if rows:
+                # Before the answer: once a save returns, this storage is done with the folder.
+                self._listing.saved(rows, link)
+                self._sweep_once()
 
     def _failed(self, job: SaveJob, reason: str, *, where: bool = False) -> None:
         """Fail ``job`` with a clear error, and remember it so the saves following it fail."""
@@ -211,15 +202,6 @@ class FileCheckpointStorage:
         self._unsaved[job.checkpoint_id] = None
         if len(self._unsaved) > _UNSAVED_KEPT:
             del self._unsaved[next(iter(self._unsaved))]
-
-    def _commit(self, jobs: list[SaveJob]) -> None:
-        """Durable before announced: through the commit log, or (if the log is unusable, e.g.
-        a link was put in its place) by syncing the files and the folder themselves."""
-        try:
-            self._log.commit_saves([(job.checkpoint_id, job.data) for job in jobs])
-        except osio.UnsafeFileError:
-            for job in jobs:
-                osio.sync_file(job.path)
 
     def _recover_once(self) -> None:
         """Replay the commit log if a power cut may have lost files (first use of this object);

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wftui.checkpoint.file.worker import WORKER
+
 IDLE_SECONDS = 1.0
 
 
@@ -42,6 +44,8 @@ class SaveJob:
     # Checkpoints whose values it refers to (engine saves): it is written only once they are
     # durable, so a power cut never keeps it without them.
     refers: frozenset[str] = frozenset()
+    # Its caller waits for it at once (``durability="sync"``, a plain ``save_checkpoint``).
+    waited: bool = False
     error: BaseException | None = field(default=None)
 
 
@@ -75,6 +79,7 @@ class SaveThread:
                 with self._lock:
                     if self._waiting.empty():  # else a save came just now: go on
                         self._running_in = None
+                        WORKER.close()  # its user ends; the next save starts both again
                         return
                 continue
             with contextlib.suppress(queue.Empty):
