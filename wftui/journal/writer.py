@@ -26,14 +26,16 @@ from wftui.journal.redact import Redactor
 
 # Entries wait for their superstep's end at most this long, so a slow step shows while it runs.
 FLUSH_SECONDS = 0.25
-# Written at once rather than at the superstep's end: someone may be waiting to see them.
-_FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)
-# Of those, written before the event goes on to the caller: a request someone elsewhere answers,
-# and a run's end or failure. A superstep's end (and the run's start) is written while the run
-# goes on: waiting for that write held up every superstep by a thread hop and a file append.
+# Written soon rather than at the superstep's end: someone may be waiting to see them.
+_FLUSH_SOON = (SuperStepCompletedEvent, WorkflowStatusEvent)
+# Written before the event goes on to the caller: a request someone elsewhere answers, and a
+# run's failure. A superstep's end (and the run's start) is written while the run goes on:
+# waiting for that write held up every superstep by a thread hop and a file append. The run's
+# last entries go with its end, in one write, as the stream stops.
 _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
-# Superstep ends this close together share one write (followers poll every 50 ms).
-COALESCE_SECONDS = 0.01
+# Superstep ends this close together share one write: followers poll every 50 ms, and a short
+# run (a few milliseconds) then writes only its start and its end.
+COALESCE_SECONDS = 0.05
 _OUTCOMES = {
     WorkflowRunState.IDLE: "completed",
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
@@ -74,10 +76,10 @@ class JournalWriter:
         # The heartbeat, the drain of pending entries and a coalesced flush are timers, not
         # tasks: three tasks started, cancelled and awaited cost a run more than its writes.
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        # Writes the run does not wait for (superstep ends, the run's id, beats), awaited by
-        # ``close``.
+        # Writes the run does not wait for (superstep ends, beats), awaited by ``close``.
         self._background: set[asyncio.Task[None]] = set()
-        self._naming: asyncio.Task[None] | None = None  # notes the run's id
+        self._naming: asyncio.Task[None] | None = None  # finds the run's id in its checkpoint
+        self._run_unwritten = False  # the run's id is known, not yet given to the journal
         self._begun: asyncio.Task[None] | None = None
         self._closed = False
         self.outcome = "cancelled"  # until a final status says otherwise
@@ -129,12 +131,13 @@ class JournalWriter:
         elif isinstance(event, WorkflowFailedEvent):
             self.outcome = "failed"
         if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
-            self._naming = self._naming or self._start(self._name_run(event))
-        if isinstance(event, _WRITTEN_FIRST) or (
-            isinstance(event, WorkflowStatusEvent) and event.state != WorkflowRunState.IN_PROGRESS
-        ):
+            if event.workflow_id:
+                self._name_run(event.workflow_id)
+            elif self._naming is None:
+                self._naming = self._start(self._look_up_run(event.checkpoint_id))
+        if isinstance(event, _WRITTEN_FIRST):
             await self.flush()
-        elif isinstance(event, _FLUSH_NOW):
+        elif isinstance(event, _FLUSH_SOON):
             self._flush_soon()
 
     def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -143,20 +146,30 @@ class JournalWriter:
         task.add_done_callback(self._background.discard)
         return task
 
-    async def _name_run(self, event: CheckpointSavedEvent) -> None:
-        """Note the run (workflow id) the execution belongs to: the engine's event says it, or
-        else its first checkpoint does."""
+    def _name_run(self, run: str) -> None:
+        """Note the run (workflow id) the execution belongs to; it goes to the journal with
+        the next batch (the checkpoint's own entry is in it)."""
+        if self.execution.run is None:
+            self.execution.run = run
+            self._run_unwritten = True
+
+    async def _look_up_run(self, checkpoint_id: str) -> None:
+        """The run as the execution's first checkpoint says it, when its event did not."""
         with contextlib.suppress(Exception):  # unknown until then: it is only a label
-            run = event.workflow_id or await run_of(self._storage, event.checkpoint_id)
-            if run is not None and self.execution.run is None:
-                self.execution.run = run
-                await self._begin_written()
-                await self.journal.set_run(self.execution.id, run)
+            run = await run_of(self._storage, checkpoint_id)
+            if run is not None:
+                self._name_run(run)
+                self._flush_soon()
 
     async def _begin_written(self) -> None:
         """The execution's first record is written (or its error raised, at every write)."""
-        if self._begun is not None:
-            await asyncio.shield(self._begun)
+        begun = self._begun
+        if begun is None:
+            return
+        if begun.done():
+            begun.result()  # a shield and an await cost more than the write they wait for
+        else:
+            await asyncio.shield(begun)
 
     def _flush_soon(self) -> None:
         """Write what is pending within ``COALESCE_SECONDS``, without the run waiting; what is
@@ -169,14 +182,19 @@ class JournalWriter:
 
             self._timers["soon"] = asyncio.get_running_loop().call_later(COALESCE_SECONDS, due)
 
-    async def flush(self) -> None:
+    async def flush(self, outcome: str | None = None) -> None:
+        """Write what is pending; with ``outcome``, the execution's end in the same write."""
         async with self._writing:
             await self._begin_written()
             batch, self._pending = self._pending, []
-            if not batch:
-                return
             try:
-                await self.journal.append(self.execution.id, batch)
+                if self._run_unwritten and self.execution.run is not None:
+                    await self.journal.set_run(self.execution.id, self.execution.run)
+                    self._run_unwritten = False
+                if outcome is not None:
+                    await self.journal.end(self.execution.id, outcome, time.time(), batch)
+                elif batch:
+                    await self.journal.append(self.execution.id, batch)
             except BaseException:
                 self._pending[:0] = batch  # kept for the next flush, still in order
                 raise
@@ -188,8 +206,7 @@ class JournalWriter:
         self._timers.clear()
         if self._background:
             await asyncio.wait(self._background)
-        await self.flush()
-        await self.journal.end(self.execution.id, outcome, time.time())
+        await self.flush(outcome)
 
 
 async def journaled(
