@@ -17,6 +17,7 @@ _SECRET_SHAPES = re.compile(
     r"|(?<=:)[^\s/@:]+(?=@[^\s/@]+/)",  # the password of user:password@host/ in URLs
 )
 _MIN_SECRET = 6  # shorter values ("1", "yes") would blank out ordinary words
+_SCALARS = frozenset((int, float, bool, type(None)))  # JSON values with no text in them
 # Whether a variable's name looks secret, by name: a Redactor is made per execution, and a
 # case-blind search of every name was most of its cost.
 _secret_names: dict[str, bool] = {}
@@ -69,6 +70,28 @@ class Redactor:
         if "sk-" in value or "Bearer " in value or "@" in value:
             return _SECRET_SHAPES.sub(REDACTED, value)
         return value
+
+    def _suspect(self, value: str) -> bool:
+        """Whether ``value`` may hold a secret (False: ``text`` would leave it as it is)."""
+        for secret in self._secrets:
+            if secret in value:
+                return True
+        return "sk-" in value or "Bearer " in value or "@" in value
+
+    def line(self, text: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A journal line's text and fields, redacted. Both are returned as they are when none
+        of their strings may hold a secret: one search of them all, joined, costs less than
+        one per string (a secret in any of them is in the joined text too)."""
+        strings = [text]
+        for item in fields.values():
+            if type(item) is str:
+                strings.append(item)
+            elif type(item) not in _SCALARS:
+                break  # a container: every string in it is redacted
+        else:
+            if not self._suspect("\n".join(strings)):
+                return text, fields
+        return self.text(text), self.value(fields)
 
     def value(self, value: Any) -> Any:
         """A JSON value with every string in it redacted."""

@@ -120,8 +120,7 @@ class JournalWriter:
         fields = event_fields(event)
         if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
             fields["data"] = data_text(event.data)
-        fields = self._redact.value(fields)
-        text = self._redact.text(record.text)
+        text, fields = self._redact.line(record.text, fields)
         entry = Entry(
             self._seq, record.time, record.kind, record.executor, text, record.tone.value, fields
         )
