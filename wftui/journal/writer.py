@@ -10,14 +10,20 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
+from wftui.agents.events import AgentRunUpdateEvent
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
+    ExecutorCompletedEvent,
+    ExecutorInvokedEvent,
     RequestInfoEvent,
     SuperStepCompletedEvent,
+    SuperStepStartedEvent,
     WorkflowEvent,
     WorkflowFailedEvent,
+    WorkflowOutputEvent,
     WorkflowRunState,
+    WorkflowStartedEvent,
     WorkflowStatusEvent,
 )
 from wftui.events_text import data_text, describe, event_fields
@@ -36,6 +42,23 @@ _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
 # Superstep ends this close together share one write: followers poll every 50 ms, and a short
 # run (a few milliseconds) then writes only its start and its end.
 COALESCE_SECONDS = 0.05
+# Events made into entries only when they are written, all at once: made one at a time, as
+# each passed between two steps of the run, the same work cost several times more. Only kinds
+# whose shown fields are plain values, and only while their data cannot change meanwhile.
+_FORMATTED_LATER = frozenset(
+    (
+        WorkflowStartedEvent,
+        WorkflowStatusEvent,
+        SuperStepStartedEvent,
+        SuperStepCompletedEvent,
+        ExecutorInvokedEvent,
+        ExecutorCompletedEvent,
+        CheckpointSavedEvent,
+        WorkflowOutputEvent,
+        AgentRunUpdateEvent,
+    )
+)
+_UNCHANGING = (str, int, float, type(None))
 _OUTCOMES = {
     WorkflowRunState.IDLE: "completed",
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
@@ -70,7 +93,7 @@ class JournalWriter:
         self.execution = execution
         self._storage = storage
         self._redact = Redactor()
-        self._pending: list[Entry] = []
+        self._pending: list[Entry | tuple[int, WorkflowEvent]] = []  # (seq, event): see add
         self._seq = 0
         self._writing = asyncio.Lock()  # batches reach the journal in order
         # The heartbeat, the drain of pending entries and a coalesced flush are timers, not
@@ -115,16 +138,11 @@ class JournalWriter:
             await self.flush()
 
     async def add(self, event: WorkflowEvent) -> None:
-        record = describe(event)
         self._seq += 1
-        fields = event_fields(event)
-        if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
-            fields["data"] = data_text(event.data)
-        text, fields = self._redact.line(record.text, fields)
-        entry = Entry(
-            self._seq, record.time, record.kind, record.executor, text, record.tone.value, fields
-        )
-        self._pending.append(entry)
+        if type(event) in _FORMATTED_LATER and isinstance(event.data, _UNCHANGING):
+            self._pending.append((self._seq, event))
+        else:
+            self._pending.append(self._entry(self._seq, event))
         if isinstance(event, WorkflowStatusEvent):
             self.outcome = _OUTCOMES.get(event.state, self.outcome)
         elif isinstance(event, WorkflowFailedEvent):
@@ -138,6 +156,17 @@ class JournalWriter:
             await self.flush()
         elif isinstance(event, _FLUSH_SOON):
             self._flush_soon()
+
+    def _entry(self, seq: int, event: WorkflowEvent) -> Entry:
+        """The event's journal entry, its secrets redacted."""
+        record = describe(event)
+        fields = event_fields(event)
+        if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
+            fields["data"] = data_text(event.data)
+        text, fields = self._redact.line(record.text, fields)
+        return Entry(
+            seq, record.time, record.kind, record.executor, text, record.tone.value, fields
+        )
 
     def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
@@ -185,8 +214,11 @@ class JournalWriter:
         """Write what is pending; with ``outcome``, the execution's end in the same write."""
         async with self._writing:
             await self._begin_written()
-            batch, self._pending = self._pending, []
+            pending, self._pending = self._pending, []
             try:
+                batch = [
+                    item if isinstance(item, Entry) else self._entry(*item) for item in pending
+                ]
                 if self._run_unwritten and self.execution.run is not None:
                     await self.journal.set_run(self.execution.id, self.execution.run)
                     self._run_unwritten = False
@@ -195,7 +227,7 @@ class JournalWriter:
                 elif batch:
                     await self.journal.append(self.execution.id, batch)
             except BaseException:
-                self._pending[:0] = batch  # kept for the next flush, still in order
+                self._pending[:0] = pending  # kept for the next flush, still in order
                 raise
 
     async def close(self, outcome: str) -> None:
