@@ -30,9 +30,10 @@ def _is_secret_name(name: str) -> bool:
     return secret
 
 
-# The secrets of the process's environment as it last was (its bytes, undecoded): decoding
-# every variable was most of a Redactor's cost, at every execution.
-_known: tuple[tuple[tuple[bytes, bytes], ...], list[str]] = ((), [])
+# The secrets of the process's environment as it last was (a copy of the mapping under
+# ``os.environ``, undecoded): decoding every variable, or walking ``os.environ`` item by item,
+# was most of a Redactor's cost, at every execution.
+_known: tuple[dict[Any, Any], list[str]] = ({}, [])
 
 
 def _secrets_in(environ: Mapping[str, str]) -> list[str]:
@@ -48,12 +49,11 @@ def _secrets_in(environ: Mapping[str, str]) -> list[str]:
 
 def _environment_secrets() -> list[str]:
     global _known
-    environb = getattr(os, "environb", None)  # not on Windows
-    if environb is None:
+    raw = getattr(os.environ, "_data", None)  # CPython's: one dict, compared in C
+    if not isinstance(raw, dict):
         return _secrets_in(os.environ)
-    raw = tuple(environb.items())
     if raw != _known[0]:
-        _known = (raw, _secrets_in(os.environ))
+        _known = (dict(raw), _secrets_in(os.environ))
     return _known[1]
 
 

@@ -137,7 +137,9 @@ class JournalWriter:
         with contextlib.suppress(Exception):  # kept pending: the next flush (or the end) retries
             await self.flush()
 
-    async def add(self, event: WorkflowEvent) -> None:
+    def add(self, event: WorkflowEvent) -> bool:
+        """Take the event in; True when it must be written (``flush``) before it goes on.
+        Not a coroutine: one made and awaited per event cost more than most events' entry."""
         self._seq += 1
         if type(event) in _FORMATTED_LATER and isinstance(event.data, _UNCHANGING):
             self._pending.append((self._seq, event))
@@ -153,9 +155,10 @@ class JournalWriter:
             elif self._naming is None:
                 self._naming = self._start(self._look_up_run(event.checkpoint_id))
         if isinstance(event, _WRITTEN_FIRST):
-            await self.flush()
-        elif isinstance(event, _FLUSH_SOON):
+            return True
+        if isinstance(event, _FLUSH_SOON):
             self._flush_soon()
+        return False
 
     def _entry(self, seq: int, event: WorkflowEvent) -> Entry:
         """The event's journal entry, its secrets redacted."""
@@ -253,7 +256,8 @@ async def journaled(
     outcome = "cancelled"
     try:
         async for event in events:
-            await writer.add(event)
+            if writer.add(event):
+                await writer.flush()
             yield event
         outcome = writer.outcome
     except Exception:
