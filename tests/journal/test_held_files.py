@@ -129,3 +129,15 @@ def test_forked_children_lose_no_line_across_compactions(tmp_path: Path) -> None
     log.record("parent", None, "ended")  # the parent's own log still works after the forks
     assert log.read(seq)[0][-1].kind == "ended"
     assert (tmp_path / LOG_NAME).stat().st_size <= 600
+
+
+async def test_an_entry_with_an_integer_past_64_bits_is_written_and_read_back(
+    tmp_path: Path,
+) -> None:
+    journal = FileJournal(tmp_path / "journal")
+    execution = Execution.here("run", "pipelines.loop", run="run-1")
+    huge = Entry(1, 1.0, "output", "step", "many", "output", {"data": 2**70})
+    await journal.begin(execution)
+    await journal.append(execution.id, [huge, _entry(2)])
+    await journal.end(execution.id, "completed", execution.started + 1, [_entry(3)])
+    assert await FileJournal(journal.folder).entries(execution.id) == [huge, _entry(2), _entry(3)]

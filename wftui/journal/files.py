@@ -29,11 +29,19 @@ _ENTRY_LINE = b'{"entry":'  # how ``_write`` starts an entry's line (json.dumps'
 
 def _line(record: dict[str, Any]) -> bytes:
     """One record as a JSON line; ``orjson`` took a tenth of ``json.dumps``'s time (most of
-    a journal write's), the standard module for what it refuses (an integer past 64 bits)."""
+    a journal write's), the standard module for what it refuses (an integer past 64 bits).
+    An ``Entry`` is given as it is: ``orjson`` writes a dataclass in half the time it took to
+    make it a dict and write that (the same fields, in the same order)."""
     try:
         return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        return (json.dumps(record, ensure_ascii=False) + "\n").encode()
+        return (json.dumps(record, ensure_ascii=False, default=_entry_json) + "\n").encode()
+
+
+def _entry_json(value: object) -> dict[str, Any]:
+    if isinstance(value, Entry):
+        return value.to_json()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def _safe(name: str) -> str:
@@ -140,7 +148,7 @@ class FileJournal:
         self._runs_unwritten.add(execution_id)
 
     async def append(self, execution_id: str, entries: Sequence[Entry]) -> None:
-        records = ({"entry": entry.to_json()} for entry in entries)
+        records = ({"entry": entry} for entry in entries)
         await self._append(execution_id, *records, change="entries")
 
     async def beat(self, execution_id: str, at: float) -> None:
@@ -149,7 +157,7 @@ class FileJournal:
     async def end(
         self, execution_id: str, outcome: str, at: float, entries: Sequence[Entry] = ()
     ) -> None:
-        records: list[dict[str, Any]] = [{"entry": entry.to_json()} for entry in entries]
+        records: list[dict[str, Any]] = [{"entry": entry} for entry in entries]
         records.append({"end": outcome, "at": at})
         await self._append(execution_id, *records, change="ended", last=True)
 
@@ -264,7 +272,8 @@ class FileJournal:
 
     def _put(self, execution: Execution, entries: Sequence[Entry]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        records = [{"begin": execution.to_json()}, *({"entry": e.to_json()} for e in entries)]
+        records: list[dict[str, Any]] = [{"begin": execution.to_json()}]
+        records += ({"entry": entry} for entry in entries)
         data = b"".join(map(_line, records))
         path = self._path(execution.id)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
