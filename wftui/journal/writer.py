@@ -1,5 +1,6 @@
 """Journaling an execution: events are read off the stream the caller already consumes, so the
-engine never knows; entries are written per superstep, with a heartbeat while it runs."""
+engine never knows; entries are written in batches (superstep ends close together share one, a
+short run's go with its end), with a heartbeat while it runs."""
 
 from __future__ import annotations
 
