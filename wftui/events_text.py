@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pprint
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -60,59 +61,109 @@ class LogRecord:
         return self.text if self.detail is None else self.detail
 
 
+def _line(event: WorkflowEvent, kind: str, text: str = "", tone: Tone = Tone.PLAIN) -> LogRecord:
+    executor = event.executor_id if isinstance(event, ExecutorEvent) else ""
+    return LogRecord(event.timestamp, kind, executor, text, tone)
+
+
+def _started(event: WorkflowStartedEvent) -> LogRecord:
+    return _line(event, "run", "started", Tone.QUIET)
+
+
+def _status(event: WorkflowStatusEvent) -> LogRecord:
+    status = RunStatus.from_run_state(event.state)
+    tone = Tone.FAILURE if status is RunStatus.FAILED else Tone.QUIET
+    return _line(event, "status", f"{status.symbol} {status.value}", tone)
+
+
+def _superstep_started(event: SuperStepStartedEvent) -> LogRecord:
+    return _line(event, "superstep", f"{event.iteration} started", Tone.QUIET)
+
+
+def _superstep_completed(event: SuperStepCompletedEvent) -> LogRecord:
+    return _line(event, "superstep", f"{event.iteration} completed", Tone.QUIET)
+
+
+def _invoked(event: ExecutorInvokedEvent) -> LogRecord:
+    return _line(event, "invoked")
+
+
+def _completed(event: ExecutorCompletedEvent) -> LogRecord:
+    return _line(event, "completed")
+
+
+def _failed(event: ExecutorFailedEvent | WorkflowFailedEvent) -> LogRecord:
+    details = event.details
+    line = _line(event, "FAILED", details.one_line() if details else "unknown error", Tone.FAILURE)
+    if details and details.executor_id:
+        line.executor = details.executor_id
+    if details and details.traceback:
+        line.detail = f"{line.text}\n\n{details.traceback.rstrip()}"
+    return line
+
+
+def _output(event: WorkflowOutputEvent) -> LogRecord:
+    line = _line(event, "OUTPUT", one_line(event.data, 2000), Tone.OUTPUT)
+    line.executor = event.source_executor_id
+    return _whole(line, full_text(event.data))
+
+
+def _request(event: RequestInfoEvent) -> LogRecord:
+    request_id = event.request_id
+    text = f"{event.request_type} {one_line(data_text(event.data), 500)} id={request_id}"
+    line = _line(event, "request", text, Tone.REQUEST)
+    line.executor = event.source_executor_id
+    return _whole(line, f"{event.request_type} id={request_id}\n{full_text(event.data)}")
+
+
+def _agent_update(event: AgentRunUpdateEvent) -> LogRecord:
+    line = _line(event, "agent", one_line(str(event.data or ""), 2000), Tone.AGENT)
+    line.stream = line.executor
+    return line
+
+
+def _agent_reply(event: AgentRunEvent) -> LogRecord:
+    reply = getattr(event.data, "text", event.data)
+    return _whole(_line(event, "agent", one_line(reply, 2000), Tone.AGENT), full_text(reply))
+
+
+def _checkpoint(event: CheckpointSavedEvent) -> LogRecord:
+    text = f"{short_id(event.checkpoint_id)} superstep {event.iteration}"
+    return _line(event, "checkpoint", text, Tone.CHECKPOINT)
+
+
+def _other(event: WorkflowEvent) -> LogRecord:
+    kind = type(event).__name__.removesuffix("Event").lower()
+    return _whole(_line(event, kind, one_line(event.data, 500)), full_text(event.data))
+
+
+# Each kind of event's line, found by its class (or the nearest base class listed): a dict
+# lookup, where a ``match`` over the classes tried them one by one, for every event.
+_DESCRIBERS: dict[type[Any], Callable[[Any], LogRecord]] = {
+    WorkflowStartedEvent: _started,
+    WorkflowStatusEvent: _status,
+    SuperStepStartedEvent: _superstep_started,
+    SuperStepCompletedEvent: _superstep_completed,
+    ExecutorInvokedEvent: _invoked,
+    ExecutorCompletedEvent: _completed,
+    ExecutorFailedEvent: _failed,
+    WorkflowFailedEvent: _failed,
+    WorkflowOutputEvent: _output,
+    RequestInfoEvent: _request,
+    AgentRunUpdateEvent: _agent_update,
+    AgentRunEvent: _agent_reply,
+    CheckpointSavedEvent: _checkpoint,
+}
+_describer_of: dict[type[Any], Callable[[Any], LogRecord]] = {}
+
+
 def describe(event: WorkflowEvent) -> LogRecord:
     """The event log's line for ``event``: time, a short kind, the executor, the detail."""
-    executor = event.executor_id if isinstance(event, ExecutorEvent) else ""
-
-    def record(kind: str, text: str = "", tone: Tone = Tone.PLAIN) -> LogRecord:
-        return LogRecord(event.timestamp, kind, executor, text, tone)
-
-    match event:
-        case WorkflowStartedEvent():
-            return record("run", "started", Tone.QUIET)
-        case WorkflowStatusEvent(state=state):
-            status = RunStatus.from_run_state(state)
-            tone = Tone.FAILURE if status is RunStatus.FAILED else Tone.QUIET
-            return record("status", f"{status.symbol} {status.value}", tone)
-        case SuperStepStartedEvent(iteration=iteration):
-            return record("superstep", f"{iteration} started", Tone.QUIET)
-        case SuperStepCompletedEvent(iteration=iteration):
-            return record("superstep", f"{iteration} completed", Tone.QUIET)
-        case ExecutorInvokedEvent():
-            return record("invoked")
-        case ExecutorCompletedEvent():
-            return record("completed")
-        case ExecutorFailedEvent(details=details) | WorkflowFailedEvent(details=details):
-            line = record(
-                "FAILED", details.one_line() if details else "unknown error", Tone.FAILURE
-            )
-            if details and details.executor_id:
-                line.executor = details.executor_id
-            if details and details.traceback:
-                line.detail = f"{line.text}\n\n{details.traceback.rstrip()}"
-            return line
-        case WorkflowOutputEvent(data=data, source_executor_id=source):
-            line = _whole(record("OUTPUT", one_line(data, 2000), Tone.OUTPUT), full_text(data))
-            line.executor = source
-            return line
-        case RequestInfoEvent(request_id=request_id, source_executor_id=source):
-            text = f"{event.request_type} {one_line(data_text(event.data), 500)} id={request_id}"
-            line = record("request", text, Tone.REQUEST)
-            line.executor = source
-            return _whole(line, f"{event.request_type} id={request_id}\n{full_text(event.data)}")
-        case AgentRunUpdateEvent(data=chunk):
-            line = record("agent", one_line(str(chunk or ""), 2000), Tone.AGENT)
-            line.stream = executor
-            return line
-        case AgentRunEvent(data=response):
-            reply = getattr(response, "text", response)
-            return _whole(record("agent", one_line(reply, 2000), Tone.AGENT), full_text(reply))
-        case CheckpointSavedEvent(checkpoint_id=checkpoint_id, iteration=iteration):
-            return record(
-                "checkpoint", f"{short_id(checkpoint_id)} superstep {iteration}", Tone.CHECKPOINT
-            )
-    kind = type(event).__name__.removesuffix("Event").lower()
-    return _whole(record(kind, one_line(event.data, 500)), full_text(event.data))
+    describer = _describer_of.get(type(event))
+    if describer is None:
+        found = (_DESCRIBERS.get(cls) for cls in type(event).__mro__)
+        describer = _describer_of[type(event)] = next(filter(None, found), _other)
+    return describer(event)
 
 
 def full_text(value: object) -> str:
@@ -156,12 +207,19 @@ _JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
 def event_fields(event: WorkflowEvent) -> dict[str, Any]:
     """The event's kind, time and shown fields (values that are not JSON become their text)."""
     fields: dict[str, Any] = {"event": type(event).__name__, "timestamp": event.timestamp}
-    fields.update((name, getattr(event, name)) for name in event.shown)
+    as_is = True  # every value already what the round trip below would give (most events)
+    for name in event.shown:
+        value = fields[name] = getattr(event, name)
+        if type(value) not in _JSON_SCALARS:
+            if isinstance(value, str):  # a StrEnum (a run's state): JSON has only its text
+                fields[name] = str.__str__(value)
+            else:
+                as_is = False
     details = getattr(event, "details", None)
     if details is not None:
         fields["error"] = details.one_line()
-    if all(type(value) in _JSON_SCALARS for value in fields.values()):
-        return fields  # already what the round trip below would give (most engine events)
+    if as_is:
+        return fields
     plain: dict[str, Any] = json.loads(json.dumps(fields, default=str, ensure_ascii=False))
     return plain
 

@@ -69,6 +69,21 @@ def test_each_event_reads_as_time_kind_executor_detail() -> None:
     assert status.text == "? waiting for human"
 
 
+class _Retried(ExecutorCompletedEvent):
+    """A pipeline's own kind of an engine event."""
+
+
+class _Progress(WorkflowEvent):
+    """A pipeline's own event."""
+
+
+def test_an_event_of_a_class_of_its_own_reads_as_its_nearest_known_kind() -> None:
+    retried = describe(_Retried(executor_id="upper", timestamp=T))
+    assert (retried.kind, retried.executor, retried.text) == ("completed", "upper", "")
+    progress = describe(_Progress(data={"done": 3}, timestamp=T))
+    assert (progress.kind, progress.text, progress.tone) == ("_progress", "{'done': 3}", Tone.PLAIN)
+
+
 async def test_the_bridge_batches_a_stream_and_keeps_its_order() -> None:
     app = LogApp()
     events: list[WorkflowEvent] = [

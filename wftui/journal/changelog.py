@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -52,57 +54,99 @@ def _header(descriptor: int) -> tuple[int, int]:
     return (floor, end + 1) if isinstance(floor, int) and floor >= 0 else (0, 0)
 
 
+class _HeldLog:
+    """A change log this process keeps open, and where its own last line ended (the last byte
+    is then known to end a line)."""
+
+    __slots__ = ("descriptor", "end")
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.end = -1
+
+
+# The change logs this process wrote to lately, kept open: an open, a stat and a close per
+# change were most of what a journal write cost. Used under ``_held_lock`` only: ``flock``
+# does not keep apart two threads that share a descriptor.
+_HELD_MOST = 8
+_held: OrderedDict[str, _HeldLog] = OrderedDict()
+_held_lock = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """After ``fork``: the parent's descriptors share its locks, so the child opens its own."""
+    global _held_lock
+    _held_lock = threading.Lock()
+    for held in _held.values():
+        os.close(held.descriptor)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class ChangeLog:
     """Appends to, compacts and reads the change log of one journal folder."""
 
     def __init__(self, folder: Path, *, max_bytes: int = MAX_BYTES) -> None:
         self.path = folder / LOG_NAME
         self.max_bytes = max_bytes
+        self._key = os.path.abspath(self.path)
 
-    def _locked(self) -> int:
-        """The log open for appending, under its lock; a log compacted meanwhile (renamed over)
-        is opened again, so no line lands in a file nobody reads."""
+    def _open(self) -> int:
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW
+        try:
+            return os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the journal folder's first change
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, flags, 0o644)
+
+    def _locked(self) -> tuple[_HeldLog, int]:
+        """The log held open, under its lock (``_held_lock`` held), and its size. A log
+        compacted (renamed over) or removed since has no link left: it is opened again, so no
+        line lands in a file nobody reads."""
         while True:
-            try:
-                descriptor = os.open(self.path, flags, 0o644)
-            except FileNotFoundError:  # the journal folder's first change
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                descriptor = os.open(self.path, flags, 0o644)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)  # one line at a time, whole, in order
-            try:
-                current = os.stat(self.path, follow_symlinks=False)
-                opened = os.fstat(descriptor)
-                if (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino):
-                    return descriptor
-            except FileNotFoundError:
-                pass
-            os.close(descriptor)
+            held = _held.get(self._key)
+            if held is None:
+                held = _held[self._key] = _HeldLog(self._open())
+                if len(_held) > _HELD_MOST:
+                    os.close(_held.popitem(last=False)[1].descriptor)
+            else:
+                _held.move_to_end(self._key)
+            fcntl.flock(held.descriptor, fcntl.LOCK_EX)  # one line at a time, whole, in order
+            status = os.fstat(held.descriptor)
+            if status.st_nlink:
+                return held, status.st_size
+            del _held[self._key]
+            os.close(held.descriptor)  # its lock goes with it
 
     def record(self, execution_id: str | None, run: str | None, kind: ChangeKind) -> None:
         """Append one change (after the write it describes)."""
         line = orjson.dumps([execution_id, run, kind]) + b"\n"
-        descriptor = self._locked()
-        try:
-            size = os.fstat(descriptor).st_size
-            if size and os.pread(descriptor, 1, size - 1) != b"\n":
-                line = b"\n" + line  # end a line a crashed writer left torn
-            os.write(descriptor, line)
-            if size + len(line) > self.max_bytes:
-                self._compact(descriptor, size + len(line), self.max_bytes // 2)
-        finally:
-            os.close(descriptor)
+        with _held_lock:
+            held, size = self._locked()
+            descriptor = held.descriptor
+            try:
+                if size and size != held.end and os.pread(descriptor, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # end a line a crashed writer left torn
+                os.write(descriptor, line)
+                held.end = size + len(line)
+                if held.end > self.max_bytes:
+                    self._compact(descriptor, held.end, self.max_bytes // 2)
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
 
     def trim(self) -> None:
         """Drop every change recorded so far (a prune removed what they name); the seq goes on
         from where it was, and watchers behind it get a ``reset``."""
         if not self.path.exists():
             return
-        descriptor = self._locked()
-        try:
-            self._compact(descriptor, os.fstat(descriptor).st_size, 0)
-        finally:
-            os.close(descriptor)
+        with _held_lock:
+            held, size = self._locked()
+            try:
+                self._compact(held.descriptor, size, 0)
+            finally:
+                fcntl.flock(held.descriptor, fcntl.LOCK_UN)
 
     def _compact(self, descriptor: int, size: int, keep: int) -> None:
         """Rewrite the log (its lock held) with about its newest ``keep`` bytes of whole lines,

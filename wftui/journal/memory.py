@@ -31,7 +31,10 @@ class MemoryJournal:
         self._executions[execution_id].heartbeat = at
         self._changed(execution_id, "beat")
 
-    async def end(self, execution_id: str, outcome: str, at: float) -> None:
+    async def end(
+        self, execution_id: str, outcome: str, at: float, entries: Sequence[Entry] = ()
+    ) -> None:
+        self._entries[execution_id].extend(entries)
         execution = self._executions[execution_id]
         execution.outcome, execution.ended = outcome, at
         self._changed(execution_id, "ended")

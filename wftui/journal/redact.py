@@ -17,6 +17,7 @@ _SECRET_SHAPES = re.compile(
     r"|(?<=:)[^\s/@:]+(?=@[^\s/@]+/)",  # the password of user:password@host/ in URLs
 )
 _MIN_SECRET = 6  # shorter values ("1", "yes") would blank out ordinary words
+_SCALARS = frozenset((int, float, bool, type(None)))  # JSON values with no text in them
 # Whether a variable's name looks secret, by name: a Redactor is made per execution, and a
 # case-blind search of every name was most of its cost.
 _secret_names: dict[str, bool] = {}
@@ -29,9 +30,10 @@ def _is_secret_name(name: str) -> bool:
     return secret
 
 
-# The secrets of the process's environment as it last was (its bytes, undecoded): decoding
-# every variable was most of a Redactor's cost, at every execution.
-_known: tuple[tuple[tuple[bytes, bytes], ...], list[str]] = ((), [])
+# The secrets of the process's environment as it last was (a copy of the mapping under
+# ``os.environ``, undecoded): decoding every variable, or walking ``os.environ`` item by item,
+# was most of a Redactor's cost, at every execution.
+_known: tuple[dict[Any, Any], list[str]] = ({}, [])
 
 
 def _secrets_in(environ: Mapping[str, str]) -> list[str]:
@@ -47,12 +49,11 @@ def _secrets_in(environ: Mapping[str, str]) -> list[str]:
 
 def _environment_secrets() -> list[str]:
     global _known
-    environb = getattr(os, "environb", None)  # not on Windows
-    if environb is None:
+    raw = getattr(os.environ, "_data", None)  # CPython's: one dict, compared in C
+    if not isinstance(raw, dict):
         return _secrets_in(os.environ)
-    raw = tuple(environb.items())
     if raw != _known[0]:
-        _known = (raw, _secrets_in(os.environ))
+        _known = (dict(raw), _secrets_in(os.environ))
     return _known[1]
 
 
@@ -69,6 +70,28 @@ class Redactor:
         if "sk-" in value or "Bearer " in value or "@" in value:
             return _SECRET_SHAPES.sub(REDACTED, value)
         return value
+
+    def _suspect(self, value: str) -> bool:
+        """Whether ``value`` may hold a secret (False: ``text`` would leave it as it is)."""
+        for secret in self._secrets:
+            if secret in value:
+                return True
+        return "sk-" in value or "Bearer " in value or "@" in value
+
+    def line(self, text: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A journal line's text and fields, redacted. Both are returned as they are when none
+        of their strings may hold a secret: one search of them all, joined, costs less than
+        one per string (a secret in any of them is in the joined text too)."""
+        strings = [text]
+        for item in fields.values():
+            if type(item) is str:
+                strings.append(item)
+            elif type(item) not in _SCALARS:
+                break  # a container: every string in it is redacted
+        else:
+            if not self._suspect("\n".join(strings)):
+                return text, fields
+        return self.text(text), self.value(fields)
 
     def value(self, value: Any) -> Any:
         """A JSON value with every string in it redacted."""

@@ -115,10 +115,14 @@ class SqlJournal(SqlChanges):
             [(update, [at, execution_id], False), *change_steps(execution_id, "beat")]
         )
 
-    async def end(self, execution_id: str, outcome: str, at: float) -> None:
+    async def end(
+        self, execution_id: str, outcome: str, at: float, entries: Sequence[Entry] = ()
+    ) -> None:
         update = "UPDATE {executions} SET outcome = %s, ended = %s WHERE id = %s"
-        steps = change_steps(execution_id, "ended")
-        await self._write([(update, [outcome, at, execution_id], False), *steps])
+        steps: list[Step] = [(update, [outcome, at, execution_id], False)]
+        if entries:
+            steps.insert(0, (_INSERT_EVENTS, _event_rows(execution_id, entries), True))
+        await self._write([*steps, *change_steps(execution_id, "ended")])
 
     async def _read(self, query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows, or none when no writer has created the journal yet (read-only use)."""

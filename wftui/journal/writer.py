@@ -1,5 +1,6 @@
 """Journaling an execution: events are read off the stream the caller already consumes, so the
-engine never knows; entries are written per superstep, with a heartbeat while it runs."""
+engine never knows; entries are written in batches (superstep ends close together share one, a
+short run's go with its end), with a heartbeat while it runs."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
+from wftui.agents.events import AgentRunUpdateEvent
 from wftui.checkpoint.storage import CheckpointStorage
 from wftui.engine import (
     CheckpointSavedEvent,
+    ExecutorCompletedEvent,
+    ExecutorInvokedEvent,
     RequestInfoEvent,
     SuperStepCompletedEvent,
+    SuperStepStartedEvent,
     WorkflowEvent,
     WorkflowFailedEvent,
+    WorkflowOutputEvent,
     WorkflowRunState,
+    WorkflowStartedEvent,
     WorkflowStatusEvent,
 )
 from wftui.events_text import data_text, describe, event_fields
@@ -26,14 +33,33 @@ from wftui.journal.redact import Redactor
 
 # Entries wait for their superstep's end at most this long, so a slow step shows while it runs.
 FLUSH_SECONDS = 0.25
-# Written at once rather than at the superstep's end: someone may be waiting to see them.
-_FLUSH_NOW = (SuperStepCompletedEvent, RequestInfoEvent, WorkflowStatusEvent, WorkflowFailedEvent)
-# Of those, written before the event goes on to the caller: a request someone elsewhere answers,
-# and a run's end or failure. A superstep's end (and the run's start) is written while the run
-# goes on: waiting for that write held up every superstep by a thread hop and a file append.
+# Written soon rather than at the superstep's end: someone may be waiting to see them.
+_FLUSH_SOON = (SuperStepCompletedEvent, WorkflowStatusEvent)
+# Written before the event goes on to the caller: a request someone elsewhere answers, and a
+# run's failure. A superstep's end (and the run's start) is written while the run goes on:
+# waiting for that write held up every superstep by a thread hop and a file append. The run's
+# last entries go with its end, in one write, as the stream stops.
 _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
-# Superstep ends this close together share one write (followers poll every 50 ms).
-COALESCE_SECONDS = 0.01
+# Superstep ends this close together share one write: followers poll every 50 ms, and a short
+# run (a few milliseconds) then writes only its start and its end.
+COALESCE_SECONDS = 0.05
+# Events made into entries only when they are written, all at once: made one at a time, as
+# each passed between two steps of the run, the same work cost several times more. Only kinds
+# whose shown fields are plain values, and only while their data cannot change meanwhile.
+_FORMATTED_LATER = frozenset(
+    (
+        WorkflowStartedEvent,
+        WorkflowStatusEvent,
+        SuperStepStartedEvent,
+        SuperStepCompletedEvent,
+        ExecutorInvokedEvent,
+        ExecutorCompletedEvent,
+        CheckpointSavedEvent,
+        WorkflowOutputEvent,
+        AgentRunUpdateEvent,
+    )
+)
+_UNCHANGING = (str, int, float, type(None))
 _OUTCOMES = {
     WorkflowRunState.IDLE: "completed",
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
@@ -68,16 +94,16 @@ class JournalWriter:
         self.execution = execution
         self._storage = storage
         self._redact = Redactor()
-        self._pending: list[Entry] = []
+        self._pending: list[Entry | tuple[int, WorkflowEvent]] = []  # (seq, event): see add
         self._seq = 0
         self._writing = asyncio.Lock()  # batches reach the journal in order
         # The heartbeat, the drain of pending entries and a coalesced flush are timers, not
         # tasks: three tasks started, cancelled and awaited cost a run more than its writes.
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        # Writes the run does not wait for (superstep ends, the run's id, beats), awaited by
-        # ``close``.
+        # Writes the run does not wait for (superstep ends, beats), awaited by ``close``.
         self._background: set[asyncio.Task[None]] = set()
-        self._naming: asyncio.Task[None] | None = None  # notes the run's id
+        self._naming: asyncio.Task[None] | None = None  # finds the run's id in its checkpoint
+        self._run_unwritten = False  # the run's id is known, not yet given to the journal
         self._begun: asyncio.Task[None] | None = None
         self._closed = False
         self.outcome = "cancelled"  # until a final status says otherwise
@@ -112,30 +138,39 @@ class JournalWriter:
         with contextlib.suppress(Exception):  # kept pending: the next flush (or the end) retries
             await self.flush()
 
-    async def add(self, event: WorkflowEvent) -> None:
-        record = describe(event)
+    def add(self, event: WorkflowEvent) -> bool:
+        """Take the event in; True when it must be written (``flush``) before it goes on.
+        Not a coroutine: one made and awaited per event cost more than most events' entry."""
         self._seq += 1
-        fields = event_fields(event)
-        if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
-            fields["data"] = data_text(event.data)
-        fields = self._redact.value(fields)
-        text = self._redact.text(record.text)
-        entry = Entry(
-            self._seq, record.time, record.kind, record.executor, text, record.tone.value, fields
-        )
-        self._pending.append(entry)
+        if type(event) in _FORMATTED_LATER and isinstance(event.data, _UNCHANGING):
+            self._pending.append((self._seq, event))
+        else:
+            self._pending.append(self._entry(self._seq, event))
         if isinstance(event, WorkflowStatusEvent):
             self.outcome = _OUTCOMES.get(event.state, self.outcome)
         elif isinstance(event, WorkflowFailedEvent):
             self.outcome = "failed"
         if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
-            self._naming = self._naming or self._start(self._name_run(event))
-        if isinstance(event, _WRITTEN_FIRST) or (
-            isinstance(event, WorkflowStatusEvent) and event.state != WorkflowRunState.IN_PROGRESS
-        ):
-            await self.flush()
-        elif isinstance(event, _FLUSH_NOW):
+            if event.workflow_id:
+                self._name_run(event.workflow_id)
+            elif self._naming is None:
+                self._naming = self._start(self._look_up_run(event.checkpoint_id))
+        if isinstance(event, _WRITTEN_FIRST):
+            return True
+        if isinstance(event, _FLUSH_SOON):
             self._flush_soon()
+        return False
+
+    def _entry(self, seq: int, event: WorkflowEvent) -> Entry:
+        """The event's journal entry, its secrets redacted."""
+        record = describe(event)
+        fields = event_fields(event)
+        if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
+            fields["data"] = data_text(event.data)
+        text, fields = self._redact.line(record.text, fields)
+        return Entry(
+            seq, record.time, record.kind, record.executor, text, record.tone.value, fields
+        )
 
     def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
@@ -143,20 +178,30 @@ class JournalWriter:
         task.add_done_callback(self._background.discard)
         return task
 
-    async def _name_run(self, event: CheckpointSavedEvent) -> None:
-        """Note the run (workflow id) the execution belongs to: the engine's event says it, or
-        else its first checkpoint does."""
+    def _name_run(self, run: str) -> None:
+        """Note the run (workflow id) the execution belongs to; it goes to the journal with
+        the next batch (the checkpoint's own entry is in it)."""
+        if self.execution.run is None:
+            self.execution.run = run
+            self._run_unwritten = True
+
+    async def _look_up_run(self, checkpoint_id: str) -> None:
+        """The run as the execution's first checkpoint says it, when its event did not."""
         with contextlib.suppress(Exception):  # unknown until then: it is only a label
-            run = event.workflow_id or await run_of(self._storage, event.checkpoint_id)
-            if run is not None and self.execution.run is None:
-                self.execution.run = run
-                await self._begin_written()
-                await self.journal.set_run(self.execution.id, run)
+            run = await run_of(self._storage, checkpoint_id)
+            if run is not None:
+                self._name_run(run)
+                self._flush_soon()
 
     async def _begin_written(self) -> None:
         """The execution's first record is written (or its error raised, at every write)."""
-        if self._begun is not None:
-            await asyncio.shield(self._begun)
+        begun = self._begun
+        if begun is None:
+            return
+        if begun.done():
+            begun.result()  # a shield and an await cost more than the write they wait for
+        else:
+            await asyncio.shield(begun)
 
     def _flush_soon(self) -> None:
         """Write what is pending within ``COALESCE_SECONDS``, without the run waiting; what is
@@ -169,16 +214,24 @@ class JournalWriter:
 
             self._timers["soon"] = asyncio.get_running_loop().call_later(COALESCE_SECONDS, due)
 
-    async def flush(self) -> None:
+    async def flush(self, outcome: str | None = None) -> None:
+        """Write what is pending; with ``outcome``, the execution's end in the same write."""
         async with self._writing:
             await self._begin_written()
-            batch, self._pending = self._pending, []
-            if not batch:
-                return
+            pending, self._pending = self._pending, []
             try:
-                await self.journal.append(self.execution.id, batch)
+                batch = [
+                    item if isinstance(item, Entry) else self._entry(*item) for item in pending
+                ]
+                if self._run_unwritten and self.execution.run is not None:
+                    await self.journal.set_run(self.execution.id, self.execution.run)
+                    self._run_unwritten = False
+                if outcome is not None:
+                    await self.journal.end(self.execution.id, outcome, time.time(), batch)
+                elif batch:
+                    await self.journal.append(self.execution.id, batch)
             except BaseException:
-                self._pending[:0] = batch  # kept for the next flush, still in order
+                self._pending[:0] = pending  # kept for the next flush, still in order
                 raise
 
     async def close(self, outcome: str) -> None:
@@ -188,8 +241,7 @@ class JournalWriter:
         self._timers.clear()
         if self._background:
             await asyncio.wait(self._background)
-        await self.flush()
-        await self.journal.end(self.execution.id, outcome, time.time())
+        await self.flush(outcome)
 
 
 async def journaled(
@@ -205,7 +257,8 @@ async def journaled(
     outcome = "cancelled"
     try:
         async for event in events:
-            await writer.add(event)
+            if writer.add(event):
+                await writer.flush()
             yield event
         outcome = writer.outcome
     except Exception:
