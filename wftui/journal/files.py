@@ -138,9 +138,13 @@ class FileJournal:
             self._changes.record(execution_id, self._runs.get(execution_id), change)
 
     async def begin(self, execution: Execution) -> None:
+        """Written in a worker thread, always: this write makes the execution's file, and on a
+        busy ext4 disk making a file took up to a millisecond, which the run's loop waited for
+        (the appends after it land in the page cache in microseconds, in the loop's thread)."""
         if execution.run is not None:
             self._runs[execution.id] = execution.run
-        await self._append(execution.id, {"begin": execution.to_json()}, change="begun")
+        record = {"begin": execution.to_json()}
+        await asyncio.to_thread(self._write_and_record, execution.id, (record,), "begun", False)
 
     async def set_run(self, execution_id: str, run: str) -> None:
         """Noted here; the record goes with the execution's next write (one write fewer)."""
