@@ -14,13 +14,13 @@ import pytest
 
 from tests.checkpoint.support import make_checkpoint
 from wftui.checkpoint import CheckpointError, FileCheckpointStorage
-from wftui.checkpoint.file.worker import ENV_SWITCH, WORKER
+from wftui.checkpoint.file.worker import ENV_SWITCH, START_AFTER_GROUPS, WORKER
 
 WAIT_SECONDS = 30.0
 
 
 async def worker_pid(folder: Path) -> int:
-    """Save until the worker has said it is ready (it starts at the first save and imports
+    """Save until the worker has said it is ready (it starts after a few saves and imports
     wftui meanwhile, while the save thread writes); its process id."""
     storage = FileCheckpointStorage(folder)
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
@@ -34,6 +34,14 @@ async def worker_pid(folder: Path) -> int:
 @pytest.fixture(autouse=True)
 def worker_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_SWITCH, raising=False)
+
+
+async def test_a_short_run_starts_no_worker(tmp_path: Path) -> None:
+    WORKER.close()  # as after an idle second: the count of saves without a worker starts over
+    storage = FileCheckpointStorage(tmp_path)
+    for _ in range(START_AFTER_GROUPS - 1):
+        await storage.submit_checkpoint(make_checkpoint())
+    assert WORKER.ready_pid is None and not WORKER.started
 
 
 async def test_saves_the_worker_writes_load_and_list_whole(tmp_path: Path) -> None:

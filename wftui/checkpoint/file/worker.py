@@ -7,8 +7,9 @@ save written in a thread took 5-10 times its disk time, and a run's end waited f
 backlog. The worker has a GIL of its own: the save thread hands it a whole group in one write
 to a pipe and waits for one answer, two waits for the GIL instead of thirty per save.
 
-The worker starts at the first group (importing wftui takes it a fifth of a second; groups go
-through the thread meanwhile), ends with the save thread after it has been idle, and ends by
+The worker starts once a few groups came without one (a short run never starts it; importing
+wftui takes it a fifth of a second, and groups go through the thread meanwhile), ends with the
+save thread after it has been idle, and ends by
 itself when this process goes (its pipe closes). If it dies, the group is written again in the
 thread (the same bytes, so a file already written is simply written again) and, after a few
 deaths, the thread does all the work. It runs in its own session: a Ctrl-C in the terminal
@@ -37,6 +38,9 @@ from wftui.checkpoint.file.group import GroupJob, Outcome, Segment, write_group
 
 ENV_SWITCH = "WFTUI_SAVE_WORKER"  # "0": no worker, the save thread writes
 MAX_DEATHS = 3  # then this process stops starting one
+# A worker starts once this many groups came without one: a short run (``wftui run`` of a few
+# supersteps) is over before a worker could be ready, and would only pay for its imports.
+START_AFTER_GROUPS = 8
 _READY = b"R"
 _REQUEST = struct.Struct(">II")
 _ANSWER = struct.Struct(">I")
@@ -138,6 +142,7 @@ class SaveWorker:
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False
         self._deaths = 0
+        self._groups = 0  # groups asked for while no worker ran (see START_AFTER_GROUPS)
 
     def write_group(
         self, folder: str, max_file_size: int, jobs: list[GroupJob]
@@ -158,6 +163,11 @@ class SaveWorker:
         return decode_answer(answer)
 
     @property
+    def started(self) -> bool:
+        """Whether a worker process is running (ready or still importing)."""
+        return self._process is not None
+
+    @property
     def ready_pid(self) -> int | None:
         """The worker's process id once it has answered that it is ready, else None."""
         return self._process.pid if self._process is not None and self._ready else None
@@ -168,9 +178,9 @@ class SaveWorker:
         if os.environ.get(ENV_SWITCH) == "0":
             return False
         if self._process is None:
-            if self._deaths >= MAX_DEATHS:
-                return False
-            self._start()
+            self._groups += 1
+            if self._deaths < MAX_DEATHS and self._groups >= START_AFTER_GROUPS:
+                self._start()
             return False
         if self._ready:
             return True
@@ -215,6 +225,7 @@ class SaveWorker:
     def close(self) -> None:
         """End the worker (it exits once its stdin closes)."""
         process, self._process, self._ready = self._process, None, False
+        self._groups = 0
         if process is None:
             return
         _close_pipes(process)
@@ -224,7 +235,8 @@ class SaveWorker:
     def forget_in_child(self) -> None:
         """After ``fork``: the parent's worker is the parent's; this process starts its own, and
         lets go of its copies of the pipes (the worker ends when the last writer closes)."""
-        process, self._process, self._ready, self._deaths = self._process, None, False, 0
+        process, self._process, self._ready = self._process, None, False
+        self._deaths = self._groups = 0
         if process is not None:
             _close_pipes(process)
 
