@@ -59,6 +59,23 @@ async def test_saves_the_worker_writes_load_and_list_whole(tmp_path: Path) -> No
     assert fresh.problems == []
 
 
+async def test_a_relative_folder_is_the_one_under_the_callers_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker started while this process was elsewhere: its own working folder is there.
+    monkeypatch.chdir(tmp_path)
+    await worker_pid(Path("started-here"))
+    (tmp_path / "then").mkdir()
+    monkeypatch.chdir(tmp_path / "then")
+    storage = FileCheckpointStorage("relative")
+    saved = [await storage.submit_checkpoint(make_checkpoint("run")) for _ in range(3)]
+    assert WORKER.ready_pid is not None  # the worker wrote them
+    assert sorted(path.stem for path in (tmp_path / "then" / "relative").glob("*.json")) == sorted(
+        saved
+    )
+    assert not (tmp_path / "relative").exists()
+
+
 async def test_a_save_the_worker_cannot_write_fails_with_the_folder_named(
     tmp_path: Path,
 ) -> None:

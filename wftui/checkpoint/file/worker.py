@@ -79,14 +79,17 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def encode_request(folder: str, max_file_size: int, jobs: list[GroupJob]) -> bytes:
+    """Paths are made absolute here, against this process's working folder now, as the thread
+    would resolve them: the worker's own working folder is wherever this process was when it
+    started the worker."""
     header = orjson.dumps(
         {
-            "folder": folder,
+            "folder": os.path.abspath(folder),
             "max": max_file_size,
             "jobs": [
                 [
                     job.checkpoint_id,
-                    job.path,
+                    os.path.abspath(job.path),
                     len(job.data),
                     job.parent_id,
                     sorted(job.refers),
