@@ -76,6 +76,19 @@ async def test_a_relative_folder_is_the_one_under_the_callers_working_folder(
     assert not (tmp_path / "relative").exists()
 
 
+async def test_a_relative_folder_whose_working_folder_is_gone_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = await worker_pid(tmp_path / "warm")
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    storage = FileCheckpointStorage("relative")
+    shutil.rmtree(tmp_path / "here")  # the working folder goes, with the checkpoint folder
+    with pytest.raises(CheckpointError, match=r"cannot save checkpoint .* to relative: "):
+        await storage.submit_checkpoint(make_checkpoint())
+    assert WORKER.ready_pid == pid  # the thread answered; the worker was not taken for dead
+
+
 async def test_a_save_the_worker_cannot_write_fails_with_the_folder_named(
     tmp_path: Path,
 ) -> None:

@@ -156,7 +156,11 @@ class SaveWorker:
             return None
         assert self._process is not None and self._process.stdin and self._process.stdout
         try:
-            _write_all(self._process.stdin.fileno(), encode_request(folder, max_file_size, jobs))
+            request = encode_request(folder, max_file_size, jobs)
+        except OSError:  # no working folder to resolve a relative path: the thread says so
+            return None
+        try:
+            _write_all(self._process.stdin.fileno(), request)
             answer = orjson.loads(_read_answer(self._process.stdout.fileno()))
         except (OSError, WorkerGone):
             self._died()
