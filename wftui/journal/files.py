@@ -116,11 +116,13 @@ class FileJournal:
         *records: dict[str, Any],
         change: ChangeKind | None = None,
         last: bool = False,
+        in_thread: bool = False,
     ) -> None:
-        """Written at once, in the caller's thread, unless each write is synced: an append of a
-        few lines lands in the page cache in microseconds, while a hop to a worker thread and
-        back took 5-10 times that, several times a run (the run's end waits for two of them)."""
-        if self._fsync:
+        """Written at once, in the caller's thread, unless each write is synced or ``in_thread``
+        is asked: an append of a few lines lands in the page cache in microseconds, while a hop
+        to a worker thread and back took 5-10 times that, several times a run (the run's end
+        waits for two of them)."""
+        if self._fsync or in_thread:
             await asyncio.to_thread(self._write_and_record, execution_id, records, change, last)
         else:
             self._write_and_record(execution_id, records, change, last)
@@ -144,7 +146,7 @@ class FileJournal:
         if execution.run is not None:
             self._runs[execution.id] = execution.run
         record = {"begin": execution.to_json()}
-        await asyncio.to_thread(self._write_and_record, execution.id, (record,), "begun", False)
+        await self._append(execution.id, record, change="begun", in_thread=True)
 
     async def set_run(self, execution_id: str, run: str) -> None:
         """Noted here; the record goes with the execution's next write (one write fewer)."""
