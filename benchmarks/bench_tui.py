@@ -1,7 +1,8 @@
 """Figures for the terminal app against the targets of issue 4 (headless Textual, this machine).
 
 - key latency during a flood: 20,000 engine events in 2 s from a real workflow while keys move the
-  browser cursor every 50 ms; latency = key posted -> cursor moved (target: p95 < 50 ms, issue 13)
+  browser cursor every 50 ms; latency = key posted -> cursor on another row (target: p95 < 50 ms,
+  issue 13)
 - stores of 10,000 and 50,000 checkpoints, each round a fresh process: app start -> first rows
   (target < 0.5 s), -> a key answered, -> every row listed, then ``G`` to the last row, and
   resident memory once all is in (target <= 150 MB)
