@@ -353,7 +353,9 @@ async def in_process_startup() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller store and run")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the store figures")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the store figures, or of --only-flood"
+    )
     parser.add_argument("--only-store", action="store_true", help="only the store figures")
     parser.add_argument("--only-flood", action="store_true", help="only the flood figures")
     parser.add_argument("--store-round", nargs=2, metavar=("PATH", "SIZE"), help=argparse.SUPPRESS)
