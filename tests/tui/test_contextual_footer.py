@@ -65,3 +65,30 @@ async def test_at_80_columns_the_browser_footer_still_shows_help(
         [palette] = [key for key in keys if key.description == "palette"]
         whole = [key.description for key in keys if key.region.right <= palette.region.x]
         assert "Help" in whole and "Resume" in whole
+
+
+def footer_keys(app: WftuiApp) -> list[str]:
+    """The descriptions of the keys the footer has drawn."""
+    return [key.description for key in app.screen.query_one(Footer).query(FooterKey)]
+
+
+async def test_the_footer_is_rebuilt_only_when_the_highlight_changes_its_keys(
+    new_app: AppFactory, fixed_store: FileCheckpointStorage
+) -> None:
+    """Textual's footer remounts all its keys on each refresh, which a flood of engine events
+    then waits behind; between two checkpoint rows the keys are the same, so none is asked."""
+    app = new_app()
+    async with opened(app) as pilot:
+        await focus_pane(app, pilot, "2", CheckpointTable)
+        await wait_until(pilot, lambda: "Resume" in footer_keys(app))
+        refreshes: list[object] = []
+        app.main.bindings_updated_signal.subscribe(app, refreshes.append, immediate=True)
+        await pilot.press("j")
+        # The inspector is asked by the same handler that would refresh the footer.
+        await wait_until(pilot, lambda: "bbbbbb01" in str(app.main.inspector.root.label))
+        assert refreshes == []
+        await pilot.press("g")  # the run's own row: nothing to resume there
+        await wait_until(pilot, lambda: "Resume" not in footer_keys(app))
+        assert refreshes
+        await pilot.press("j")
+        await wait_until(pilot, lambda: "Resume" in footer_keys(app))

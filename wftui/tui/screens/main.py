@@ -153,6 +153,7 @@ class MainScreen(RunFeed):
         width = max((len(node.id) for node in self._spec.nodes), default=8)
         self.event_log.executor_width = min(width, 28)
         self.watch(self, "focused", self.update_preview, init=False)
+        self.bindings_updated_signal.subscribe(self, self.bindings_refreshed, immediate=True)
         self.show_pane(1)
 
     def on_resize(self, event: events.Resize) -> None:
