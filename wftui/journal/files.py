@@ -61,10 +61,12 @@ class _SpareFiles:
         self._maker = ThreadPoolExecutor(1, thread_name_prefix="wftui-journal-spare")
 
     def take(self, folder: str) -> int | None:
-        """The folder's spare, if one is ready; another is made meanwhile."""
-        descriptor = self._ready.pop(folder, None)
+        """The folder's spare, if one is ready."""
+        return self._ready.pop(folder, None)
+
+    def make_later(self, folder: str) -> None:
+        """Have a spare made for ``folder`` (which must exist), without waiting for it."""
         self._maker.submit(self._make, folder)
-        return descriptor
 
     def _make(self, folder: str) -> None:
         if folder in self._ready:
@@ -194,15 +196,17 @@ class FileJournal:
         if execution.run is not None:
             self._runs[execution.id] = execution.run
         record = {"begin": execution.to_json()}
-        if not self._fsync and self._begin_in_spare(execution.id, _line(record)):
+        folder = os.path.abspath(self.folder)
+        if not self._fsync and self._begin_in_spare(execution.id, folder, _line(record)):
             self._changes.record(execution.id, execution.run, "begun")
-            return
-        await self._append(execution.id, record, change="begun", in_thread=True)
+        else:
+            await self._append(execution.id, record, change="begun", in_thread=True)
+        _SPARES.make_later(folder)  # for the next execution
 
-    def _begin_in_spare(self, execution_id: str, data: bytes) -> bool:
+    def _begin_in_spare(self, execution_id: str, folder: str, data: bytes) -> bool:
         """The execution's file made of a spare holding ``data``, kept open for its appends;
         False when there is no spare or it cannot be named (then a file is made as usual)."""
-        spare = _SPARES.take(os.path.abspath(self.folder))
+        spare = _SPARES.take(folder)
         if spare is None:
             return False
         try:
