@@ -4,7 +4,6 @@ checkpoints, appended only by the process running it; answers are small files pe
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import re
@@ -196,8 +195,11 @@ class FileJournal:
         if execution.run is not None:
             self._runs[execution.id] = execution.run
         record = {"begin": execution.to_json()}
+        if self._fsync:  # every write synced, in a worker thread anyway
+            await self._append(execution.id, record, change="begun", in_thread=True)
+            return
         folder = os.path.abspath(self.folder)
-        if not self._fsync and self._begin_in_spare(execution.id, folder, _line(record)):
+        if self._begin_in_spare(execution.id, folder, _line(record)):
             self._changes.record(execution.id, execution.run, "begun")
         else:
             await self._append(execution.id, record, change="begun", in_thread=True)
@@ -206,13 +208,13 @@ class FileJournal:
     def _begin_in_spare(self, execution_id: str, folder: str, data: bytes) -> bool:
         """The execution's file made of a spare holding ``data``, kept open for its appends;
         False when there is no spare or it cannot be named (then a file is made as usual)."""
+        path = os.path.abspath(self._path(execution_id))
         spare = _SPARES.take(folder)
         if spare is None:
             return False
         try:
             write_all(spare, data)
-            fcntl.fcntl(spare, fcntl.F_SETFL, fcntl.fcntl(spare, fcntl.F_GETFL) | os.O_APPEND)
-            osio.link_nameless(spare, os.path.abspath(self._path(execution_id)))
+            osio.link_nameless(spare, path)
         except OSError:
             os.close(spare)
             return False
