@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum, IntEnum, StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -137,3 +139,18 @@ def assert_identical(actual: Any, expected: Any) -> None:
             assert_identical(getattr(actual, item.name), getattr(expected, item.name))
     else:
         assert actual == expected
+
+
+def nameless_files(pid: int, folder: Path) -> list[int]:
+    """The inodes of the nameless files (``O_TMPFILE`` spares) process ``pid`` holds open in
+    ``folder``: the kernel shows each as ``<folder>/#<inode> (deleted)``."""
+    inodes = []
+    prefix = f"{folder.resolve()}/#"
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(prefix) and target.endswith(" (deleted)"):
+            inodes.append(int(target[len(prefix) : -len(" (deleted)")]))
+    return inodes

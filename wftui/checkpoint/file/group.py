@@ -15,6 +15,7 @@ from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.cache import Link
 from wftui.checkpoint.file.commitlog import commit_log
 from wftui.checkpoint.file.recent import FolderWitness
+from wftui.checkpoint.file.spares import Spares
 
 
 @dataclass(slots=True)
@@ -47,16 +48,21 @@ class Outcome:
 Segment = tuple[Link | None, list[tuple[int, Outcome]]]
 
 
-def write_group(folder: str, max_file_size: int, jobs: list[GroupJob]) -> list[Segment]:
+def write_group(
+    folder: str, max_file_size: int, jobs: list[GroupJob], spares: Spares | None = None
+) -> list[Segment]:
     """Write and commit ``jobs`` in order. A job fails alone if its file cannot be written or
     the checkpoint it follows was not saved (it may refer to that one); all of a commit fail if
     the commit does. A job referring to a checkpoint of the group is written after a commit of
-    the jobs before it, so no file can outlive, in a power cut, one it refers to."""
+    the jobs before it, so no file can outlive, in a power cut, one it refers to. With
+    ``spares`` (the save worker's), files made ahead are filled instead of made now."""
     segments: list[Segment] = []
     outcomes: list[tuple[int, Outcome]] = []
     written: list[GroupJob] = []
     unsaved: set[str | None] = {job.parent_id for job in jobs if job.parent_unsaved}
     witness = FolderWitness(folder)
+    if spares is not None:
+        spares.expect(folder, len(jobs))
     for index, job in enumerate(jobs):
         if job.refers and any(done.checkpoint_id in job.refers for done in written):
             segments.append(_committed(folder, max_file_size, written, outcomes, witness, unsaved))
@@ -68,7 +74,10 @@ def write_group(folder: str, max_file_size: int, jobs: list[GroupJob]) -> list[S
             continue
         try:
             with witness:
-                osio.replace(job.path, job.data)
+                if spares is None:
+                    osio.replace(job.path, job.data)
+                else:
+                    spares.place(folder, job.path, job.data)
             changed = os.lstat(job.path)  # the rename changed its ctime
         except OSError as error:
             outcomes.append((index, Outcome(failure=f"{error.strerror or error}", where=True)))

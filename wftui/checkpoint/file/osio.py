@@ -129,6 +129,34 @@ def replace(path: str, data: bytes) -> None:
         raise
 
 
+_NAMELESS = getattr(os, "O_TMPFILE", 0)
+_root: int | None = None  # see ``link_nameless``
+
+
+def open_nameless(folder: str) -> int:
+    """A new file in ``folder``'s file system with no name yet (``O_TMPFILE``), open for
+    appending; made ahead of need, it is given a name, whole, by ``link_nameless``. Raises
+    ``OSError`` where there is no such thing (then make the file the usual way)."""
+    if not _NAMELESS:
+        raise OSError(0, "nameless files are not supported here", folder)
+    flags = os.O_WRONLY | os.O_APPEND | _NAMELESS | getattr(os, "O_CLOEXEC", 0)
+    return os.open(folder, flags, 0o644)
+
+
+def link_nameless(descriptor: int, path: str) -> None:
+    """Give the file of ``open_nameless`` the absolute ``path`` (which must not exist): readers
+    see it whole or not at all, as after a rename. ``OSError`` if that cannot be done (the name
+    taken, no ``/proc``): the caller then writes the file the usual way."""
+    global _root
+    if not os.path.isabs(path):
+        raise OSError(0, "not an absolute path", path)
+    if _root is None:
+        # ``os.link`` follows the /proc link (``linkat`` with ``AT_SYMLINK_FOLLOW``) only when
+        # it is given a folder descriptor; the path is absolute, so which folder is moot.
+        _root = os.open("/", os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    os.link(f"/proc/self/fd/{descriptor}", path, dst_dir_fd=_root, follow_symlinks=True)
+
+
 def sync_file(path: str) -> None:
     """``fsync`` a regular file at ``path`` and its folder: durable without the commit log."""
     fd = open_regular(path, os.O_RDONLY)

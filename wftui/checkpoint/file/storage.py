@@ -180,7 +180,7 @@ class FileCheckpointStorage:
         waited = any(job.waited for job in jobs)
         segments = None if waited else WORKER.write_group(self._dir, self.max_file_size, work)
         if segments is None:
-            segments = write_group(self._dir, self.max_file_size, work)
+            segments = write_group(self._dir, self.max_file_size, work, SAVES.spares)
         for link, outcomes in segments:
             rows = []
             for index, outcome in outcomes:

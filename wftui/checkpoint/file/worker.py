@@ -35,6 +35,7 @@ from typing import Any
 import orjson
 
 from wftui.checkpoint.file.group import GroupJob, Outcome, Segment, write_group
+from wftui.checkpoint.file.spares import Spares
 
 ENV_SWITCH = "WFTUI_SAVE_WORKER"  # "0": no worker, the save thread writes
 MAX_DEATHS = 3  # then this process stops starting one
@@ -260,10 +261,15 @@ def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     inp, out = sys.stdin.fileno(), sys.stdout.fileno()
     _write_all(out, _READY)
+    spares = Spares()
     while True:
+        # Idle: make the next groups' files now, a request being served first when one comes.
+        while spares.wanted() and not select.select([inp], [], [], 0)[0]:
+            spares.make_one()
         try:
             lengths = _read_exactly(inp, _REQUEST.size)
         except WorkerGone:
+            spares.close()
             return
         header_size, bodies_size = _REQUEST.unpack(lengths)
         request = _read_exactly(inp, header_size + bodies_size)
@@ -271,7 +277,7 @@ def serve() -> None:
             folder, max_file_size, jobs = decode_request(
                 request[:header_size], request[header_size:]
             )
-            answer = encode_answer(write_group(folder, max_file_size, jobs))
+            answer = encode_answer(write_group(folder, max_file_size, jobs, spares))
         except Exception as error:  # a bug: said, not hidden, and the worker goes on
             payload = orjson.dumps({"error": f"{type(error).__name__}: {error}"})
             answer = _ANSWER.pack(len(payload)) + payload

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wftui.checkpoint.file.spares import Spares
 from wftui.checkpoint.file.worker import WORKER
 
 IDLE_SECONDS = 1.0
@@ -63,6 +64,8 @@ class SaveThread:
         self._waiting: queue.SimpleQueue[tuple[GroupWriter, SaveJob]] = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards starting and ending the thread
         self._running_in: int | None = None  # the pid whose thread is running, if any
+        # Files for the groups this thread writes itself, made between groups (``spares.py``).
+        self.spares = Spares()
 
     def submit(self, writer: GroupWriter, job: SaveJob) -> None:
         self._waiting.put((writer, job))
@@ -80,12 +83,15 @@ class SaveThread:
                     if self._waiting.empty():  # else a save came just now: go on
                         self._running_in = None
                         WORKER.close()  # its user ends; the next save starts both again
+                        self.spares.close()
                         return
                 continue
             with contextlib.suppress(queue.Empty):
                 while True:
                     batch.append(self._waiting.get_nowait())
             _write(batch)
+            while self.spares.wanted() and self._waiting.empty():
+                self.spares.make_one()
 
     def reset_in_child(self) -> None:
         """After ``fork``: the parent's thread is not running here, and its lock may be held;
@@ -93,6 +99,8 @@ class SaveThread:
         self._waiting = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._running_in = None
+        self.spares.close()  # the parent's: a spare named by both would be one file for two
+        self.spares = Spares()
 
 
 def _write(batch: list[tuple[GroupWriter, SaveJob]]) -> None:
