@@ -28,6 +28,10 @@ from wftui.checkpoint.file.spares import Spares
 from wftui.checkpoint.file.worker import WORKER
 
 IDLE_SECONDS = 1.0
+# Spares made after a group, at most: each one made hands the GIL back and forth with the
+# event loop, and a dozen in a row held a run's end back by milliseconds; this many replace
+# what a group of ``durability="sync"`` used (one save), the rest come after later groups.
+SPARES_PER_TURN = 2
 
 
 @dataclass(slots=True)
@@ -90,7 +94,9 @@ class SaveThread:
                 while True:
                     batch.append(self._waiting.get_nowait())
             _write(batch)
-            while self.spares.wanted() and self._waiting.empty():
+            for _ in range(SPARES_PER_TURN):
+                if not self.spares.wanted() or not self._waiting.empty():
+                    break
                 self.spares.make_one()
 
     def reset_in_child(self) -> None:
