@@ -10,14 +10,12 @@ import re
 import shutil
 import threading
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from wftui.checkpoint.errors import CheckpointError
-from wftui.checkpoint.file import osio
 from wftui.checkpoint.file.osio import write_all
 from wftui.journal.changelog import MAX_BYTES, ChangeLog
 from wftui.journal.model import ChangeKind, Entry, Execution, JournalChange
@@ -44,53 +42,6 @@ def _entry_json(value: object) -> dict[str, Any]:
     if isinstance(value, Entry):
         return value.to_json()
     raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-class _SpareFiles:
-    """One nameless file (``osio.open_nameless``) kept ready per journal folder, made by a
-    thread of its own once the last was taken: an execution's first write then names a file
-    already made, in the loop's thread (about 20 us), where making one cost 0.1-0.3 ms of
-    kernel time on the disks we measured, and writing it in a worker thread cost the running
-    loop more than that in waits for the GIL. The first execution of a process has none."""
-
-    MOST = 4  # folders with a spare at once (each holds a descriptor open)
-
-    def __init__(self) -> None:
-        self._ready: dict[str, int] = {}
-        self._maker = ThreadPoolExecutor(1, thread_name_prefix="wftui-journal-spare")
-
-    def take(self, folder: str) -> int | None:
-        """The folder's spare, if one is ready."""
-        return self._ready.pop(folder, None)
-
-    def make_later(self, folder: str) -> None:
-        """Have a spare made for ``folder`` (which must exist), without waiting for it."""
-        self._maker.submit(self._make, folder)
-
-    def _make(self, folder: str) -> None:
-        if folder in self._ready:
-            return
-        try:
-            descriptor = osio.open_nameless(folder)
-        except OSError:  # none on this system, or no folder yet: the next begin makes a file
-            return
-        if self._ready.setdefault(folder, descriptor) != descriptor:
-            os.close(descriptor)
-        while len(self._ready) > self.MOST:
-            oldest = self._ready.pop(next(iter(self._ready), ""), None)
-            if oldest is not None:
-                os.close(oldest)
-
-    def forget_in_child(self) -> None:
-        """After ``fork``: a spare shared with the parent could be named by both."""
-        for descriptor in self._ready.values():
-            os.close(descriptor)
-        self._ready = {}
-        self._maker = ThreadPoolExecutor(1, thread_name_prefix="wftui-journal-spare")
-
-
-_SPARES = _SpareFiles()
-os.register_at_fork(after_in_child=_SPARES.forget_in_child)
 
 
 def _safe(name: str) -> str:
@@ -189,38 +140,13 @@ class FileJournal:
             self._changes.record(execution_id, self._runs.get(execution_id), change)
 
     async def begin(self, execution: Execution) -> None:
-        """This write makes the execution's file: from a spare made ahead, at once, or else in a
-        worker thread (on a busy ext4 disk making a file took up to a millisecond, which the
-        run's loop waited for; the appends after it land in the page cache in microseconds)."""
+        """Written in a worker thread, always: this write makes the execution's file, and on a
+        busy ext4 disk making a file took up to a millisecond, which the run's loop waited for
+        (the appends after it land in the page cache in microseconds, in the loop's thread)."""
         if execution.run is not None:
             self._runs[execution.id] = execution.run
         record = {"begin": execution.to_json()}
-        if self._fsync:  # every write synced, in a worker thread anyway
-            await self._append(execution.id, record, change="begun", in_thread=True)
-            return
-        folder = os.path.abspath(self.folder)
-        if self._begin_in_spare(execution.id, folder, _line(record)):
-            self._changes.record(execution.id, execution.run, "begun")
-        else:
-            await self._append(execution.id, record, change="begun", in_thread=True)
-        _SPARES.make_later(folder)  # for the next execution
-
-    def _begin_in_spare(self, execution_id: str, folder: str, data: bytes) -> bool:
-        """The execution's file made of a spare holding ``data``, kept open for its appends;
-        False when there is no spare or it cannot be named (then a file is made as usual)."""
-        path = os.path.abspath(self._path(execution_id))
-        spare = _SPARES.take(folder)
-        if spare is None:
-            return False
-        try:
-            write_all(spare, data)
-            osio.link_nameless(spare, path)
-        except OSError:
-            os.close(spare)
-            return False
-        with self._writing:
-            self._descriptors[execution_id] = spare
-        return True
+        await self._append(execution.id, record, change="begun", in_thread=True)
 
     async def set_run(self, execution_id: str, run: str) -> None:
         """Noted here; the record goes with the execution's next write (one write fewer)."""
