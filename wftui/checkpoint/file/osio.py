@@ -135,12 +135,11 @@ _root: int | None = None  # see ``link_nameless``
 
 def open_nameless(folder: str) -> int:
     """A new file in ``folder``'s file system with no name yet (``O_TMPFILE``), open for
-    appending; made ahead of need, it is given a name, whole, by ``link_nameless``. Raises
+    writing; made ahead of need, it is given a name, whole, by ``link_nameless``. Raises
     ``OSError`` where there is no such thing (then make the file the usual way)."""
     if not _NAMELESS:
         raise OSError(0, "nameless files are not supported here", folder)
-    flags = os.O_WRONLY | os.O_APPEND | _NAMELESS | getattr(os, "O_CLOEXEC", 0)
-    return os.open(folder, flags, 0o644)
+    return os.open(folder, os.O_WRONLY | _NAMELESS | getattr(os, "O_CLOEXEC", 0), 0o644)
 
 
 def link_nameless(descriptor: int, path: str) -> None:
