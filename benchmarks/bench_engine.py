@@ -52,7 +52,8 @@ from wftui.engine.saves import DEFAULT_DURABILITY, DURABILITY_MODES
 
 MESSAGE = "x" * 64  # LangGraph's figure is for a 64-character state
 
-PEER_PYTHON = Path("/work/af/peer-venv/bin/python")  # see /work/af/PEER.md
+# The peer's own virtual environment (see the module's docstring).
+PEER_PYTHON = Path(os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python"))
 WORKLOADS = Path(__file__).resolve().with_name("engine_workloads.py")
 PEERS_NONE = {"agent-framework / LangGraph": ((0.60, 0.68), (0.33, 0.35))}
 TARGET_GROWTH = 10.0  # bytes on disk over the final state's, issue 13
@@ -184,8 +185,7 @@ class Side:
 
 
 def peer_python() -> str | None:
-    path = os.environ.get("WFTUI_PEER_PYTHON", str(PEER_PYTHON))
-    return path if Path(path).is_file() else None
+    return str(PEER_PYTHON) if PEER_PYTHON.is_file() else None
 
 
 def spread(samples: list[float]) -> str:
@@ -343,7 +343,6 @@ async def main(profile: bool, rounds: int, supersteps_only: bool) -> None:
 
 # Issue 13: building a wide graph (start -> fan-out to N-2 workers -> fan-in), N = 1,000 / 3,000.
 TARGET_BUILD_MS = 50.0  # at N = 1,000; and linear in N
-PEER_PYTHON = Path(os.environ.get("WFTUI_PEER_PYTHON", "/work/af/peer-venv/bin/python"))
 PEER_BUILD_SCRIPT = """
 import logging, sys, time
 logging.getLogger("agent_framework").setLevel(logging.ERROR)
