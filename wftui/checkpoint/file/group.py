@@ -55,7 +55,7 @@ def write_group(
     the checkpoint it follows was not saved (it may refer to that one); all of a commit fail if
     the commit does. A job referring to a checkpoint of the group is written after a commit of
     the jobs before it, so no file can outlive, in a power cut, one it refers to. With
-    ``spares`` (the save worker's), files made ahead are filled instead of made now."""
+    ``spares`` (the worker's or the save thread's), files made ahead are filled, not made now."""
     segments: list[Segment] = []
     outcomes: list[tuple[int, Outcome]] = []
     written: list[GroupJob] = []

@@ -1,11 +1,12 @@
-"""Spare files for the save worker: nameless files (``osio.open_nameless``) made ahead, while
-the worker has nothing to do, that a save fills and then links into place.
+"""Spare files for the save worker and the save thread: nameless files (``osio.open_nameless``)
+made ahead, while they have nothing to do, that a save fills and then links into place.
 
 Why: on the disks we measured, making a file cost 0.1-0.3 ms of kernel time (a link or rename
 about 10 us, a write of a few KB 3 us), and a run's saves tend to reach the worker together as
 its run ends (the event loop keeps the save thread waiting for the GIL meanwhile), so a short
 run waited for one file to be made per superstep before its last checkpoint was durable. Made
-ahead, they are made while the next run runs, on the other core.
+ahead, they are made while the next run runs, on the other core (the thread makes at most a
+few at a time: each is a wait for the GIL, see ``writer.py``).
 
 A spare has no name until it is linked, complete, under the checkpoint's: readers see the whole
 file or none, as with a temp file and a rename; the folder is not changed by making one (its
@@ -27,7 +28,8 @@ MOST_SPARES = 32  # per folder
 
 
 class Spares:
-    """This process's spare files, per checkpoint folder (the save worker has one)."""
+    """This process's spare files, per checkpoint folder (the save worker and the save thread
+    each have one; used by one thread only)."""
 
     def __init__(self) -> None:
         self._ready: OrderedDict[str, list[int]] = OrderedDict()  # folder -> descriptors
