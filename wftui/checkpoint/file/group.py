@@ -49,20 +49,19 @@ Segment = tuple[Link | None, list[tuple[int, Outcome]]]
 
 
 def write_group(
-    folder: str, max_file_size: int, jobs: list[GroupJob], spares: Spares | None = None
+    folder: str, max_file_size: int, jobs: list[GroupJob], spares: Spares
 ) -> list[Segment]:
     """Write and commit ``jobs`` in order. A job fails alone if its file cannot be written or
     the checkpoint it follows was not saved (it may refer to that one); all of a commit fail if
     the commit does. A job referring to a checkpoint of the group is written after a commit of
-    the jobs before it, so no file can outlive, in a power cut, one it refers to. With
-    ``spares`` (the worker's or the save thread's), files made ahead are filled, not made now."""
+    the jobs before it, so no file can outlive, in a power cut, one it refers to. Files made
+    ahead (``spares``: the worker's or the save thread's) are filled when there are some."""
     segments: list[Segment] = []
     outcomes: list[tuple[int, Outcome]] = []
     written: list[GroupJob] = []
     unsaved: set[str | None] = {job.parent_id for job in jobs if job.parent_unsaved}
     witness = FolderWitness(folder)
-    if spares is not None:
-        spares.expect(folder, len(jobs))
+    spares.expect(folder, len(jobs))
     for index, job in enumerate(jobs):
         if job.refers and any(done.checkpoint_id in job.refers for done in written):
             segments.append(_committed(folder, max_file_size, written, outcomes, witness, unsaved))
@@ -74,10 +73,7 @@ def write_group(
             continue
         try:
             with witness:
-                if spares is None:
-                    osio.replace(job.path, job.data)
-                else:
-                    spares.place(folder, job.path, job.data)
+                spares.place(folder, job.path, job.data)
             changed = os.lstat(job.path)  # the rename changed its ctime
         except OSError as error:
             outcomes.append((index, Outcome(failure=f"{error.strerror or error}", where=True)))
