@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from tests.checkpoint.conformance import Backend, run_writers
 from tests.checkpoint.journal_writers import ENTRIES, execution_ids, writer_run
+from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
 from wftui.checkpoint import CheckpointStorage, open_store
 from wftui.journal import (
     RUNNING,
@@ -178,6 +180,49 @@ async def test_a_run_journals_every_event_in_order_without_its_secret(
     assert [e.event["event"] for e in entries] == [type(e).__name__ for e in seen]
     written = json.dumps([done.to_json(), *(e.to_json() for e in entries)])
     assert marker not in written and REDACTED in written
+
+
+class HeldUntilReleased(Executor):
+    """Keeps its run going until the test releases it (no superstep ends meanwhile)."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__(id="held")
+        self.release = release
+
+    @handler
+    async def hold(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+        await self.release.wait()
+        await ctx.yield_output(text)
+
+
+async def test_a_run_still_going_is_listed_as_running_before_its_first_superstep_ends(
+    storage: CheckpointStorage, journal: Journal
+) -> None:
+    """A run's first record may wait for its end when the run is short, never for longer than
+    a follower would notice: one held in its first superstep is listed, running, meanwhile."""
+    release = asyncio.Event()
+    held = HeldUntilReleased(release)
+    workflow = WorkflowBuilder().set_start_executor(held).with_checkpointing(storage).build()
+    begun = Execution.here("run", "tests.held", input="hi")
+
+    async def consume() -> list[Any]:
+        return [
+            event async for event in journaled(workflow.run_stream("hi"), journal, begun, storage)
+        ]
+
+    running = asyncio.create_task(consume())
+    try:
+        async with asyncio.timeout(30):
+            while not (listed := await journal.executions()):
+                await asyncio.sleep(0.01)
+        assert [e.id for e in listed] == [begun.id]
+        assert listed[0].status() == RUNNING
+        assert not running.done()
+    finally:
+        release.set()
+    await running
+    [done] = await journal.executions()
+    assert done.status() == "completed"
 
 
 async def run_journal_writers(backend: Backend, workers: int, count: int) -> None:

@@ -139,14 +139,15 @@ class FileJournal:
         if change is not None:
             self._changes.record(execution_id, self._runs.get(execution_id), change)
 
-    async def begin(self, execution: Execution) -> None:
-        """Written in a worker thread, always: this write makes the execution's file, and on a
-        busy ext4 disk making a file took up to a millisecond, which the run's loop waited for
-        (the appends after it land in the page cache in microseconds, in the loop's thread)."""
+    async def begin(self, execution: Execution, *, inline: bool = False) -> None:
+        """Written in a worker thread unless ``inline``: this write makes the execution's file,
+        and on a busy ext4 disk making a file took up to a millisecond, which a running loop
+        would wait for (the appends after it land in the page cache in microseconds, in the
+        loop's thread); a caller that waits for it anyway only paid the hop."""
         if execution.run is not None:
             self._runs[execution.id] = execution.run
         record = {"begin": execution.to_json()}
-        await self._append(execution.id, record, change="begun", in_thread=True)
+        await self._append(execution.id, record, change="begun", in_thread=not inline)
 
     async def set_run(self, execution_id: str, run: str) -> None:
         """Noted here; the record goes with the execution's next write (one write fewer)."""

@@ -15,7 +15,7 @@ class MemoryJournal:
         self._answers: dict[str, dict[str, str]] = {}
         self._changes: MemorySequence[JournalChange] = MemorySequence()
 
-    async def begin(self, execution: Execution) -> None:
+    async def begin(self, execution: Execution, *, inline: bool = False) -> None:
         self._executions[execution.id] = execution.updated()
         self._entries[execution.id] = []
         self._changed(execution.id, "begun")

@@ -159,7 +159,10 @@ class Journal(Protocol):
     One writer per execution appends; any number of readers in other processes list and tail.
     """
 
-    async def begin(self, execution: Execution) -> None: ...
+    async def begin(self, execution: Execution, *, inline: bool = False) -> None:
+        """``inline``: the caller waits for nothing else meanwhile, so a store need not hand
+        the write to a worker thread to keep the caller's loop free."""
+        ...
 
     async def set_run(self, execution_id: str, run: str) -> None:
         """Name the execution's run; a store may write it with the execution's next write (a

@@ -97,7 +97,7 @@ class SqlJournal(SqlChanges):
     @abstractmethod
     async def _create(self) -> None: ...
 
-    async def begin(self, execution: Execution) -> None:
+    async def begin(self, execution: Execution, *, inline: bool = False) -> None:
         await self._create()
         steps = [(_INSERT_EXECUTION, _row(execution), False), *change_steps(execution.id, "begun")]
         await self._write(steps)

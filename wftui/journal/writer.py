@@ -43,6 +43,12 @@ _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
 # Superstep ends this close together share one write: followers poll every 50 ms, and a short
 # run (a few milliseconds) then writes only its start and its end.
 COALESCE_SECONDS = 0.05
+# The execution's first record waits this long, or for its first write: a short run's goes with
+# its end, made by the loop that then only waits for it, instead of a worker thread making the
+# file while the run starts (the hop and the GIL it contends for were a quarter of a short run's
+# journal). Followers poll every 50 ms, so none sees an execution later for it; a run killed
+# before then leaves its checkpoints, but no journal of its own.
+BEGIN_AFTER_SECONDS = 0.05
 # Events made into entries only when they are written, all at once: made one at a time, as
 # each passed between two steps of the run, the same work cost several times more. Only kinds
 # whose shown fields are plain values, and only while their data cannot change meanwhile.
@@ -111,8 +117,8 @@ class JournalWriter:
     async def open(self) -> None:
         if self.execution.input is not None:
             self.execution.input = self._redact.text(self.execution.input)
-        # Written while the run starts; every later write of the execution waits for it.
-        self._begun = asyncio.create_task(self.journal.begin(self.execution))
+        loop = asyncio.get_running_loop()
+        self._timers["begin"] = loop.call_later(BEGIN_AFTER_SECONDS, self._start_begin)
         self._every("beat", self.execution.beat_every, self._beat)
         self._every("drain", FLUSH_SECONDS, self._quiet_flush)
 
@@ -193,11 +199,16 @@ class JournalWriter:
                 self._name_run(run)
                 self._flush_soon()
 
+    def _start_begin(self, *, inline: bool = False) -> asyncio.Task[None]:
+        """The execution's first record on its way (``inline``: its writer waits for it now)."""
+        if self._begun is None:
+            self._timers.pop("begin", None)
+            self._begun = asyncio.create_task(self.journal.begin(self.execution, inline=inline))
+        return self._begun
+
     async def _begin_written(self) -> None:
         """The execution's first record is written (or its error raised, at every write)."""
-        begun = self._begun
-        if begun is None:
-            return
+        begun = self._start_begin(inline=True)
         if begun.done():
             begun.result()  # a shield and an await cost more than the write they wait for
         else:
