@@ -40,10 +40,14 @@ def no_cyclic_collection() -> Iterator[None]:
 
 
 def _age_young_objects() -> None:
-    """Move what the load made to the oldest generation at once (a freeze and thaw, O(1)):
-    left young, the first collection after the load walks every one of them, inside the
-    caller's next await. Only after a big load, and never while the process keeps objects
-    frozen for its own reasons."""
-    if gc.get_count()[0] > _MANY_YOUNG and gc.get_freeze_count() == 0:
+    """Move what the load made out of the young generations at once (a freeze, O(1)): left
+    young, the first collection after the load walks every one of them, inside the caller's
+    next await. Thawed at once into the oldest generation, unless the process keeps objects
+    frozen for its own reasons (the app, after startup): a thaw would let those go too, so
+    the load's join them until the process thaws them all (it made no cycles: whatever of it
+    is dropped is freed meanwhile all the same). Only after a big load."""
+    if gc.get_count()[0] > _MANY_YOUNG:
+        kept = gc.get_freeze_count() > 0
         gc.freeze()
-        gc.unfreeze()
+        if not kept:
+            gc.unfreeze()
