@@ -36,18 +36,18 @@ FLUSH_SECONDS = 0.25
 # Written soon rather than at the superstep's end: someone may be waiting to see them.
 _FLUSH_SOON = (SuperStepCompletedEvent, WorkflowStatusEvent)
 # Written before the event goes on to the caller: a request someone elsewhere answers, and a
-# run's failure. A superstep's end (and the run's start) is written while the run goes on:
-# waiting for that write held up every superstep by a thread hop and a file append. The run's
-# last entries go with its end, in one write, as the stream stops.
+# run's failure. A superstep's end (and the run's start, ``BEGIN_AFTER_SECONDS``) is written
+# while the run goes on: waiting for that write held up every superstep by a thread hop and a
+# file append. The run's last entries go with its end, in one write, as the stream stops.
 _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
 # Superstep ends this close together share one write: followers poll every 50 ms, and a short
-# run (a few milliseconds) then writes only its start and its end.
+# run (a few milliseconds) then writes only its start and its end, both as it ends.
 COALESCE_SECONDS = 0.05
 # The execution's first record waits this long, or for its first write: a short run's goes with
 # its end, made by the loop that then only waits for it, instead of a worker thread making the
 # file while the run starts (the hop and the GIL it contends for were a quarter of a short run's
-# journal). Followers poll every 50 ms, so none sees an execution later for it; a run killed
-# before then leaves its checkpoints, but no journal of its own.
+# journal). A follower sees a run up to 50 ms later for it (they poll every 50 ms anyway); a
+# run killed before then leaves its checkpoints, but no journal of its own.
 BEGIN_AFTER_SECONDS = 0.05
 # Events made into entries only when they are written, all at once: made one at a time, as
 # each passed between two steps of the run, the same work cost several times more. Only kinds

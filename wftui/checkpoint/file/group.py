@@ -74,7 +74,7 @@ def write_group(
         try:
             with witness:
                 spares.place(folder, job.path, job.data)
-            changed = os.lstat(job.path)  # the rename changed its ctime
+            changed = os.lstat(job.path)  # the link (or rename) changed its ctime
         except OSError as error:
             outcomes.append((index, Outcome(failure=f"{error.strerror or error}", where=True)))
             unsaved.add(job.checkpoint_id)
