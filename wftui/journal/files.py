@@ -95,7 +95,6 @@ class FileJournal:
         except FileNotFoundError:  # the folder's first write (or someone removed it)
             self.folder.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(path, _APPEND, 0o644)
-        SPARES.refill(folder)  # for the next execution
         self._descriptors[execution_id] = descriptor
         return descriptor
 
@@ -149,6 +148,8 @@ class FileJournal:
         self._write(execution_id, records, last=last)
         if change is not None:
             self._changes.record(execution_id, self._runs.get(execution_id), change)
+        if last:  # made now, the next execution's file would slow this one's writes
+            SPARES.refill(os.path.abspath(self.folder))
 
     async def begin(self, execution: Execution, *, inline: bool = False) -> None:
         """Written in a worker thread unless ``inline``: this write makes the execution's file,
