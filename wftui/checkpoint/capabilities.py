@@ -106,5 +106,10 @@ class PipelinedStorage(Protocol):
         submitted, and one whose parent checkpoint failed to save fails too, so a run may have
         several in flight (``durability="async"``) and the store may sync them together.
         ``waited``: the caller waits for this save at once (``durability="sync"``), so the
-        store need not keep its work off the caller's thread."""
+        store need not keep its work off the caller's thread; other saves the store may hold
+        a little, for later ones to share their sync."""
+        ...
+
+    def hurry(self) -> None:
+        """The caller now waits for the saves submitted so far: hold none of them back."""
         ...

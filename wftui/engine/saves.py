@@ -93,6 +93,7 @@ class RunSaves:
         saves now durable and, if a save failed, the run's failure (then nothing is saved)."""
         if self._durability == "async":
             while len(self._in_flight) >= MAX_IN_FLIGHT and self._failure is None:
+                self._hurry()
                 await asyncio.wait([self._in_flight[0][1]])
         if self._failure is None:
             self._submit(graph, error)
@@ -144,7 +145,13 @@ class RunSaves:
 
     async def _wait_all(self) -> None:
         if self._in_flight:
+            self._hurry()
             await asyncio.wait([future for _, future in self._in_flight])
+
+    def _hurry(self) -> None:
+        """The run waits for its saves now: a store that holds saves to group them sends them."""
+        if self._pipeline is not None:
+            self._pipeline.hurry()
 
     def _settled(self, _: object) -> None:
         """Settle the saves that are done, oldest first (a later one waits for its elders)."""
