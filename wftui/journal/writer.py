@@ -43,8 +43,9 @@ _WRITTEN_FIRST = (RequestInfoEvent, WorkflowFailedEvent)
 # Superstep ends this close together share one write: followers poll every 50 ms, and a short
 # run (a few milliseconds) then writes only its start and its end, both as it ends.
 COALESCE_SECONDS = 0.05
-# The execution's first record waits this long, or for its first write: a short run's goes with
-# its end, made by the loop that then only waits for it, instead of a worker thread making the
+# The execution's first record waits this long, for its first write, or for the run to wait on
+# its saves after a superstep (``_use_rest``): a short run's is made by the loop while the run
+# waits for its last saves, or with its end, instead of a worker thread making the
 # file while the run starts (the hop and the GIL it contends for were a quarter of a short run's
 # journal). A follower sees a run up to 50 ms later for it (they poll every 50 ms anyway); a
 # run killed before then leaves its checkpoints, but no journal of its own.
@@ -111,6 +112,7 @@ class JournalWriter:
         self._naming: asyncio.Task[None] | None = None  # finds the run's id in its checkpoint
         self._run_unwritten = False  # the run's id is known, not yet given to the journal
         self._begun: asyncio.Task[None] | None = None
+        self._resting: asyncio.Handle | None = None  # see ``_use_rest``
         self._closed = False
         self.outcome = "cancelled"  # until a final status says otherwise
 
@@ -165,7 +167,22 @@ class JournalWriter:
             return True
         if isinstance(event, _FLUSH_SOON):
             self._flush_soon()
+            if isinstance(event, SuperStepCompletedEvent) and self._resting is None:
+                self._resting = asyncio.get_running_loop().call_soon(self._use_rest, self._seq)
         return False
+
+    def _use_rest(self, seq: int) -> None:
+        """Runs once the loop is free after a superstep's end. If no event came since, the run
+        is waiting (for its saves, at its end or in ``sync`` mode), so the loop would idle: make
+        the entries and write the begin now, not after the wait, when the run's end waits for
+        them. When the next superstep has started instead, this only cost a look."""
+        self._resting = None
+        if seq != self._seq or self._closed:
+            return
+        self._pending = [
+            item if isinstance(item, Entry) else self._entry(*item) for item in self._pending
+        ]
+        self._start_begin(inline=True)
 
     def _entry(self, seq: int, event: WorkflowEvent) -> Entry:
         """The event's journal entry, its secrets redacted."""
@@ -247,6 +264,8 @@ class JournalWriter:
 
     async def close(self, outcome: str) -> None:
         self._closed = True
+        if self._resting is not None:
+            self._resting.cancel()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
