@@ -38,10 +38,11 @@ IDLE_SECONDS = 1.0
 # event loop, and a dozen in a row held a run's end back by milliseconds; this many replace
 # what a group of ``durability="sync"`` used (one save), the rest come after later groups.
 SPARES_PER_TURN = 2
-# How long an async save waits for later saves to share its group. Paired runs of a 5-superstep
-# chain (journal on): 0.59 ms a superstep sent at once, 0.50-0.51 held 2 or 5 ms; 100 supersteps
-# 0.48 and 0.36-0.38. A run that waits for its saves says so (``hurry``), so a short run is not
-# held; a long step's checkpoint is announced this much later at most.
+# How long an async save waits for later saves to share its group. Alternating subprocesses, 6
+# rounds, a 5-superstep chain with its journal: 0.59 ms a superstep sent at once, 0.50-0.51 held
+# 2 or 5 ms; 100 supersteps 0.48 and 0.36-0.38. A run that waits for its saves says so
+# (``hurry``), so a short run is not held; a long step's checkpoint is announced 2 ms later at
+# most.
 HOLD_SECONDS = 0.002
 
 
