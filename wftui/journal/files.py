@@ -4,7 +4,6 @@ checkpoints, appended only by the process running it; answers are small files pe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import re
@@ -17,10 +16,9 @@ from typing import Any
 import orjson
 
 from wftui.checkpoint.errors import CheckpointError
-from wftui.checkpoint.file import osio
+from wftui.checkpoint.file.osio import write_all
 from wftui.journal.changelog import MAX_BYTES, ChangeLog
 from wftui.journal.model import ChangeKind, Entry, Execution, JournalChange
-from wftui.journal.spare_files import SPARES
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
@@ -82,14 +80,6 @@ class FileJournal:
             del self._descriptors[execution_id]
             os.close(descriptor)
         path = self._path(execution_id)
-        folder = os.path.abspath(self.folder)  # spares are kept by absolute folder
-        spare = SPARES.take(folder)
-        if spare is not None:
-            # Linked, then opened by name like any other: the link fails when the name is
-            # taken (the file was replaced), and then the write goes to the file there.
-            with contextlib.suppress(OSError):
-                osio.link_nameless(spare, os.path.join(folder, path.name))
-            os.close(spare)
         try:
             descriptor = os.open(path, _APPEND, 0o644)
         except FileNotFoundError:  # the folder's first write (or someone removed it)
@@ -148,8 +138,6 @@ class FileJournal:
         self._write(execution_id, records, last=last)
         if change is not None:
             self._changes.record(execution_id, self._runs.get(execution_id), change)
-        if last:  # made now, the next execution's file would slow this one's writes
-            SPARES.refill(os.path.abspath(self.folder))
 
     async def begin(self, execution: Execution, *, inline: bool = False) -> None:
         """Written in a worker thread unless ``inline``: this write makes the execution's file,
@@ -299,7 +287,7 @@ class FileJournal:
         temporary.unlink(missing_ok=True)  # a leftover of a crash; never followed if a link
         descriptor = os.open(temporary, _CREATE_NEW, 0o644)
         try:
-            osio.write_all(descriptor, data)
+            write_all(descriptor, data)
         finally:
             os.close(descriptor)
         os.replace(temporary, path)  # readers see the old file or the whole new one
