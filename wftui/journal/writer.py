@@ -173,16 +173,21 @@ class JournalWriter:
 
     def _use_rest(self, seq: int) -> None:
         """Runs once the loop is free after a superstep's end. If no event came since, the run
-        is waiting (for its saves, at its end or in ``sync`` mode), so the loop would idle: make
-        the entries and write the begin now, not after the wait, when the run's end waits for
-        them. When the next superstep has started instead, this only cost a look."""
+        is waiting (for its saves, at its end or in ``sync`` mode), so the loop would idle:
+        write the begin and then make the entries now, not after the wait, when the run's end
+        waits for them. The begin goes first: its system calls let the save thread take the GIL
+        to send the saves the run now waits for (the other order measured 3-4% slower). When
+        the next superstep has started instead, this only cost a look."""
         self._resting = None
         if seq != self._seq or self._closed:
             return
+        self._start_begin(inline=True).add_done_callback(self._make_entries)
+
+    def _make_entries(self, _: object) -> None:
+        """The pending events made into entries (``_FORMATTED_LATER``), while nothing waits."""
         self._pending = [
             item if isinstance(item, Entry) else self._entry(*item) for item in self._pending
         ]
-        self._start_begin(inline=True)
 
     def _entry(self, seq: int, event: WorkflowEvent) -> Entry:
         """The event's journal entry, its secrets redacted."""
