@@ -17,6 +17,7 @@ import pytest
 
 from tests.checkpoint.conformance import Backend, run_writers
 from tests.checkpoint.journal_writers import ENTRIES, execution_ids, writer_run
+from tests.checkpoint.support import executions_once_listed, journaled_in_background
 from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
 from wftui.checkpoint import CheckpointStorage, open_store
 from wftui.journal import (
@@ -205,16 +206,9 @@ async def test_a_run_still_going_is_listed_as_running_before_its_first_superstep
     workflow = WorkflowBuilder().set_start_executor(held).with_checkpointing(storage).build()
     begun = Execution.here("run", "tests.held", input="hi")
 
-    async def consume() -> list[Any]:
-        return [
-            event async for event in journaled(workflow.run_stream("hi"), journal, begun, storage)
-        ]
-
-    running = asyncio.create_task(consume())
+    running = journaled_in_background(workflow, "hi", journal, begun)
     try:
-        async with asyncio.timeout(30):
-            while not (listed := await journal.executions()):
-                await asyncio.sleep(0.01)
+        listed = await executions_once_listed(journal)
         assert [e.id for e in listed] == [begun.id]
         assert listed[0].status() == RUNNING
         assert not running.done()

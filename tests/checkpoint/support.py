@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import os
@@ -13,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from wftui.checkpoint import WorkflowCheckpoint, register_type
+from wftui.engine import Workflow, WorkflowEvent
+from wftui.journal import Execution, Journal, journaled
 
 
 class Color(Enum):
@@ -154,3 +157,26 @@ def nameless_files(pid: int, folder: Path) -> list[int]:
         if target.startswith(prefix) and target.endswith(" (deleted)"):
             inodes.append(int(target[len(prefix) : -len(" (deleted)")]))
     return inodes
+
+
+def journaled_in_background(
+    workflow: Workflow, message: Any, journal: Journal, execution: Execution
+) -> asyncio.Task[list[WorkflowEvent]]:
+    """The workflow's run with ``message``, journaled as ``execution``, consumed by a task of
+    its own while the test looks at the journal."""
+    storage = workflow.checkpoint_storage
+    assert storage is not None
+
+    async def consume() -> list[WorkflowEvent]:
+        stream = journaled(workflow.run_stream(message), journal, execution, storage)
+        return [event async for event in stream]
+
+    return asyncio.create_task(consume())
+
+
+async def executions_once_listed(journal: Journal) -> list[Execution]:
+    """The journal's executions as soon as it lists any (waiting on that, 30 s at most)."""
+    async with asyncio.timeout(30):
+        while not (listed := await journal.executions()):
+            await asyncio.sleep(0.005)
+    return listed

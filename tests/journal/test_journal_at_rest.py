@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.checkpoint.support import executions_once_listed, journaled_in_background
 from wftui import Executor, InMemoryCheckpointStorage, WorkflowBuilder, WorkflowContext, handler
 from wftui.checkpoint.fragments import EncodedFragments
 from wftui.checkpoint.model import WorkflowCheckpoint
-from wftui.journal import Execution, journaled, writer
+from wftui.journal import Execution, writer
 from wftui.journal.files import FileJournal
 
 
@@ -57,15 +58,9 @@ async def test_the_begin_is_written_while_the_run_waits_for_a_save(
     begun = Execution.here("run", "tests.echo", input="hi")
     begun.beat_every = 3600.0
 
-    async def consume() -> list[Any]:
-        stream = journaled(workflow.run_stream("hi"), journal, begun, storage)
-        return [event async for event in stream]
-
-    running = asyncio.create_task(consume())
+    running = journaled_in_background(workflow, "hi", journal, begun)
     try:
-        async with asyncio.timeout(30):
-            while not (listed := await journal.executions()):
-                await asyncio.sleep(0.005)
+        listed = await executions_once_listed(journal)
         assert [e.id for e in listed] == [begun.id]
         assert storage.saves == 2 and not gate.is_set() and not running.done()
     finally:
