@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, cast
 
 from wftui.agents.events import AgentRunUpdateEvent
 from wftui.checkpoint.storage import CheckpointStorage
@@ -67,6 +67,30 @@ _FORMATTED_LATER = frozenset(
     )
 )
 _UNCHANGING = (str, int, float, type(None))
+# A timer is due this close to its time: the loop runs timers up to its clock's resolution early.
+_SLACK = 0.001
+
+# What ``add`` does with an event, by the event's class (worked out once per class: a few
+# ``isinstance`` calls per event were most of what ``add`` cost).
+_LATER, _STATUS, _FAILED, _SAVED, _FIRST, _SOON, _STEP_END = (1 << bit for bit in range(7))
+_traits: dict[type[WorkflowEvent], int] = {}
+
+
+def _traits_of(kind: type[WorkflowEvent]) -> int:
+    traits = _traits.get(kind)
+    if traits is None:
+        traits = _traits[kind] = (
+            (_LATER if kind in _FORMATTED_LATER else 0)
+            | (_STATUS if issubclass(kind, WorkflowStatusEvent) else 0)
+            | (_FAILED if issubclass(kind, WorkflowFailedEvent) else 0)
+            | (_SAVED if issubclass(kind, CheckpointSavedEvent) else 0)
+            | (_FIRST if issubclass(kind, _WRITTEN_FIRST) else 0)
+            | (_SOON if issubclass(kind, _FLUSH_SOON) else 0)
+            | (_STEP_END if issubclass(kind, SuperStepCompletedEvent) else 0)
+        )
+    return traits
+
+
 _OUTCOMES = {
     WorkflowRunState.IDLE: "completed",
     WorkflowRunState.IDLE_WITH_PENDING_REQUESTS: "waiting",
@@ -104,9 +128,12 @@ class JournalWriter:
         self._pending: list[Entry | tuple[int, WorkflowEvent]] = []  # (seq, event): see add
         self._seq = 0
         self._writing = asyncio.Lock()  # batches reach the journal in order
-        # The heartbeat, the drain of pending entries and a coalesced flush are timers, not
-        # tasks: three tasks started, cancelled and awaited cost a run more than its writes.
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        # When the begin, the heartbeat, the drain of pending entries and a coalesced flush
+        # are due, and one timer for the soonest: tasks started, cancelled and awaited cost a
+        # run more than its writes, and so did a timer for each (all but one cancelled unfired
+        # at a short run's end, and every later timer sorted among them).
+        self._due: dict[str, float] = {}
+        self._timer: asyncio.TimerHandle | None = None
         # Writes the run does not wait for (superstep ends, beats), awaited by ``close``.
         self._background: set[asyncio.Task[None]] = set()
         self._naming: asyncio.Task[None] | None = None  # finds the run's id in its checkpoint
@@ -119,22 +146,40 @@ class JournalWriter:
     async def open(self) -> None:
         if self.execution.input is not None:
             self.execution.input = self._redact.text(self.execution.input)
-        loop = asyncio.get_running_loop()
-        self._timers["begin"] = loop.call_later(BEGIN_AFTER_SECONDS, self._start_begin)
-        self._every("beat", self.execution.beat_every, self._beat)
-        self._every("drain", FLUSH_SECONDS, self._quiet_flush)
+        now = asyncio.get_running_loop().time()
+        self._due = {
+            "begin": now + BEGIN_AFTER_SECONDS,
+            "beat": now + self.execution.beat_every,
+            "drain": now + FLUSH_SECONDS,
+        }
+        self._arm()
 
-    def _every(
-        self, name: str, seconds: float, write: Callable[[], Coroutine[Any, Any, None]]
-    ) -> None:
-        """Start ``write`` in the background every ``seconds`` until ``close``."""
+    def _arm(self) -> None:
+        """The timer set for the soonest thing due."""
+        soonest = min(self._due.values(), default=None)
+        timer = self._timer
+        if soonest is None or (timer is not None and timer.when() <= soonest):
+            return
+        if timer is not None:
+            timer.cancel()
+        self._timer = asyncio.get_running_loop().call_at(soonest, self._on_time)
 
-        def due() -> None:
-            self._timers[name] = loop.call_later(seconds, due)
-            self._start(write())
-
-        loop = asyncio.get_running_loop()
-        self._timers[name] = loop.call_later(seconds, due)
+    def _on_time(self) -> None:
+        """Start what is due: the begin and a coalesced flush once, beats and drains again
+        and again."""
+        self._timer = None
+        now = asyncio.get_running_loop().time() + _SLACK
+        due = self._due
+        if due.get("begin", now) < now:
+            self._start_begin()
+        if due.get("beat", now) < now:
+            due["beat"] = now + self.execution.beat_every
+            self._start(self._beat())
+        if due.get("soon", now) < now or due.get("drain", now) < now:
+            due.pop("soon", None)
+            due["drain"] = now + FLUSH_SECONDS
+            self._start(self._quiet_flush())
+        self._arm()
 
     async def _beat(self) -> None:
         # A missed beat is only a late one; the next tries again.
@@ -150,26 +195,33 @@ class JournalWriter:
         """Take the event in; True when it must be written (``flush``) before it goes on.
         Not a coroutine: one made and awaited per event cost more than most events' entry."""
         self._seq += 1
-        if type(event) in _FORMATTED_LATER and isinstance(event.data, _UNCHANGING):
+        traits = _traits.get(type(event))
+        if traits is None:
+            traits = _traits_of(type(event))
+        if traits & _LATER and isinstance(event.data, _UNCHANGING):
             self._pending.append((self._seq, event))
         else:
             self._pending.append(self._entry(self._seq, event))
-        if isinstance(event, WorkflowStatusEvent):
-            self.outcome = _OUTCOMES.get(event.state, self.outcome)
-        elif isinstance(event, WorkflowFailedEvent):
+        if traits & _STATUS:
+            self.outcome = _OUTCOMES.get(cast(WorkflowStatusEvent, event).state, self.outcome)
+        elif traits & _FAILED:
             self.outcome = "failed"
-        if isinstance(event, CheckpointSavedEvent) and self.execution.run is None:
-            if event.workflow_id:
-                self._name_run(event.workflow_id)
-            elif self._naming is None:
-                self._naming = self._start(self._look_up_run(event.checkpoint_id))
-        if isinstance(event, _WRITTEN_FIRST):
+        if traits & _SAVED and self.execution.run is None:
+            self._run_from(cast(CheckpointSavedEvent, event))
+        if traits & _FIRST:
             return True
-        if isinstance(event, _FLUSH_SOON):
+        if traits & _SOON:
             self._flush_soon()
-            if isinstance(event, SuperStepCompletedEvent) and self._resting is None:
+            if traits & _STEP_END and self._resting is None:
                 self._resting = asyncio.get_running_loop().call_soon(self._use_rest, self._seq)
         return False
+
+    def _run_from(self, event: CheckpointSavedEvent) -> None:
+        """The run, as a saved checkpoint's event names it (or, failing that, its file)."""
+        if event.workflow_id:
+            self._name_run(event.workflow_id)
+        elif self._naming is None:
+            self._naming = self._start(self._look_up_run(event.checkpoint_id))
 
     def _use_rest(self, seq: int) -> None:
         """Runs once the loop is free after a superstep's end. If no event came since, the run
@@ -196,8 +248,9 @@ class JournalWriter:
         if isinstance(event, RequestInfoEvent):  # whoever answers from elsewhere must see it
             fields["data"] = data_text(event.data)
         text, fields = self._redact.line(record.text, fields)
+        # ``_value_``, the member's own attribute: ``value`` is a property written in Python.
         return Entry(
-            seq, record.time, record.kind, record.executor, text, record.tone.value, fields
+            seq, record.time, record.kind, record.executor, text, record.tone._value_, fields
         )
 
     def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -224,7 +277,7 @@ class JournalWriter:
     def _start_begin(self, *, inline: bool = False) -> asyncio.Task[None]:
         """The execution's first record on its way (``inline``: its writer waits for it now)."""
         if self._begun is None:
-            self._timers.pop("begin", None)
+            self._due.pop("begin", None)
             self._begun = asyncio.create_task(self.journal.begin(self.execution, inline=inline))
         return self._begun
 
@@ -239,13 +292,9 @@ class JournalWriter:
     def _flush_soon(self) -> None:
         """Write what is pending within ``COALESCE_SECONDS``, without the run waiting; what is
         asked for meanwhile goes with it (``close`` writes what is left)."""
-        if "soon" not in self._timers and not self._closed:
-
-            def due() -> None:
-                del self._timers["soon"]
-                self._start(self._quiet_flush())
-
-            self._timers["soon"] = asyncio.get_running_loop().call_later(COALESCE_SECONDS, due)
+        if "soon" not in self._due and not self._closed:
+            self._due["soon"] = asyncio.get_running_loop().time() + COALESCE_SECONDS
+            self._arm()
 
     async def flush(self, outcome: str | None = None) -> None:
         """Write what is pending; with ``outcome``, the execution's end in the same write."""
@@ -271,9 +320,10 @@ class JournalWriter:
         self._closed = True
         if self._resting is not None:
             self._resting.cancel()
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._due.clear()
         if self._background:
             await asyncio.wait(self._background)
         await self.flush(outcome)
