@@ -46,6 +46,7 @@ from wftui.checkpoint.model import CheckpointSummary, WorkflowCheckpoint
 __all__ = ["SUFFIX", "FolderListing", "check_identity"]
 
 _TIME_ORDER = attrgetter("timestamp", "checkpoint_id")
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 
 
 def _compact_order(summary: Compact) -> tuple[str, str]:
@@ -108,10 +109,14 @@ class FolderListing(ReconciledCache):
             self._scan()
             names = [row[NAME] for row in self._current_rows(workflow_id)]
         found = []
-        for name in names:
-            checked = self._check_file(name, load)
-            if checked is not None:
-                found.append(checked[0])
+        folder = os.open(self._dir, _FOLDER)
+        try:
+            for name in names:
+                checked = self._check_file(name, load, folder)
+                if checked is not None:
+                    found.append(checked[0])
+        finally:
+            os.close(folder)
         found.sort(key=_TIME_ORDER)
         return found
 

@@ -41,14 +41,17 @@ def open_regular(path: str, flags: int, mode: int = 0o644) -> int:
     return open_with_status(path, flags, mode)[0]
 
 
-def open_with_status(path: str, flags: int, mode: int = 0o644) -> tuple[int, os.stat_result]:
-    """As ``open_regular``, with the status it checked (no second ``fstat`` for the size)."""
+def open_with_status(
+    path: str, flags: int, mode: int = 0o644, *, folder: int | None = None
+) -> tuple[int, os.stat_result]:
+    """As ``open_regular``, with the status it checked (no second ``fstat`` for the size);
+    ``path`` relative to the open ``folder`` when one is given."""
     try:
-        fd = os.open(path, flags | _SAFE, mode)
+        fd = os.open(path, flags | _SAFE, mode, dir_fd=folder)
     except OSError as error:
         if error.errno in (getattr(os, "ELOOP", 40), getattr(os, "ENXIO", 6)):
             try:
-                kind = _kind(os.lstat(path).st_mode)
+                kind = _kind(os.lstat(path, dir_fd=folder).st_mode)
             except OSError:
                 raise error from None
             raise UnsafeFileError(error.errno, f"{kind}; not followed", path) from None
@@ -72,15 +75,22 @@ def irregular(path: str) -> str | None:
     return None if stat.S_ISREG(mode) else _kind(mode)
 
 
-def read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result]:
-    """A regular file's bytes and its status; ``UnsafeFileError`` (by size) past ``limit``."""
-    fd, info = open_with_status(path, os.O_RDONLY)
+def read_regular(
+    path: str, limit: int, *, folder: int | None = None
+) -> tuple[bytes, os.stat_result]:
+    """A regular file's bytes and its status; ``UnsafeFileError`` (by size) past ``limit``.
+    ``folder``: an open folder ``path`` is a name in, so a listing that reads thousands of
+    files has the kernel look up one name each, not the whole path."""
+    fd, info = open_with_status(path, os.O_RDONLY, folder=folder)
     try:
         if info.st_size > limit:
             raise UnsafeFileError(
                 0, f"{info.st_size} bytes, over the {limit}-byte limit; not read", path
             )
-        return pread_all(fd, 0, info.st_size), info
+        data = os.pread(fd, info.st_size, 0)  # whole, unless the file was cut meanwhile
+        if len(data) < info.st_size:
+            data += pread_all(fd, len(data), info.st_size)
+        return data, info
     finally:
         os.close(fd)
 

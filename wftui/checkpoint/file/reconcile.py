@@ -186,11 +186,15 @@ class ReconciledCache:
             self._bad.pop(name, None)
 
     def _check_file(
-        self, name: str, load: Callable[[bytes], WorkflowCheckpoint] | None = None
+        self,
+        name: str,
+        load: Callable[[bytes], WorkflowCheckpoint] | None = None,
+        folder: int | None = None,
     ) -> Checked | None:
         """Parse a checkpoint file's structure (not its values), or ``load`` it whole; say why
         if it is unusable, and remember it when its structure is at fault (a value that cannot
-        be decoded now may be once its type is registered)."""
+        be decoded now may be once its type is registered). ``folder``: the folder held open
+        by a caller reading many files."""
         path = self._prefix + name
         try:
             known = self._bad.get(name)
@@ -199,7 +203,10 @@ class ReconciledCache:
                 if known[:2] == (info.st_size, info.st_ctime_ns):
                     self.problem(name, known[2])
                     return None
-            data, info = osio.read_regular(path, self._max_file_size)
+            if folder is None:
+                data, info = osio.read_regular(path, self._max_file_size)
+            else:
+                data, info = osio.read_regular(name, self._max_file_size, folder=folder)
         except FileNotFoundError:
             return None
         except OSError as error:
