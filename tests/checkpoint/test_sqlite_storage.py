@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from wftui.checkpoint import CheckpointError
 from wftui.checkpoint.sql import SqliteCheckpointStorage
 from wftui.checkpoint.sql.common import newest_documents_query, summaries_query
 from wftui.checkpoint.sql.schema import SCHEMA_VERSION
+from wftui.journal import journal_for
 
 
 async def test_the_file_and_its_folder_are_created_in_wal_mode(tmp_path: Path) -> None:
@@ -21,6 +23,32 @@ async def test_the_file_and_its_folder_are_created_in_wal_mode(tmp_path: Path) -
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert connection.execute("SELECT checkpoint_id FROM checkpoints").fetchall() == [(saved,)]
+
+
+@pytest.mark.parametrize("opener", ["store", "journal"])
+async def test_a_new_file_written_by_another_connection_is_waited_for_then_opened(
+    tmp_path: Path, opener: str
+) -> None:
+    """A store and its journal open a new file at once as a run starts (and so may the app):
+    SQLite refused the switch to WAL at once while the other held its write lock, and the run
+    failed with "database is locked" (9 first opens in 100). It now waits for the lock."""
+    path = tmp_path / "store.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the other connection's first write, still going
+    done = threading.Timer(0.2, other.execute, ("COMMIT",))
+    done.start()
+    storage = SqliteCheckpointStorage(path)
+    try:
+        if opener == "store":
+            assert await storage.list_checkpoint_ids() == []
+        else:
+            assert await journal_for(storage).executions() == []
+    finally:
+        done.join()
+        other.close()
+        await storage.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import Any
 
 from wftui.checkpoint.sql import PostgresCheckpointStorage, SqliteCheckpointStorage
 from wftui.checkpoint.sql.common import WaitForChange
+from wftui.checkpoint.sql.sqlite import use_wal
 from wftui.journal.model import Entry, Execution
 from wftui.journal.sql_changes import CHANGE_TABLES, SqlChanges, Step, change_steps
 
@@ -216,7 +217,7 @@ class SqliteJournal(SqlJournal):
             connection = sqlite3.connect(
                 self._path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA journal_mode=WAL")
+            use_wal(connection)
             self._connection = connection
         return self._connection
 

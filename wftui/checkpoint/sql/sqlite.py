@@ -42,6 +42,7 @@ from wftui.checkpoint.sql.schema import (
 
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
+_LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _NAMES = {
     "checkpoints": "checkpoints",
     "changes": "changes",
@@ -97,6 +98,25 @@ def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
     connection.execute("COMMIT")
 
 
+def use_wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (nothing to do once it is). SQLite refuses a change of journal
+    mode at once with "database is locked", instead of waiting out the busy timeout as it does
+    for other statements, while another connection opens the same new file (a run's store and
+    its journal, or the app reading a store as its first run starts): 9 first opens in 100 failed
+    so. Tried again, a little later each time, for as long as the busy timeout."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    pause = 0.001
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode not in _LOCKED or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)
+
+
 class SqliteCheckpointStorage(SqlCheckpointStorage):
     """A ``CheckpointStorage`` in one SQLite file (created, with its folder, on first use).
 
@@ -143,7 +163,7 @@ class SqliteCheckpointStorage(SqlCheckpointStorage):
             )
             try:
                 if self.create:  # WAL is a property of the file, set by whoever made it
-                    connection.execute("PRAGMA journal_mode=WAL")
+                    use_wal(connection)
                 connection.execute("PRAGMA synchronous=FULL")
                 self._migrate(connection)
             except BaseException:
