@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from wftui.checkpoint.file.bulk import no_cyclic_collection
+from wftui.bulk import no_cyclic_collection
 
 MADE = 50_000
 

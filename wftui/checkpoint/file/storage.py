@@ -28,10 +28,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 from pathlib import Path
 
+from wftui.bulk import no_cyclic_collection
 from wftui.checkpoint.capabilities import Change
 from wftui.checkpoint.errors import CheckpointDecodingError, CheckpointError
 from wftui.checkpoint.file import osio
-from wftui.checkpoint.file.bulk import no_cyclic_collection
 from wftui.checkpoint.file.commitlog import commit_log
 from wftui.checkpoint.file.group import GroupJob, write_group
 from wftui.checkpoint.file.listing import SUFFIX, FolderListing, check_identity

@@ -1,9 +1,12 @@
-"""Bulk loads without the cyclic garbage collector.
+"""Bulk work without the cyclic garbage collector: loads and graph builds.
 
 Loading thousands of checkpoints makes millions of containers and no reference cycles; the
 collector, triggered by the allocations, would walk them again and again (a third of the time
-of a full listing). It is paused for the load, what the load made joins the oldest generation
-(walked by the next full collection, as anything long-lived), and it runs normally afterwards.
+of a full listing). Building a graph of thousands of executors is the same: the full
+collections its allocations set off walked the whole heap and made a build of 3,000 executors
+4-4.7 times one of 1,000 instead of about 3. The collector is paused for the work, what the
+work made joins the oldest generation (walked by the next full collection, as anything
+long-lived), and it runs normally afterwards.
 """
 
 from __future__ import annotations
