@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from tests.checkpoint.conformance import Backend, run_writers
 from tests.checkpoint.journal_writers import ENTRIES, execution_ids, writer_run
-from tests.checkpoint.support import executions_once_listed, journaled_in_background
-from wftui import Executor, WorkflowBuilder, WorkflowContext, handler
+from tests.checkpoint.support import (
+    HeldUntilReleased,
+    executions_once_listed,
+    journaled_in_background,
+)
+from wftui import WorkflowBuilder
 from wftui.checkpoint import CheckpointStorage, open_store
 from wftui.journal import (
     RUNNING,
@@ -181,19 +184,6 @@ async def test_a_run_journals_every_event_in_order_without_its_secret(
     assert [e.event["event"] for e in entries] == [type(e).__name__ for e in seen]
     written = json.dumps([done.to_json(), *(e.to_json() for e in entries)])
     assert marker not in written and REDACTED in written
-
-
-class HeldUntilReleased(Executor):
-    """Keeps its run going until the test releases it (no superstep ends meanwhile)."""
-
-    def __init__(self, release: asyncio.Event) -> None:
-        super().__init__(id="held")
-        self.release = release
-
-    @handler
-    async def hold(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
-        await self.release.wait()
-        await ctx.yield_output(text)
 
 
 async def test_a_run_still_going_is_listed_as_running_before_its_first_superstep_ends(

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from wftui.checkpoint import WorkflowCheckpoint, register_type
-from wftui.engine import Workflow, WorkflowEvent
+from wftui.engine import Executor, Workflow, WorkflowContext, WorkflowEvent, handler
 from wftui.journal import Execution, Journal, journaled
 
 
@@ -180,3 +180,16 @@ async def executions_once_listed(journal: Journal) -> list[Execution]:
         while not (listed := await journal.executions()):
             await asyncio.sleep(0.005)
     return listed
+
+
+class HeldUntilReleased(Executor):
+    """Keeps its run going until the test releases it (no superstep ends meanwhile)."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__(id="held")
+        self.release = release
+
+    @handler
+    async def hold(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
+        await self.release.wait()
+        await ctx.yield_output(text)

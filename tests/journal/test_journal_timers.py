@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.checkpoint.support import journaled_in_background
+from tests.checkpoint.support import HeldUntilReleased, journaled_in_background
 from wftui import (
     Executor,
     InMemoryCheckpointStorage,
@@ -33,22 +33,9 @@ class Forward(Executor):
         await ctx.send_message(text)
 
 
-class Held(Executor):
-    """Its superstep lasts until the test opens ``gate``."""
-
-    def __init__(self, gate: asyncio.Event) -> None:
-        super().__init__(id="held")
-        self.gate = gate
-
-    @handler
-    async def hold(self, text: str, ctx: WorkflowContext[Any, str]) -> None:
-        await self.gate.wait()
-        await ctx.yield_output(text)
-
-
 def held_run(gate: asyncio.Event) -> Workflow:
     """Superstep 1 forwards, superstep 2 is held."""
-    first, held = Forward(id="first"), Held(gate)
+    first, held = Forward(id="first"), HeldUntilReleased(gate)
     return (
         WorkflowBuilder()
         .add_edge(first, held)

@@ -77,17 +77,16 @@ _traits: dict[type[WorkflowEvent], int] = {}
 
 
 def _traits_of(kind: type[WorkflowEvent]) -> int:
-    traits = _traits.get(kind)
-    if traits is None:
-        traits = _traits[kind] = (
-            (_LATER if kind in _FORMATTED_LATER else 0)
-            | (_STATUS if issubclass(kind, WorkflowStatusEvent) else 0)
-            | (_FAILED if issubclass(kind, WorkflowFailedEvent) else 0)
-            | (_SAVED if issubclass(kind, CheckpointSavedEvent) else 0)
-            | (_FIRST if issubclass(kind, _WRITTEN_FIRST) else 0)
-            | (_SOON if issubclass(kind, _FLUSH_SOON) else 0)
-            | (_STEP_END if issubclass(kind, SuperStepCompletedEvent) else 0)
-        )
+    """Worked out for a class ``add`` has not seen yet, and kept."""
+    traits = _traits[kind] = (
+        (_LATER if kind in _FORMATTED_LATER else 0)
+        | (_STATUS if issubclass(kind, WorkflowStatusEvent) else 0)
+        | (_FAILED if issubclass(kind, WorkflowFailedEvent) else 0)
+        | (_SAVED if issubclass(kind, CheckpointSavedEvent) else 0)
+        | (_FIRST if issubclass(kind, _WRITTEN_FIRST) else 0)
+        | (_SOON if issubclass(kind, _FLUSH_SOON) else 0)
+        | (_STEP_END if issubclass(kind, SuperStepCompletedEvent) else 0)
+    )
     return traits
 
 
@@ -237,9 +236,11 @@ class JournalWriter:
 
     def _make_entries(self, _: object) -> None:
         """The pending events made into entries (``_FORMATTED_LATER``), while nothing waits."""
-        self._pending = [
-            item if isinstance(item, Entry) else self._entry(*item) for item in self._pending
-        ]
+        self._pending = list(self._entries(self._pending))  # typed as the pending list holds
+
+    def _entries(self, pending: list[Entry | tuple[int, WorkflowEvent]]) -> list[Entry]:
+        """``pending`` as entries, the events held back (see ``add``) made into theirs."""
+        return [item if isinstance(item, Entry) else self._entry(*item) for item in pending]
 
     def _entry(self, seq: int, event: WorkflowEvent) -> Entry:
         """The event's journal entry, its secrets redacted."""
@@ -302,9 +303,7 @@ class JournalWriter:
             await self._begin_written()
             pending, self._pending = self._pending, []
             try:
-                batch = [
-                    item if isinstance(item, Entry) else self._entry(*item) for item in pending
-                ]
+                batch = self._entries(pending)
                 if self._run_unwritten and self.execution.run is not None:
                     await self.journal.set_run(self.execution.id, self.execution.run)
                     self._run_unwritten = False
